@@ -1,0 +1,123 @@
+/**
+ * Message codec: `Message` ⇄ XML text. Pure; the framing layer turns text into
+ * bytes. Decoding never throws: it returns a union, with the request id when
+ * one could be read, so the monitor can correlate its error reply.
+ *
+ * @example
+ *   encode({ type: "ok", id: 3 })          // '<ok id="3"/>'
+ *   decode('<ok id="3"/>')                 // { ok: true, msg: { type: "ok", id: 3 } }
+ */
+import { HamonError, type ErrorCode } from "./errors.ts";
+import { escapeXml as x, parseXml, type XmlElement } from "./xml.ts";
+import { name, oneOf, str, uint } from "./attrs.ts";
+import {
+  CHECK_MODES, HEALTH, KINDS, LEVELS, PLANES, QUERY_KINDS, ROLES, VERBS,
+  type CheckSpec, type ComponentStatus, type Message, type MessageType, type MonitorInfo,
+} from "./messages.ts";
+
+export type DecodeResult =
+  | { ok: true; msg: Message }
+  | { ok: false; code: ErrorCode; message: string; id: number };
+
+/** Most <check> children in one register, most <component> children in one result. */
+export const MAX_CHECKS = 32;
+export const MAX_RESULT_COMPONENTS = 4000;
+
+type Decoder = (el: XmlElement) => Message;
+
+const DECODERS: { [T in MessageType]: Decoder } = {
+  hello: (e) => ({ type: "hello", version: uint(e, "version"), minVersion: uint(e, "min-version", uint(e, "version")), role: oneOf(e, "role", ROLES), agent: str(e, "agent", "") }),
+  welcome: (e) => ({ type: "welcome", version: uint(e, "version"), server: str(e, "server", "") }),
+  register: (e) => ({
+    type: "register", id: uint(e, "id"), name: name(e, "name"), kind: oneOf(e, "kind", KINDS),
+    plane: oneOf(e, "plane", PLANES), pid: uint(e, "pid", 0), checks: children(e, "check", MAX_CHECKS).map(check),
+  }),
+  deregister: (e) => ({ type: "deregister", id: uint(e, "id"), reason: str(e, "reason", "") }),
+  report: (e) => ({ type: "report", health: oneOf(e, "health", HEALTH), reason: str(e, "reason", "") }),
+  confirm: (e) => ({ type: "confirm", check: name(e, "check"), result: oneOf(e, "result", HEALTH, "ok"), reason: str(e, "reason", "") }),
+  "error-report": (e) => ({ type: "error-report", level: oneOf(e, "level", LEVELS), reason: str(e, "reason", "") }),
+  query: (e) => ({ type: "query", id: uint(e, "id"), kind: oneOf(e, "kind", QUERY_KINDS), check: str(e, "check", ""), action: str(e, "action", "") }),
+  reply: (e) => ({ type: "reply", id: uint(e, "id"), health: oneOf(e, "health", HEALTH), detail: text(e) }),
+  command: (e) => ({ type: "command", id: uint(e, "id"), verb: oneOf(e, "verb", VERBS), target: name(e, "target", ""), kind: str(e, "kind", "") }),
+  result: (e) => {
+    const m = children(e, "monitor", 1)[0];
+    return { type: "result", id: uint(e, "id"), monitor: m ? monitorInfo(m) : null, components: children(e, "component", MAX_RESULT_COMPONENTS).map(componentStatus), detail: str(e, "detail", "") };
+  },
+  subscribe: (e) => ({ type: "subscribe", id: uint(e, "id") }),
+  event: (e) => ({
+    type: "event", seq: uint(e, "seq"), time: uint(e, "time"), component: name(e, "component", ""), event: str(e, "event"),
+    level: str(e, "level", ""), reason: str(e, "reason", ""),
+  }),
+  ok: (e) => ({ type: "ok", id: uint(e, "id") }),
+  error: (e) => ({ type: "error", id: uint(e, "id", 0), code: str(e, "code"), message: str(e, "message", "") }),
+};
+
+/** Decodes one XML document into a message. */
+export function decode(xml: string): DecodeResult {
+  const parsed = parseXml(xml);
+  if (!parsed.ok) return { ok: false, code: "E_MALFORMED", message: parsed.error, id: 0 };
+  const el = parsed.el;
+  const id = /^[1-9][0-9]{0,15}$/.test(el.attrs.id ?? "") ? Number(el.attrs.id) : 0;
+  const decoder = Object.hasOwn(DECODERS, el.name) ? DECODERS[el.name as MessageType] : undefined;
+  if (!decoder) return { ok: false, code: "E_UNKNOWN", message: `unknown message <${el.name}>`, id };
+  try {
+    return { ok: true, msg: decoder(el) };
+  } catch (e) {
+    if (e instanceof HamonError) return { ok: false, code: e.code, message: e.message, id };
+    throw e;
+  }
+}
+
+function children(e: XmlElement, childName: string, max: number): XmlElement[] {
+  const list = e.children.filter((c) => c.name === childName);
+  if (list.length > max) throw new HamonError("E_INVALID", `<${e.name}> has more than ${max} <${childName}> children`);
+  return list;
+}
+
+function text(e: XmlElement): string {
+  if (e.text.length > 16_384) throw new HamonError("E_INVALID", `<${e.name}> text is longer than 16384 characters`);
+  return e.text;
+}
+
+const check = (c: XmlElement): CheckSpec => ({ name: name(c, "name"), mode: oneOf(c, "mode", CHECK_MODES), periodMs: uint(c, "period-ms"), timeoutMs: uint(c, "timeout-ms", 0) });
+const monitorInfo = (m: XmlElement): MonitorInfo => ({ pid: uint(m, "pid"), version: str(m, "version", ""), uptimeMs: uint(m, "uptime-ms", 0) });
+const componentStatus = (c: XmlElement): ComponentStatus => ({
+  name: name(c, "name"), kind: oneOf(c, "kind", KINDS), plane: oneOf(c, "plane", PLANES), state: str(c, "state"),
+  health: oneOf(c, "health", HEALTH), reason: str(c, "reason", ""), pid: uint(c, "pid", 0),
+  ageMs: c.attrs["age-ms"] === undefined ? -1 : uint(c, "age-ms"), restarts: uint(c, "restarts", 0),
+});
+
+/** Encodes a message as one XML document (no declaration, no trailing newline). */
+export function encode(m: Message): string {
+  switch (m.type) {
+    case "hello": return `<hello version="${m.version}" min-version="${m.minVersion}" role="${m.role}" agent="${x(m.agent)}"/>`;
+    case "welcome": return `<welcome version="${m.version}" server="${x(m.server)}"/>`;
+    case "register": {
+      const cs = m.checks.map((c) => `<check name="${x(c.name)}" mode="${c.mode}" period-ms="${c.periodMs}" timeout-ms="${c.timeoutMs}"/>`).join("");
+      const head = `<register id="${m.id}" name="${x(m.name)}" kind="${m.kind}" plane="${m.plane}" pid="${m.pid}"`;
+      return cs === "" ? `${head}/>` : `${head}>${cs}</register>`;
+    }
+    case "deregister": return `<deregister id="${m.id}" reason="${x(m.reason)}"/>`;
+    case "report": return `<report health="${m.health}" reason="${x(m.reason)}"/>`;
+    case "confirm": return `<confirm check="${x(m.check)}" result="${m.result}" reason="${x(m.reason)}"/>`;
+    case "error-report": return `<error-report level="${m.level}" reason="${x(m.reason)}"/>`;
+    case "query": return `<query id="${m.id}" kind="${m.kind}" check="${x(m.check)}" action="${x(m.action)}"/>`;
+    case "reply": return `<reply id="${m.id}" health="${m.health}">${x(m.detail)}</reply>`;
+    case "command": return `<command id="${m.id}" verb="${m.verb}" target="${x(m.target)}" kind="${x(m.kind)}"/>`;
+    case "result": {
+      const mon = m.monitor ? `<monitor pid="${m.monitor.pid}" version="${x(m.monitor.version)}" uptime-ms="${m.monitor.uptimeMs}"/>` : "";
+      const comps = m.components.map(encodeComponent).join("");
+      return `<result id="${m.id}" detail="${x(m.detail)}">${mon}${comps}</result>`;
+    }
+    case "subscribe": return `<subscribe id="${m.id}"/>`;
+    case "event":
+      return `<event seq="${m.seq}" time="${m.time}" component="${x(m.component)}" event="${x(m.event)}" level="${x(m.level)}" reason="${x(m.reason)}"/>`;
+    case "ok": return `<ok id="${m.id}"/>`;
+    case "error": return `<error id="${m.id}" code="${x(m.code)}" message="${x(m.message)}"/>`;
+  }
+}
+
+function encodeComponent(c: ComponentStatus): string {
+  const age = c.ageMs >= 0 ? ` age-ms="${c.ageMs}"` : "";
+  return `<component name="${x(c.name)}" kind="${c.kind}" plane="${c.plane}" state="${x(c.state)}" health="${c.health}" reason="${x(c.reason)}" pid="${c.pid}"${age} restarts="${c.restarts}"/>`;
+}

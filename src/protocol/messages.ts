@@ -1,0 +1,73 @@
+/**
+ * Wire protocol v1 message types: one closed union, one variant per root
+ * element. docs/protocol.md is the normative description; this file and
+ * codec.ts must agree with it (test/protocol/xsd.test.ts checks every encoded
+ * message against docs/hamon-v1.xsd).
+ */
+export const KINDS = ["static", "dynamic"] as const;
+export const PLANES = ["control", "fast", "system"] as const;
+export const HEALTH = ["ok", "degraded", "failed"] as const;
+/** The recovery ladder, lowest first. Order matters: index = severity. */
+export const LEVELS = ["restart-daemon", "restart-control-plane", "restart-control-plane-and-fast-path", "reboot-system"] as const;
+export const QUERY_KINDS = ["health", "audit", "dump", "action"] as const;
+export const ROLES = ["component", "client", "subscriber"] as const;
+export const CHECK_MODES = ["query", "confirm"] as const;
+export const VERBS = ["ping", "status", "list", "show", "query", "restart", "activate", "deactivate"] as const;
+
+export type Kind = (typeof KINDS)[number];
+export type Plane = (typeof PLANES)[number];
+export type Health = (typeof HEALTH)[number];
+export type Level = (typeof LEVELS)[number];
+export type QueryKind = (typeof QUERY_KINDS)[number];
+export type Role = (typeof ROLES)[number];
+export type CheckMode = (typeof CHECK_MODES)[number];
+export type Verb = (typeof VERBS)[number];
+
+/** A health check a component offers: answered on query, or confirmed by the component itself. */
+export interface CheckSpec {
+  readonly name: string;
+  readonly mode: CheckMode;
+  readonly periodMs: number;
+  readonly timeoutMs: number;
+}
+
+/** One component as the monitor reports it to clients. Attributes are additive within v1. */
+export interface ComponentStatus {
+  readonly name: string;
+  readonly kind: Kind;
+  readonly plane: Plane;
+  /** Lifecycle: up (registered), down (expected but absent), inactive (dynamic, deactivated), starting. */
+  readonly state: string;
+  readonly health: Health;
+  readonly reason: string;
+  readonly pid: number;
+  /** Milliseconds since the monitor last heard from it; -1 = never. */
+  readonly ageMs: number;
+  readonly restarts: number;
+}
+
+export interface MonitorInfo {
+  readonly pid: number;
+  readonly version: string;
+  readonly uptimeMs: number;
+}
+
+export type Message =
+  | { type: "hello"; version: number; minVersion: number; role: Role; agent: string }
+  | { type: "welcome"; version: number; server: string }
+  | { type: "register"; id: number; name: string; kind: Kind; plane: Plane; pid: number; checks: CheckSpec[] }
+  | { type: "deregister"; id: number; reason: string }
+  | { type: "report"; health: Health; reason: string }
+  | { type: "confirm"; check: string; result: Health; reason: string }
+  | { type: "error-report"; level: Level; reason: string }
+  | { type: "query"; id: number; kind: QueryKind; check: string; action: string }
+  | { type: "reply"; id: number; health: Health; detail: string }
+  | { type: "command"; id: number; verb: Verb; target: string; kind: string }
+  | { type: "result"; id: number; monitor: MonitorInfo | null; components: ComponentStatus[]; detail: string }
+  | { type: "subscribe"; id: number }
+  | { type: "event"; seq: number; time: number; component: string; event: string; level: string; reason: string }
+  | { type: "ok"; id: number }
+  | { type: "error"; id: number; code: string; message: string };
+
+export type MessageType = Message["type"];
+export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;

@@ -1,0 +1,124 @@
+/**
+ * UNIX-socket edges: listen (with stale-socket recovery and restrictive mode)
+ * and dial. Everything above works on `Peer`s.
+ *
+ * Stale sockets: Bun never unlinks the socket file of a process that crashed,
+ * and `listen` then fails with EADDRINUSE. We probe first and unlink only when
+ * nobody answers (the Tailscale safesocket rule), so a second monitor never
+ * steals a live monitor's path. A path that exists but is not a socket (a
+ * planted regular file or symlink) is refused, never removed.
+ */
+import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Socket, UnixSocketListener } from "bun";
+import { HamonError } from "../protocol/errors.ts";
+import { Peer, peerSocketHandlers, type PeerHandler, type PeerOptions } from "./peer.ts";
+
+/** How long a probe waits for a connect to a path before calling it dead. */
+export const PROBE_TIMEOUT_MS = 500;
+
+export type ProbeResult = "alive" | "dead" | "absent";
+
+/** Is a server accepting connections on `path`? Never throws. */
+export async function probeSocket(path: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+  try {
+    const st = lstatSync(path);
+    if (!st.isSocket()) return "dead";
+  } catch {
+    return "absent";
+  }
+  let timer: Timer | undefined;
+  try {
+    const sock = await Promise.race([
+      Bun.connect({ unix: path, socket: { data() {}, open() {}, close() {}, error() {} } }),
+      new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error("timeout")), timeoutMs); }),
+    ]);
+    sock.end();
+    return "alive";
+  } catch {
+    return "dead";
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface Listener {
+  readonly path: string;
+  /** Stops accepting, closes every peer, removes the socket file. */
+  stop(): void;
+}
+
+export interface ListenOptions extends PeerOptions {
+  /** Socket file mode; the umask is set around bind so there is no window with a wider mode. */
+  mode?: number;
+  /** Mode for the socket directory when we create it. */
+  dirMode?: number;
+}
+
+/** Listens on `path`; `accept` returns the handler for each new peer. */
+export async function listenUnix(path: string, accept: (peer: Peer) => PeerHandler, opts: ListenOptions = {}): Promise<Listener> {
+  mkdirSync(dirname(path), { recursive: true, mode: opts.dirMode ?? 0o750 });
+  const state = await probeSocket(path);
+  if (state === "alive") throw new HamonError("E_NAME_TAKEN", `another process is already listening on ${path}`);
+  if (state === "dead") {
+    if (!lstatSync(path).isSocket()) throw new HamonError("E_DENIED", `${path} exists and is not a socket; refusing to remove it`);
+    unlinkSync(path);
+  }
+  const mode = opts.mode ?? 0o660;
+  const old = process.umask(0o777 & ~mode);
+  let server: UnixSocketListener<Peer>;
+  try {
+    server = Bun.listen<Peer>({
+      unix: path,
+      socket: {
+        ...peerSocketHandlers,
+        open(socket: Socket<Peer>) {
+          // The handler needs the peer and the peer needs the handler: bind late.
+          let handler: PeerHandler | null = null;
+          const lazy: PeerHandler = {
+            message: (p, m) => handler?.message(p, m),
+            refused: (p, c, m) => handler?.refused?.(p, c, m),
+            close: (p, r) => handler?.close(p, r),
+          };
+          const peer = new Peer(socket, lazy, opts);
+          socket.data = peer;
+          handler = accept(peer);
+        },
+      },
+    });
+  } finally {
+    process.umask(old);
+  }
+  return {
+    path,
+    stop() {
+      server.stop(true);
+      try {
+        unlinkSync(path);
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}
+
+/** Connects to `path`. Rejects with E_UNAVAILABLE when nothing listens there. */
+export async function dialUnix(path: string, handler: PeerHandler, opts: PeerOptions = {}): Promise<Peer> {
+  let peer: Peer | undefined;
+  try {
+    await Bun.connect<Peer>({
+      unix: path,
+      socket: {
+        ...peerSocketHandlers,
+        open(socket: Socket<Peer>) {
+          peer = new Peer(socket, handler, opts);
+          socket.data = peer;
+        },
+      },
+    });
+  } catch (e) {
+    throw new HamonError("E_UNAVAILABLE", `cannot connect to ${path}: ${(e as Error).message}`);
+  }
+  if (!peer) throw new HamonError("E_UNAVAILABLE", `connection to ${path} did not open`);
+  return peer;
+}
