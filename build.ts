@@ -1,0 +1,47 @@
+/**
+ * Builds the single hamon executable.
+ *
+ *   bun build.ts                          # dist/hamon for this host
+ *   bun build.ts --target bun-linux-arm64 --runtime path/to/bun   # offline cross-build
+ *
+ * The binary embeds its version, ignores `.env` and `bunfig.toml` in the
+ * working directory, and carries its source map so stack traces in logs point
+ * at our TypeScript. Do not `strip` it: that removes the embedded program.
+ */
+import { parseArgs } from "node:util";
+import pkg from "./package.json" with { type: "json" };
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    target: { type: "string" },
+    runtime: { type: "string" },
+    outfile: { type: "string" },
+  },
+  strict: true,
+});
+
+const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { stderr: "ignore" }).stdout.toString().trim() || "unknown";
+const version = `${pkg.version}+${commit}`;
+const outfile = values.outfile ?? (values.target ? `dist/hamon-${values.target.replace(/^bun-/, "")}` : "dist/hamon");
+
+const result = await Bun.build({
+  entrypoints: ["src/main.ts"],
+  minify: true,
+  sourcemap: "inline",
+  define: { BUILD_VERSION: JSON.stringify(version) },
+  compile: {
+    outfile,
+    ...(values.target ? { target: values.target as Bun.Build.CompileTarget } : {}),
+    ...(values.runtime ? { executablePath: values.runtime } : {}),
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+    autoloadTsconfig: false,
+  },
+});
+
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+console.log(`built ${outfile} (hamon ${version}, target ${values.target ?? "host"})`);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bun
+/**
+ * hamon: one binary, modes chosen by the first word. Commands load lazily so
+ * `hamon status` does not pay for the monitor's modules.
+ */
+import { defineCommand, type ArgsDef, type CommandDef } from "citty";
+import { runCli } from "./cli/run.ts";
+import { VERSION } from "./version.ts";
+
+type Loader = () => Promise<CommandDef<ArgsDef>>;
+const load = (p: Promise<{ default: unknown }>) => p.then((m) => m.default as CommandDef<ArgsDef>);
+
+const subs: Record<string, Loader> = {
+  monitor: () => load(import("./commands/monitor.ts")),
+  status: () => load(import("./commands/status.ts")),
+  list: () => load(import("./commands/list.ts")),
+};
+
+const root = defineCommand({
+  meta: { name: "hamon", version: VERSION, description: "Health monitor for high-availability packet-processing appliances" },
+  subCommands: Object.fromEntries(Object.entries(subs).map(([k, v]) => [k, v])),
+});
+
+const code = await runCli(root, subs, process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), tty: process.stdout.isTTY === true }, VERSION);
+process.exit(code);
