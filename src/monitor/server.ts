@@ -35,12 +35,24 @@ export async function startMonitorServer(o: MonitorServerOptions): Promise<Monit
       for (const sub of dispatcher.subscribers) sub.send({ type: "event", ...full });
     },
   });
+  // A peer sending garbage must not be able to flood the log: the first
+  // refusal per connection is logged, the rest are counted and summarised
+  // when the connection closes.
+  const refusals = new WeakMap<object, number>();
   const listener = await listenUnix(o.socketPath, (peer) => {
     dispatcher.open(peer);
     return {
       message: (p, m) => dispatcher.handle(p, m),
-      refused: (_p, code, message) => o.log("warn", "refused frame", { code, message }),
-      close: (p, reason) => dispatcher.closed(p, reason),
+      refused: (p, code, message) => {
+        const n = (refusals.get(p) ?? 0) + 1;
+        refusals.set(p, n);
+        if (n === 1) o.log("warn", "refused frame", { code, message });
+      },
+      close: (p, reason) => {
+        const n = refusals.get(p) ?? 0;
+        if (n > 1) o.log("warn", "connection closed after refused frames", { refused: n, reason });
+        dispatcher.closed(p, reason);
+      },
     };
   });
   o.log("info", "monitor listening", { socket: o.socketPath, pid: process.pid });

@@ -53,7 +53,7 @@ describe("typed decoding", () => {
     [`<frobnicate id="8"/>`, "E_UNKNOWN", "unknown message <frobnicate>"],
     [`<a><b></a>`, "E_MALFORMED", "does not match"],
     [`<report health="ok" reason="${"x".repeat(5000)}"/>`, "E_INVALID", "longer than 4096"],
-  ].map(([xml, code, frag]) => [code, xml, frag] as const))("%s %#", (code, xml, fragment) => {
+  ].map(([xml, code, frag]) => [code!, xml!, frag!] as const))("%s %#", (code, xml, fragment) => {
     const r = decode(xml);
     expect(r.ok).toBe(false);
     if (!r.ok) {

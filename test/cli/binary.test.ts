@@ -1,0 +1,120 @@
+/** End to end: the compiled `hamon` binary, its stdout, stderr and exit codes. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Component } from "../../src/library/component.ts";
+import { startMonitor, type MonitorProc } from "../helpers/monitor-proc.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const DIR = mkdtempSync(join(tmpdir(), "hamon-bin-"));
+const BIN = join(DIR, "hamon");
+
+function run(args: string[], cwd = DIR): { code: number; out: string; err: string } {
+  const r = Bun.spawnSync([BIN, ...args], { cwd, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "" } });
+  return { code: r.exitCode ?? -1, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+let mon: MonitorProc;
+const comps: Component[] = [];
+beforeAll(async () => {
+  const b = Bun.spawnSync([process.execPath, "build.ts", "--outfile", BIN], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (b.exitCode !== 0) throw new Error(`build failed: ${b.stderr}`);
+  mon = await startMonitor([], [BIN]);
+  for (const [name, plane] of [["fp", "fast"], ["bgpd", "control"]] as const) {
+    const c = new Component({ name, plane, kind: name === "bgpd" ? "dynamic" : "static", socket: mon.sock });
+    await c.start();
+    comps.push(c);
+  }
+  comps[1]!.report("degraded", "peer 192.0.2.1 down");
+  await Bun.sleep(50);
+}, 60_000);
+afterAll(async () => {
+  for (const c of comps) await c.stop();
+  await mon.stop();
+});
+
+describe("usage errors exit 2 with a message naming the problem", () => {
+  test.each([
+    [["status", "--sokcet", "/x"], "unknown flag --sokcet"],
+    [["status", "--socket"], "flag --socket needs a value"],
+    [["status", "--timeout", "0x10"], "--timeout must be a decimal integer, got '0x10'"],
+    [["status", "--timeout", "5ms"], "--timeout must be a decimal integer, got '5ms'"],
+    [["status", "a", "b"], "unexpected argument 'b'"],
+    [["frobnicate"], "unknown command 'frobnicate'"],
+    [["monitor", "--log-format", "xml"], "Invalid value for argument"],
+  ])("%j", (args, msg) => {
+    const r = run(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(msg);
+    expect(r.err).not.toContain("    at ");
+  });
+});
+
+test("--version prints the embedded version", () => {
+  const r = run(["--version"]);
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/^\d+\.\d+\.\d+\+[0-9a-f]+|unknown\n$/);
+});
+
+test("--help lists the modes, without colour when piped", () => {
+  const r = run(["--help"]);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("monitor");
+  expect(r.out).toContain("status");
+  expect(r.out).not.toContain("\u001b[");
+});
+
+test("an unreachable monitor is one clear line and exit 4, not a stack trace", () => {
+  const r = run(["status", "--socket", join(DIR, "nobody.sock")]);
+  expect(r.code).toBe(4);
+  expect(r.err.trim().split("\n")).toHaveLength(1);
+  expect(r.err).toContain("E_UNAVAILABLE");
+});
+
+test("status: the table, one aligned row per component, exit 0 when all are up", () => {
+  const r = run(["status", "--socket", mon.sock]);
+  expect(r.code).toBe(0);
+  const lines = r.out.trimEnd().split("\n");
+  expect(lines[1]).toMatch(/^NAME +KIND +PLANE +STATE +HEALTH +PID +AGE +RESTARTS +REASON$/);
+  expect(lines[2]).toMatch(/^bgpd +dynamic +control +up +degraded +\d+ +[\d.]+m?s +0 +peer 192\.0\.2\.1 down$/);
+  expect(lines[3]).toMatch(/^fp +static +fast +up +ok +\d+ +[\d.]+m?s +0 +-$/);
+  expect(lines).toHaveLength(4);
+});
+
+test("status --json: versioned schema with typed fields", () => {
+  const r = run(["status", "--socket", mon.sock, "--json"]);
+  expect(r.code).toBe(0);
+  const doc = JSON.parse(r.out);
+  expect(doc.version).toBe(1);
+  expect(typeof doc.monitor.pid).toBe("number");
+  expect(doc.components.map((c: { name: string }) => c.name)).toEqual(["bgpd", "fp"]);
+  for (const c of doc.components) {
+    expect(Object.keys(c).sort()).toEqual(["ageMs", "health", "kind", "name", "pid", "plane", "reason", "restarts", "state"]);
+  }
+});
+
+test("list: NAME STATE HEALTH per line", () => {
+  const r = run(["list", "--socket", mon.sock]);
+  expect(r).toEqual({ code: 0, out: "bgpd up degraded\nfp up ok\n", err: "" });
+});
+
+test("a .env and bunfig.toml in the working directory are ignored by the binary", () => {
+  writeFileSync(join(DIR, ".env"), "HAMON_SOCKET=/nonexistent/from-dotenv.sock\n");
+  writeFileSync(join(DIR, "bunfig.toml"), 'preload = ["./evil.ts"]\n');
+  writeFileSync(join(DIR, "evil.ts"), 'console.log("INJECTED")\n');
+  const r = run(["status", "--socket", mon.sock, "--json"]);
+  expect(r.out).not.toContain("INJECTED");
+  expect(JSON.parse(r.out).version).toBe(1);
+});
+
+test("status exits 3 when a component is down, and shows it down/failed", async () => {
+  const s = new Component({ name: "zebra", socket: mon.sock, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+  await s.start();
+  (s as unknown as { session: { close(r: string): void } }).session.close("simulated crash");
+  await Bun.sleep(50);
+  const r = run(["status", "--socket", mon.sock]);
+  expect(r.code).toBe(3);
+  expect(r.out).toMatch(/zebra +static +control +down +failed +\d+ +[\d.]+m?s +0 +connection lost/);
+  await s.stop();
+});

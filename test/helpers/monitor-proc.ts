@@ -1,0 +1,40 @@
+/** Starts a real `hamon monitor` process (from source, or the compiled binary) on a private socket. */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { probeSocket } from "../../src/transport/unix.ts";
+
+export const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
+
+export interface MonitorProc {
+  sock: string;
+  dir: string;
+  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  stderr(): string;
+  rssKiB(): number;
+  stop(): Promise<number>;
+}
+
+export async function startMonitor(extraArgs: string[] = [], cmd: string[] = [process.execPath, MAIN]): Promise<MonitorProc> {
+  const dir = mkdtempSync(join(tmpdir(), "hamon-test-"));
+  const sock = join(dir, "run", "hamon.sock");
+  const proc = Bun.spawn([...cmd, "monitor", "--socket", sock, ...extraArgs], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  let err = "";
+  void (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of proc.stderr) err += dec.decode(chunk, { stream: true });
+  })();
+  for (let i = 0; i < 200 && (await probeSocket(sock)) !== "alive"; i++) {
+    if (proc.exitCode !== null) throw new Error(`monitor exited ${proc.exitCode}: ${err}`);
+    await Bun.sleep(25);
+  }
+  return {
+    sock, dir, proc,
+    stderr: () => err,
+    rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))?.[1] ?? 0),
+    async stop() {
+      proc.kill("SIGTERM");
+      return proc.exited;
+    },
+  };
+}
