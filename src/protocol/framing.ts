@@ -14,6 +14,7 @@ import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from "./limits.ts";
 
 export type FrameError = { fatal: true; code: "E_TOO_LARGE" | "E_MALFORMED"; message: string };
 
+const INITIAL_BUFFER_BYTES = 512;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** Encodes one XML document as a frame. Throws RangeError above the maximum: that is our bug. */
@@ -33,7 +34,9 @@ export class FrameDecoder {
   private failed: FrameError | null = null;
 
   constructor(private readonly maxBytes = MAX_FRAME_BYTES) {
-    this.buf = new Uint8Array(Math.min(4096, maxBytes + FRAME_HEADER_BYTES));
+    // Small to start: most messages are under 256 B, and a monitor holds a
+    // decoder per connection (1,000+). It grows on demand up to one maximal frame.
+    this.buf = new Uint8Array(Math.min(INITIAL_BUFFER_BYTES, maxBytes + FRAME_HEADER_BYTES));
   }
 
   /** Bytes received but not yet returned as frames. */
