@@ -14,6 +14,8 @@ const subs: Record<string, Loader> = {
   monitor: () => load(import("./commands/monitor.ts")),
   status: () => load(import("./commands/status.ts")),
   list: () => load(import("./commands/list.ts")),
+  component: () => load(import("./commands/component.ts")),
+  discovery: () => load(import("./commands/discovery.ts")),
 };
 
 const root = defineCommand({

@@ -55,12 +55,17 @@ export class Registry {
     return e;
   }
 
-  /** The connection went away: the component is known but down. */
+  /**
+   * The connection went away: the component is known but down. A failure the
+   * component reported just before (a sidecar's "killed by SIGKILL") is better
+   * evidence than the disconnect itself, so it is kept.
+   */
   disconnect(e: Entry, reason: string): void {
+    const lastWords = e.health === "failed" && e.reason ? e.reason : "";
     e.conn = null;
     e.state = "down";
     e.health = "failed";
-    e.reason = reason;
+    e.reason = lastWords ? `${lastWords}; then ${reason}` : reason;
   }
 
   remove(name: string): void {

@@ -118,3 +118,81 @@ test("status exits 3 when a component is down, and shows it down/failed", async 
   expect(r.out).toMatch(/zebra +static +control +down +failed +\d+ +[\d.]+m?s +0 +connection lost/);
   await s.stop();
 });
+
+async function statusOf(name: string): Promise<string> {
+  return run(["status", "--socket", mon.sock, name]).out.split("\n").find((l) => l.startsWith(`${name} `)) ?? "";
+}
+async function until(cond: () => Promise<boolean> | boolean, what: string, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !(await cond()); await Bun.sleep(20)) if (Date.now() > end) throw new Error(`timed out: ${what}`);
+}
+
+describe("component sidecar", () => {
+  test("owns a daemon: registers it under the daemon's pid; kill -9 → reported failed, exits 137", async () => {
+    const side = Bun.spawn([BIN, "component", "--socket", mon.sock, "--name", "sleeper", "--plane", "control", "--", "sleep", "30"], { stdout: "pipe", stderr: "pipe" });
+    await until(async () => (await statusOf("sleeper")).includes(" up "), "sleeper registered");
+    const pid = Number((await statusOf("sleeper")).split(/ +/)[5]);
+    expect(pid).not.toBe(side.pid);
+    expect(Bun.spawnSync(["ps", "-o", "comm=", "-p", String(pid)]).stdout.toString().trim()).toBe("sleep");
+    process.kill(pid, "SIGKILL");
+    expect(await side.exited).toBe(137);
+    await until(async () => /down +failed/.test(await statusOf("sleeper")), "sleeper down");
+    expect(await statusOf("sleeper")).toContain("killed by SIGKILL");
+  });
+
+  test("SIGTERM to the sidecar stops the daemon and deregisters it (no alarm)", async () => {
+    const side = Bun.spawn([BIN, "component", "--socket", mon.sock, "--name", "polite", "--", "sleep", "30"], { stdout: "pipe", stderr: "pipe" });
+    await until(async () => (await statusOf("polite")).includes(" up "), "polite registered");
+    side.kill("SIGTERM");
+    expect(await side.exited).toBe(143);
+    await until(async () => (await statusOf("polite")) === "", "polite deregistered");
+  });
+
+  test("watches a pid it did not start; its death is reported", async () => {
+    const victim = Bun.spawn(["sleep", "30"]);
+    const side = Bun.spawn([BIN, "component", "--socket", mon.sock, "--name", "watched", "--pid", String(victim.pid)], { stdout: "pipe", stderr: "pipe" });
+    await until(async () => (await statusOf("watched")).includes(" up "), "watched registered");
+    victim.kill("SIGKILL");
+    expect(await side.exited).toBe(1);
+    await until(async () => /down +failed/.test(await statusOf("watched")), "watched down");
+  });
+
+  test.each([
+    [["component", "--name", "x"], "give exactly one of"],
+    [["component", "--name", "x", "--pid", "1", "--", "true"], "give exactly one of"],
+    [["component", "--name", "../x", "--", "true"], "--name must match"],
+    [["component", "--", "true"], "Missing required argument: --name"],
+    [["component", "--name", "x", "--pid", "12abc"], "--pid must be a decimal integer"],
+  ])("%j → exit 2", (args, msg) => {
+    const r = run(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(msg);
+  });
+});
+
+describe("discovery --once", () => {
+  test("exit 0 when a monitor answers", () => {
+    expect(run(["discovery", "--once", "--socket", mon.sock]).code).toBe(0);
+  });
+  test("exit 3 after starting a detached monitor, which then answers; 0 the next time", async () => {
+    const sock = join(DIR, "disc", "hamon.sock");
+    const r = run(["discovery", "--once", "--socket", sock]);
+    expect(r.code).toBe(3);
+    const pid = Number(/pid (\d+)/.exec(r.out)?.[1]);
+    try {
+      expect(run(["status", "--socket", sock]).code).toBe(0);
+      expect(run(["discovery", "--once", "--socket", sock]).code).toBe(0);
+    } finally {
+      process.kill(pid, "SIGTERM");
+    }
+  });
+  test("a stale socket file left by a dead monitor is replaced", async () => {
+    const sock = join(DIR, "stale", "hamon.sock");
+    const dead = Bun.spawn([BIN, "monitor", "--socket", sock], { stderr: "pipe" });
+    await until(() => run(["discovery", "--once", "--socket", sock]).code === 0, "first monitor");
+    dead.kill("SIGKILL");
+    await dead.exited;
+    const r = run(["discovery", "--once", "--socket", sock]);
+    expect(r.code).toBe(3);
+    process.kill(Number(/pid (\d+)/.exec(r.out)?.[1]), "SIGTERM");
+  });
+});

@@ -1,0 +1,27 @@
+/**
+ * Process identity from /proc, immune to PID reuse: a pid plus its start time
+ * (field 22 of /proc/PID/stat, in clock ticks since boot) names one process
+ * for its whole life. `kill(pid, 0)` alone calls zombies and recycled pids alive.
+ */
+import { readFileSync } from "node:fs";
+
+/** Start time of `pid` in clock ticks since boot, or null when it does not exist. */
+export function processStartTime(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // comm (field 2) may contain spaces and ')': parse after the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // rest[0] is field 3 (state); field 22 is rest[19].
+  if (rest[0] === "Z" || rest[0] === "X") return null;
+  const t = Number(rest[19]);
+  return Number.isFinite(t) ? t : null;
+}
+
+/** True while the process that had `startTime` when first seen is still running. */
+export function sameProcessAlive(pid: number, startTime: number): boolean {
+  return processStartTime(pid) === startTime;
+}
