@@ -1,0 +1,250 @@
+/*
+ * hamon heartbeat file, layout v1: the fast-path (writer) side.
+ * Normative description: docs/heartbeat.md. Header-only, C11, Linux.
+ *
+ *   struct hamon_hb hb;
+ *   hamon_hb_create(&hb, "/run/fastpath/hb", 8, HAMON_HB_SEALED_MEMFD);  // before launching lcores
+ *   hamon_hb_set_meta(&hb, i, lcore_id, socket_id, "rx0");                // each slot, before publish
+ *   hamon_hb_publish(&hb);                                                 // rename into place
+ *   ... in lcore i's poll loop:  hamon_hb_beat(&hb, i);                    // one relaxed store
+ *   hamon_hb_set_state(&hb, i, HAMON_HB_IDLE, 200);                        // before a bounded wait
+ *   hamon_hb_stop(&hb);                                                    // clean shutdown tombstone
+ *
+ * Rules: one writer per byte range (each lcore writes only its slot's hot
+ * line; the control thread writes the header words); the monitor never
+ * writes; the published file is never truncated; a restart publishes a new
+ * inode (rename), so a reader never sees a half-built file.
+ */
+#ifndef HAMON_HEARTBEAT_H
+#define HAMON_HEARTBEAT_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HAMON_HB_MAGIC "FPHBEAT1"
+#define HAMON_HB_MAJOR 1
+#define HAMON_HB_MINOR 0
+#define HAMON_HB_HEADER_SIZE 256
+#define HAMON_HB_SLOT_SIZE 128
+#define HAMON_HB_MAX_SLOTS 1024
+
+enum hamon_hb_slot_state { HAMON_HB_UNUSED = 0, HAMON_HB_RUNNING = 1, HAMON_HB_IDLE = 2, HAMON_HB_PARKED = 3, HAMON_HB_EXITED = 4 };
+enum hamon_hb_writer_state { HAMON_HB_W_INIT = 0, HAMON_HB_W_RUNNING = 1, HAMON_HB_W_STOPPING = 2, HAMON_HB_W_STOPPED_CLEAN = 3 };
+#define HAMON_HB_FLAG_SEALED_MEMFD 1u
+#define HAMON_HB_FLAG_BEAT_PER_LOOP 2u
+
+struct hamon_hb_header {
+  char magic[8];              /*   0 "FPHBEAT1" */
+  uint16_t layout_major;      /*   8 = 1 */
+  uint16_t layout_minor;      /*  10 = 0 */
+  uint32_t header_size;       /*  12 = 256 */
+  uint32_t slot_size;         /*  16 = 128 */
+  uint32_t slot_count;        /*  20 1..1024 */
+  uint64_t file_size;         /*  24 = real file size */
+  uint64_t instance_id;       /*  32 random, non-zero, new per start */
+  uint32_t writer_pid;        /*  40 */
+  uint32_t flags;             /*  44 */
+  uint64_t start_time_ticks;  /*  48 /proc/self/stat field 22 */
+  uint32_t beat_hint_us;      /*  56 informational */
+  uint32_t header_crc32;      /*  60 CRC-32 (zlib) of bytes [0,60) */
+  uint32_t writer_state;      /*  64 control thread, release store */
+  uint32_t reserved0;         /*  68 */
+  uint64_t control_beat;      /*  72 control thread, relaxed */
+  uint8_t reserved[176];      /*  80..255 zero */
+};
+
+struct hamon_hb_slot {
+  /* hot line: written only by the owning lcore */
+  uint64_t beat;              /*  +0 relaxed store per loop iteration */
+  uint32_t state;             /*  +8 enum hamon_hb_slot_state */
+  uint32_t state_seq;         /* +12 release store, +1 per state change, after state/max_idle_ms */
+  uint32_t launch_gen;        /* +16 +1 per (re)launch */
+  uint32_t max_idle_ms;       /* +20 promised longest wait while IDLE; 0 = unbounded */
+  uint64_t work;              /* +24 optional progress counter */
+  uint8_t hot_reserved[32];   /* +32 */
+  /* cold line: written once before publish */
+  uint32_t lcore_id;          /* +64 */
+  uint32_t socket_id;         /* +68 */
+  char name[16];              /* +72 NUL-padded ASCII */
+  uint8_t cold_reserved[36];  /* +88 */
+  uint32_t meta_crc32;        /* +124 CRC-32 of slot bytes [+64,+124) */
+};
+
+_Static_assert(sizeof(struct hamon_hb_header) == 256, "header size");
+_Static_assert(offsetof(struct hamon_hb_header, layout_major) == 8, "layout_major");
+_Static_assert(offsetof(struct hamon_hb_header, layout_minor) == 10, "layout_minor");
+_Static_assert(offsetof(struct hamon_hb_header, header_size) == 12, "header_size");
+_Static_assert(offsetof(struct hamon_hb_header, slot_size) == 16, "slot_size");
+_Static_assert(offsetof(struct hamon_hb_header, slot_count) == 20, "slot_count");
+_Static_assert(offsetof(struct hamon_hb_header, file_size) == 24, "file_size");
+_Static_assert(offsetof(struct hamon_hb_header, instance_id) == 32, "instance_id");
+_Static_assert(offsetof(struct hamon_hb_header, writer_pid) == 40, "writer_pid");
+_Static_assert(offsetof(struct hamon_hb_header, flags) == 44, "flags");
+_Static_assert(offsetof(struct hamon_hb_header, start_time_ticks) == 48, "start_time_ticks");
+_Static_assert(offsetof(struct hamon_hb_header, beat_hint_us) == 56, "beat_hint_us");
+_Static_assert(offsetof(struct hamon_hb_header, header_crc32) == 60, "header_crc32");
+_Static_assert(offsetof(struct hamon_hb_header, writer_state) == 64, "writer_state");
+_Static_assert(offsetof(struct hamon_hb_header, control_beat) == 72, "control_beat");
+_Static_assert(sizeof(struct hamon_hb_slot) == 128, "slot size");
+_Static_assert(offsetof(struct hamon_hb_slot, state) == 8, "state");
+_Static_assert(offsetof(struct hamon_hb_slot, state_seq) == 12, "state_seq");
+_Static_assert(offsetof(struct hamon_hb_slot, launch_gen) == 16, "launch_gen");
+_Static_assert(offsetof(struct hamon_hb_slot, max_idle_ms) == 20, "max_idle_ms");
+_Static_assert(offsetof(struct hamon_hb_slot, work) == 24, "work");
+_Static_assert(offsetof(struct hamon_hb_slot, lcore_id) == 64, "lcore_id");
+_Static_assert(offsetof(struct hamon_hb_slot, socket_id) == 68, "socket_id");
+_Static_assert(offsetof(struct hamon_hb_slot, name) == 72, "name");
+_Static_assert(offsetof(struct hamon_hb_slot, meta_crc32) == 124, "meta_crc32");
+
+enum hamon_hb_transport { HAMON_HB_PLAIN_FILE = 0, HAMON_HB_SEALED_MEMFD = 1 };
+
+struct hamon_hb {
+  struct hamon_hb_header *hdr;
+  struct hamon_hb_slot *slots;
+  size_t size;
+  int fd;
+  enum hamon_hb_transport transport;
+  char path[256];
+  uint32_t seq[HAMON_HB_MAX_SLOTS]; /* lcore-private copies, never read back from shm */
+};
+
+static inline uint32_t hamon_hb_crc32(const void *data, size_t len) {
+  const uint8_t *p = (const uint8_t *)data;
+  uint32_t c = 0xffffffffu;
+  for (size_t i = 0; i < len; i++) {
+    c ^= p[i];
+    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+  }
+  return c ^ 0xffffffffu;
+}
+
+static inline uint64_t hamon_hb__start_ticks(void) {
+  char buf[1024];
+  FILE *f = fopen("/proc/self/stat", "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  if (!p) return 0;
+  p += 2; /* field 3 */
+  for (int field = 3; field < 22 && p; field++) { p = strchr(p, ' '); if (p) p++; }
+  return p ? strtoull(p, NULL, 10) : 0;
+}
+
+/* Creates the region (not yet visible at `path`). Returns 0 or -errno. */
+static inline int hamon_hb_create(struct hamon_hb *hb, const char *path, uint32_t n, enum hamon_hb_transport t) {
+  if (n < 1 || n > HAMON_HB_MAX_SLOTS || strlen(path) >= sizeof hb->path - 32) return -EINVAL;
+  memset(hb, 0, sizeof *hb);
+  snprintf(hb->path, sizeof hb->path, "%s", path);
+  hb->transport = t;
+  hb->size = ((HAMON_HB_HEADER_SIZE + (size_t)n * HAMON_HB_SLOT_SIZE) + 4095) & ~(size_t)4095;
+  if (t == HAMON_HB_SEALED_MEMFD) {
+    hb->fd = memfd_create("hamon-heartbeat", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  } else {
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    hb->fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  }
+  if (hb->fd < 0) return -errno;
+  if (ftruncate(hb->fd, (off_t)hb->size) != 0) return -errno;
+  if (t == HAMON_HB_SEALED_MEMFD && fcntl(hb->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) return -errno;
+  void *m = mmap(NULL, hb->size, PROT_READ | PROT_WRITE, MAP_SHARED, hb->fd, 0);
+  if (m == MAP_FAILED) return -errno;
+  memset(m, 0, hb->size);
+  hb->hdr = (struct hamon_hb_header *)m;
+  hb->slots = (struct hamon_hb_slot *)((char *)m + HAMON_HB_HEADER_SIZE);
+  struct hamon_hb_header *h = hb->hdr;
+  memcpy(h->magic, HAMON_HB_MAGIC, 8);
+  h->layout_major = HAMON_HB_MAJOR;
+  h->layout_minor = HAMON_HB_MINOR;
+  h->header_size = HAMON_HB_HEADER_SIZE;
+  h->slot_size = HAMON_HB_SLOT_SIZE;
+  h->slot_count = n;
+  h->file_size = hb->size;
+  do { if (getrandom(&h->instance_id, sizeof h->instance_id, 0) != sizeof h->instance_id) h->instance_id = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32); } while (h->instance_id == 0);
+  h->writer_pid = (uint32_t)getpid();
+  h->flags = HAMON_HB_FLAG_BEAT_PER_LOOP | (t == HAMON_HB_SEALED_MEMFD ? HAMON_HB_FLAG_SEALED_MEMFD : 0);
+  h->start_time_ticks = hamon_hb__start_ticks();
+  for (uint32_t i = 0; i < n; i++) {
+    hb->slots[i].lcore_id = i;
+    hb->slots[i].meta_crc32 = hamon_hb_crc32(&hb->slots[i].lcore_id, 60);
+  }
+  h->header_crc32 = hamon_hb_crc32(h, 60);
+  return 0;
+}
+
+/* Cold-line metadata of slot i; call before hamon_hb_publish. */
+static inline void hamon_hb_set_meta(struct hamon_hb *hb, uint32_t i, uint32_t lcore_id, uint32_t socket_id, const char *name) {
+  struct hamon_hb_slot *s = &hb->slots[i];
+  s->lcore_id = lcore_id;
+  s->socket_id = socket_id;
+  memset(s->name, 0, sizeof s->name);
+  strncpy(s->name, name, sizeof s->name);
+  s->meta_crc32 = hamon_hb_crc32(&s->lcore_id, 60);
+}
+
+/* Makes the region visible at its path, atomically (rename). Returns 0 or -errno. */
+static inline int hamon_hb_publish(struct hamon_hb *hb) {
+  char tmp[300];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%d", hb->path, (int)getpid());
+  __atomic_store_n(&hb->hdr->writer_state, HAMON_HB_W_RUNNING, __ATOMIC_RELEASE);
+  if (hb->transport == HAMON_HB_SEALED_MEMFD) {
+    char target[64];
+    snprintf(target, sizeof target, "/proc/%d/fd/%d", (int)getpid(), hb->fd);
+    unlink(tmp);
+    if (symlink(target, tmp) != 0) return -errno;
+  }
+  return rename(tmp, hb->path) == 0 ? 0 : -errno;
+}
+
+/* The hot path: one relaxed store, no syscall, no lock. `local` is the lcore's private counter. */
+static inline void hamon_hb_beat_n(struct hamon_hb *hb, uint32_t i, uint64_t local) {
+  __atomic_store_n(&hb->slots[i].beat, local, __ATOMIC_RELAXED);
+}
+
+/* Convenience form: reads its own counter back (the slot is this lcore's, so the line is local). */
+static inline void hamon_hb_beat(struct hamon_hb *hb, uint32_t i) {
+  uint64_t b = __atomic_load_n(&hb->slots[i].beat, __ATOMIC_RELAXED);
+  __atomic_store_n(&hb->slots[i].beat, b + 1, __ATOMIC_RELAXED);
+}
+
+/* State change (rare): state and promise first, then the sequence with release order. */
+static inline void hamon_hb_set_state(struct hamon_hb *hb, uint32_t i, enum hamon_hb_slot_state st, uint32_t max_idle_ms) {
+  struct hamon_hb_slot *s = &hb->slots[i];
+  __atomic_store_n(&s->max_idle_ms, max_idle_ms, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->state, (uint32_t)st, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->state_seq, ++hb->seq[i], __ATOMIC_RELEASE);
+}
+
+/* At the start of an lcore's main function: a (re)launch. */
+static inline void hamon_hb_launch(struct hamon_hb *hb, uint32_t i) {
+  struct hamon_hb_slot *s = &hb->slots[i];
+  __atomic_store_n(&s->launch_gen, __atomic_load_n(&s->launch_gen, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+  hamon_hb_set_state(hb, i, HAMON_HB_RUNNING, 0);
+}
+
+/* Control-thread heartbeat (optional). */
+static inline void hamon_hb_control_beat(struct hamon_hb *hb) {
+  __atomic_store_n(&hb->hdr->control_beat, hb->hdr->control_beat + 1, __ATOMIC_RELAXED);
+}
+
+/* Clean shutdown: a tombstone the monitor reads as "stopped on purpose". */
+static inline void hamon_hb_stop(struct hamon_hb *hb) {
+  for (uint32_t i = 0; i < hb->hdr->slot_count; i++)
+    if (__atomic_load_n(&hb->slots[i].state, __ATOMIC_RELAXED) != HAMON_HB_UNUSED) hamon_hb_set_state(hb, i, HAMON_HB_EXITED, 0);
+  __atomic_store_n(&hb->hdr->writer_state, HAMON_HB_W_STOPPED_CLEAN, __ATOMIC_RELEASE);
+}
+
+#endif

@@ -1,0 +1,161 @@
+/**
+ * HeartbeatWatch: one fast path's heartbeat region, watched. `poll(now)` is
+ * the hot path (a size probe when unsealed, then one Assessor scan; no
+ * allocation unless a verdict changes). Every `slowEvery` polls it also runs
+ * the slow path: did the path get a new inode (writer restarted)? Is the
+ * writer process still the one that published (pid + start time)? Did it
+ * leave a clean-stop tombstone?
+ *
+ * Nothing here can throw on bad file contents: a file that fails validation
+ * is reported once with its reason and retried on the slow path.
+ */
+import { Assessor, VERDICT, VERDICT_NAMES, type AssessPolicy, type VerdictName } from "./assess.ts";
+import { SLOT_STATE_NAMES, SW, W, WRITER_STATE, slotLcore, slotMetaOk, slotName, validateHeader, type HeaderInfo } from "./layout.ts";
+import { identify, openRegion, type Region } from "./region.ts";
+import { sameProcessAlive } from "../sys/proc.ts";
+
+export interface WatchEvent {
+  /** Slot index, or -1 for the region as a whole. */
+  slot: number;
+  verdict: VerdictName | "attached" | "invalid";
+  reason: string;
+}
+
+export interface CoreView {
+  slot: number;
+  lcore: number;
+  name: string;
+  state: string;
+  verdict: VerdictName;
+  ageMs: number;
+}
+
+export interface WatchOptions extends AssessPolicy {
+  /** Run the slow path every this many polls (default: about once per 200 ms). */
+  slowEvery?: number;
+}
+
+export class HeartbeatWatch {
+  private region: Region | null = null;
+  private header: HeaderInfo | null = null;
+  private assessor: Assessor | null = null;
+  private polls = 0;
+  private readonly slowEvery: number;
+  private writerGone = false;
+  private lastInvalid = "";
+  private lastNow = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly policy: WatchOptions,
+    private readonly onEvent: (e: WatchEvent) => void,
+  ) {
+    this.slowEvery = policy.slowEvery ?? Math.max(1, Math.round(200 / policy.pollMs));
+  }
+
+  get attached(): HeaderInfo | null {
+    return this.header;
+  }
+  get sealed(): boolean {
+    return this.region?.sealed ?? false;
+  }
+
+  /** The hot path, called every pollMs. */
+  poll(now: number): void {
+    this.lastNow = now;
+    if (this.polls++ % this.slowEvery === 0) this.slow(now);
+    const r = this.region;
+    const a = this.assessor;
+    if (!r || !a || this.writerGone) return;
+    if (!r.probe()) {
+      this.detach("the heartbeat file shrank under its mapping (truncated): stopped reading it", VERDICT.CORRUPT);
+      return;
+    }
+    if (a.scan(now) > 0) this.emitTransitions(a);
+  }
+
+  /** Per-core view for `hamon status` (allocates; not for the poll loop). */
+  cores(): CoreView[] {
+    const r = this.region;
+    const a = this.assessor;
+    if (!r || !a) return [];
+    const out: CoreView[] = [];
+    for (let i = 0; i < a.slots; i++) {
+      const st = Atomics.load(r.u32, W.slotBase + i * W.slotWords + SW.state);
+      out.push({
+        slot: i, lcore: slotLcore(r.u8, i), name: slotName(r.u8, i), state: SLOT_STATE_NAMES[st] ?? `invalid(${st})`,
+        verdict: VERDICT_NAMES[a.verdict[i]!] ?? "ok", ageMs: Math.max(0, Math.round(a.ageMs(i, this.lastNow))),
+      });
+    }
+    return out;
+  }
+
+  close(): void {
+    this.region?.close();
+    this.region = null;
+    this.assessor = null;
+  }
+
+  private slow(now: number): void {
+    const id = identify(this.path);
+    const r = this.region;
+    if (r && id && (id.ino !== r.ino || id.dev !== r.dev)) {
+      this.close(); // a new instance was published: drop the old mapping, attach the new one below
+      this.writerGone = false;
+    }
+    if (!this.region) {
+      if (id) this.attach(now);
+      return;
+    }
+    const h = this.header!;
+    const ws = Atomics.load(this.region.u32, W.writerState);
+    if (ws === WRITER_STATE.STOPPED_CLEAN) {
+      if (this.assessor!.setAll(VERDICT.UNMONITORED) > 0) this.emitTransitions(this.assessor!);
+      return;
+    }
+    if (!this.writerGone && h.writerPid > 0 && !sameProcessAlive(h.writerPid, h.startTicks)) {
+      this.writerGone = true;
+      if (this.assessor!.setAll(VERDICT.WRITER_GONE) > 0) this.emitTransitions(this.assessor!, `writer pid ${h.writerPid} is gone`);
+    }
+  }
+
+  private attach(now: number): void {
+    const o = openRegion(this.path);
+    if (!o.ok) return this.invalid(o.reason);
+    const v = validateHeader(o.region.u8, o.region.size);
+    if (!v.ok) {
+      o.region.close();
+      return this.invalid(v.reason);
+    }
+    const metaOk = new Uint8Array(v.header.slotCount);
+    for (let i = 0; i < metaOk.length; i++) metaOk[i] = slotMetaOk(o.region.u8, i) ? 1 : 0;
+    this.region = o.region;
+    this.header = v.header;
+    this.writerGone = false;
+    this.lastInvalid = "";
+    this.assessor = new Assessor(o.region.u32, metaOk, v.header.slotCount, this.policy);
+    this.onEvent({ slot: -1, verdict: "attached", reason: `${v.header.slotCount} cores, writer pid ${v.header.writerPid}, instance ${v.header.instanceId}, ${o.region.sealed ? "sealed memfd" : "unsealed file"}` });
+    if (this.assessor.scan(now) > 0) this.emitTransitions(this.assessor);
+  }
+
+  private detach(reason: string, verdict: number): void {
+    const a = this.assessor;
+    if (a && a.setAll(verdict) > 0) this.emitTransitions(a, reason);
+    this.region?.close();
+    this.region = null;
+    this.assessor = null;
+    this.header = null;
+  }
+
+  private invalid(reason: string): void {
+    if (reason === this.lastInvalid) return; // report each distinct problem once
+    this.lastInvalid = reason;
+    this.onEvent({ slot: -1, verdict: "invalid", reason });
+  }
+
+  private emitTransitions(a: Assessor, reason = ""): void {
+    for (let k = 0; k < a.transitionCount; k++) {
+      this.onEvent({ slot: a.transitionSlot(k), verdict: VERDICT_NAMES[a.transitionVerdict(k)]!, reason });
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/** The assessor as a pure function of (memory, now): a synthetic region, a fake clock, one row per behaviour. */
+import { describe, expect, test } from "bun:test";
+import { Assessor, VERDICT_NAMES } from "../../src/watchdog/assess.ts";
+import { SLOT_STATE, SW, W } from "../../src/watchdog/layout.ts";
+
+const POLICY = { suspectMs: 50, deadMs: 250, idleSlackMs: 50, pollMs: 10 };
+
+function region(n: number) {
+  const w = new Uint32Array(W.slotBase + n * W.slotWords);
+  const meta = new Uint8Array(n).fill(1);
+  const a = new Assessor(w, meta, n, POLICY);
+  const at = (i: number, f: number) => W.slotBase + i * W.slotWords + f;
+  const seq = new Uint32Array(n);
+  const setState = (i: number, st: number, maxIdle = 0) => {
+    w[at(i, SW.maxIdleMs)] = maxIdle;
+    w[at(i, SW.state)] = st;
+    w[at(i, SW.stateSeq)] = ++seq[i]!;
+  };
+  const beat = (i: number, by = 1) => (w[at(i, SW.beatLo)] = (w[at(i, SW.beatLo)]! + by) >>> 0);
+  const verdict = (i: number) => VERDICT_NAMES[a.verdict[i]!];
+  /** Scans every 10 ms from t0 to t1 (inclusive), beating slot `beating` each time when given. */
+  const run = (t0: number, t1: number, beating: number[] = []) => {
+    for (let t = t0; t <= t1; t += 10) {
+      for (const i of beating) beat(i);
+      a.scan(t);
+    }
+  };
+  for (let i = 0; i < n; i++) setState(i, SLOT_STATE.RUNNING);
+  return { w, a, meta, setState, beat, verdict, run, at };
+}
+
+describe("verdicts", () => {
+  test("a beating core is ok; silent ≥ suspectMs → suspect; ≥ deadMs → dead; beating again → ok", () => {
+    const r = region(1);
+    r.run(0, 100, [0]);
+    expect(r.verdict(0)).toBe("ok");
+    r.run(110, 160);
+    expect(r.verdict(0)).toBe("suspect");
+    r.run(170, 360);
+    expect(r.verdict(0)).toBe("dead");
+    r.run(370, 380, [0]);
+    expect(r.verdict(0)).toBe("ok");
+  });
+  test("IDLE within its promise stays ok; beyond promise + slack → dead", () => {
+    const r = region(1);
+    r.run(0, 20, [0]);
+    r.setState(0, SLOT_STATE.IDLE, 200);
+    r.run(30, 270);
+    expect(r.verdict(0)).toBe("ok");
+    r.run(280, 290);
+    expect(r.verdict(0)).toBe("dead");
+  });
+  test("IDLE with no promise (0) is never judged", () => {
+    const r = region(1);
+    r.setState(0, SLOT_STATE.IDLE, 0);
+    r.run(0, 10_000);
+    expect(r.verdict(0)).toBe("ok");
+  });
+  test.each([["parked", SLOT_STATE.PARKED], ["exited", SLOT_STATE.EXITED], ["unused", SLOT_STATE.UNUSED]])("%s cores never alarm", (_n, st) => {
+    const r = region(1);
+    r.setState(0, st);
+    const seen = new Set<string>();
+    for (let t = 0; t < 5_000; t += 10) {
+      r.a.scan(t);
+      seen.add(r.verdict(0)!);
+    }
+    expect([...seen]).toEqual(["unmonitored"]);
+  });
+  test("a counter that goes backwards is corrupt, and stays corrupt until a relaunch", () => {
+    const r = region(1);
+    r.run(0, 20, [0]);
+    r.beat(0, -5);
+    r.a.scan(30);
+    expect(r.verdict(0)).toBe("corrupt");
+    r.run(40, 100, [0]);
+    expect(r.verdict(0)).toBe("corrupt");
+    r.w[r.at(0, SW.launchGen)]!++;
+    r.run(110, 120, [0]);
+    expect(r.verdict(0)).toBe("ok");
+  });
+  test("32-bit wrap-around of the low word is a beat, not corruption", () => {
+    const r = region(1);
+    r.w[r.at(0, SW.beatLo)] = 0xfffffff0;
+    r.run(0, 10);
+    r.beat(0, 0x20);
+    r.a.scan(20);
+    expect(r.verdict(0)).toBe("ok");
+  });
+  test("an unknown state value is corrupt; a bad cold-line CRC is corrupt", () => {
+    const r = region(2);
+    r.setState(0, 9);
+    r.meta[1] = 0;
+    r.a.scan(0);
+    expect([r.verdict(0), r.verdict(1)]).toEqual(["corrupt", "corrupt"]);
+  });
+  test("a late scan (the monitor itself was starved) rebases instead of judging", () => {
+    const r = region(1);
+    r.run(0, 40, [0]);
+    r.a.scan(1_000); // 960 ms late: far past deadMs, but the evidence is ours, not the core's
+    expect(r.verdict(0)).toBe("ok");
+    expect(r.a.lateScans).toBe(1);
+    r.run(1_010, 1_200);
+    expect(r.verdict(0)).toBe("suspect");
+  });
+  test("a late scan does not clear a dead verdict either", () => {
+    const r = region(1);
+    r.run(0, 300);
+    expect(r.verdict(0)).toBe("dead");
+    r.a.scan(2_000);
+    expect(r.verdict(0)).toBe("dead");
+  });
+  test("transitions are reported once, not on every scan", () => {
+    const r = region(1);
+    let transitions = 0;
+    for (let t = 0; t <= 1_000; t += 10) transitions += r.a.scan(t);
+    expect(transitions).toBe(3); // (none) → ok → suspect → dead
+  });
+});
