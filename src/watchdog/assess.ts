@@ -4,8 +4,13 @@
  * lives in typed arrays sized once, and transitions go into a preallocated
  * ring the caller drains.
  *
- * Reads use Atomics.load on 32-bit words: BigInt reads allocate, and plain
- * typed-array reads may be hoisted out of a loop by the JIT. Liveness needs
+ * Reads are plain aligned 32-bit loads (one `mov`: a 32-bit word cannot
+ * tear). Not Atomics.load: once JIT-compiled, JSC emits a locked
+ * read-modify-write for it, which faults on our PROT_READ mapping (measured:
+ * SIGSEGV after warm-up) and, on a writable mapping, would write into every
+ * core's hot cache line. Not BigInt reads: they allocate. The JIT-hoisting
+ * hazard of plain loads applies to re-reading one word in a tight loop; a scan
+ * reads each word once per call and calls come from a timer. Liveness needs
  * only the low 32 bits of the beat counter: a change is a beat.
  *
  * @example
@@ -94,12 +99,15 @@ export class Assessor {
     const w = this.w;
     for (let i = 0; i < this.slots; i++) {
       const b = W.slotBase + i * W.slotWords;
-      const seq1 = Atomics.load(w, b + SW.stateSeq);
-      const st = Atomics.load(w, b + SW.state);
-      const gen = Atomics.load(w, b + SW.launchGen);
-      const lo = Atomics.load(w, b + SW.beatLo);
-      const maxIdle = Atomics.load(w, b + SW.maxIdleMs);
-      const seq2 = Atomics.load(w, b + SW.stateSeq);
+      // state_seq first and last: a state change racing this read shows as seq1 ≠ seq2
+      // (best effort: the JIT may merge the two loads; the next scan's prevSeq
+      // comparison catches the change regardless).
+      const seq1 = w[b + SW.stateSeq]!;
+      const st = w[b + SW.state]!;
+      const gen = w[b + SW.launchGen]!;
+      const lo = w[b + SW.beatLo]!;
+      const maxIdle = w[b + SW.maxIdleMs]!;
+      const seq2 = w[b + SW.stateSeq]!;
       let v: number;
       if (this.metaOk[i] === 0) {
         v = VERDICT.CORRUPT;

@@ -25,7 +25,7 @@ export const H = {
 export const S = { beat: 0, state: 8, stateSeq: 12, launchGen: 16, maxIdleMs: 20, work: 24, lcoreId: 64, socketId: 68, name: 72, metaCrc: 124 } as const;
 export const SLOT_NAME_BYTES = 16;
 
-/** 32-bit word indices, for Atomics.load on a Uint32Array over the mapping. */
+/** 32-bit word indices into a Uint32Array over the mapping (plain loads: see assess.ts). */
 export const W = { writerState: H.writerState / 4, slotBase: HEADER_BYTES / 4, slotWords: SLOT_BYTES / 4 } as const;
 export const SW = { beatLo: 0, beatHi: 1, state: 2, stateSeq: 3, launchGen: 4, maxIdleMs: 5 } as const;
 

@@ -26,6 +26,8 @@ const MAP_SHARED = 1;
 const F_GET_SEALS = 1034;
 const F_SEAL_SHRINK = 0x0002;
 const SEEK_END = 2;
+/** Regions are whole pages (layout rule), which also keeps the word view exact. */
+const PAGE_BYTES = 4096;
 /** Largest region hamon maps (the layout's own cap is 1 MiB). */
 const MAX_MAP_BYTES = 1024 * 1024;
 
@@ -85,7 +87,9 @@ export function openRegion(path: string): OpenResult {
     const mode = Number(statBuf[MODE_WORD]! & 0xffffffffn);
     if ((mode & 0o170000) !== 0o100000) return { ok: false, reason: `${path} is not a regular file or memfd` };
     size = Number(statBuf[6]!);
-    if (size <= 0 || size > MAX_MAP_BYTES) return { ok: false, reason: `size ${size} outside 1..${MAX_MAP_BYTES}` };
+    if (size <= 0 || size > MAX_MAP_BYTES || size % PAGE_BYTES !== 0) {
+      return { ok: false, reason: `file size ${size} is not a multiple of ${PAGE_BYTES} in [${PAGE_BYTES}, ${MAX_MAP_BYTES}]` };
+    }
     const seals = libc.symbols.fcntl(fd, F_GET_SEALS, 0);
     const sealed = seals >= 0 && (seals & F_SEAL_SHRINK) !== 0;
     const p = libc.symbols.mmap(null, size, PROT_READ, MAP_SHARED, fd, 0);

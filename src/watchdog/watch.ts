@@ -81,7 +81,7 @@ export class HeartbeatWatch {
     if (!r || !a) return [];
     const out: CoreView[] = [];
     for (let i = 0; i < a.slots; i++) {
-      const st = Atomics.load(r.u32, W.slotBase + i * W.slotWords + SW.state);
+      const st = r.u32[W.slotBase + i * W.slotWords + SW.state]!;
       out.push({
         slot: i, lcore: slotLcore(r.u8, i), name: slotName(r.u8, i), state: SLOT_STATE_NAMES[st] ?? `invalid(${st})`,
         verdict: VERDICT_NAMES[a.verdict[i]!] ?? "ok", ageMs: Math.max(0, Math.round(a.ageMs(i, this.lastNow))),
@@ -108,7 +108,7 @@ export class HeartbeatWatch {
       return;
     }
     const h = this.header!;
-    const ws = Atomics.load(this.region.u32, W.writerState);
+    const ws = this.region.u32[W.writerState]!;
     if (ws === WRITER_STATE.STOPPED_CLEAN) {
       if (this.assessor!.setAll(VERDICT.UNMONITORED) > 0) this.emitTransitions(this.assessor!);
       return;
