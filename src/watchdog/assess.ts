@@ -36,6 +36,8 @@ export interface AssessPolicy {
 }
 
 const NO_VERDICT = 255;
+const META_BAD = 1;
+const BACKWARDS = 2;
 
 /** The verdict a slot's state gives on its own: cores that run or idle are judged, the rest are not. */
 function stateVerdict(st: number): number {
@@ -49,7 +51,8 @@ export class Assessor {
   private readonly prevSeq: Uint32Array;
   private readonly prevGen: Uint32Array;
   private readonly lastChange: Float64Array;
-  private readonly sticky: Uint8Array;
+  /** Per slot: META_BAD (cold-line CRC failed at attach, permanent) | BACKWARDS (until a relaunch). */
+  private readonly flags: Uint8Array;
   readonly verdict: Uint8Array;
   private readonly ring: Int32Array;
   private count = 0;
@@ -60,16 +63,17 @@ export class Assessor {
 
   constructor(
     private readonly w: Uint32Array,
-    private readonly metaOk: Uint8Array,
+    metaOk: Uint8Array,
     readonly slots: number,
     private readonly p: AssessPolicy,
   ) {
     this.prevLo = new Uint32Array(slots);
-    this.prevState = new Uint32Array(slots).fill(0xffffffff);
-    this.prevSeq = new Uint32Array(slots);
+    this.prevState = new Uint32Array(slots);
+    this.prevSeq = new Uint32Array(slots).fill(0xffffffff); // forces a rebase on the first scan
     this.prevGen = new Uint32Array(slots);
     this.lastChange = new Float64Array(slots);
-    this.sticky = new Uint8Array(slots);
+    this.flags = new Uint8Array(slots);
+    for (let i = 0; i < slots; i++) if (metaOk[i] === 0) this.flags[i] = META_BAD;
     this.verdict = new Uint8Array(slots).fill(NO_VERDICT);
     this.ring = new Int32Array(slots * 2);
   }
@@ -95,65 +99,81 @@ export class Assessor {
     this.scans++;
     const late = this.lastScan >= 0 && now - this.lastScan > (this.p.lateFactor ?? 3) * this.p.pollMs;
     this.lastScan = now;
-    if (late) this.lateScans++;
+    if (late) {
+      // Our own tick came late (starved host, paused VM): no evidence either
+      // way. Rebase every clock and keep the previous verdicts.
+      this.lateScans++;
+      this.rebaseAll(now);
+      return 0;
+    }
+    // Locals, not fields: a store into one typed array could alias another as far
+    // as the JIT knows, so `this.x[i]` would reload the field on every access.
+    const { w, prevSeq, prevGen, prevLo, prevState, lastChange, flags, verdict, ring } = this;
+    const { suspectMs, deadMs, idleSlackMs } = this.p;
+    let count = 0;
+    for (let i = 0; i < this.slots; i++) {
+      const b = W.slotBase + i * W.slotWords;
+      // Hot path: three loads. The state can only change together with
+      // state_seq (writer rule), so the cached state is current while seq is.
+      const seq = w[b + SW.stateSeq]!;
+      const gen = w[b + SW.launchGen]!;
+      const lo = w[b + SW.beatLo]!;
+      const f = flags[i]!;
+      let v: number;
+      if (f & META_BAD) {
+        v = VERDICT.CORRUPT;
+      } else if (seq !== prevSeq[i] || gen !== prevGen[i]) {
+        // A state change or a relaunch: rebase the baseline, as the kernel does on "touch".
+        const st = w[b + SW.state]!;
+        prevState[i] = st;
+        prevSeq[i] = seq;
+        prevGen[i] = gen;
+        prevLo[i] = lo;
+        lastChange[i] = now;
+        flags[i] = f & ~BACKWARDS;
+        v = stateVerdict(st);
+      } else if (f & BACKWARDS) {
+        v = VERDICT.CORRUPT;
+      } else if (lo !== prevLo[i]) {
+        if (((lo - prevLo[i]!) >>> 0) > 0x80000000) {
+          flags[i] = f | BACKWARDS; // the counter went backwards without a relaunch: not a beat
+          v = VERDICT.CORRUPT;
+        } else {
+          prevLo[i] = lo;
+          lastChange[i] = now;
+          v = stateVerdict(prevState[i]!);
+        }
+      } else {
+        const st = prevState[i]!;
+        const age = now - lastChange[i]!;
+        if (st === SLOT_STATE.RUNNING) v = age >= deadMs ? VERDICT.DEAD : age >= suspectMs ? VERDICT.SUSPECT : VERDICT.OK;
+        else if (st === SLOT_STATE.IDLE) {
+          const maxIdle = w[b + SW.maxIdleMs]!;
+          v = maxIdle > 0 && age >= maxIdle + idleSlackMs ? VERDICT.DEAD : VERDICT.OK;
+        } else v = stateVerdict(st);
+      }
+      if (v !== verdict[i]) {
+        verdict[i] = v;
+        ring[2 * count] = i;
+        ring[2 * count + 1] = v;
+        count++;
+      }
+    }
+    this.count = count;
+    return this.count;
+  }
+
+  private rebaseAll(now: number): void {
     const w = this.w;
     for (let i = 0; i < this.slots; i++) {
       const b = W.slotBase + i * W.slotWords;
-      // state_seq first and last: a state change racing this read shows as seq1 ≠ seq2
-      // (best effort: the JIT may merge the two loads; the next scan's prevSeq
-      // comparison catches the change regardless).
-      const seq1 = w[b + SW.stateSeq]!;
-      const st = w[b + SW.state]!;
-      const gen = w[b + SW.launchGen]!;
-      const lo = w[b + SW.beatLo]!;
-      const maxIdle = w[b + SW.maxIdleMs]!;
-      const seq2 = w[b + SW.stateSeq]!;
-      let v: number;
-      if (this.metaOk[i] === 0) {
-        v = VERDICT.CORRUPT;
-      } else if (late) {
-        // Our own tick came late (starved host, paused VM): no evidence either
-        // way. Rebase the clock and keep the previous verdict.
-        this.prevState[i] = st;
-        this.prevSeq[i] = seq1;
-        this.prevGen[i] = gen;
-        this.prevLo[i] = lo;
-        this.lastChange[i] = now;
-        v = this.verdict[i] !== NO_VERDICT ? this.verdict[i]! : stateVerdict(st);
-      } else if (seq1 !== seq2 || st !== this.prevState[i] || seq1 !== this.prevSeq[i] || gen !== this.prevGen[i]) {
-        // A state change or a relaunch: rebase the baseline, as the kernel does on "touch".
-        this.prevState[i] = st;
-        this.prevSeq[i] = seq1;
-        this.prevGen[i] = gen;
-        this.prevLo[i] = lo;
-        this.lastChange[i] = now;
-        this.sticky[i] = 0;
-        v = stateVerdict(st);
-      } else if (this.sticky[i] !== 0) {
-        v = VERDICT.CORRUPT;
-      } else if (lo !== this.prevLo[i]) {
-        if (((lo - this.prevLo[i]!) >>> 0) > 0x80000000) {
-          this.sticky[i] = 1; // the counter went backwards without a relaunch: not a beat
-          v = VERDICT.CORRUPT;
-        } else {
-          this.prevLo[i] = lo;
-          this.lastChange[i] = now;
-          v = stateVerdict(st);
-        }
-      } else {
-        const age = now - this.lastChange[i]!;
-        if (st === SLOT_STATE.RUNNING) v = age >= this.p.deadMs ? VERDICT.DEAD : age >= this.p.suspectMs ? VERDICT.SUSPECT : VERDICT.OK;
-        else if (st === SLOT_STATE.IDLE) v = maxIdle > 0 && age >= maxIdle + this.p.idleSlackMs ? VERDICT.DEAD : VERDICT.OK;
-        else v = st <= SLOT_STATE.EXITED ? VERDICT.UNMONITORED : VERDICT.CORRUPT;
-      }
-      if (v !== this.verdict[i]) {
-        this.verdict[i] = v;
-        this.ring[2 * this.count] = i;
-        this.ring[2 * this.count + 1] = v;
-        this.count++;
-      }
+      this.prevSeq[i] = w[b + SW.stateSeq]!;
+      this.prevGen[i] = w[b + SW.launchGen]!;
+      this.prevState[i] = w[b + SW.state]!;
+      this.prevLo[i] = w[b + SW.beatLo]!;
+      this.lastChange[i] = now;
+      if (this.verdict[i] === NO_VERDICT) this.verdict[i] = stateVerdict(this.prevState[i]!);
     }
-    return this.count;
   }
 
   /** The writer is gone or stopped: every slot gets `v` (writer-gone or unmonitored). */

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { truncateSync, unlinkSync, statSync } from "node:fs";
 import { HeartbeatWatch, type WatchEvent } from "../../src/watchdog/watch.ts";
-import { startSim, tmpPath, type Sim } from "../helpers/hbsim.ts";
+import { startSim, tmpPath } from "../helpers/hbsim.ts";
 
 const POLICY = { suspectMs: 40, deadMs: 120, idleSlackMs: 40, pollMs: 5, slowEvery: 4 };
 const cleanup: (() => unknown)[] = [];
