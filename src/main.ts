@@ -16,6 +16,7 @@ const subs: Record<string, Loader> = {
   list: () => load(import("./commands/list.ts")),
   component: () => load(import("./commands/component.ts")),
   discovery: () => load(import("./commands/discovery.ts")),
+  heartbeat: () => load(import("./commands/heartbeat.ts")),
 };
 
 const root = defineCommand({

@@ -56,6 +56,10 @@ export class HeartbeatWatch {
   get attached(): HeaderInfo | null {
     return this.header;
   }
+  /** Polls that came too late to judge (the monitor itself was starved). */
+  get lateScans(): number {
+    return this.assessor?.lateScans ?? 0;
+  }
   get sealed(): boolean {
     return this.region?.sealed ?? false;
   }

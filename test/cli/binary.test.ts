@@ -196,3 +196,27 @@ describe("discovery --once", () => {
     process.kill(Number(/pid (\d+)/.exec(r.out)?.[1]), "SIGTERM");
   });
 });
+
+describe("heartbeat", () => {
+  test("validates a C writer's region and shows each core; a stalled core makes it exit 1; garbage exits 3", async () => {
+    const { startSim, tmpPath } = await import("../helpers/hbsim.ts");
+    const path = tmpPath();
+    const sim = await startSim(path, 2, { paceUs: 500 });
+    try {
+      const ok = run(["heartbeat", path, "--dead-ms", "100"]);
+      expect(ok.code).toBe(0);
+      expect(ok.out).toMatch(/2 cores, writer pid \d+, instance [0-9a-f]{16}, sealed memfd/);
+      expect(ok.out).toMatch(/^1 +2 +lcore1 +running +ok +\d+ms$/m);
+      await sim.send("stall 1");
+      const bad = run(["heartbeat", path, "--dead-ms", "100", "--json"]);
+      expect(bad.code).toBe(1);
+      expect(JSON.parse(bad.out).cores[1]).toMatchObject({ slot: 1, state: "running", verdict: "dead" });
+    } finally {
+      await sim.kill();
+    }
+    writeFileSync(join(DIR, "garbage"), Buffer.alloc(4096, 0x41));
+    const g = run(["heartbeat", join(DIR, "garbage")]);
+    expect(g.code).toBe(3);
+    expect(g.err).toContain("bad magic");
+  });
+});

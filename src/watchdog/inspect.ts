@@ -1,0 +1,34 @@
+/**
+ * One-shot inspection of a heartbeat region: attach, watch for `windowMs`,
+ * return what was seen. Used by `hamon heartbeat` (a writer's self-check and
+ * an operator's look at a fast path without a monitor).
+ */
+import { HeartbeatWatch, type CoreView, type WatchEvent } from "./watch.ts";
+import type { HeaderInfo } from "./layout.ts";
+import type { AssessPolicy } from "./assess.ts";
+
+export interface Inspection {
+  header: HeaderInfo | null;
+  sealed: boolean;
+  cores: CoreView[];
+  /** Why the region could not be used, when it could not. */
+  invalid: string | null;
+}
+
+export async function inspectRegion(path: string, policy: AssessPolicy, windowMs: number): Promise<Inspection> {
+  let invalid: string | null = null;
+  const w = new HeartbeatWatch(path, { ...policy, slowEvery: 1_000_000 }, (e: WatchEvent) => {
+    if (e.verdict === "invalid") invalid = e.reason;
+  });
+  try {
+    const end = performance.now() + windowMs;
+    w.poll(performance.now());
+    while (performance.now() < end && w.attached) {
+      await Bun.sleep(policy.pollMs);
+      w.poll(performance.now());
+    }
+    return { header: w.attached, sealed: w.sealed, cores: w.cores(), invalid: w.attached ? null : (invalid ?? "not attached") };
+  } finally {
+    w.close();
+  }
+}
