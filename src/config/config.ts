@@ -1,0 +1,222 @@
+/**
+ * hamon.toml → a typed, validated configuration. Pure: `parseConfig(text)`
+ * returns the config or every error found, each naming its key and value.
+ * A built-in default (no file) runs a monitor with no declared components.
+ *
+ * @example
+ *   parseConfig('[[component]]\nname = "ospfd"\nplane = "data"\n')
+ *   // { ok: false, errors: ['component[0].plane: must be one of control, fast, system, got "data"'] }
+ */
+import { LEVELS, PLANES, KINDS, CHECK_MODES, type Level, type Plane, type Kind, type CheckMode } from "../protocol/messages.ts";
+import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
+import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy, type LadderRule } from "../engine/policy.ts";
+import { argv, bool, ConfigErrors, int, isTable, oneOf, onlyKeys, str, type Table } from "./validate.ts";
+
+const DAY_MS = 86_400_000;
+
+export interface CheckConfig {
+  name: string;
+  mode: CheckMode;
+  periodMs: number;
+  timeoutMs: number;
+  /** Consecutive passes before failed → ok. */
+  rise: number;
+  /** Consecutive failures before ok → failed. */
+  fall: number;
+}
+
+export interface ComponentConfig {
+  name: string;
+  kind: Kind;
+  plane: Plane;
+  /** argv hamon runs to start it (own process group); null = started elsewhere. */
+  start: string[] | null;
+  stop: string[] | null;
+  /** Attach mode: a daemon started by someone else, found by pid file. */
+  pidfile: string | null;
+  checks: CheckConfig[];
+  policy: ComponentPolicy;
+}
+
+export interface FastPathConfig {
+  name: string;
+  heartbeat: string;
+  suspectMs: number;
+  deadMs: number;
+  idleSlackMs: number;
+  policy: ComponentPolicy;
+}
+
+export interface MonitorConfig {
+  socket: string | null;
+  stateDir: string | null;
+  tickMs: number;
+  stopTimeoutMs: number;
+  dryRun: boolean;
+  /** argv run for each level (HAMON_COMPONENT, HAMON_LEVEL, HAMON_REASON in its environment). */
+  levels: Partial<Record<Level, string[]>>;
+  components: ComponentConfig[];
+  fastpaths: FastPathConfig[];
+}
+
+export type ConfigResult = { ok: true; config: MonitorConfig } | { ok: false; errors: string[] };
+
+export const DEFAULT_CONFIG: MonitorConfig = {
+  socket: null, stateDir: null, tickMs: 10, stopTimeoutMs: 5_000, dryRun: false, levels: {}, components: [], fastpaths: [],
+};
+
+export function parseConfig(text: string): ConfigResult {
+  let raw: unknown;
+  try {
+    raw = Bun.TOML.parse(text);
+  } catch (err) {
+    return { ok: false, errors: [`TOML syntax: ${(err as Error).message}`] };
+  }
+  return validateConfig(raw);
+}
+
+export function validateConfig(raw: unknown): ConfigResult {
+  const e = new ConfigErrors();
+  if (!isTable(raw)) return { ok: false, errors: ["the configuration must be a TOML table"] };
+  onlyKeys(raw, "(top)", ["monitor", "levels", "defaults", "component", "fastpath"], e);
+  const mon = table(raw, "monitor", e);
+  onlyKeys(mon, "monitor", ["socket", "state_dir", "tick_ms", "stop_timeout_ms", "dry_run"], e);
+  const defaults = policyFrom(table(raw, "defaults", e), "defaults", DEFAULT_POLICY, e, false);
+  const levelsT = table(raw, "levels", e);
+  onlyKeys(levelsT, "levels", LEVELS, e);
+  const levels: Partial<Record<Level, string[]>> = {};
+  for (const l of LEVELS) {
+    const a = argv(levelsT, l, "levels", e);
+    if (a) levels[l] = a;
+  }
+  const components = list(raw, "component", e).map((t, i) => component(t, `component[${i}]`, defaults, e));
+  const fastpaths = list(raw, "fastpath", e).map((t, i) => fastpath(t, `fastpath[${i}]`, defaults, e));
+  const seen = new Set<string>();
+  for (const [i, n] of [...components, ...fastpaths].map((c, i) => [i, c.name] as const)) {
+    if (seen.has(n)) e.add(`component/fastpath #${i}`, "duplicate name", n);
+    seen.add(n);
+  }
+  const config: MonitorConfig = {
+    socket: mon.socket === undefined ? null : str(mon, "socket", "monitor", e, "", /^\/.+/),
+    stateDir: mon.state_dir === undefined ? null : str(mon, "state_dir", "monitor", e, "", /^\/.+/),
+    tickMs: int(mon, "tick_ms", "monitor", e, 1, 1_000, DEFAULT_CONFIG.tickMs),
+    stopTimeoutMs: int(mon, "stop_timeout_ms", "monitor", e, 100, 600_000, DEFAULT_CONFIG.stopTimeoutMs),
+    dryRun: bool(mon, "dry_run", "monitor", e, false),
+    levels, components, fastpaths,
+  };
+  return e.list.length ? { ok: false, errors: e.list } : { ok: true, config };
+}
+
+function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
+  onlyKeys(t, path, ["name", "kind", "plane", "start", "stop", "pidfile", "check", ...POLICY_KEYS], e);
+  const plane = oneOf(t, "plane", path, e, PLANES, "control");
+  const base = plane === "fast" ? { ...FAST_PATH_POLICY, ...pick(defaults) } : defaults;
+  const c: ComponentConfig = {
+    name: required(t, "name", path, e),
+    kind: oneOf(t, "kind", path, e, KINDS, "static"),
+    plane,
+    start: argv(t, "start", path, e),
+    stop: argv(t, "stop", path, e),
+    pidfile: t.pidfile === undefined ? null : str(t, "pidfile", path, e, "", /^\/.+/),
+    checks: list(t, "check", e, path).map((ct, i) => check(ct, `${path}.check[${i}]`, e)),
+    policy: policyFrom(t, path, { ...base, plane }, e, true),
+  };
+  if (c.start && c.pidfile) e.add(`${path}`, "give start (hamon owns the daemon) or pidfile (attach), not both");
+  if (c.kind === "dynamic" && c.pidfile) e.add(`${path}.pidfile`, "a dynamic component registers itself when activated; pidfile is for static ones");
+  return c;
+}
+
+function fastpath(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): FastPathConfig {
+  onlyKeys(t, path, ["name", "heartbeat", "suspect_ms", "dead_ms", "idle_slack_ms", ...POLICY_KEYS], e);
+  const suspectMs = int(t, "suspect_ms", path, e, 1, DAY_MS, 50);
+  const deadMs = int(t, "dead_ms", path, e, 1, DAY_MS, 250);
+  if (deadMs < suspectMs) e.add(`${path}.dead_ms`, `must be ≥ suspect_ms (${suspectMs})`, deadMs);
+  return {
+    name: required(t, "name", path, e),
+    heartbeat: str(t, "heartbeat", path, e, "", /^\/.+/) || (e.add(`${path}.heartbeat`, "is required (absolute path)"), ""),
+    suspectMs, deadMs,
+    idleSlackMs: int(t, "idle_slack_ms", path, e, 0, DAY_MS, 50),
+    policy: policyFrom(t, path, { ...FAST_PATH_POLICY, ...pick(defaults), plane: "fast", baseLevel: FAST_PATH_POLICY.baseLevel, maxRecommend: FAST_PATH_POLICY.maxRecommend, escalateOnFlap: true }, e, true),
+  };
+}
+
+function check(t: Table, path: string, e: ConfigErrors): CheckConfig {
+  onlyKeys(t, path, ["name", "mode", "period_ms", "timeout_ms", "rise", "fall"], e);
+  const periodMs = int(t, "period_ms", path, e, 10, DAY_MS, 1_000);
+  const timeoutMs = int(t, "timeout_ms", path, e, 1, DAY_MS, Math.min(periodMs, 1_000));
+  if (timeoutMs > periodMs) e.add(`${path}.timeout_ms`, `must be ≤ period_ms (${periodMs})`, timeoutMs);
+  return {
+    name: required(t, "name", path, e), mode: oneOf(t, "mode", path, e, CHECK_MODES, "query"), periodMs, timeoutMs,
+    rise: int(t, "rise", path, e, 1, 100, 1), fall: int(t, "fall", path, e, 1, 100, 1),
+  };
+}
+
+const POLICY_KEYS = ["base_level", "max_recommend", "grace_ms", "healthy_reset_ms", "flap_restarts", "flap_within_ms", "escalate_on_flap", "ladder"] as const;
+
+/** Policy keys (shared by [defaults], [[component]] and [[fastpath]]) over `base`. */
+function policyFrom(t: Table, path: string, base: ComponentPolicy, e: ConfigErrors, nested: boolean): ComponentPolicy {
+  if (!nested) onlyKeys(t, path, POLICY_KEYS, e);
+  const ladder = t.ladder === undefined ? base.ladder : ladderFrom(t.ladder, `${path}.ladder`, e);
+  return {
+    plane: base.plane,
+    baseLevel: oneOf(t, "base_level", path, e, LEVELS, base.baseLevel),
+    maxRecommend: oneOf(t, "max_recommend", path, e, LEVELS, base.maxRecommend),
+    graceMs: int(t, "grace_ms", path, e, 0, DAY_MS, base.graceMs),
+    healthyResetMs: int(t, "healthy_reset_ms", path, e, 1, 30 * DAY_MS, base.healthyResetMs),
+    flap: { restarts: int(t, "flap_restarts", path, e, 1, 1_000, base.flap.restarts), withinMs: int(t, "flap_within_ms", path, e, 1, 30 * DAY_MS, base.flap.withinMs) },
+    escalateOnFlap: bool(t, "escalate_on_flap", path, e, base.escalateOnFlap),
+    ladder,
+  };
+}
+
+function ladderFrom(v: unknown, path: string, e: ConfigErrors): LadderRule[] {
+  if (!Array.isArray(v)) {
+    e.add(path, "must be an array of { failures, within_ms, then }", v);
+    return [];
+  }
+  return v.flatMap((r, i) => {
+    if (!isTable(r)) {
+      e.add(`${path}[${i}]`, "must be a table { failures, within_ms, then }", r);
+      return [];
+    }
+    onlyKeys(r, `${path}[${i}]`, ["failures", "within_ms", "then"], e);
+    if (r.then === undefined) e.add(`${path}[${i}].then`, "is required");
+    return [{ failures: int(r, "failures", `${path}[${i}]`, e, 1, 1_000, 1), withinMs: int(r, "within_ms", `${path}[${i}]`, e, 1, 30 * DAY_MS, 60_000), then: oneOf(r, "then", `${path}[${i}]`, e, LEVELS, "restart-daemon") }];
+  });
+}
+
+/** The [defaults] timing/flap knobs that also apply to fast paths (their levels stay fast-path levels). */
+function pick(d: ComponentPolicy): Partial<ComponentPolicy> {
+  return { graceMs: d.graceMs, healthyResetMs: d.healthyResetMs, flap: d.flap };
+}
+
+function table(raw: Table, key: string, e: ConfigErrors): Table {
+  const v = raw[key];
+  if (v === undefined) return {};
+  if (!isTable(v)) {
+    e.add(key, "must be a table", v);
+    return {};
+  }
+  return v;
+}
+
+function list(raw: Table, key: string, e: ConfigErrors, path = ""): Table[] {
+  const v = raw[key];
+  const where = path ? `${path}.${key}` : key;
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) {
+    e.add(where, `must be an array of tables ([[${key}]])`, v);
+    return [];
+  }
+  return v.filter((x, i) => isTable(x) || (e.add(`${where}[${i}]`, "must be a table", x), false)) as Table[];
+}
+
+function required(t: Table, key: string, path: string, e: ConfigErrors): string {
+  const v = t[key];
+  if (typeof v !== "string" || !COMPONENT_NAME_RE.test(v)) {
+    e.add(`${path}.${key}`, v === undefined ? "is required" : `must match ${COMPONENT_NAME_RE.source}`, v === undefined ? undefined : v);
+    return typeof v === "string" ? v : "";
+  }
+  return v;
+}
+

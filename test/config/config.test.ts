@@ -1,0 +1,80 @@
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_CONFIG, parseConfig } from "../../src/config/config.ts";
+
+const EXAMPLE = `
+[monitor]
+socket = "/run/hamon/hamon.sock"
+tick_ms = 10
+dry_run = true
+
+[levels]
+restart-control-plane = ["/usr/libexec/appliance/cp-restart"]
+reboot-system = ["/usr/libexec/appliance/reboot", "--reason-from-env"]
+
+[defaults]
+grace_ms = 3000
+
+[[component]]
+name = "ospfd"
+kind = "dynamic"
+plane = "control"
+start = ["/usr/sbin/ospfd", "-f", "/etc/frr/ospfd.conf"]
+max_recommend = "restart-daemon"
+ladder = [{ failures = 2, within_ms = 30000, then = "restart-control-plane" }]
+  [[component.check]]
+  name = "lsdb"
+  mode = "query"
+  period_ms = 1000
+  timeout_ms = 200
+  fall = 3
+
+[[fastpath]]
+name = "fp"
+heartbeat = "/run/fastpath/hb"
+dead_ms = 250
+`;
+
+test("an example configuration parses into typed policy", () => {
+  const r = parseConfig(EXAMPLE);
+  if (!r.ok) throw new Error(r.errors.join("\n"));
+  const c = r.config;
+  expect(c).toMatchObject({ socket: "/run/hamon/hamon.sock", tickMs: 10, dryRun: true });
+  expect(c.levels["reboot-system"]).toEqual(["/usr/libexec/appliance/reboot", "--reason-from-env"]);
+  expect(c.components[0]).toMatchObject({ name: "ospfd", kind: "dynamic", start: ["/usr/sbin/ospfd", "-f", "/etc/frr/ospfd.conf"] });
+  expect(c.components[0]!.checks[0]).toEqual({ name: "lsdb", mode: "query", periodMs: 1000, timeoutMs: 200, rise: 1, fall: 3 });
+  expect(c.components[0]!.policy).toMatchObject({ maxRecommend: "restart-daemon", graceMs: 3000, ladder: [{ failures: 2, withinMs: 30000, then: "restart-control-plane" }] });
+  expect(c.fastpaths[0]).toMatchObject({ name: "fp", heartbeat: "/run/fastpath/hb", deadMs: 250, suspectMs: 50 });
+  expect(c.fastpaths[0]!.policy).toMatchObject({ plane: "fast", baseLevel: "restart-control-plane-and-fast-path", escalateOnFlap: true, graceMs: 3000 });
+});
+
+test("an empty file is the built-in default", () => {
+  expect(parseConfig("")).toEqual({ ok: true, config: DEFAULT_CONFIG });
+});
+
+describe("errors name the key and the bad value; all are reported at once", () => {
+  test.each([
+    [`[[component]]\nname = "a"\nplane = "data"`, `component[0].plane: must be one of control, fast, system, got "data"`],
+    [`[[component]]\nname = "a"\nstart = "/usr/sbin/a -d"`, `component[0].start: must be an argv array like ["/usr/sbin/ospfd", "-d"], not a shell string, got "/usr/sbin/a -d"`],
+    [`[[component]]\nname = "a"\nstart = ["a"]`, `component[0].start[0]: must be an absolute path (no PATH lookup), got "a"`],
+    [`[[component]]\nname = "../etc"`, `component[0].name: must match`],
+    [`[[component]]\nplane = "control"`, `component[0].name: is required`],
+    [`[[component]]\nname = "a"\nstart = ["/a"]\npidfile = "/run/a.pid"`, `give start (hamon owns the daemon) or pidfile (attach), not both`],
+    [`[[component]]\nname = "a"\nstrat = ["/a"]`, `component[0].strat: unknown key`],
+    [`[[component]]\nname = "a"\nladder = [{ failures = 0, within_ms = 10, then = "reboot" }]`, `component[0].ladder[0].failures: must be an integer in 1..1000, got 0`],
+    [`[[component]]\nname = "a"\n[[component.check]]\nname = "x"\nperiod_ms = 100\ntimeout_ms = 500`, `component[0].check[0].timeout_ms: must be ≤ period_ms (100), got 500`],
+    [`[monitor]\ntick_ms = "10"`, `monitor.tick_ms: must be an integer in 1..1000, got "10"`],
+    [`[levels]\nreboot = ["/sbin/reboot"]`, `levels.reboot: unknown key`],
+    [`[[fastpath]]\nname = "fp"`, `fastpath[0].heartbeat: is required`],
+    [`[[fastpath]]\nname = "fp"\nheartbeat = "/hb"\nsuspect_ms = 100\ndead_ms = 50`, `fastpath[0].dead_ms: must be ≥ suspect_ms (100), got 50`],
+    [`[[component]]\nname = "a"\n[[fastpath]]\nname = "a"\nheartbeat = "/hb"`, `duplicate name, got "a"`],
+    [`this is = = not toml`, `TOML syntax:`],
+  ])("%#", (toml, expected) => {
+    const r = parseConfig(toml);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join("\n")).toContain(expected);
+  });
+  test("several mistakes are all listed", () => {
+    const r = parseConfig(`[monitor]\ntick_ms = 0\ndry_run = "yes"\n[[component]]\nname = "a"\nkind = "sometimes"`);
+    expect(!r.ok && r.errors).toHaveLength(3);
+  });
+});
