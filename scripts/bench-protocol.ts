@@ -14,6 +14,7 @@ import { encodeFrame } from "../src/protocol/framing.ts";
 import type { Message } from "../src/protocol/messages.ts";
 import { Session } from "../src/library/session.ts";
 import { MAIN, startMonitor } from "../test/helpers/monitor-proc.ts";
+import { connectRetry } from "../test/helpers/wait.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
   "round-trips": { type: "string", default: "100000" }, connections: { type: "string", default: "1000" }, seconds: { type: "string", default: "5" }, source: { type: "boolean", default: false },
@@ -101,15 +102,7 @@ try {
         }
       },
     };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        conns.push(await Bun.connect({ unix: mon.sock, socket: handlers }));
-        break;
-      } catch (e) {
-        if (attempt > 200) throw e; // accept backlog full: back off like a real client
-        await Bun.sleep(5);
-      }
-    }
+    conns.push(await connectRetry(mon.sock, handlers)); // a fresh monitor's accept backlog fills: retry like a real client
     if (i % 100 === 99) await Bun.sleep(1);
   }
   await Bun.sleep(200);

@@ -133,7 +133,7 @@ function fastpath(t: Table, path: string, defaults: ComponentPolicy, e: ConfigEr
   if (deadMs < suspectMs) e.add(`${path}.dead_ms`, `must be ≥ suspect_ms (${suspectMs})`, deadMs);
   return {
     name: required(t, "name", path, e),
-    heartbeat: str(t, "heartbeat", path, e, "", /^\/.+/) || (e.add(`${path}.heartbeat`, "is required (absolute path)"), ""),
+    heartbeat: t.heartbeat === undefined ? (e.add(`${path}.heartbeat`, "is required (absolute path)"), "") : str(t, "heartbeat", path, e, "", /^\/.+/),
     suspectMs, deadMs,
     idleSlackMs: int(t, "idle_slack_ms", path, e, 0, DAY_MS, 50),
     policy: policyFrom(t, path, { ...FAST_PATH_POLICY, ...pick(defaults), plane: "fast", baseLevel: FAST_PATH_POLICY.baseLevel, maxRecommend: FAST_PATH_POLICY.maxRecommend, escalateOnFlap: true }, e, true),

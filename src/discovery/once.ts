@@ -4,7 +4,7 @@
  * session) and wait until it answers. The outcome is data; the command maps it
  * to an exit status.
  */
-import { mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { probeSocket } from "../transport/unix.ts";
 
@@ -28,6 +28,7 @@ export async function discoverOnce(socket: string, startMs = START_TIMEOUT_MS): 
   const t0 = performance.now();
   const child = Bun.spawn([...selfArgv(), "monitor", "--socket", socket], { stdio: ["ignore", logFd, logFd], detached: true });
   child.unref();
+  closeSync(logFd); // the child has its own copy
   while (performance.now() - t0 < startMs) {
     if ((await probeSocket(socket)) === "alive") return { kind: "started", pid: child.pid, ms: Math.round(performance.now() - t0) };
     if (child.exitCode !== null) return { kind: "failed", reason: `monitor exited with status ${child.exitCode} (see ${join(dirname(socket), "monitor.log")})` };

@@ -69,10 +69,6 @@ export class Component {
     this.socketPath = opts.socket ?? defaultSocketPath();
   }
 
-  get registered(): boolean {
-    return this.session?.isOpen === true && this.counters.registrations > 0 && !this.timer;
-  }
-
   /** Connects and registers; resolves on the first registration. Reconnects forever after that. */
   start(): Promise<void> {
     this.stopped = false;

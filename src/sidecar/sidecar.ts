@@ -2,7 +2,8 @@
  * The sidecar: represents a daemon that does not link the library. Either it
  * owns the daemon (spawns `argv`, forwards SIGTERM/SIGINT, exits with the
  * daemon's status) or it watches one started elsewhere (`pid`, identified by
- * its start time so a recycled pid is never mistaken for it). It registers
+ * its start time so a recycled pid is never mistaken for it; a signal then
+ * stops the watch and deregisters, leaving the daemon alone). It registers
  * the daemon with the monitor under the daemon's pid, answers health queries
  * from process liveness, and reports `failed` the moment the daemon dies.
  */
@@ -33,6 +34,7 @@ export async function runSidecar(o: SidecarOptions): Promise<number> {
   let pid = o.pid ?? 0;
   let exited: Promise<number>;
   let child: Bun.Subprocess | null = null;
+  let stopWatching = () => {};
   if (o.argv && o.argv.length > 0) {
     child = Bun.spawn(o.argv, { stdio: ["inherit", "inherit", "inherit"] });
     pid = child.pid;
@@ -50,6 +52,11 @@ export async function runSidecar(o: SidecarOptions): Promise<number> {
           resolve(1);
         }
       }, WATCH_INTERVAL_MS);
+      // A signal to a watching sidecar stops the watch (the daemon is not ours to stop).
+      stopWatching = () => {
+        clearInterval(t);
+        resolve(0);
+      };
     });
   }
   const comp = new Component({
@@ -62,7 +69,7 @@ export async function runSidecar(o: SidecarOptions): Promise<number> {
   const forward = (sig: NodeJS.Signals) => {
     stopping = true;
     if (child) child.kill(sig);
-    else void comp.stop("sidecar stopped").then(() => process.exit(0));
+    else stopWatching();
   };
   process.on("SIGTERM", () => forward("SIGTERM"));
   process.on("SIGINT", () => forward("SIGINT"));

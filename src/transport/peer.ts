@@ -9,8 +9,7 @@
  * past MAX_BAD_FRAMES, or on a fatal framing error, the connection is closed.
  */
 import type { Socket } from "bun";
-import { decode } from "../protocol/codec.ts";
-import { encode } from "../protocol/codec.ts";
+import { decode, encode } from "../protocol/codec.ts";
 import { FrameDecoder, encodeFrame } from "../protocol/framing.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
 import { MAX_BAD_FRAMES, MAX_FRAME_BYTES, MAX_PENDING_WRITE_BYTES } from "../protocol/limits.ts";

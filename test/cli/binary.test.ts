@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Component } from "../../src/library/component.ts";
 import { startMonitor, type MonitorProc } from "../helpers/monitor-proc.ts";
+import { until } from "../helpers/wait.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const DIR = mkdtempSync(join(tmpdir(), "hamon-bin-"));
@@ -54,7 +55,7 @@ describe("usage errors exit 2 with a message naming the problem", () => {
 test("--version prints the embedded version", () => {
   const r = run(["--version"]);
   expect(r.code).toBe(0);
-  expect(r.out).toMatch(/^\d+\.\d+\.\d+\+[0-9a-f]+|unknown\n$/);
+  expect(r.out).toMatch(/^\d+\.\d+\.\d+\+([0-9a-f]+|unknown)\n$/);
 });
 
 test("--help lists the modes, without colour when piped", () => {
@@ -100,12 +101,20 @@ test("list: NAME STATE HEALTH per line", () => {
 });
 
 test("a .env and bunfig.toml in the working directory are ignored by the binary", () => {
-  writeFileSync(join(DIR, ".env"), "HAMON_SOCKET=/nonexistent/from-dotenv.sock\n");
-  writeFileSync(join(DIR, "bunfig.toml"), 'preload = ["./evil.ts"]\n');
-  writeFileSync(join(DIR, "evil.ts"), 'console.log("INJECTED")\n');
-  const r = run(["status", "--socket", mon.sock, "--json"]);
-  expect(r.out).not.toContain("INJECTED");
-  expect(JSON.parse(r.out).version).toBe(1);
+  // If the .env were loaded, HAMON_SOCKET would point at the live monitor and status would succeed.
+  const cwd = mkdtempSync(join(tmpdir(), "hamon-cwd-"));
+  writeFileSync(join(cwd, ".env"), `HAMON_SOCKET=${mon.sock}\n`);
+  writeFileSync(join(cwd, "bunfig.toml"), 'preload = ["./evil.ts"]\n');
+  writeFileSync(join(cwd, "evil.ts"), 'console.log("INJECTED")\n');
+  const env = { PATH: process.env.PATH ?? "", XDG_RUNTIME_DIR: join(cwd, "xdg") };
+  const r = Bun.spawnSync([BIN, "status", "--json"], { cwd, stdout: "pipe", stderr: "pipe", env });
+  expect(r.stdout.toString()).not.toContain("INJECTED");
+  expect(r.exitCode).toBe(4); // the default socket, where nothing listens
+  expect(r.stderr.toString()).toContain("E_UNAVAILABLE");
+  expect(r.stderr.toString()).not.toContain(mon.sock);
+  // Control: the same variable from the real environment is honoured.
+  const c = Bun.spawnSync([BIN, "status", "--json"], { cwd, stdout: "pipe", env: { PATH: process.env.PATH ?? "", HAMON_SOCKET: mon.sock } });
+  expect(c.exitCode === 0 || c.exitCode === 3).toBe(true);
 });
 
 test("status exits 3 when a component is down, and shows it down/failed", async () => {
@@ -121,9 +130,6 @@ test("status exits 3 when a component is down, and shows it down/failed", async 
 
 async function statusOf(name: string): Promise<string> {
   return run(["status", "--socket", mon.sock, name]).out.split("\n").find((l) => l.startsWith(`${name} `)) ?? "";
-}
-async function until(cond: () => Promise<boolean> | boolean, what: string, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !(await cond()); await Bun.sleep(20)) if (Date.now() > end) throw new Error(`timed out: ${what}`);
 }
 
 describe("component sidecar", () => {
@@ -154,6 +160,17 @@ describe("component sidecar", () => {
     victim.kill("SIGKILL");
     expect(await side.exited).toBe(1);
     await until(async () => /down +failed/.test(await statusOf("watched")), "watched down");
+  });
+
+  test("SIGTERM to a watching sidecar stops the watch and deregisters; the daemon is left alone", async () => {
+    const victim = Bun.spawn(["sleep", "30"]);
+    const side = Bun.spawn([BIN, "component", "--socket", mon.sock, "--name", "observer", "--pid", String(victim.pid)], { stdout: "pipe", stderr: "pipe" });
+    await until(async () => (await statusOf("observer")).includes(" up "), "observer registered");
+    side.kill("SIGTERM");
+    expect(await side.exited).toBe(0);
+    await until(async () => (await statusOf("observer")) === "", "observer deregistered");
+    expect(victim.exitCode).toBeNull();
+    victim.kill();
   });
 
   test.each([

@@ -73,6 +73,12 @@ describe("errors name the key and the bad value; all are reported at once", () =
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.join("\n")).toContain(expected);
   });
+  test("a missing or malformed heartbeat path is one error, not two", () => {
+    for (const toml of [`[[fastpath]]\nname = "fp"`, `[[fastpath]]\nname = "fp"\nheartbeat = "relative"`]) {
+      const r = parseConfig(toml);
+      expect(!r.ok && r.errors.filter((x) => x.includes("heartbeat"))).toHaveLength(1);
+    }
+  });
   test("several mistakes are all listed", () => {
     const r = parseConfig(`[monitor]\ntick_ms = 0\ndry_run = "yes"\n[[component]]\nname = "a"\nkind = "sometimes"`);
     expect(!r.ok && r.errors).toHaveLength(3);

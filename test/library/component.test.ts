@@ -8,6 +8,7 @@ import { backoffDelay } from "../../src/library/backoff.ts";
 import { startMonitorServer, type MonitorServer } from "../../src/monitor/server.ts";
 import { HamonError } from "../../src/protocol/errors.ts";
 import type { MonitorEvent } from "../../src/monitor/dispatch.ts";
+import { until } from "../helpers/wait.ts";
 
 const quiet = () => {};
 const cleanup: (() => unknown)[] = [];
@@ -23,9 +24,6 @@ async function monitor(sock?: string): Promise<{ srv: MonitorServer; sock: strin
   return { srv, sock: path, events };
 }
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !cond(); await Bun.sleep(5)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("backoff", () => {
   test.each([

@@ -113,10 +113,11 @@ describe("client commands", () => {
     d.handle(cl, { type: "command", id: 5, verb: "show", target: "nope", kind: "" });
     expect(cl.sent[1]).toMatchObject({ type: "error", id: 5, code: "E_NOT_FOUND" });
   });
-  test("subscribers get every event; a closed subscriber is dropped", () => {
+  test("subscribe answers ok and adds the connection to the subscribers; closing removes it", () => {
     const { d, conn } = setup();
     const sub = conn("subscriber");
     d.handle(sub, { type: "subscribe", id: 1 });
+    expect(sub.sent).toEqual([{ type: "ok", id: 1 }]);
     expect(d.subscribers.has(sub)).toBe(true);
     d.closed(sub, "bye");
     expect(d.subscribers.size).toBe(0);

@@ -13,6 +13,7 @@ import { Component } from "../../src/library/component.ts";
 import { Session } from "../../src/library/session.ts";
 import { SAMPLES } from "../fixtures/messages.ts";
 import { startMonitor, type MonitorProc } from "../helpers/monitor-proc.ts";
+import { connectRetry } from "../helpers/wait.ts";
 
 const FRAMES = 100_000;
 const CONCURRENCY = 16;
@@ -65,15 +66,7 @@ async function blast(sock: string, frames: Uint8Array[]): Promise<void> {
     close() { closed = true; drained?.(); },
     error() { closed = true; drained?.(); },
   };
-  let s: Socket | undefined;
-  for (let attempt = 0; !s; attempt++) {
-    try {
-      s = await Bun.connect({ unix: sock, socket: handlers });
-    } catch (e) {
-      if (attempt > 200) throw e; // a full accept backlog: back off like a real client
-      await Bun.sleep(5);
-    }
-  }
+  const s: Socket = await connectRetry(sock, handlers);
   const payload = Buffer.concat(rand() < 0.8 ? [HELLO, ...frames] : frames);
   let off = 0;
   while (off < payload.length && !closed) {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { truncateSync, unlinkSync, statSync } from "node:fs";
 import { HeartbeatWatch, type WatchEvent } from "../../src/watchdog/watch.ts";
 import { startSim, tmpPath } from "../helpers/hbsim.ts";
+import { until as waitUntil } from "../helpers/wait.ts";
 
 const POLICY = { suspectMs: 40, deadMs: 120, idleSlackMs: 40, pollMs: 5, slowEvery: 4 };
 const cleanup: (() => unknown)[] = [];
@@ -23,9 +24,7 @@ async function watched(cores: number, opts: { plain?: boolean } = {}) {
   const timer = setInterval(() => w.poll(performance.now()), POLICY.pollMs);
   cleanup.push(() => { clearInterval(timer); w.close(); });
   const seen = (slot: number, verdict: string, after = 0) => events.slice(after).some((e) => e.slot === slot && e.verdict === verdict);
-  const until = async (cond: () => boolean, what: string, ms = 5000) => {
-    for (const end = Date.now() + ms; !cond(); await Bun.sleep(5)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events.slice(-10))}`);
-  };
+  const until = (cond: () => boolean, what: string, ms = 5000) => waitUntil(cond, what, ms, () => `events: ${JSON.stringify(events.slice(-10))}`);
   await until(() => seen(-1, "attached") && events.filter((e) => e.verdict === "ok").length >= cores, "attach");
   return { path, sim, w, events, seen, until };
 }

@@ -1,0 +1,20 @@
+/** Waiting without timed assertions: poll a condition, fail with a description (and optional detail) after a generous deadline. */
+import type { Socket, SocketHandler } from "bun";
+
+export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 5000, detail: () => string = () => ""): Promise<void> {
+  for (const end = Date.now() + ms; !(await cond()); await Bun.sleep(5)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail() ? `; ${detail()}` : ""}`);
+  }
+}
+
+/** Connects like a real client under load: a full accept backlog is retried, not fatal. */
+export async function connectRetry(unix: string, socket: SocketHandler<undefined>, attempts = 200): Promise<Socket> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await Bun.connect({ unix, socket });
+    } catch (e) {
+      if (attempt >= attempts) throw e;
+      await Bun.sleep(5);
+    }
+  }
+}
