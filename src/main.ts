@@ -17,6 +17,7 @@ const subs: Record<string, Loader> = {
   component: () => load(import("./commands/component.ts")),
   discovery: () => load(import("./commands/discovery.ts")),
   heartbeat: () => load(import("./commands/heartbeat.ts")),
+  "demo-component": () => load(import("./commands/demo-component.ts")),
 };
 
 const root = defineCommand({

@@ -34,6 +34,8 @@ export interface ComponentConfig {
   stop: string[] | null;
   /** Attach mode: a daemon started by someone else, found by pid file. */
   pidfile: string | null;
+  /** A started (or activated) component must register within this, else it failed. */
+  readyTimeoutMs: number;
   checks: CheckConfig[];
   policy: ComponentPolicy;
 }
@@ -53,8 +55,12 @@ export interface MonitorConfig {
   tickMs: number;
   stopTimeoutMs: number;
   dryRun: boolean;
+  /** Stop the daemons hamon owns when the monitor exits (default: leave them running for the next monitor). */
+  stopOnExit: boolean;
   /** argv run for each level (HAMON_COMPONENT, HAMON_LEVEL, HAMON_REASON in its environment). */
   levels: Partial<Record<Level, string[]>>;
+  /** Policy for components that register without being declared. */
+  defaults: ComponentPolicy;
   components: ComponentConfig[];
   fastpaths: FastPathConfig[];
 }
@@ -62,7 +68,7 @@ export interface MonitorConfig {
 export type ConfigResult = { ok: true; config: MonitorConfig } | { ok: false; errors: string[] };
 
 export const DEFAULT_CONFIG: MonitorConfig = {
-  socket: null, stateDir: null, tickMs: 10, stopTimeoutMs: 5_000, dryRun: false, levels: {}, components: [], fastpaths: [],
+  socket: null, stateDir: null, tickMs: 10, stopTimeoutMs: 5_000, dryRun: false, stopOnExit: false, levels: {}, defaults: DEFAULT_POLICY, components: [], fastpaths: [],
 };
 
 export function parseConfig(text: string): ConfigResult {
@@ -80,7 +86,7 @@ export function validateConfig(raw: unknown): ConfigResult {
   if (!isTable(raw)) return { ok: false, errors: ["the configuration must be a TOML table"] };
   onlyKeys(raw, "(top)", ["monitor", "levels", "defaults", "component", "fastpath"], e);
   const mon = table(raw, "monitor", e);
-  onlyKeys(mon, "monitor", ["socket", "state_dir", "tick_ms", "stop_timeout_ms", "dry_run"], e);
+  onlyKeys(mon, "monitor", ["socket", "state_dir", "tick_ms", "stop_timeout_ms", "dry_run", "stop_on_exit"], e);
   const defaults = policyFrom(table(raw, "defaults", e), "defaults", DEFAULT_POLICY, e, false);
   const levelsT = table(raw, "levels", e);
   onlyKeys(levelsT, "levels", LEVELS, e);
@@ -102,13 +108,14 @@ export function validateConfig(raw: unknown): ConfigResult {
     tickMs: int(mon, "tick_ms", "monitor", e, 1, 1_000, DEFAULT_CONFIG.tickMs),
     stopTimeoutMs: int(mon, "stop_timeout_ms", "monitor", e, 100, 600_000, DEFAULT_CONFIG.stopTimeoutMs),
     dryRun: bool(mon, "dry_run", "monitor", e, false),
-    levels, components, fastpaths,
+    stopOnExit: bool(mon, "stop_on_exit", "monitor", e, false),
+    levels, defaults, components, fastpaths,
   };
   return e.list.length ? { ok: false, errors: e.list } : { ok: true, config };
 }
 
 function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
-  onlyKeys(t, path, ["name", "kind", "plane", "start", "stop", "pidfile", "check", ...POLICY_KEYS], e);
+  onlyKeys(t, path, ["name", "kind", "plane", "start", "stop", "pidfile", "ready_timeout_ms", "check", ...POLICY_KEYS], e);
   const plane = oneOf(t, "plane", path, e, PLANES, "control");
   const base = plane === "fast" ? { ...FAST_PATH_POLICY, ...pick(defaults) } : defaults;
   const c: ComponentConfig = {
@@ -118,6 +125,7 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
     start: argv(t, "start", path, e),
     stop: argv(t, "stop", path, e),
     pidfile: t.pidfile === undefined ? null : str(t, "pidfile", path, e, "", /^\/.+/),
+    readyTimeoutMs: int(t, "ready_timeout_ms", path, e, 10, DAY_MS, 10_000),
     checks: list(t, "check", e, path).map((ct, i) => check(ct, `${path}.check[${i}]`, e)),
     policy: policyFrom(t, path, { ...base, plane }, e, true),
   };

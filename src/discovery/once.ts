@@ -4,6 +4,7 @@
  * session) and wait until it answers. The outcome is data; the command maps it
  * to an exit status.
  */
+import { selfArgv } from "../sys/self.ts";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { probeSocket } from "../transport/unix.ts";
@@ -15,11 +16,6 @@ export type OnceOutcome =
   | { kind: "running" }
   | { kind: "started"; pid: number; ms: number }
   | { kind: "failed"; reason: string };
-
-/** The argv that runs this same hamon (compiled binary, or bun + src/main.ts from source). */
-export function selfArgv(): string[] {
-  return Bun.main.endsWith(".ts") ? [process.execPath, Bun.main] : [process.execPath];
-}
 
 export async function discoverOnce(socket: string, startMs = START_TIMEOUT_MS): Promise<OnceOutcome> {
   if ((await probeSocket(socket)) === "alive") return { kind: "running" };

@@ -1,12 +1,15 @@
 /**
  * Message dispatch for the monitor, callable without a socket: tests hand it a
  * fake `Conn` and messages. Owns the per-connection protocol state machine
- * (hello first, then by role) and the registry updates; emits events through
- * `emit` for subscribers and the log.
+ * (hello first, then by role), a per-component rate limit, and the registry
+ * bindings; emits events through `emit` for subscribers and the log. What the
+ * messages mean for health (checks, engine, recovery) is the `MonitorHooks`
+ * implementation's business (core.ts); without hooks the dispatcher is a
+ * registry with read-only verbs.
  */
 import { SUPPORTED_VERSIONS } from "../protocol/limits.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
-import type { Message, MessageOf, Role } from "../protocol/messages.ts";
+import type { Message, MessageOf, MonitorInfo, Role } from "../protocol/messages.ts";
 import { VERSION } from "../version.ts";
 import { Registry, type Conn, type Entry } from "./registry.ts";
 
@@ -21,6 +24,30 @@ export interface ConnState {
   role: Role | null;
   component: Entry | null;
   subscribed: boolean;
+  /** Token bucket for component connections (messages). */
+  tokens: number;
+  refilledAt: number;
+}
+
+/**
+ * A component may send this many messages in a burst, refilled at this rate
+ * per second; beyond it, it is flooding and is cut off (reports are
+ * state changes and confirms are periodic: a healthy component sends a few
+ * per second).
+ */
+export const COMPONENT_BURST = 1_000;
+export const COMPONENT_RATE_PER_S = 500;
+
+/** What the monitor core does with what components and clients say. */
+export interface MonitorHooks {
+  registered(e: Entry, m: MessageOf<"register">): void;
+  /** A component said goodbye; return true if the entry should be forgotten. */
+  deregistered(e: Entry, reason: string): boolean;
+  /** The component's connection closed; `e.conn` still names it (the hook decides what it means). */
+  disconnected(e: Entry, reason: string): void;
+  says(e: Entry, m: MessageOf<"report" | "confirm" | "error-report" | "reply">): void;
+  /** Verbs beyond the read-only ones; return false if unknown. */
+  command(conn: Conn, m: MessageOf<"command">): boolean;
 }
 
 export interface DispatchDeps {
@@ -28,6 +55,8 @@ export interface DispatchDeps {
   emit(ev: MonitorEvent): void;
   log(level: "info" | "warn" | "error", line: string): void;
   startedAt: number;
+  /** Component rate limit; default COMPONENT_BURST / COMPONENT_RATE_PER_S. */
+  rate?: { burst: number; perSecond: number };
 }
 
 /** Picks the highest version both sides speak, or 0. */
@@ -41,11 +70,21 @@ export class Dispatcher {
   readonly registry = new Registry();
   readonly subscribers = new Set<Conn>();
   private readonly states = new WeakMap<Conn, ConnState>();
+  /** Set by the monitor core (core.ts) when it attaches. */
+  hooks: MonitorHooks | null = null;
 
   constructor(private readonly deps: DispatchDeps) {}
 
+  emit(ev: MonitorEvent): void {
+    this.deps.emit(ev);
+  }
+
+  monitorInfo(now: number): MonitorInfo {
+    return { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - this.deps.startedAt) };
+  }
+
   open(conn: Conn): void {
-    this.states.set(conn, { role: null, component: null, subscribed: false });
+    this.states.set(conn, { role: null, component: null, subscribed: false, tokens: this.deps.rate?.burst ?? COMPONENT_BURST, refilledAt: this.deps.now() });
   }
 
   handle(conn: Conn, m: Message): void {
@@ -59,17 +98,20 @@ export class Dispatcher {
       conn.send({ type: "welcome", version: v, server: `hamon/${VERSION}` });
       return;
     }
+    if (st.role === "component" && !this.spend(st)) {
+      const r = this.deps.rate ?? { burst: COMPONENT_BURST, perSecond: COMPONENT_RATE_PER_S };
+      return this.fail(conn, 0, "E_LIMIT", `flooding: more than ${r.burst} messages in a burst or ${r.perSecond}/s sustained`, true);
+    }
     switch (m.type) {
       case "register": return this.register(conn, st, m);
       case "deregister": return this.deregister(conn, st, m);
-      case "report": case "confirm": case "error-report": return this.componentSays(conn, st, m);
+      case "report": case "confirm": case "error-report": case "reply": return this.componentSays(conn, st, m);
       case "command": return this.command(conn, m);
       case "subscribe":
         st.subscribed = true;
         this.subscribers.add(conn);
         conn.send({ type: "ok", id: m.id });
         return;
-      case "reply": return; // replies to monitor queries: the health scheduler (monitor mode) consumes them
       default:
         return this.fail(conn, "id" in m ? m.id : 0, "E_STATE", `<${m.type}> is not a request the monitor accepts`, false);
     }
@@ -79,8 +121,11 @@ export class Dispatcher {
     const st = this.states.get(conn);
     this.subscribers.delete(conn);
     if (st?.component && st.component.conn === conn) {
-      this.registry.disconnect(st.component, `connection lost: ${reason}`);
       this.deps.emit({ component: st.component.name, event: "disconnected", level: "", reason });
+      if (this.hooks) this.hooks.disconnected(st.component, reason);
+      else this.registry.disconnect(st.component, `connection lost: ${reason}`);
+    } else if (st && st.role !== null && st.role !== "component" && reason.startsWith("peer is not reading")) {
+      this.deps.log("warn", `${st.role} cut off: ${reason}`);
     }
     this.states.delete(conn);
   }
@@ -94,21 +139,28 @@ export class Dispatcher {
     st.component = e;
     conn.send({ type: "ok", id: m.id });
     this.deps.emit({ component: e.name, event: "registered", level: "", reason: `pid ${m.pid}, ${m.kind} ${m.plane}` });
+    this.hooks?.registered(e, m);
   }
 
   private deregister(conn: Conn, st: ConnState, m: MessageOf<"deregister">): void {
     if (!st.component) return this.fail(conn, m.id, "E_STATE", "deregister before register", false);
-    const name = st.component.name;
-    this.registry.remove(name);
+    const e = st.component;
     st.component = null;
+    e.conn = null;
+    const forget = this.hooks ? this.hooks.deregistered(e, m.reason) : true;
+    if (forget) this.registry.remove(e.name);
     conn.send({ type: "ok", id: m.id });
-    this.deps.emit({ component: name, event: "deregistered", level: "", reason: m.reason });
+    this.deps.emit({ component: e.name, event: "deregistered", level: "", reason: m.reason });
   }
 
-  private componentSays(conn: Conn, st: ConnState, m: MessageOf<"report" | "confirm" | "error-report">): void {
+  private componentSays(conn: Conn, st: ConnState, m: MessageOf<"report" | "confirm" | "error-report" | "reply">): void {
     const e = st.component;
-    if (!e) return this.fail(conn, 0, "E_STATE", `<${m.type}> before <register>`, false);
+    if (!e) {
+      if (m.type === "reply") return; // a reply from an unregistered peer answers nothing
+      return this.fail(conn, 0, "E_STATE", `<${m.type}> before <register>`, false);
+    }
     e.lastSeenMs = this.deps.now();
+    if (this.hooks) return this.hooks.says(e, m);
     if (m.type === "report") {
       const changed = e.health !== m.health || e.reason !== m.reason;
       e.health = m.health;
@@ -121,7 +173,7 @@ export class Dispatcher {
 
   private command(conn: Conn, m: MessageOf<"command">): void {
     const now = this.deps.now();
-    const monitor = { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - this.deps.startedAt) };
+    const monitor = this.monitorInfo(now);
     switch (m.verb) {
       case "ping":
         conn.send({ type: "ok", id: m.id });
@@ -134,11 +186,23 @@ export class Dispatcher {
         return;
       }
       default:
-        return this.fail(conn, m.id, "E_UNKNOWN", `verb '${m.verb}' needs the full monitor mode (not available in this build)`, false);
+        if (this.hooks?.command(conn, m)) return;
+        return this.fail(conn, m.id, "E_UNKNOWN", `verb '${m.verb}' is not served by this dispatcher (no monitor core attached)`, false);
     }
   }
 
-  private fail(conn: Conn, id: number, code: ErrorCode, message: string, close: boolean): void {
+  /** Token bucket: false when the component has no message left to spend. */
+  private spend(st: ConnState): boolean {
+    const now = this.deps.now();
+    const burst = this.deps.rate?.burst ?? COMPONENT_BURST;
+    st.tokens = Math.min(burst, st.tokens + ((now - st.refilledAt) * (this.deps.rate?.perSecond ?? COMPONENT_RATE_PER_S)) / 1000);
+    st.refilledAt = now;
+    if (st.tokens < 1) return false;
+    st.tokens -= 1;
+    return true;
+  }
+
+  fail(conn: Conn, id: number, code: ErrorCode, message: string, close: boolean): void {
     conn.send({ type: "error", id, code, message });
     if (close) conn.close(`${code}: ${message}`);
   }

@@ -1,8 +1,11 @@
 /**
- * The monitor's view of every component: who registered, over which
- * connection, what it last said. Plain data plus small mutators; no I/O, no
- * clock (callers pass `now`, monotonic milliseconds).
+ * The monitor's view of every component: declared ones (config), registered
+ * ones (socket), dynamic ones (activated or not). Plain data plus small
+ * mutators; no I/O, no clock (callers pass `now`, monotonic milliseconds).
+ * Entries live in an array too: their index is the owner id the check table
+ * uses, and the tick loop walks the array without allocating an iterator.
  */
+import type { ComponentConfig } from "../config/config.ts";
 import type { CheckSpec, ComponentStatus, Health, Kind, Plane } from "../protocol/messages.ts";
 
 export interface Conn {
@@ -10,27 +13,58 @@ export interface Conn {
   close(reason: string): void;
 }
 
+/**
+ * Lifecycle:
+ * - starting: expected to register (spawned, activated, or the monitor just started)
+ * - up: registered and connected, or an attached daemon that is alive
+ * - down: expected but absent (died, disconnected, never registered)
+ * - inactive: a dynamic component not activated: absence is normal
+ * - stopped: deregistered on purpose (no alarm)
+ */
+export type LifeState = "starting" | "up" | "down" | "inactive" | "stopped";
+
 export interface Entry {
   readonly name: string;
+  readonly index: number;
   kind: Kind;
   plane: Plane;
   pid: number;
   checks: CheckSpec[];
-  /** up = registered and connected; down = known but gone. */
-  state: "up" | "down";
+  state: LifeState;
   health: Health;
   reason: string;
   conn: Conn | null;
   lastSeenMs: number;
   registrations: number;
   restarts: number;
+  /** From the configuration; null for a component that just registered. */
+  declared: ComponentConfig | null;
+  /** Check-table slots of this component while it is registered. */
+  slots: number[];
+  /** Must register by then (starting), else it failed. Infinity = no deadline. */
+  readyByMs: number;
+  /** When it was (re)started, for the spawn → registered latency. */
+  startedAtMs: number;
+  /** A failure ignored during grace is re-raised then if the component is still down. */
+  refailAtMs: number;
+  quarantined: boolean;
+  /** Static: always. Dynamic: between activate and deactivate; inactive ones never alarm. */
+  active: boolean;
+  /** hamon itself is stopping or restarting it: its disconnect and exit are not failures. */
+  expectGone: boolean;
 }
 
 export class Registry {
   private readonly byName = new Map<string, Entry>();
+  /** Every entry ever created, by index; removed ones are null. */
+  readonly list: (Entry | null)[] = [];
 
   get(name: string): Entry | undefined {
     return this.byName.get(name);
+  }
+
+  at(index: number): Entry | null {
+    return this.list[index] ?? null;
   }
 
   all(): IterableIterator<Entry> {
@@ -41,17 +75,32 @@ export class Registry {
     return this.byName.size;
   }
 
+  /** Creates (or returns) the entry for `name`. */
+  ensure(name: string, init: { kind: Kind; plane: Plane; declared?: ComponentConfig | null; state?: LifeState }): Entry {
+    const prev = this.byName.get(name);
+    if (prev) return prev;
+    const e: Entry = {
+      name, index: this.list.length, kind: init.kind, plane: init.plane, pid: 0, checks: [], state: init.state ?? "starting",
+      health: "ok", reason: "", conn: null, lastSeenMs: -1, registrations: 0, restarts: 0, declared: init.declared ?? null,
+      slots: [], readyByMs: Infinity, startedAtMs: -1, refailAtMs: Infinity, quarantined: false, active: true, expectGone: false,
+    };
+    this.list.push(e);
+    this.byName.set(name, e);
+    return e;
+  }
+
   /** Binds `name` to `conn`. Returns null when a different live connection holds the name. */
   register(conn: Conn, r: { name: string; kind: Kind; plane: Plane; pid: number; checks: CheckSpec[] }, now: number): Entry | null {
     const prev = this.byName.get(r.name);
     if (prev && prev.conn && prev.conn !== conn) return null;
-    const e: Entry = prev ?? {
-      name: r.name, kind: r.kind, plane: r.plane, pid: r.pid, checks: r.checks, state: "up",
-      health: "ok", reason: "", conn, lastSeenMs: now, registrations: 0, restarts: 0,
-    };
-    Object.assign(e, { kind: r.kind, plane: r.plane, pid: r.pid, checks: r.checks, state: "up", conn, lastSeenMs: now, health: "ok", reason: "" });
+    const e = prev ?? this.ensure(r.name, { kind: r.kind, plane: r.plane });
+    // A declared component keeps its declared kind and plane: the config is the authority.
+    if (!e.declared) {
+      e.kind = r.kind;
+      e.plane = r.plane;
+    }
+    Object.assign(e, { pid: r.pid, checks: r.checks, state: "up", conn, lastSeenMs: now, health: "ok", reason: "", readyByMs: Infinity, refailAtMs: Infinity });
     e.registrations++;
-    this.byName.set(r.name, e);
     return e;
   }
 
@@ -69,13 +118,16 @@ export class Registry {
   }
 
   remove(name: string): void {
+    const e = this.byName.get(name);
+    if (!e) return;
     this.byName.delete(name);
+    this.list[e.index] = null;
   }
 
   status(e: Entry, now: number): ComponentStatus {
     return {
-      name: e.name, kind: e.kind, plane: e.plane, state: e.state, health: e.health, reason: e.reason,
-      pid: e.pid, ageMs: Math.max(0, Math.round(now - e.lastSeenMs)), restarts: e.restarts,
+      name: e.name, kind: e.kind, plane: e.plane, state: e.quarantined ? "quarantined" : e.state, health: e.health, reason: e.reason,
+      pid: e.pid, ageMs: e.lastSeenMs < 0 ? -1 : Math.max(0, Math.round(now - e.lastSeenMs)), restarts: e.restarts,
     };
   }
 }

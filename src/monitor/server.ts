@@ -3,35 +3,59 @@
  * fans events out to subscribers and the log. Returned as a handle so the
  * daemon (and tests) can stop it deterministically.
  */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { MonitorConfig } from "../config/config.ts";
 import { listenUnix, type Listener } from "../transport/unix.ts";
 import type { Logger } from "../log.ts";
+import { MonitorCore } from "./core.ts";
 import { Dispatcher, type MonitorEvent } from "./dispatch.ts";
+import { EventLog } from "./records.ts";
 
 export interface MonitorServer {
   readonly dispatcher: Dispatcher;
   readonly listener: Listener;
-  stop(): void;
+  readonly core: MonitorCore | null;
+  stop(): Promise<void>;
 }
 
 export interface MonitorServerOptions {
   socketPath: string;
   log: Logger;
   now?: () => number;
-  /** Also observe every event (journal, adapters, tests). */
+  /** Also observe every event (adapters, tests). */
   onEvent?: (ev: MonitorEvent & { seq: number; time: number }) => void;
+  /** Full monitor: components, checks, engine, journal and events.jsonl in `stateDir`. */
+  config?: MonitorConfig;
+  stateDir?: string;
+  /** Override the component rate limit (tests that flood on purpose). */
+  rate?: { burst: number; perSecond: number };
 }
 
 export async function startMonitorServer(o: MonitorServerOptions): Promise<MonitorServer> {
   const now = o.now ?? (() => performance.now());
+  if (o.stateDir) mkdirSync(o.stateDir, { recursive: true, mode: 0o750 });
   let seq = 0;
+  const eventLog = o.config && o.stateDir ? new EventLog(join(o.stateDir, "events.jsonl")) : null;
+  let eventLogBroken = false;
   const dispatcher: Dispatcher = new Dispatcher({
     now,
     startedAt: now(),
+    ...(o.rate ? { rate: o.rate } : {}),
     log: (level, line) => o.log(level, line),
     emit(ev) {
       const full = { ...ev, seq: ++seq, time: Date.now() };
       o.log(ev.event === "disconnected" ? "warn" : "info", `event ${ev.event}`, { component: ev.component, level: ev.level, reason: ev.reason });
       o.onEvent?.(full);
+      if (eventLog) {
+        try {
+          eventLog.append(full);
+          eventLogBroken = false;
+        } catch (err) {
+          if (!eventLogBroken) o.log("error", "event log write failed", { path: eventLog.path, error: (err as Error).message });
+          eventLogBroken = true;
+        }
+      }
       for (const sub of dispatcher.subscribers) sub.send({ type: "event", ...full });
     },
   });
@@ -56,5 +80,14 @@ export async function startMonitorServer(o: MonitorServerOptions): Promise<Monit
     };
   });
   o.log("info", "monitor listening", { socket: o.socketPath, pid: process.pid });
-  return { dispatcher, listener, stop: () => listener.stop() };
+  const core = o.config && o.stateDir ? new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now }) : null;
+  core?.start();
+  return {
+    dispatcher, listener, core,
+    async stop() {
+      const stopping = core?.stop(); // first: the connections the listener closes are not failures
+      listener.stop();
+      await stopping;
+    },
+  };
 }

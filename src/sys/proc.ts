@@ -25,3 +25,16 @@ export function processStartTime(pid: number): number | null {
 export function sameProcessAlive(pid: number, startTime: number): boolean {
   return processStartTime(pid) === startTime;
 }
+
+/**
+ * Cheap liveness (kill 0): no allocation while the process exists. Zombies
+ * and recycled pids pass it, so pair it with sameProcessAlive now and then.
+ */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

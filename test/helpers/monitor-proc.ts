@@ -15,9 +15,9 @@ export interface MonitorProc {
   stop(): Promise<number>;
 }
 
-export async function startMonitor(extraArgs: string[] = [], cmd: string[] = [process.execPath, MAIN]): Promise<MonitorProc> {
+export async function startMonitor(extraArgs: string[] = [], cmd: string[] = [process.execPath, MAIN], sockPath?: string): Promise<MonitorProc> {
   const dir = mkdtempSync(join(tmpdir(), "hamon-test-"));
-  const sock = join(dir, "run", "hamon.sock");
+  const sock = sockPath ?? join(dir, "run", "hamon.sock");
   const proc = Bun.spawn([...cmd, "monitor", "--socket", sock, ...extraArgs], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let err = "";
   void (async () => {

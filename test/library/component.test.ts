@@ -19,11 +19,11 @@ afterEach(async () => {
 async function monitor(sock?: string): Promise<{ srv: MonitorServer; sock: string; events: MonitorEvent[] }> {
   const path = sock ?? join(mkdtempSync(join(tmpdir(), "hamon-lib-")), "h.sock");
   const events: MonitorEvent[] = [];
-  const srv = await startMonitorServer({ socketPath: path, log: quiet, onEvent: (e) => events.push(e) });
+  // The backpressure test floods reports on purpose: lift the component rate limit.
+  const srv = await startMonitorServer({ socketPath: path, log: quiet, onEvent: (e) => events.push(e), rate: { burst: 1e6, perSecond: 1e6 } });
   cleanup.push(() => srv.stop());
   return { srv, sock: path, events };
 }
-
 
 describe("backoff", () => {
   test.each([

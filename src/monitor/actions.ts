@@ -1,0 +1,165 @@
+/**
+ * The effects executor: carries out the engine's actions. Every action is
+ * also an event (subscribers, log, events.jsonl) carrying its evidence.
+ *
+ * What a level does:
+ * - restart-daemon: hamon restarts a daemon it owns (declared `start`);
+ *   for any other component it runs the `[levels]` hook, if configured.
+ * - restart-control-plane, restart-control-plane-and-fast-path: the hook if
+ *   configured; otherwise hamon restarts every daemon it owns on the control
+ *   plane (and, for the latter, the fast plane).
+ * - reboot-system: the hook only; hamon never reboots on its own.
+ * With no way to act, the event says so: the HA framework listening on the
+ * event stream must act. In dry-run mode nothing is done, only recorded.
+ */
+import type { Action } from "../engine/decide.ts";
+import { severity } from "../engine/policy.ts";
+import type { Level } from "../protocol/messages.ts";
+import type { MonitorCore } from "./core.ts";
+import { runHook, writeFlightRecord } from "./records.ts";
+import type { Entry } from "./registry.ts";
+
+/** A level hook gets this long before it is killed. */
+export const HOOK_TIMEOUT_MS = 60_000;
+
+export class Executor {
+  constructor(private readonly core: MonitorCore) {}
+
+  act(a: Action, now: number): void {
+    const c = this.core;
+    switch (a.type) {
+      case "recover": {
+        const dry = c.config.dryRun ? " [dry run: nothing done]" : "";
+        c.emit({ component: a.component, event: "recover", level: a.level, reason: `${a.reason} (failure ${a.failuresInWindow} in window)${dry}` });
+        if (!dry) this.perform(a.level, a.component, a.reason);
+        return;
+      }
+      case "flight-record": return this.flightRecord(a.component, a.level, a.reason, now);
+      case "quarantine": {
+        const e = c.d.registry.get(a.component);
+        if (e) e.quarantined = true;
+        c.emit({ component: a.component, event: "quarantined", level: "", reason: a.reason });
+        c.markJournal();
+        return;
+      }
+      case "ignore": {
+        // A failure inside the grace period: if the component is still down when grace ends, it is raised again.
+        const e = c.d.registry.get(a.component);
+        const grace = c.engine.components[a.component]?.graceUntil ?? 0;
+        if (e && grace > now && !e.quarantined) {
+          e.refailAtMs = Math.min(e.refailAtMs, grace);
+          c.reschedule(now);
+        }
+        c.emit({ component: a.component, event: "ignored", level: "", reason: a.reason });
+        return;
+      }
+      case "recheck": {
+        const e = c.d.registry.get(a.component);
+        if (e) {
+          for (const s of e.slots) c.checks.recheck(s, now);
+          c.reschedule(now);
+        }
+        c.emit({ component: a.component, event: "recheck", level: "", reason: a.reason });
+        return;
+      }
+      case "degraded-monitor":
+        c.emit({ component: "hamon", event: "monitor-degraded", level: "", reason: a.reason });
+        return;
+      default: {
+        const never: never = a;
+        throw new Error(`unhandled action ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Carries out `level` for `name` (also used by the operator's restart verb). */
+  perform(level: Level, name: string, reason: string): void {
+    const c = this.core;
+    const e = c.d.registry.get(name);
+    const hook = c.config.levels[level];
+    if (level === "restart-daemon" && e?.declared?.start) return this.restart(e, reason);
+    if (hook) return this.hook(hook, name, level, reason);
+    if (severity(level) === 0 || level === "reboot-system") {
+      c.emit({ component: name, event: "no-action", level, reason: `hamon does not own '${name}' and no [levels] ${level} hook is configured: the HA framework must act` });
+      return;
+    }
+    const planes = level === "restart-control-plane" ? ["control"] : ["control", "fast"];
+    const targets = [...c.d.registry.all()].filter((t) => t.active && t.declared?.start && planes.includes(t.plane));
+    if (targets.length === 0) {
+      c.emit({ component: name, event: "no-action", level, reason: `no [levels] ${level} hook and no daemon hamon owns on the ${planes.join("+")} plane` });
+      return;
+    }
+    for (const t of targets) this.restart(t, `${level} for '${name}': ${reason}`);
+  }
+
+  /** Starts an owned daemon (declared `start`). */
+  spawn(e: Entry, why: string): void {
+    const c = this.core;
+    const argv = e.declared?.start;
+    if (!argv || c.stopping) return;
+    const now = c.now();
+    e.startedAtMs = now;
+    try {
+      e.pid = c.sup.spawn(e.name, argv, { HAMON_SOCKET: c.o.socketPath, HAMON_COMPONENT: e.name });
+    } catch (err) {
+      const reason = `cannot start ${argv[0]}: ${(err as Error).message}`;
+      c.setState(e, "down", "failed", reason);
+      c.emit({ component: e.name, event: "start-failed", level: "", reason });
+      c.feed({ type: "failure", component: e.name, reason, certain: true });
+      return;
+    }
+    c.expect(e, now, `${why}: started pid ${e.pid}`);
+    c.emit({ component: e.name, event: "started", level: "", reason: `pid ${e.pid} (${why})` });
+    c.markJournal();
+  }
+
+  /** Stops (if running) and starts an owned daemon again. */
+  restart(e: Entry, why: string): void {
+    const c = this.core;
+    e.restarts++;
+    if (!c.sup.alive(e.name)) return this.spawn(e, why); // already dead: no stop to wait for
+    e.expectGone = true;
+    c.setState(e, "starting", "ok", `restarting: ${why}`);
+    void c.sup.stop(e.name, e.declared?.stop ?? null, c.config.stopTimeoutMs, { HAMON_COMPONENT: e.name }).then((how) => {
+      e.expectGone = false;
+      c.emit({ component: e.name, event: "stopped", level: "", reason: how });
+      if (e.active) this.spawn(e, why);
+    });
+  }
+
+  /** Stops an owned daemon for good (deactivate, shutdown). */
+  async stopOwned(e: Entry, why: string): Promise<void> {
+    const c = this.core;
+    if (!c.sup.alive(e.name)) return;
+    e.expectGone = true;
+    const how = c.sup.owns(e.name) ? await c.sup.stop(e.name, e.declared?.stop ?? null, c.config.stopTimeoutMs, { HAMON_COMPONENT: e.name }) : (c.sup.release(e.name), "released");
+    e.expectGone = false;
+    c.emit({ component: e.name, event: "stopped", level: "", reason: `${how} (${why})` });
+    c.markJournal();
+  }
+
+  private hook(argv: string[], name: string, level: Level, reason: string): void {
+    const c = this.core;
+    void runHook(argv, { component: name, level, reason }, HOOK_TIMEOUT_MS).then((r) => {
+      c.emit({ component: name, event: r.code === 0 ? "hook-done" : "hook-failed", level, reason: `${argv[0]} ${r.how}` });
+    });
+  }
+
+  private flightRecord(name: string, level: Level, reason: string, now: number): void {
+    const c = this.core;
+    const checks = c.checks.slots().map((s) => {
+      const e = c.d.registry.at(c.checks.ownerOf(s));
+      return {
+        component: e?.name ?? "?", check: c.checks.nameOf(s), failed: c.checks.isFailed(s),
+        samples: c.checks.samples(s).map((x) => ({ ago_ms: Math.round(now - x.atMs), ok: x.ok, reason: x.reason })),
+      };
+    });
+    const components = [...c.d.registry.all()].map((e) => c.d.registry.status(e, now));
+    try {
+      const path = writeFlightRecord(c.o.stateDir, name, { time: new Date().toISOString(), component: name, level, reason, components, checks, cores: c.fast.snapshot() });
+      c.emit({ component: name, event: "flight-record", level, reason: path });
+    } catch (err) {
+      c.o.log("error", "flight record failed", { component: name, error: (err as Error).message });
+    }
+  }
+}

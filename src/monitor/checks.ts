@@ -1,0 +1,268 @@
+/**
+ * The health-check schedule: every (component, check) pair is a slot in
+ * preallocated parallel typed arrays, so the loop that runs every tick reads
+ * and writes numbers only: no Map, no closure, no object per tick. Slots are
+ * added on registration and freed on disconnect (a free list), the only
+ * moments this structure allocates.
+ *
+ * Query checks: the monitor sends a query when `due` passes and fails the
+ * check when no reply arrives by `deadline`. Confirm checks: the component
+ * must confirm at least once per period + timeout. Each sample goes through
+ * rise/fall hysteresis; only transitions reach the decision engine. The last
+ * SAMPLES results per slot are kept for the flight recorder.
+ *
+ * Query ids encode the slot (id = generation * MAX_SLOTS + slot + 1, below
+ * 2^32 so a C component can keep them in a uint32), so a reply finds its slot
+ * without a lookup table and a late reply to an older query is recognised.
+ */
+import type { CheckMode } from "../protocol/messages.ts";
+
+export const MAX_SLOTS = 65_536;
+/** Samples remembered per check for the flight recorder. */
+export const SAMPLES = 16;
+const GENERATIONS = 65_535;
+
+export interface CheckDef {
+  readonly name: string;
+  readonly mode: CheckMode;
+  readonly periodMs: number;
+  readonly timeoutMs: number;
+  readonly rise: number;
+  readonly fall: number;
+}
+
+/** What tick() needs from the outside world; one object for the monitor's lifetime. */
+export interface CheckSink {
+  /** Send query `id` for `check` to the component owning `slot`; false when it cannot be sent. */
+  sendQuery(owner: number, check: string, id: number): boolean;
+  /**
+   * A check changed state (after hysteresis). `certain` is false when the
+   * evidence is a missed deadline, which the monitor's own lateness can fake.
+   */
+  transition(slot: number, owner: number, ok: boolean, reason: string, certain: boolean): void;
+}
+
+export interface Sample { readonly atMs: number; readonly ok: boolean; readonly reason: string }
+
+export class CheckTable {
+  private cap = 0;
+  private high = 0; // slots in use are below this index
+  private readonly free: number[] = [];
+  private gen = 0;
+  // Parallel arrays, one element per slot.
+  private owner = new Int32Array(0);
+  private active = new Uint8Array(0);
+  private mode = new Uint8Array(0); // 0 query, 1 confirm
+  private period = new Float64Array(0);
+  private timeout = new Float64Array(0);
+  private rise = new Uint8Array(0);
+  private fall = new Uint8Array(0);
+  private due = new Float64Array(0);
+  private pending = new Float64Array(0); // outstanding query id, 0 = none
+  private deadline = new Float64Array(0);
+  private okRun = new Uint16Array(0);
+  private failRun = new Uint16Array(0);
+  private failed = new Uint8Array(0);
+  private ringAt = new Float64Array(0);
+  private ringOk = new Uint8Array(0);
+  private ringHead = new Uint8Array(0);
+  private names: string[] = [];
+  private ringWhy: string[] = [];
+  /** Earliest `due` or `deadline` seen by the last tick: the scheduler sleeps until then. */
+  nextWakeMs = Infinity;
+
+  constructor(initial = 64) {
+    this.grow(initial);
+  }
+
+  get used(): number {
+    return this.high - this.free.length;
+  }
+
+  /** Adds a check for `owner` (the caller's component index). The first query goes out at once. */
+  add(owner: number, d: CheckDef, now: number): number {
+    const slot = this.free.pop() ?? this.high++;
+    if (slot >= MAX_SLOTS) throw new RangeError(`more than ${MAX_SLOTS} checks`);
+    if (slot >= this.cap) this.grow(Math.min(MAX_SLOTS, this.cap * 2));
+    this.owner[slot] = owner;
+    this.active[slot] = 1;
+    this.mode[slot] = d.mode === "confirm" ? 1 : 0;
+    this.period[slot] = d.periodMs;
+    this.timeout[slot] = d.timeoutMs;
+    this.rise[slot] = d.rise;
+    this.fall[slot] = d.fall;
+    // A confirm check gets a full period + timeout before its first miss.
+    this.due[slot] = d.mode === "confirm" ? now + d.periodMs + d.timeoutMs : now;
+    this.pending[slot] = 0;
+    this.okRun[slot] = 0;
+    this.failRun[slot] = 0;
+    this.failed[slot] = 0;
+    this.ringHead[slot] = 0;
+    this.ringAt.fill(0, slot * SAMPLES, (slot + 1) * SAMPLES);
+    this.names[slot] = d.name;
+    this.nextWakeMs = Math.min(this.nextWakeMs, this.due[slot]!);
+    return slot;
+  }
+
+  remove(slot: number): void {
+    if (!this.active[slot]) return;
+    this.active[slot] = 0;
+    this.pending[slot] = 0;
+    this.free.push(slot);
+  }
+
+  ownerOf(slot: number): number {
+    return this.owner[slot]!;
+  }
+
+  nameOf(slot: number): string {
+    return this.names[slot] ?? "";
+  }
+
+  isFailed(slot: number): boolean {
+    return this.failed[slot] === 1;
+  }
+
+  /**
+   * Runs every due query and deadline. Allocation-free unless a query is
+   * actually sent (the message) or a check fails (its reason text).
+   */
+  tick(now: number, sink: CheckSink): void {
+    let wake = Infinity;
+    for (let i = 0; i < this.high; i++) {
+      if (this.active[i] === 0) continue;
+      if (this.mode[i] === 0) {
+        if (this.pending[i] !== 0) {
+          if (now >= this.deadline[i]!) {
+            this.pending[i] = 0;
+            this.sample(i, false, now, sink, "timeout");
+          } else if (this.deadline[i]! < wake) wake = this.deadline[i]!;
+        }
+        // Coalescing: a query due within the next tenth of its period (≤ 100 ms)
+        // goes out with this wake, so checks drift into shared wake-ups and an
+        // idle monitor sleeps longer.
+        if (this.active[i] === 1 && this.pending[i] === 0 && now >= this.due[i]! - Math.min(this.period[i]! * 0.1, 100)) {
+          const id = this.nextId(i);
+          if (sink.sendQuery(this.owner[i]!, this.names[i]!, id)) {
+            this.pending[i] = id;
+            this.deadline[i] = now + this.timeout[i]!;
+            if (this.deadline[i]! < wake) wake = this.deadline[i]!;
+          }
+          this.due[i] = now + this.period[i]!;
+        }
+      } else if (now >= this.due[i]!) {
+        this.due[i] = now + this.period[i]!;
+        this.sample(i, false, now, sink, "missed-confirm");
+      }
+      if (this.active[i] === 1 && this.pending[i] === 0 && this.due[i]! < wake) wake = this.due[i]!;
+    }
+    this.nextWakeMs = wake;
+  }
+
+  /** A reply arrived. Returns false when `id` is not an outstanding query (late or forged). */
+  reply(id: number, ok: boolean, reason: string, now: number, sink: CheckSink): boolean {
+    const slot = (id - 1) % MAX_SLOTS;
+    if (id < 1 || slot >= this.high || this.pending[slot] !== id) return false;
+    this.pending[slot] = 0;
+    this.sample(slot, ok, now, sink, reason);
+    return true;
+  }
+
+  /** A component confirmed `slot`'s check. */
+  confirm(slot: number, ok: boolean, reason: string, now: number, sink: CheckSink): void {
+    if (!this.active[slot]) return;
+    this.due[slot] = now + this.period[slot]! + this.timeout[slot]!;
+    this.sample(slot, ok, now, sink, reason);
+  }
+
+  /**
+   * Forget the evidence and ask again now (the monitor was starved, so its
+   * timeouts prove nothing). The check keeps its state until a new sample.
+   */
+  recheck(slot: number, now: number): void {
+    if (!this.active[slot]) return;
+    this.pending[slot] = 0;
+    this.failRun[slot] = 0;
+    this.due[slot] = this.mode[slot] === 0 ? now : now + this.period[slot]! + this.timeout[slot]!;
+    if (this.due[slot]! < this.nextWakeMs) this.nextWakeMs = this.due[slot]!;
+  }
+
+  /** Recent samples of `slot`, oldest first (flight recorder; allocates, used rarely). */
+  samples(slot: number): Sample[] {
+    const out: Sample[] = [];
+    for (let k = 0; k < SAMPLES; k++) {
+      const j = slot * SAMPLES + ((this.ringHead[slot]! + k) % SAMPLES);
+      if (this.ringAt[j]! > 0) out.push({ atMs: this.ringAt[j]!, ok: this.ringOk[j] === 1, reason: this.ringWhy[j] ?? "" });
+    }
+    return out;
+  }
+
+  /** Active slots (for status and the flight recorder; allocates). */
+  slots(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.high; i++) if (this.active[i] === 1) out.push(i);
+    return out;
+  }
+
+  /** `why` is a short code or the component's own text; the reason string is built only on a transition. */
+  private sample(i: number, ok: boolean, now: number, sink: CheckSink, why: string): void {
+    const j = i * SAMPLES + this.ringHead[i]!;
+    this.ringAt[j] = now;
+    this.ringOk[j] = ok ? 1 : 0;
+    this.ringWhy[j] = why;
+    this.ringHead[i] = (this.ringHead[i]! + 1) % SAMPLES;
+    if (ok) {
+      this.failRun[i] = 0;
+      if (this.okRun[i]! < 65_535) this.okRun[i]!++;
+      if (this.failed[i] === 1 && this.okRun[i]! >= this.rise[i]!) {
+        this.failed[i] = 0;
+        sink.transition(i, this.owner[i]!, true, `check '${this.names[i]}' passed ${this.okRun[i]} time(s)`, true);
+      }
+    } else {
+      this.okRun[i] = 0;
+      if (this.failRun[i]! < 65_535) this.failRun[i]!++;
+      if (this.failed[i] === 0 && this.failRun[i]! >= this.fall[i]!) {
+        this.failed[i] = 1;
+        sink.transition(i, this.owner[i]!, false, this.explain(i, why), why !== "timeout" && why !== "missed-confirm");
+      }
+    }
+  }
+
+  private explain(i: number, why: string): string {
+    const n = this.names[i];
+    if (why === "timeout") return `check '${n}': no reply within ${this.timeout[i]} ms (${this.failRun[i]} in a row)`;
+    if (why === "missed-confirm") return `check '${n}': not confirmed within ${this.period[i]! + this.timeout[i]!} ms`;
+    return `check '${n}' failed: ${why || "no detail"}`;
+  }
+
+  private nextId(slot: number): number {
+    this.gen = (this.gen + 1) % GENERATIONS;
+    return this.gen * MAX_SLOTS + slot + 1;
+  }
+
+  private grow(n: number): void {
+    const f64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
+    const u8 = (a: Uint8Array, k = 1) => { const b = new Uint8Array(n * k); b.set(a); return b; };
+    const u16 = (a: Uint16Array) => { const b = new Uint16Array(n); b.set(a); return b; };
+    const i32 = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
+    this.owner = i32(this.owner);
+    this.active = u8(this.active);
+    this.mode = u8(this.mode);
+    this.period = f64(this.period);
+    this.timeout = f64(this.timeout);
+    this.rise = u8(this.rise);
+    this.fall = u8(this.fall);
+    this.due = f64(this.due);
+    this.pending = f64(this.pending);
+    this.deadline = f64(this.deadline);
+    this.okRun = u16(this.okRun);
+    this.failRun = u16(this.failRun);
+    this.failed = u8(this.failed);
+    const at = new Float64Array(n * SAMPLES);
+    at.set(this.ringAt);
+    this.ringAt = at;
+    this.ringOk = u8(this.ringOk, SAMPLES);
+    this.ringHead = u8(this.ringHead);
+    this.cap = n;
+  }
+}

@@ -1,0 +1,400 @@
+/**
+ * The monitor core: turns what components say (dispatcher hooks), what the
+ * check schedule sees, what processes do and what heartbeat regions show
+ * into engine events; feeds the pure `decide()`; hands its actions to the
+ * executor (actions.ts). It owns the one scheduler timer: it sleeps until the
+ * earliest deadline (check due, query timeout, readiness, grace end, liveness
+ * poll, fast-path poll) and measures how late it woke (starvation guard).
+ */
+import type { MonitorConfig } from "../config/config.ts";
+import { decide, INITIAL_STATE, type EngineEvent, type EngineState } from "../engine/decide.ts";
+import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy } from "../engine/policy.ts";
+import type { Logger } from "../log.ts";
+import type { Health, MessageOf } from "../protocol/messages.ts";
+import { CheckTable, type CheckDef, type CheckSink } from "./checks.ts";
+import type { Dispatcher, MonitorEvent, MonitorHooks } from "./dispatch.ts";
+import { Executor } from "./actions.ts";
+import { FastPaths } from "./fastpaths.ts";
+import { loadJournal, saveJournal, type JournalComponent } from "./journal.ts";
+import type { Conn, Entry } from "./registry.ts";
+import { LIVENESS_MS, Supervisor, type ExitInfo } from "./supervisor.ts";
+import { Verbs } from "./verbs.ts";
+import { pidExists } from "../sys/proc.ts";
+
+/** A component that offers no check is still queried: liveness of its event loop. */
+export const DEFAULT_CHECK: CheckDef = { name: "health", mode: "query", periodMs: 1_000, timeoutMs: 1_000, rise: 1, fall: 1 };
+/** Woken this much later than planned: the monitor was starved (not the components). */
+export const STARVED_AFTER_MS = 250;
+/** Longest sleep: bounds how stale `now`-based bookkeeping can get. */
+const MAX_SLEEP_MS = 1_000;
+
+export interface CoreOptions {
+  config: MonitorConfig;
+  socketPath: string;
+  stateDir: string;
+  log: Logger;
+  now?: () => number;
+}
+
+export class MonitorCore implements MonitorHooks, CheckSink {
+  engine: EngineState = INITIAL_STATE;
+  readonly checks = new CheckTable();
+  readonly sup: Supervisor;
+  readonly exec: Executor;
+  readonly fast: FastPaths;
+  readonly verbs: Verbs;
+  readonly now: () => number;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private plannedWake = Infinity;
+  private nextLiveness = 0;
+  private journalDirty = false;
+  private stopped = false;
+  /** Set once stop() begins: nothing is (re)started after that. */
+  get stopping(): boolean {
+    return this.stopped;
+  }
+  private readonly onTimerBound = () => this.onTimer();
+  private readonly flushBound = () => this.flushJournal();
+
+  constructor(readonly d: Dispatcher, readonly o: CoreOptions) {
+    this.now = o.now ?? (() => performance.now());
+    this.sup = new Supervisor({ onExit: (x) => this.processExited(x), log: o.log });
+    this.exec = new Executor(this);
+    this.fast = new FastPaths(this);
+    this.verbs = new Verbs(this);
+    d.hooks = this;
+  }
+
+  get config(): MonitorConfig {
+    return this.o.config;
+  }
+
+  get journalPath(): string {
+    return `${this.o.stateDir}/journal.json`;
+  }
+
+  emit(ev: MonitorEvent): void {
+    this.d.emit(ev);
+  }
+
+  /** Declares configured components, reloads the journal, starts what hamon owns. */
+  start(): void {
+    const now = this.now();
+    const j = loadJournal(this.journalPath);
+    const journaled = new Map<string, JournalComponent>();
+    if (j.ok === true) {
+      this.engine = j.data.engine;
+      for (const c of j.data.components) journaled.set(c.name, c);
+      this.o.log("info", "journal reloaded", { components: j.data.components.length, saved_by_pid: j.data.pid });
+    } else if (j.ok === false) {
+      this.o.log("warn", "journal ignored", { path: this.journalPath, why: j.why });
+    }
+    for (const c of this.config.components) {
+      const e = this.d.registry.ensure(c.name, { kind: c.kind, plane: c.plane, declared: c, state: "starting" });
+      const past = journaled.get(c.name);
+      e.active = c.kind === "static" || (past?.active ?? false);
+      e.quarantined = this.engine.components[c.name]?.quarantined ?? false;
+      e.restarts = past?.restarts ?? 0;
+      if (!e.active) {
+        this.setState(e, "inactive", "ok", "not activated");
+        continue;
+      }
+      if (c.pidfile) {
+        const r = this.sup.attachPidfile(c.name, c.pidfile);
+        if (r.ok) {
+          e.pid = r.pid;
+          this.setState(e, "up", "ok", `attached to pid ${r.pid}`);
+        } else this.expect(e, now, r.why);
+        continue;
+      }
+      if (c.start && past && past.pid > 0 && this.sup.adopt(c.name, past.pid, past.startTime, true)) {
+        e.pid = past.pid;
+        this.expect(e, now, `adopted pid ${past.pid} from the previous monitor; waiting for it to re-register`);
+        continue;
+      }
+      if (c.start) this.exec.spawn(e, "initial start");
+      else this.expect(e, now, "waiting for it to register");
+    }
+    this.fast.start(now);
+    this.markJournal();
+    this.schedule(now);
+  }
+
+  /**
+   * Stops monitoring. Owned daemons keep running (the next monitor adopts
+   * them from the journal) unless `[monitor] stop_on_exit` says otherwise.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.fast.close();
+    if (this.config.stopOnExit) {
+      await Promise.all([...this.d.registry.all()].filter((e) => this.sup.owns(e.name)).map((e) => this.exec.stopOwned(e, "monitor exiting")));
+    }
+    this.flushJournal();
+  }
+
+  policyOf = (name: string): ComponentPolicy => {
+    const e = this.d.registry.get(name);
+    if (e?.declared) return e.declared.policy;
+    const fp = this.fast.policyOf(name);
+    if (fp) return fp;
+    return e?.plane === "fast" ? { ...FAST_PATH_POLICY, graceMs: this.config.defaults.graceMs } : this.config.defaults ?? DEFAULT_POLICY;
+  };
+
+  /** Feeds the engine and executes its actions. */
+  feed(ev: EngineEvent): void {
+    if (this.stopped) return; // shutting down: connections closing now are not failures
+    const now = this.now();
+    const r = decide(this.engine, ev, now, this.policyOf);
+    if (r.state !== this.engine) {
+      this.engine = r.state;
+      this.markJournal();
+    }
+    for (const a of r.actions) this.exec.act(a, now);
+  }
+
+  // ---- dispatcher hooks -------------------------------------------------
+
+  registered(e: Entry, m: MessageOf<"register">): void {
+    const now = this.now();
+    if (!e.active) {
+      if (e.kind !== "dynamic") e.active = true;
+      else {
+        e.active = true; // a declared dynamic component registering is activated by it
+        this.emit({ component: e.name, event: "activated", level: "", reason: "it registered" });
+        this.markJournal();
+      }
+    }
+    if (e.startedAtMs >= 0 && e.registrations > 0) {
+      this.emit({ component: e.name, event: "ready", level: "", reason: `registered ${Math.round(now - e.startedAtMs)} ms after start` });
+      e.startedAtMs = -1;
+    }
+    this.dropChecks(e);
+    for (const c of mergeChecks(m.checks, e.declared?.checks ?? [])) e.slots.push(this.checks.add(e.index, c, now));
+    this.feed({ type: "healthy", component: e.name });
+    this.reschedule(now);
+  }
+
+  deregistered(e: Entry, reason: string): boolean {
+    this.dropChecks(e);
+    if (!e.declared && !this.sup.alive(e.name)) {
+      this.feed({ type: "removed", component: e.name });
+      return true;
+    }
+    this.setState(e, e.active ? "stopped" : "inactive", "ok", `deregistered: ${reason}`);
+    return false;
+  }
+
+  disconnected(e: Entry, reason: string): void {
+    this.dropChecks(e);
+    e.conn = null;
+    if (!e.active) return this.setState(e, "inactive", "ok", "deactivated");
+    // hamon is restarting it, or a new instance was already started after its exit.
+    if (e.expectGone || e.state === "starting") return;
+    const pidNote = e.pid > 0 && !pidExists(e.pid) ? `; process ${e.pid} is gone` : "";
+    this.d.registry.disconnect(e, `connection lost: ${reason}${pidNote}`);
+    this.feed({ type: "failure", component: e.name, reason: `connection lost: ${reason}${pidNote}`, certain: true });
+  }
+
+  says(e: Entry, m: MessageOf<"report" | "confirm" | "error-report" | "reply">): void {
+    const now = this.now();
+    switch (m.type) {
+      case "reply":
+        if (this.verbs.reply(m)) return;
+        if (this.checks.reply(m.id, m.health !== "failed", m.detail, now, this)) this.noteHealth(e, m.health, m.detail);
+        return;
+      case "confirm": {
+        const slot = e.slots.find((s) => this.checks.nameOf(s) === m.check);
+        if (slot === undefined) {
+          e.conn?.send({ type: "error", id: 0, code: "E_NOT_FOUND", message: `confirm for check '${m.check}', which this component did not declare` });
+          return;
+        }
+        this.checks.confirm(slot, m.result !== "failed", m.reason, now, this);
+        this.noteHealth(e, m.result, m.reason);
+        this.reschedule(now);
+        return;
+      }
+      case "report": {
+        const changed = e.health !== m.health || e.reason !== m.reason;
+        e.health = m.health;
+        e.reason = m.reason;
+        if (changed) this.emit({ component: e.name, event: `report-${m.health}`, level: "", reason: m.reason });
+        if (m.health === "failed") this.feed({ type: "failure", component: e.name, reason: `reported failed: ${m.reason}`, certain: true });
+        else if (m.health === "ok") this.feed({ type: "healthy", component: e.name });
+        return;
+      }
+      case "error-report":
+        this.emit({ component: e.name, event: "error-report", level: m.level, reason: m.reason });
+        this.feed({ type: "failure", component: e.name, reason: `error report: ${m.reason}`, certain: true, recommended: m.level });
+        return;
+    }
+  }
+
+  command(conn: Conn, m: MessageOf<"command">): boolean {
+    return this.verbs.command(conn, m);
+  }
+
+  // ---- check sink ---------------------------------------------------------
+
+  sendQuery(owner: number, check: string, id: number): boolean {
+    const e = this.d.registry.at(owner);
+    if (!e || !e.conn) return false;
+    return e.conn.send({ type: "query", id, kind: "health", check, action: "" });
+  }
+
+  transition(_slot: number, owner: number, ok: boolean, reason: string, certain: boolean): void {
+    const e = this.d.registry.at(owner);
+    if (!e) return;
+    this.emit({ component: e.name, event: ok ? "check-ok" : "check-failed", level: "", reason });
+    if (!ok) {
+      e.health = "failed";
+      e.reason = reason;
+      this.feed({ type: "failure", component: e.name, reason, certain });
+    } else if (!e.slots.some((s) => this.checks.isFailed(s))) {
+      e.health = "ok";
+      e.reason = "";
+      this.feed({ type: "healthy", component: e.name });
+    }
+  }
+
+  // ---- processes ------------------------------------------------------------
+
+  private processExited(x: ExitInfo): void {
+    const e = this.d.registry.get(x.name);
+    if (!e || !e.active) return;
+    this.sup.reap(x.pid);
+    if (e.expectGone) return;
+    const reason = `process ${x.pid} ${x.how}`;
+    this.setState(e, "down", "failed", reason);
+    this.emit({ component: e.name, event: "exited", level: "", reason });
+    this.feed({ type: "failure", component: e.name, reason, certain: true });
+  }
+
+  // ---- scheduling -----------------------------------------------------------
+
+  /** Expect `e` to register by its ready timeout. */
+  expect(e: Entry, now: number, reason: string): void {
+    e.readyByMs = now + (e.declared?.readyTimeoutMs ?? 10_000);
+    this.setState(e, "starting", "ok", reason);
+    this.reschedule(now);
+  }
+
+  setState(e: Entry, state: Entry["state"], health: Health, reason: string): void {
+    e.state = state;
+    e.health = health;
+    e.reason = reason;
+  }
+
+  /** Wake earlier than planned if `now`'s bookkeeping added an earlier deadline. */
+  reschedule(now: number): void {
+    const next = this.nextDeadline(now);
+    if (next < this.plannedWake - 1) this.schedule(now);
+  }
+
+  private schedule(now: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    const next = this.nextDeadline(now);
+    const delay = Math.max(1, Math.min(MAX_SLEEP_MS, next - now));
+    this.plannedWake = now + delay;
+    this.timer = setTimeout(this.onTimerBound, delay);
+  }
+
+  private nextDeadline(now: number): number {
+    let next = Math.min(this.checks.nextWakeMs, now + MAX_SLEEP_MS, this.fast.nextPollMs);
+    for (const e of this.d.registry.list) {
+      if (!e) continue;
+      if (e.readyByMs < next) next = e.readyByMs;
+      if (e.refailAtMs < next) next = e.refailAtMs;
+    }
+    if (this.sup.watchedCount > 0 && this.nextLiveness < next) next = this.nextLiveness;
+    return next;
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    const now = this.now();
+    const late = now - this.plannedWake;
+    if (late > STARVED_AFTER_MS) this.feed({ type: "starved", lateMs: late, recheckMs: Math.max(1_000, 2 * late) });
+    this.fast.poll(now);
+    this.checks.tick(now, this);
+    this.entryDeadlines(now);
+    if (this.sup.watchedCount > 0 && now >= this.nextLiveness) {
+      this.nextLiveness = now + LIVENESS_MS;
+      this.sup.poll();
+    }
+    this.schedule(this.now());
+  }
+
+  private entryDeadlines(now: number): void {
+    const list = this.d.registry.list;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      if (!e) continue;
+      if (now >= e.readyByMs) {
+        e.readyByMs = Infinity;
+        if (e.state === "starting" && e.active) {
+          const why = `not registered within ${e.declared?.readyTimeoutMs ?? 10_000} ms (${e.reason})`;
+          this.setState(e, "down", "failed", why);
+          this.feed({ type: "failure", component: e.name, reason: why, certain: false });
+        }
+      }
+      if (now >= e.refailAtMs) {
+        e.refailAtMs = Infinity;
+        if (e.state === "down" && e.active && !e.quarantined) this.feed({ type: "failure", component: e.name, reason: `still down after the grace period: ${e.reason}`, certain: true });
+      }
+    }
+  }
+
+  private dropChecks(e: Entry): void {
+    for (const s of e.slots) this.checks.remove(s);
+    e.slots.length = 0;
+  }
+
+  private noteHealth(e: Entry, h: Health, detail: string): void {
+    if (h === "degraded" && e.health !== "degraded") {
+      e.health = "degraded";
+      e.reason = detail;
+      this.emit({ component: e.name, event: "degraded", level: "", reason: detail });
+    } else if (h === "ok") {
+      if (e.health === "degraded" && !e.slots.some((s) => this.checks.isFailed(s))) {
+        e.health = "ok";
+        e.reason = "";
+      }
+      if (this.engine.components[e.name]) this.feed({ type: "healthy", component: e.name });
+    }
+  }
+
+  // ---- journal --------------------------------------------------------------
+
+  markJournal(): void {
+    if (this.journalDirty) return;
+    this.journalDirty = true;
+    setTimeout(this.flushBound, 0); // coalesce every change of this turn into one write
+  }
+
+  private flushJournal(): void {
+    if (!this.journalDirty) return;
+    this.journalDirty = false;
+    const comps: JournalComponent[] = [];
+    for (const e of this.d.registry.all()) {
+      const owned = this.sup.owns(e.name);
+      comps.push({ name: e.name, active: e.active, quarantined: e.quarantined, restarts: e.restarts, pid: owned ? this.sup.pidOf(e.name) : 0, startTime: owned ? this.sup.startTimeOf(e.name) : 0 });
+    }
+    try {
+      saveJournal(this.journalPath, this.engine, comps);
+    } catch (err) {
+      this.o.log("error", "journal write failed", { path: this.journalPath, error: (err as Error).message });
+    }
+  }
+}
+
+/** Declared checks override offered ones of the same name (timing, rise/fall); a component with none gets DEFAULT_CHECK. */
+export function mergeChecks(offered: readonly { name: string; mode: "query" | "confirm"; periodMs: number; timeoutMs: number }[], declared: readonly CheckDef[]): CheckDef[] {
+  const out = new Map<string, CheckDef>();
+  for (const c of offered) out.set(c.name, { ...c, rise: 1, fall: 1 });
+  for (const c of declared) out.set(c.name, c);
+  return out.size ? [...out.values()] : [DEFAULT_CHECK];
+}

@@ -1,0 +1,115 @@
+/**
+ * Fast paths as monitored components: each `[[fastpath]]` is a heartbeat
+ * region read by a HeartbeatWatch on the monitor's timer (every `tick_ms`),
+ * and an entry in the registry (plane "fast"). Verdicts become engine events:
+ * a dead core, a corrupt region or a vanished writer is a failure (default
+ * level restart-control-plane-and-fast-path); a suspect core degrades the
+ * component; all cores back to ok is health.
+ */
+import type { FastPathConfig } from "../config/config.ts";
+import type { ComponentPolicy } from "../engine/policy.ts";
+import { HeartbeatWatch, type CoreView, type WatchEvent } from "../watchdog/watch.ts";
+import type { MonitorCore } from "./core.ts";
+import type { Entry } from "./registry.ts";
+
+/** A declared fast path must publish a valid region within this after the monitor starts. */
+export const FASTPATH_READY_MS = 10_000;
+
+interface Watched {
+  cfg: FastPathConfig;
+  entry: Entry;
+  watch: HeartbeatWatch;
+  /** Cores currently not ok, with why. */
+  bad: Map<number, string>;
+}
+
+export class FastPaths {
+  private readonly list: Watched[] = [];
+  nextPollMs = Infinity;
+
+  constructor(private readonly core: MonitorCore) {}
+
+  policyOf(name: string): ComponentPolicy | null {
+    for (const w of this.list) if (w.cfg.name === name) return w.cfg.policy;
+    return null;
+  }
+
+  start(now: number): void {
+    const c = this.core;
+    for (const cfg of c.config.fastpaths) {
+      const entry = c.d.registry.ensure(cfg.name, { kind: "static", plane: "fast", state: "starting" });
+      const w: Watched = { cfg, entry, bad: new Map(), watch: null as unknown as HeartbeatWatch };
+      w.watch = new HeartbeatWatch(cfg.heartbeat, { suspectMs: cfg.suspectMs, deadMs: cfg.deadMs, idleSlackMs: cfg.idleSlackMs, pollMs: c.config.tickMs }, (ev) => this.onEvent(w, ev));
+      this.list.push(w);
+      entry.readyByMs = now + FASTPATH_READY_MS;
+      c.setState(entry, "starting", "ok", `waiting for a valid heartbeat region at ${cfg.heartbeat}`);
+    }
+    if (this.list.length) this.nextPollMs = now;
+  }
+
+  /** The hot path: one watch poll per fast path. */
+  poll(now: number): void {
+    if (now < this.nextPollMs) return;
+    for (let i = 0; i < this.list.length; i++) this.list[i]!.watch.poll(now);
+    this.nextPollMs = now + this.core.config.tickMs;
+  }
+
+  /** Per-core view of every fast path (status, flight recorder). */
+  snapshot(): { fastpath: string; cores: CoreView[] }[] {
+    return this.list.map((w) => ({ fastpath: w.cfg.name, cores: w.watch.cores() }));
+  }
+
+  close(): void {
+    for (const w of this.list) w.watch.close();
+  }
+
+  private onEvent(w: Watched, ev: WatchEvent): void {
+    const c = this.core;
+    const e = w.entry;
+    const name = e.name;
+    if (ev.slot < 0) {
+      if (ev.verdict === "attached") {
+        const h = w.watch.attached;
+        e.pid = h?.writerPid ?? 0;
+        e.registrations++;
+        e.readyByMs = Infinity;
+        e.lastSeenMs = c.now();
+        w.bad.clear();
+        c.setState(e, "up", "ok", "");
+        c.emit({ component: name, event: "attached", level: "", reason: ev.reason });
+        c.feed({ type: "healthy", component: name });
+      } else {
+        e.reason = `heartbeat region: ${ev.reason}`;
+        c.emit({ component: name, event: "heartbeat-invalid", level: "", reason: ev.reason });
+      }
+      return;
+    }
+    const core = `core slot ${ev.slot}`;
+    switch (ev.verdict) {
+      case "ok": case "unmonitored":
+        w.bad.delete(ev.slot);
+        if (w.bad.size === 0 && e.health !== "ok") {
+          c.setState(e, "up", "ok", "");
+          c.emit({ component: name, event: "cores-ok", level: "", reason: `${core} ${ev.verdict}` });
+          c.feed({ type: "healthy", component: name });
+        }
+        return;
+      case "suspect": {
+        w.bad.set(ev.slot, "suspect");
+        if (e.health === "ok") c.setState(e, "up", "degraded", `${core}: no beat for ${w.cfg.suspectMs} ms (suspect)`);
+        c.emit({ component: name, event: "core-suspect", level: "", reason: `${core}: no beat for ${w.cfg.suspectMs} ms` });
+        return;
+      }
+      case "dead": case "corrupt": case "writer-gone": {
+        const why = ev.verdict === "dead" ? `${core}: no beat for ${w.cfg.deadMs} ms (dead)` : ev.verdict === "corrupt" ? `${core}: corrupt ${ev.reason}` : `writer gone: ${ev.reason}`;
+        const first = e.health !== "failed";
+        w.bad.set(ev.slot, ev.verdict);
+        c.setState(e, ev.verdict === "writer-gone" ? "down" : "up", "failed", why);
+        c.emit({ component: name, event: `core-${ev.verdict}`, level: "", reason: why });
+        // One failure per episode: a writer that dies takes every core with it.
+        if (first) c.feed({ type: "failure", component: name, reason: why, certain: ev.verdict !== "dead" });
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Process supervision, the I/O edge for the daemons hamon owns or watches.
+ *
+ * - spawn: argv (never a shell), detached (setsid: its own session and process
+ *   group, so it outlives a monitor crash and a stop can signal the group).
+ * - adopt: a process a previous monitor spawned (from the journal), or a
+ *   daemon started by someone else (pidfile): watched by polling, identified
+ *   by pid *and* start time so a recycled pid is never mistaken for it.
+ * - stop: the stop argv if configured, else SIGTERM to the group; SIGKILL to
+ *   the group after the stop timeout.
+ *
+ * Unexpected deaths are reported through `onExit`; deaths hamon caused
+ * (stop, restart) are not.
+ */
+import { readFileSync } from "node:fs";
+import { pidExists, processStartTime, sameProcessAlive } from "../sys/proc.ts";
+
+export interface ExitInfo {
+  name: string;
+  pid: number;
+  /** "exited with status 3", "killed by SIGKILL", "vanished". */
+  how: string;
+}
+
+interface Proc {
+  name: string;
+  pid: number;
+  startTime: number;
+  /** hamon spawned it (or a previous hamon did): its process group is ours to signal. */
+  owned: boolean;
+  child: Bun.Subprocess | null;
+  stopping: boolean;
+  exited: Promise<void>;
+  markExited: () => void;
+}
+
+export interface SupervisorOptions {
+  onExit(info: ExitInfo): void;
+  log(level: "info" | "warn", line: string, fields?: Record<string, string | number>): void;
+}
+
+/** How often adopted/attached processes are checked (kill 0; start time every 10th). */
+export const LIVENESS_MS = 100;
+
+export class Supervisor {
+  private readonly procs = new Map<string, Proc>();
+  private readonly watched: Proc[] = [];
+  private polls = 0;
+
+  constructor(private readonly o: SupervisorOptions) {}
+
+  pidOf(name: string): number {
+    return this.procs.get(name)?.pid ?? 0;
+  }
+
+  startTimeOf(name: string): number {
+    return this.procs.get(name)?.startTime ?? 0;
+  }
+
+  owns(name: string): boolean {
+    return this.procs.get(name)?.owned ?? false;
+  }
+
+  alive(name: string): boolean {
+    return this.procs.has(name);
+  }
+
+  get watchedCount(): number {
+    return this.watched.length;
+  }
+
+  /** Starts `argv` in its own session. Throws if it cannot be executed. */
+  spawn(name: string, argv: string[], env: Record<string, string>): number {
+    let markExited = () => {};
+    const exited = new Promise<void>((r) => (markExited = r));
+    const p: Proc = { name, pid: 0, startTime: 0, owned: true, child: null, stopping: false, exited, markExited };
+    const child = Bun.spawn(argv, {
+      detached: true,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, ...env },
+      onExit: (_sub, code, signal) => this.exited(p, signal ? `killed by ${typeof signal === "number" ? `signal ${signal}` : signal}` : `exited with status ${code ?? "?"}`),
+    });
+    p.child = child;
+    p.pid = child.pid;
+    p.startTime = processStartTime(child.pid) ?? 0;
+    this.procs.set(name, p);
+    return child.pid;
+  }
+
+  /** Watches a running process; false when `pid` is gone or is not the process started at `startTime`. */
+  adopt(name: string, pid: number, startTime: number | null, owned: boolean): boolean {
+    const st = processStartTime(pid);
+    if (st === null || (startTime !== null && startTime !== 0 && st !== startTime)) return false;
+    let markExited = () => {};
+    const exited = new Promise<void>((r) => (markExited = r));
+    const p: Proc = { name, pid, startTime: st, owned, child: null, stopping: false, exited, markExited };
+    this.procs.set(name, p);
+    this.watched.push(p);
+    return true;
+  }
+
+  /** Reads a pid file and adopts that pid (not owned: hamon never signals its group). */
+  attachPidfile(name: string, path: string): { ok: true; pid: number } | { ok: false; why: string } {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      return { ok: false, why: `pid file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    }
+    const pid = Number(text.trim().split(/\s+/)[0]);
+    if (!Number.isSafeInteger(pid) || pid <= 1) return { ok: false, why: `pid file ${path}: no valid pid in ${JSON.stringify(text.slice(0, 32))}` };
+    if (!this.adopt(name, pid, null, false)) return { ok: false, why: `pid file ${path}: process ${pid} is not running` };
+    return { ok: true, pid };
+  }
+
+  /** Liveness of adopted/attached processes. Call every LIVENESS_MS. */
+  poll(): void {
+    const deep = ++this.polls % 10 === 0;
+    for (let i = this.watched.length - 1; i >= 0; i--) {
+      const p = this.watched[i]!;
+      if (deep ? !sameProcessAlive(p.pid, p.startTime) : !pidExists(p.pid)) this.exited(p, "vanished (no longer running)");
+    }
+  }
+
+  /** Forgets a watched process without signalling it (deactivate of an attached daemon, monitor shutdown). */
+  release(name: string): void {
+    const p = this.procs.get(name);
+    if (!p) return;
+    p.stopping = true;
+    this.forget(p);
+  }
+
+  /**
+   * Stops `name`: stop argv (or SIGTERM to the group), then SIGKILL to the
+   * group after `timeoutMs`. Resolves when it is gone.
+   */
+  async stop(name: string, stopArgv: string[] | null, timeoutMs: number, env: Record<string, string>): Promise<string> {
+    const p = this.procs.get(name);
+    if (!p) return "not running";
+    p.stopping = true;
+    if (stopArgv) {
+      try {
+        Bun.spawn(stopArgv, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...env, HAMON_PID: String(p.pid) } });
+      } catch (e) {
+        this.o.log("warn", "stop command failed to start", { component: name, error: (e as Error).message });
+      }
+    } else {
+      signal(p, "SIGTERM");
+    }
+    const done = await Promise.race([p.exited.then(() => true), Bun.sleep(timeoutMs).then(() => false)]);
+    if (done) {
+      if (p.owned) signal(p, "SIGKILL"); // stragglers left in its group
+      return "stopped";
+    }
+    this.o.log("warn", "stop timed out: SIGKILL", { component: name, pid: p.pid, timeout_ms: timeoutMs });
+    signal(p, "SIGKILL");
+    await Promise.race([p.exited, Bun.sleep(1_000)]);
+    return `killed after ${timeoutMs} ms`;
+  }
+
+  /** Kill whatever is left of a dead process's group (a daemon's forked children). */
+  reap(pid: number): void {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      /* group already empty */
+    }
+  }
+
+  private exited(p: Proc, how: string): void {
+    if (this.procs.get(p.name) === p) this.forget(p);
+    else this.unwatch(p);
+    p.markExited();
+    if (!p.stopping) this.o.onExit({ name: p.name, pid: p.pid, how });
+  }
+
+  private forget(p: Proc): void {
+    if (this.procs.get(p.name) === p) this.procs.delete(p.name);
+    this.unwatch(p);
+  }
+
+  private unwatch(p: Proc): void {
+    const i = this.watched.indexOf(p);
+    if (i >= 0) this.watched.splice(i, 1);
+  }
+}
+
+/** Owned processes are signalled as a group (setsid made pgid = pid); attached ones alone. */
+function signal(p: Proc, sig: "SIGTERM" | "SIGKILL"): void {
+  try {
+    process.kill(p.owned ? -p.pid : p.pid, sig);
+  } catch {
+    try {
+      process.kill(p.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The verbs that change things, for operators and the management system:
+ * restart (operator: clears a quarantine and restarts), activate and
+ * deactivate (dynamic components), query (ask a component now, relay the
+ * answer). The read-only verbs (ping, status, list, show) are the
+ * dispatcher's.
+ */
+import type { MessageOf, QueryKind } from "../protocol/messages.ts";
+import { QUERY_KINDS } from "../protocol/messages.ts";
+import type { MonitorCore } from "./core.ts";
+import type { Conn } from "./registry.ts";
+
+/** Ad-hoc query ids live above every check id (check ids are < 2^32). */
+const ADHOC_BASE = 2 ** 32;
+/** A relayed query gets this long. */
+export const QUERY_TIMEOUT_MS = 5_000;
+
+interface Pending {
+  conn: Conn;
+  clientId: number;
+  component: string;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class Verbs {
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+
+  constructor(private readonly core: MonitorCore) {}
+
+  command(conn: Conn, m: MessageOf<"command">): boolean {
+    switch (m.verb) {
+      case "restart": return this.restart(conn, m), true;
+      case "activate": return this.activate(conn, m), true;
+      case "deactivate": return this.deactivate(conn, m), true;
+      case "query": return this.query(conn, m), true;
+      default: return false;
+    }
+  }
+
+  /** A reply to a relayed query; false if `m` answers a scheduled check instead. */
+  reply(m: MessageOf<"reply">): boolean {
+    if (m.id <= ADHOC_BASE) return false;
+    const p = this.pending.get(m.id);
+    if (!p) return true; // too late: the client already got E_TIMEOUT
+    this.pending.delete(m.id);
+    clearTimeout(p.timer);
+    this.result(p.conn, p.clientId, p.component, `${m.health}: ${m.detail}`);
+    return true;
+  }
+
+  private restart(conn: Conn, m: MessageOf<"command">): void {
+    const c = this.core;
+    const e = c.d.registry.get(m.target);
+    if (!e) return c.d.fail(conn, m.id, "E_NOT_FOUND", `no component named '${m.target}'`, false);
+    if (!e.active) return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is deactivated: activate it instead`, false);
+    const was = e.quarantined ? " (quarantine cleared)" : "";
+    e.quarantined = false;
+    c.feed({ type: "operator-reset", component: e.name });
+    c.emit({ component: e.name, event: "operator-restart", level: "restart-daemon", reason: `requested by an operator${was}` });
+    c.exec.perform("restart-daemon", e.name, "operator request");
+    this.result(conn, m.id, e.name, `restart of '${e.name}' requested${was}`);
+  }
+
+  private activate(conn: Conn, m: MessageOf<"command">): void {
+    const c = this.core;
+    if (!m.target) return c.d.fail(conn, m.id, "E_INVALID", "activate needs a component name", false);
+    const e = c.d.registry.get(m.target) ?? c.d.registry.ensure(m.target, { kind: "dynamic", plane: "control", state: "inactive" });
+    if (e.kind !== "dynamic") return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is static: it is always active`, false);
+    if (e.active && e.registrations > 0 && e.conn) return this.result(conn, m.id, e.name, `'${e.name}' is already active`);
+    e.active = true;
+    c.emit({ component: e.name, event: "activated", level: "", reason: "by the management system" });
+    if (e.conn) c.setState(e, "up", "ok", "");
+    else if (e.declared?.start) c.exec.spawn(e, "activated");
+    else c.expect(e, c.now(), "activated: waiting for it to register");
+    c.markJournal();
+    this.result(conn, m.id, e.name, `'${e.name}' activated`);
+  }
+
+  private deactivate(conn: Conn, m: MessageOf<"command">): void {
+    const c = this.core;
+    const e = c.d.registry.get(m.target);
+    if (!e) return c.d.fail(conn, m.id, "E_NOT_FOUND", `no component named '${m.target}'`, false);
+    if (e.kind !== "dynamic") return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is static: it cannot be deactivated`, false);
+    e.active = false;
+    e.readyByMs = Infinity;
+    e.refailAtMs = Infinity;
+    for (const s of e.slots) c.checks.remove(s);
+    e.slots.length = 0;
+    c.setState(e, "inactive", "ok", "deactivated");
+    c.emit({ component: e.name, event: "deactivated", level: "", reason: "by the management system" });
+    if (e.declared?.start) void c.exec.stopOwned(e, "deactivated");
+    c.markJournal();
+    this.result(conn, m.id, e.name, `'${e.name}' deactivated`);
+  }
+
+  private query(conn: Conn, m: MessageOf<"command">): void {
+    const c = this.core;
+    const e = c.d.registry.get(m.target);
+    if (!e) return c.d.fail(conn, m.id, "E_NOT_FOUND", `no component named '${m.target}'`, false);
+    const kind = (m.kind || "health") as QueryKind;
+    if (!QUERY_KINDS.includes(kind)) return c.d.fail(conn, m.id, "E_INVALID", `query kind must be ${QUERY_KINDS.join("|")}, got '${m.kind}'`, false);
+    if (!e.conn) return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is not connected (${e.state})`, false);
+    const id = ADHOC_BASE + ++this.seq;
+    const timer = setTimeout(() => {
+      this.pending.delete(id);
+      c.d.fail(conn, m.id, "E_TIMEOUT", `'${e.name}' did not answer the ${kind} query within ${QUERY_TIMEOUT_MS} ms`, false);
+    }, QUERY_TIMEOUT_MS);
+    this.pending.set(id, { conn, clientId: m.id, component: e.name, timer });
+    e.conn.send({ type: "query", id, kind, check: "", action: "" });
+  }
+
+  private result(conn: Conn, id: number, name: string, detail: string): void {
+    const c = this.core;
+    const e = c.d.registry.get(name);
+    const now = c.now();
+    conn.send({ type: "result", id, monitor: c.d.monitorInfo(now), components: e ? [c.d.registry.status(e, now)] : [], detail });
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * Monitor mode end to end: a real monitor process with a TOML config, real
+ * daemons it spawns (this repo's demo component), real signals. Every
+ * assertion is on events and state, never on elapsed time.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Component } from "../../src/library/component.ts";
+import { demoArgv, pidOf, startWatched, stateOf, until, type Watched } from "../helpers/watched.ts";
+
+const running: Watched[] = [];
+const extra: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of extra.splice(0)) await f();
+  for (const w of running.splice(0)) await w.close();
+});
+
+async function watched(toml: string, stateDir?: string, sock?: string): Promise<Watched> {
+  const w = await startWatched(toml, stateDir, sock);
+  running.push(w);
+  return w;
+}
+
+const HEAD = `[monitor]\nstop_on_exit = true\nstop_timeout_ms = 500\n`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("static components hamon owns", () => {
+  test("started in their own process group, registered, restarted after kill -9", async () => {
+    const w = await watched(`${HEAD}[[component]]\nname = "svc"\nstart = ${demoArgv("svc")}\n`);
+    await w.waitEvent((e) => e.component === "svc" && e.event === "ready", "svc ready");
+    const pid = await pidOf(w, "svc");
+    expect(pid).toBeGreaterThan(0);
+    // setsid: the daemon leads its own process group and session (it outlives a monitor crash).
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    expect(Number(stat[2])).toBe(pid); // pgrp
+    expect(Number(stat[3])).toBe(pid); // session
+    const mark = w.events.length;
+    process.kill(pid, "SIGKILL");
+    const rec = await w.waitEvent((e) => e.component === "svc" && e.event === "recover", "recover", mark);
+    expect(rec.level).toBe("restart-daemon");
+    await w.waitEvent((e) => e.component === "svc" && e.event === "ready", "svc ready again", mark);
+    const again = await pidOf(w, "svc");
+    expect(again).not.toBe(pid);
+    expect(await stateOf(w, "svc")).toBe("up/ok");
+    const show = await w.cmd("show", "svc");
+    expect(show.type === "result" && show.components[0]!.restarts).toBe(1);
+  }, 30_000);
+
+  test("a hung (SIGSTOPped) daemon is caught by the query timeout and replaced (SIGTERM, then SIGKILL)", async () => {
+    const w = await watched(`${HEAD}[[component]]\nname = "hang"\nstart = ${demoArgv("hang")}\n[[component.check]]\nname = "health"\nperiod_ms = 200\ntimeout_ms = 200\n`);
+    await w.waitEvent((e) => e.component === "hang" && e.event === "ready", "ready");
+    const pid = await pidOf(w, "hang");
+    const mark = w.events.length;
+    process.kill(pid, "SIGSTOP");
+    const failed = await w.waitEvent((e) => e.component === "hang" && e.event === "check-failed", "check failed", mark);
+    expect(failed.reason).toContain("no reply within 200 ms");
+    await w.waitEvent((e) => e.component === "hang" && e.event === "stopped", "stopped", mark);
+    await w.waitEvent((e) => e.component === "hang" && e.event === "ready", "ready again", mark);
+    expect(alive(pid)).toBe(false);
+  }, 30_000);
+
+  test("a daemon that cannot be executed is a start failure, not a crash of the monitor", async () => {
+    const w = await watched(`${HEAD}[[component]]\nname = "ghost"\nstart = ["/nonexistent/ghostd"]\ngrace_ms = 100\n`);
+    const ev = await w.waitEvent((e) => e.component === "ghost" && e.event === "start-failed", "start-failed");
+    expect(ev.reason).toContain("/nonexistent/ghostd");
+    expect((await w.cmd("ping")).type).toBe("ok");
+  }, 30_000);
+});
+
+describe("dynamic components", () => {
+  test("inactive until activated; deactivated ones are stopped and never alarm", async () => {
+    const w = await watched(`${HEAD}[[component]]\nname = "ospfd"\nkind = "dynamic"\nstart = ${demoArgv("ospfd")}\n`);
+    expect(await stateOf(w, "ospfd")).toBe("inactive/ok");
+    const act = await w.cmd("activate", "ospfd");
+    expect(act.type).toBe("result");
+    await w.waitEvent((e) => e.component === "ospfd" && e.event === "ready", "ospfd ready");
+    const pid = await pidOf(w, "ospfd");
+    const mark = w.events.length;
+    expect((await w.cmd("deactivate", "ospfd")).type).toBe("result");
+    await w.waitEvent((e) => e.component === "ospfd" && e.event === "stopped", "stopped", mark);
+    await until(() => !alive(pid), "ospfd process gone");
+    expect(await stateOf(w, "ospfd")).toBe("inactive/ok");
+    await Bun.sleep(300);
+    expect(w.events.slice(mark).filter((e) => ["recover", "check-failed", "exited"].includes(e.event))).toEqual([]);
+  }, 30_000);
+
+  test("static components refuse deactivate; unknown names are E_NOT_FOUND", async () => {
+    const w = await watched(`${HEAD}[[component]]\nname = "svc"\nstart = ${demoArgv("svc")}\n`);
+    const r = await w.cmd("deactivate", "svc");
+    expect(r.type === "error" && r.code).toBe("E_STATE");
+    const n = await w.cmd("restart", "nobody");
+    expect(n.type === "error" && n.code).toBe("E_NOT_FOUND");
+  }, 30_000);
+});
+
+describe("components that link the library (not spawned by hamon)", () => {
+  test("kill of the connection → decision event; the level hook runs with HAMON_* in its environment", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-hook-"));
+    const out = join(dir, "hook.out");
+    const hook = join(dir, "hook.sh");
+    writeFileSync(hook, `#!/bin/sh\necho "$HAMON_COMPONENT|$HAMON_LEVEL|$HAMON_REASON" >> ${out}\n`, { mode: 0o755 });
+    const w = await watched(`${HEAD}[levels]\nrestart-daemon = ["${hook}"]\n`);
+    const c = new Component({ name: "libd", socket: w.sock, checks: [{ name: "loop", mode: "query", periodMs: 100, timeoutMs: 100 }] });
+    await c.start();
+    const mark = w.events.length;
+    await c.stop("going away rudely");
+    // A deregistered undeclared component is simply forgotten: no alarm.
+    await Bun.sleep(100);
+    expect(w.events.slice(mark).some((e) => e.event === "recover")).toBe(false);
+    const c2 = new Component({ name: "libd2", socket: w.sock });
+    await c2.start();
+    const m2 = w.events.length;
+    // Drop the connection without a goodbye: the component is failed.
+    (c2 as unknown as { session: { close(): void } }).session.close();
+    await c2.stop();
+    const rec = await w.waitEvent((e) => e.component === "libd2" && e.event === "recover", "recover", m2);
+    expect(rec.level).toBe("restart-daemon");
+    await w.waitEvent((e) => e.component === "libd2" && e.event === "hook-done", "hook done", m2);
+    expect(readFileSync(out, "utf8")).toMatch(/^libd2\|restart-daemon\|connection lost/);
+  }, 30_000);
+
+  test("an error report's recommended level is honoured up to the policy's max_recommend", async () => {
+    const w = await watched(`${HEAD}[[component]]\nname = "bgpd"\nmax_recommend = "restart-control-plane"\n`);
+    const c = new Component({ name: "bgpd", socket: w.sock });
+    extra.push(() => c.stop());
+    await c.start();
+    const mark = w.events.length;
+    c.errorReport("reboot-system", "RIB corrupted");
+    const rec = await w.waitEvent((e) => e.component === "bgpd" && e.event === "recover", "recover", mark);
+    expect(rec.level).toBe("restart-control-plane");
+    expect(rec.reason).toContain("capped to restart-control-plane");
+    await w.waitEvent((e) => e.component === "bgpd" && e.event === "flight-record", "flight record", mark);
+    const flights = readdirSync(join(w.stateDir, "flight"));
+    expect(flights.length).toBe(1);
+    const rec1 = JSON.parse(readFileSync(join(w.stateDir, "flight", flights[0]!), "utf8"));
+    expect(rec1.component).toBe("bgpd");
+    expect(rec1.checks.some((x: { component: string }) => x.component === "bgpd")).toBe(true);
+  }, 30_000);
+});
+
+describe("dry run, event log, journal", () => {
+  test("dry run decides and records but restarts nothing", async () => {
+    const w = await watched(`${HEAD}dry_run = true\n[[component]]\nname = "svc"\nstart = ${demoArgv("svc")}\n`);
+    await w.waitEvent((e) => e.component === "svc" && e.event === "ready", "ready");
+    const pid = await pidOf(w, "svc");
+    const mark = w.events.length;
+    process.kill(pid, "SIGKILL");
+    const rec = await w.waitEvent((e) => e.component === "svc" && e.event === "recover", "recover", mark);
+    expect(rec.reason).toContain("dry run");
+    await Bun.sleep(300);
+    expect(w.events.slice(mark).some((e) => e.event === "started")).toBe(false);
+    const lines = readFileSync(join(w.stateDir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.some((l) => l.component === "svc" && l.event === "recover" && l.level === "restart-daemon")).toBe(true);
+  }, 30_000);
+
+  test("a restarted monitor adopts the daemons it owns and keeps its counters", async () => {
+    const toml = `[monitor]\nstop_timeout_ms = 500\n[[component]]\nname = "svc"\nstart = ${demoArgv("svc")}\n`;
+    const w1 = await startWatched(toml);
+    await w1.waitEvent((e) => e.component === "svc" && e.event === "ready", "ready");
+    const pid1 = await pidOf(w1, "svc");
+    process.kill(pid1, "SIGKILL");
+    await w1.waitEvent((e) => e.component === "svc" && e.event === "ready" && e.seq > 3, "ready after restart");
+    const pid2 = await pidOf(w1, "svc");
+    await w1.close(); // SIGTERM: the daemon keeps running (stop_on_exit = false)
+    expect(alive(pid2)).toBe(true);
+    const j = JSON.parse(readFileSync(join(w1.stateDir, "journal.json"), "utf8"));
+    expect(j.components.find((c: { name: string }) => c.name === "svc").pid).toBe(pid2);
+    expect(j.engine.components.svc.failures.length).toBe(1);
+
+    const w2 = await watched(toml.replace("[monitor]\n", "[monitor]\nstop_on_exit = true\n"), w1.stateDir, w1.sock);
+    await until(async () => (await stateOf(w2, "svc")) === "up/ok", "svc re-registered with the new monitor", 10_000, () => w2.stderr());
+    expect(await pidOf(w2, "svc")).toBe(pid2); // adopted, not started twice
+    expect(w2.events.some((e) => e.event === "started")).toBe(false);
+    const show = await w2.cmd("show", "svc");
+    expect(show.type === "result" && show.components[0]!.restarts).toBe(1);
+    expect(existsSync(join(w1.stateDir, "journal.json"))).toBe(true);
+  }, 40_000);
+});
+
+describe("check-config", () => {
+  test("valid → 0; invalid → 78 with every error naming key and value", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-cc-"));
+    const good = join(dir, "good.toml");
+    const bad = join(dir, "bad.toml");
+    writeFileSync(good, `[[component]]\nname = "ospfd"\nkind = "dynamic"\n`);
+    writeFileSync(bad, `[[component]]\nname = "ospfd"\nplane = "data"\n[monitor]\ntick_ms = 0\n`);
+    const { MAIN } = await import("../helpers/monitor-proc.ts");
+    const ok = Bun.spawnSync([process.execPath, MAIN, "monitor", "--check-config", good]);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stdout.toString()).toContain("valid (1 components");
+    const no = Bun.spawnSync([process.execPath, MAIN, "monitor", "--check-config", bad]);
+    expect(no.exitCode).toBe(78);
+    const err = no.stderr.toString();
+    expect(err).toContain('component[0].plane: must be one of control, fast, system, got "data"');
+    expect(err).toContain("monitor.tick_ms");
+  });
+});
