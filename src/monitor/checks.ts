@@ -44,6 +44,11 @@ export interface CheckSink {
 
 export interface Sample { readonly atMs: number; readonly ok: boolean; readonly reason: string }
 
+/** The next multiple of `period` after `now`, at least half a period away. */
+function gridAfter(now: number, period: number): number {
+  return (Math.round(now / period) + 1) * period;
+}
+
 export class CheckTable {
   private cap = 0;
   private high = 0; // slots in use are below this index
@@ -139,8 +144,10 @@ export class CheckTable {
           } else if (this.deadline[i]! < wake) wake = this.deadline[i]!;
         }
         // Coalescing: a query due within the next tenth of its period (≤ 100 ms)
-        // goes out with this wake, so checks drift into shared wake-ups and an
-        // idle monitor sleeps longer.
+        // goes out with this wake, and the next one is due on the period's grid
+        // (multiples of the period on the monotonic clock), so every check of
+        // the same period shares one wake-up and the replies come back as one
+        // burst: an idle monitor wakes about once per period, not once per check.
         if (this.active[i] === 1 && this.pending[i] === 0 && now >= this.due[i]! - Math.min(this.period[i]! * 0.1, 100)) {
           const id = this.nextId(i);
           if (sink.sendQuery(this.owner[i]!, this.names[i]!, id)) {
@@ -148,7 +155,7 @@ export class CheckTable {
             this.deadline[i] = now + this.timeout[i]!;
             if (this.deadline[i]! < wake) wake = this.deadline[i]!;
           }
-          this.due[i] = now + this.period[i]!;
+          this.due[i] = gridAfter(now, this.period[i]!);
         }
       } else if (now >= this.due[i]!) {
         this.due[i] = now + this.period[i]!;

@@ -1,7 +1,8 @@
 /**
  * The XML edge of the protocol: the only module that imports fast-xml-parser.
  *
- * Decoding = strict scan (xml-scan.ts) → fxp tree build with every option set
+ * Decoding = strict scan (xml-scan.ts) → flat fast path (xml-flat.ts) for a
+ * single empty element, else fxp tree build with every option set
  * explicitly → normalisation into a small, uniform `XmlElement` whose
  * attribute values are always strings (a component named `007` stays `007`).
  * Encoding uses template strings with `escapeXml`: XMLBuilder is slower and we
@@ -11,6 +12,7 @@
  */
 import { XMLParser } from "fast-xml-parser";
 import { scanXml } from "./xml-scan.ts";
+import { parseFlat } from "./xml-flat.ts";
 import { MAX_DEPTH } from "./limits.ts";
 
 export interface XmlElement {
@@ -54,6 +56,13 @@ export type ParseResult = { ok: true; el: XmlElement } | { ok: false; error: str
 export function parseXml(text: string): ParseResult {
   const bad = scanXml(text);
   if (bad !== null) return { ok: false, error: bad };
+  // Steady traffic is flat (one empty element): built directly (xml-flat.ts).
+  const flat = parseFlat(text);
+  return flat ? { ok: true, el: flat } : parseTree(text);
+}
+
+/** The fast-xml-parser path, for documents that passed the scan (exported for the equivalence test). */
+export function parseTree(text: string): ParseResult {
   let tree: Record<string, unknown>;
   try {
     tree = parser.parse(text) as Record<string, unknown>;

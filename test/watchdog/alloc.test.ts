@@ -6,16 +6,11 @@
  */
 import { expect, test } from "bun:test";
 import { join } from "node:path";
+import { collectionsBetweenMarkers } from "../helpers/gc-count.ts";
 
 const CHILD = join(import.meta.dir, "..", "fixtures", "scan-alloc.ts");
 
-function collections(mode: string, scans: number): number {
-  const r = Bun.spawnSync([process.execPath, CHILD, mode, String(scans)], { env: { ...process.env, BUN_JSC_logGC: "1" }, stderr: "pipe", stdout: "ignore" });
-  const log = r.stderr.toString();
-  const window = log.slice(log.indexOf("=== START"), log.indexOf("=== END"));
-  expect(log).toContain("=== END");
-  return (window.match(/(Eden|Full)Collection/g) ?? []).length;
-}
+const collections = (mode: string, scans: number) => collectionsBetweenMarkers(CHILD, [mode, String(scans)]);
 
 test("10^6 scans of 128 cores trigger no garbage collection", () => {
   expect(collections("assessor", 1_000_000)).toBe(0);

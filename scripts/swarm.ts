@@ -1,0 +1,22 @@
+/**
+ * Many library components in one process, for bench:monitor: `bun
+ * scripts/swarm.ts SOCKET N [PREFIX]` registers N components (default check:
+ * the monitor queries each every second), prints "ready N" when all are
+ * registered, answers queries until SIGTERM.
+ */
+import { Component } from "../src/library/component.ts";
+
+const [sock, nText, prefix = "c"] = Bun.argv.slice(2);
+const n = Number(nText);
+if (!sock || !Number.isInteger(n) || n < 1) {
+  console.error("usage: swarm.ts SOCKET N [PREFIX]");
+  process.exit(2);
+}
+const comps: Component[] = [];
+for (let i = 0; i < n; i++) comps.push(new Component({ name: `${prefix}${i}`, socket: sock, onQuery: () => ({ health: "ok", detail: "" }) }));
+// Register in batches so a 1,000-component start does not overrun the accept backlog.
+for (let i = 0; i < n; i += 100) await Promise.all(comps.slice(i, i + 100).map((c) => c.start()));
+console.log(`ready ${n}`);
+await new Promise<void>((r) => process.on("SIGTERM", () => r()));
+await Promise.all(comps.map((c) => c.stop("bench done")));
+process.exit(0);

@@ -1,0 +1,46 @@
+/** The flat fast path must agree with fast-xml-parser on every document it accepts. */
+import { expect, test } from "bun:test";
+import { encode } from "../../src/protocol/codec.ts";
+import { parseFlat } from "../../src/protocol/xml-flat.ts";
+import { scanXml } from "../../src/protocol/xml-scan.ts";
+import { parseTree } from "../../src/protocol/xml.ts";
+import { SAMPLES } from "../fixtures/messages.ts";
+
+function agree(doc: string): boolean {
+  if (scanXml(doc) !== null) return false; // only scanned documents reach either path
+  const flat = parseFlat(doc);
+  const tree = parseTree(doc);
+  expect(tree.ok).toBe(true);
+  if (flat === null) return false;
+  // JSON form: same name, same attributes in the same order with the same values, same (no) children and text.
+  expect(JSON.stringify(flat)).toBe(JSON.stringify(tree.ok ? tree.el : null));
+  return true;
+}
+
+test("every flat protocol sample parses the same on both paths; nested ones fall back", () => {
+  let flat = 0;
+  for (const m of SAMPLES) if (agree(encode(m))) flat++;
+  expect(flat).toBeGreaterThan(5);
+  expect(parseFlat(encode(SAMPLES.find((m) => m.type === "register" && m.checks.length > 0)!))).toBeNull();
+});
+
+test("fuzzed attribute values (entities, numeric refs, whitespace, quotes, unicode) agree with fxp", () => {
+  const pieces = ["a", " ", "\t", "\n", "\r\n", "\r", "\r\r\n", "&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#10;", "&#13;", "&#x41;", "&#128512;", "é", "雪", "'", "=", "/", ">", "x y"];
+  let seed = 42;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  let checked = 0;
+  for (let k = 0; k < 5000; k++) {
+    let v = "";
+    for (let p = rnd(8); p > 0; p--) v += pieces[rnd(pieces.length)];
+    const sp = [" ", "  ", "\n", "\t"][rnd(4)];
+    const doc = `${rnd(2) ? '<?xml version="1.0"?>' : ""}${rnd(2) ? "\n" : ""}<reply${sp}id="${rnd(1000)}"${sp}health = "ok" detail="${v.replaceAll('"', "&quot;")}"${rnd(2) ? " " : ""}/>${rnd(2) ? "\n" : ""}`;
+    if (agree(doc)) checked++;
+  }
+  expect(checked).toBeGreaterThan(4000);
+});
+
+test("single-quoted values and elements with content", () => {
+  expect(agree(`<ok id='7'/>`)).toBe(true);
+  expect(parseFlat(`<report health="ok">text</report>`)).toBeNull();
+  expect(parseFlat(`<report health="ok"></report>`)).toBeNull();
+});
