@@ -1,10 +1,10 @@
 /**
  * Fast path for the messages that make up the monitor's steady traffic
- * (reply, confirm, report, query, ok, event): one self-closing element with
- * attributes, nothing inside. Given a document the strict scanner (xml-scan.ts)
+ * (reply, confirm, report, query, ok, event): one element with attributes
+ * and at most text inside (a reply's detail), no child element. Given a document the strict scanner (xml-scan.ts)
  * already accepted, `parseFlat` builds the element directly: one object, one
- * string per attribute, no parser instance. Anything else (children, text,
- * an end tag) returns null and goes to fast-xml-parser as before; a test
+ * string per attribute, no parser instance. Anything else (a child element)
+ * returns null and goes to fast-xml-parser as before; a test
  * checks both paths agree on every sample and on fuzzed attribute values.
  */
 import type { XmlElement } from "./xml.ts";
@@ -31,8 +31,8 @@ export function parseFlat(s: string): XmlElement | null {
   for (;;) {
     while (i < n && isSpace(s.charCodeAt(i))) i++;
     const c = s.charCodeAt(i);
-    if (c === 47 /* / */) break;
-    if (!isName(c)) return null; // '>' (content follows) or anything unexpected
+    if (c === 47 /* / */ || c === 62 /* > */) break;
+    if (!isName(c)) return null;
     j = i;
     while (j < n && isName(s.charCodeAt(j))) j++;
     const key = s.slice(i, j);
@@ -47,9 +47,24 @@ export function parseFlat(s: string): XmlElement | null {
     attrs[key] = raw.indexOf("&") < 0 && raw.indexOf("\r") < 0 ? raw : unescape(raw);
     i = end + 1;
   }
-  if (s.charCodeAt(i + 1) !== 62 /* > */) return null;
-  for (i += 2; i < n; i++) if (!isSpace(s.charCodeAt(i))) return null;
-  return { name, attrs, children: NO_CHILDREN, text: "" };
+  let text = "";
+  if (s.charCodeAt(i) === 47 /* / */) {
+    if (s.charCodeAt(i + 1) !== 62 /* > */) return null;
+    i += 2;
+  } else {
+    // '>' then text only (a reply's detail), then this element's end tag.
+    const gt = i;
+    const lt = s.indexOf("<", gt + 1);
+    if (lt < 0 || s.charCodeAt(lt + 1) !== 47 || !s.startsWith(name, lt + 2)) return null;
+    i = lt + 2 + name.length;
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+    if (s.charCodeAt(i) !== 62) return null;
+    const raw = s.slice(gt + 1, lt);
+    text = raw.indexOf("&") < 0 && raw.indexOf("\r") < 0 ? raw : unescape(raw);
+    i++;
+  }
+  for (; i < n; i++) if (!isSpace(s.charCodeAt(i))) return null;
+  return { name, attrs, children: NO_CHILDREN, text };
 }
 
 /** Line ends normalised (CR LF and lone CR → LF), then references decoded, as fast-xml-parser does. */

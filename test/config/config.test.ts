@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_CONFIG, parseConfig } from "../../src/config/config.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 
 const EXAMPLE = `
 [monitor]
@@ -83,4 +85,16 @@ describe("errors name the key and the bad value; all are reported at once", () =
     const r = parseConfig(`[monitor]\ntick_ms = 0\ndry_run = "yes"\n[[component]]\nname = "a"\nkind = "sometimes"`);
     expect(!r.ok && r.errors).toHaveLength(3);
   });
+});
+
+test("docs/hamon.example.toml (the README's configuration reference) is valid and means what it says", () => {
+  const text = readFileSync(join(import.meta.dir, "..", "..", "docs", "hamon.example.toml"), "utf8");
+  const r = parseConfig(text);
+  if (!r.ok) throw new Error(r.errors.join("\n"));
+  const c = r.config;
+  expect(c.components.map((x) => x.name)).toEqual(["routed", "ospfd", "sshd"]);
+  expect(c.components[0]!.checks.map((x) => [x.name, x.mode, x.fall])).toEqual([["rib", "query", 2], ["spf-loop", "confirm", 1]]);
+  expect(c.components[2]!.pidfile).toBe("/run/sshd.pid");
+  expect(c.fastpaths[0]!.policy.baseLevel).toBe("restart-control-plane-and-fast-path");
+  expect(c.levels["reboot-system"]).toEqual(["/usr/bin/systemctl", "reboot"]);
 });

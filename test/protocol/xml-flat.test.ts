@@ -33,14 +33,16 @@ test("fuzzed attribute values (entities, numeric refs, whitespace, quotes, unico
     let v = "";
     for (let p = rnd(8); p > 0; p--) v += pieces[rnd(pieces.length)];
     const sp = [" ", "  ", "\n", "\t"][rnd(4)];
-    const doc = `${rnd(2) ? '<?xml version="1.0"?>' : ""}${rnd(2) ? "\n" : ""}<reply${sp}id="${rnd(1000)}"${sp}health = "ok" detail="${v.replaceAll('"', "&quot;")}"${rnd(2) ? " " : ""}/>${rnd(2) ? "\n" : ""}`;
+    const body = rnd(2) ? "/>" : `>${v.replaceAll("<", "&lt;")}</reply${rnd(2) ? " " : ""}>`;
+    const doc = `${rnd(2) ? '<?xml version="1.0"?>' : ""}${rnd(2) ? "\n" : ""}<reply${sp}id="${rnd(1000)}"${sp}health = "ok" detail="${v.replaceAll('"', "&quot;")}"${rnd(2) ? " " : ""}${body}${rnd(2) ? "\n" : ""}`;
     if (agree(doc)) checked++;
   }
   expect(checked).toBeGreaterThan(4000);
 });
 
-test("single-quoted values and elements with content", () => {
+test("single-quoted values, text content, and what falls back", () => {
   expect(agree(`<ok id='7'/>`)).toBe(true);
-  expect(parseFlat(`<report health="ok">text</report>`)).toBeNull();
-  expect(parseFlat(`<report health="ok"></report>`)).toBeNull();
+  expect(agree(`<reply id="7" health="ok">lsdb: 1200 LSAs &amp; ok</reply>`)).toBe(true);
+  expect(agree(`<reply id="7" health="ok"></reply>`)).toBe(true);
+  expect(parseFlat(`<result id="1"><component name="a"/></result>`)).toBeNull();
 });
