@@ -10,7 +10,7 @@ import type { MonitorConfig } from "../config/config.ts";
 import { decide, INITIAL_STATE, type EngineEvent, type EngineState } from "../engine/decide.ts";
 import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy } from "../engine/policy.ts";
 import type { Logger } from "../log.ts";
-import type { Health, MessageOf } from "../protocol/messages.ts";
+import type { CoreStatus, Health, MessageOf } from "../protocol/messages.ts";
 import { CheckTable, type CheckDef, type CheckSink } from "./checks.ts";
 import type { Dispatcher, MonitorEvent, MonitorHooks } from "./dispatch.ts";
 import { Executor } from "./actions.ts";
@@ -230,6 +230,10 @@ export class MonitorCore implements MonitorHooks, CheckSink {
         this.feed({ type: "failure", component: e.name, reason: `error report: ${m.reason}`, certain: true, recommended: m.level });
         return;
     }
+  }
+
+  coresOf(name: string): CoreStatus[] | null {
+    return this.fast.coresOf(name);
   }
 
   command(conn: Conn, m: MessageOf<"command">): boolean {

@@ -9,7 +9,7 @@
  */
 import { SUPPORTED_VERSIONS } from "../protocol/limits.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
-import type { Message, MessageOf, MonitorInfo, Role } from "../protocol/messages.ts";
+import type { CoreStatus, Message, MessageOf, MonitorInfo, Role } from "../protocol/messages.ts";
 import { VERSION } from "../version.ts";
 import { Registry, type Conn, type Entry } from "./registry.ts";
 
@@ -46,6 +46,8 @@ export interface MonitorHooks {
   /** The component's connection closed; `e.conn` still names it (the hook decides what it means). */
   disconnected(e: Entry, reason: string): void;
   says(e: Entry, m: MessageOf<"report" | "confirm" | "error-report" | "reply">): void;
+  /** A fast path's cores, for status/show of that one component; null for other components. */
+  coresOf(name: string): CoreStatus[] | null;
   /** Verbs beyond the read-only ones; return false if unknown. */
   command(conn: Conn, m: MessageOf<"command">): boolean;
 }
@@ -181,7 +183,11 @@ export class Dispatcher {
       case "status": case "list": case "show": {
         const picked = m.target ? [this.registry.get(m.target)].filter((e) => e !== undefined) : [...this.registry.all()];
         if (m.target && picked.length === 0) return this.fail(conn, m.id, "E_NOT_FOUND", `no component named '${m.target}'`, false);
-        const components = picked.map((e) => this.registry.status(e, now)).sort((a, b) => (a.name < b.name ? -1 : 1));
+        const components = picked.map((e) => {
+          const st = this.registry.status(e, now);
+          const cores = m.target ? this.hooks?.coresOf(e.name) : null;
+          return cores ? { ...st, cores } : st;
+        }).sort((a, b) => (a.name < b.name ? -1 : 1));
         conn.send({ type: "result", id: m.id, monitor, components, detail: "" });
         return;
       }

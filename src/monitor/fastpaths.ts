@@ -8,6 +8,8 @@
  */
 import type { FastPathConfig } from "../config/config.ts";
 import type { ComponentPolicy } from "../engine/policy.ts";
+import { MAX_RESULT_CORES } from "../protocol/codec.ts";
+import type { CoreStatus } from "../protocol/messages.ts";
 import { HeartbeatWatch, type CoreView, type WatchEvent } from "../watchdog/watch.ts";
 import type { MonitorCore } from "./core.ts";
 import type { Entry } from "./registry.ts";
@@ -52,6 +54,12 @@ export class FastPaths {
     if (now < this.nextPollMs) return;
     for (let i = 0; i < this.list.length; i++) this.list[i]!.watch.poll(now);
     this.nextPollMs = now + this.core.config.tickMs;
+  }
+
+  /** The cores of fast path `name` (status/show), at most MAX_RESULT_CORES; null if it is not one. */
+  coresOf(name: string): CoreStatus[] | null {
+    const w = this.list.find((x) => x.cfg.name === name);
+    return w ? w.watch.cores().slice(0, MAX_RESULT_CORES) : null;
   }
 
   /** Per-core view of every fast path (status, flight recorder). */

@@ -12,7 +12,7 @@ import { escapeXml as x, parseXml, type XmlElement } from "./xml.ts";
 import { name, oneOf, str, uint } from "./attrs.ts";
 import {
   CHECK_MODES, HEALTH, KINDS, LEVELS, PLANES, QUERY_KINDS, ROLES, VERBS,
-  type CheckSpec, type ComponentStatus, type Message, type MessageType, type MonitorInfo,
+  type CheckSpec, type ComponentStatus, type CoreStatus, type Message, type MessageType, type MonitorInfo,
 } from "./messages.ts";
 
 export type DecodeResult =
@@ -22,6 +22,8 @@ export type DecodeResult =
 /** Most <check> children in one register, most <component> children in one result. */
 export const MAX_CHECKS = 32;
 export const MAX_RESULT_COMPONENTS = 4000;
+/** Most <core> children under one <component> (keeps a result well inside one 64 KiB frame). */
+export const MAX_RESULT_CORES = 256;
 
 type Decoder = (el: XmlElement) => Message;
 
@@ -85,6 +87,10 @@ const componentStatus = (c: XmlElement): ComponentStatus => ({
   name: name(c, "name"), kind: oneOf(c, "kind", KINDS), plane: oneOf(c, "plane", PLANES), state: str(c, "state"),
   health: oneOf(c, "health", HEALTH), reason: str(c, "reason", ""), pid: uint(c, "pid", 0),
   ageMs: c.attrs["age-ms"] === undefined ? -1 : uint(c, "age-ms"), restarts: uint(c, "restarts", 0),
+  ...(c.children.length ? { cores: children(c, "core", MAX_RESULT_CORES).map(coreStatus) } : {}),
+});
+const coreStatus = (c: XmlElement): CoreStatus => ({
+  slot: uint(c, "slot"), lcore: uint(c, "lcore", 0), name: str(c, "name", ""), state: str(c, "state"), verdict: str(c, "verdict"), ageMs: uint(c, "age-ms", 0),
 });
 
 /** Encodes a message as one XML document (no declaration, no trailing newline). */
@@ -119,5 +125,8 @@ export function encode(m: Message): string {
 
 function encodeComponent(c: ComponentStatus): string {
   const age = c.ageMs >= 0 ? ` age-ms="${c.ageMs}"` : "";
-  return `<component name="${x(c.name)}" kind="${c.kind}" plane="${c.plane}" state="${x(c.state)}" health="${c.health}" reason="${x(c.reason)}" pid="${c.pid}"${age} restarts="${c.restarts}"/>`;
+  const head = `<component name="${x(c.name)}" kind="${c.kind}" plane="${c.plane}" state="${x(c.state)}" health="${c.health}" reason="${x(c.reason)}" pid="${c.pid}"${age} restarts="${c.restarts}"`;
+  if (!c.cores?.length) return `${head}/>`;
+  const cores = c.cores.map((k) => `<core slot="${k.slot}" lcore="${k.lcore}" name="${x(k.name)}" state="${x(k.state)}" verdict="${x(k.verdict)}" age-ms="${k.ageMs}"/>`).join("");
+  return `${head}>${cores}</component>`;
 }

@@ -31,6 +31,18 @@ export interface CheckSpec {
   readonly timeoutMs: number;
 }
 
+/** One fast-path core, as `show`/`status NAME` reports it for a fast-path component. */
+export interface CoreStatus {
+  readonly slot: number;
+  readonly lcore: number;
+  readonly name: string;
+  /** Writer-declared state: running, idle, parked, exited, unused. */
+  readonly state: string;
+  /** hamon's verdict: ok, suspect, dead, corrupt, unmonitored, writer-gone. */
+  readonly verdict: string;
+  readonly ageMs: number;
+}
+
 /** One component as the monitor reports it to clients. Attributes are additive within v1. */
 export interface ComponentStatus {
   readonly name: string;
@@ -44,6 +56,8 @@ export interface ComponentStatus {
   /** Milliseconds since the monitor last heard from it; -1 = never. */
   readonly ageMs: number;
   readonly restarts: number;
+  /** Fast-path components, when the request named one component: its cores (at most MAX_RESULT_CORES). */
+  readonly cores?: readonly CoreStatus[];
 }
 
 export interface MonitorInfo {

@@ -1,8 +1,8 @@
 /** Per-core heartbeat views as a table (pure). */
-import type { CoreView } from "../watchdog/watch.ts";
-import { formatAge } from "./status.ts";
+import type { CoreStatus } from "../protocol/messages.ts";
+import { formatAge } from "./age.ts";
 
-export function renderCores(cores: readonly CoreView[]): string {
+export function renderCores(cores: readonly CoreStatus[]): string {
   const head = ["SLOT", "LCORE", "NAME", "STATE", "VERDICT", "BEAT-AGE"];
   const rows = cores.map((c) => [String(c.slot), String(c.lcore), c.name || "-", c.state, c.verdict, formatAge(c.ageMs)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -4,6 +4,8 @@
  * a one-line-per-component list for scripts.
  */
 import type { ComponentStatus, MonitorInfo } from "../protocol/messages.ts";
+import { formatAge } from "./age.ts";
+import { renderCores } from "./cores.ts";
 
 export interface StatusView {
   monitor: MonitorInfo | null;
@@ -12,20 +14,16 @@ export interface StatusView {
 
 const COLUMNS = ["NAME", "KIND", "PLANE", "STATE", "HEALTH", "PID", "AGE", "RESTARTS", "REASON"] as const;
 
-export function formatAge(ms: number): string {
-  if (ms < 0) return "-";
-  if (ms < 1_000) return `${ms}ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(1)}s`;
-  if (ms < 7_200_000) return `${Math.floor(ms / 60_000)}m`;
-  return `${Math.floor(ms / 3_600_000)}h`;
-}
+export { formatAge };
 
 export function renderStatusTable(v: StatusView): string {
   const rows = v.components.map((c) => [c.name, c.kind, c.plane, c.state, c.health, c.pid ? String(c.pid) : "-", formatAge(c.ageMs), String(c.restarts), c.reason || "-"]);
   const widths = COLUMNS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
   const head = v.monitor ? `monitor pid ${v.monitor.pid}, version ${v.monitor.version}, up ${formatAge(v.monitor.uptimeMs)}, ${v.components.length} components\n` : "";
-  return `${head}${[line(COLUMNS), ...rows.map(line)].join("\n")}\n`;
+  // A fast path named in the request comes with its cores: one table per fast path below.
+  const cores = v.components.filter((c) => c.cores?.length).map((c) => `\n${c.name}: ${c.cores!.length} cores\n${renderCores(c.cores!)}`).join("");
+  return `${head}${[line(COLUMNS), ...rows.map(line)].join("\n")}\n${cores}`;
 }
 
 export function renderStatusJson(v: StatusView): string {
