@@ -9,6 +9,7 @@ import { VERSION } from "./version.ts";
 
 type Loader = () => Promise<CommandDef<ArgsDef>>;
 const load = (p: Promise<{ default: unknown }>) => p.then((m) => m.default as CommandDef<ArgsDef>);
+const control = (k: "restart" | "activate" | "deactivate" | "query") => import("./commands/control.ts").then((m) => m[k] as unknown as CommandDef<ArgsDef>);
 
 const subs: Record<string, Loader> = {
   monitor: () => load(import("./commands/monitor.ts")),
@@ -17,6 +18,10 @@ const subs: Record<string, Loader> = {
   component: () => load(import("./commands/component.ts")),
   discovery: () => load(import("./commands/discovery.ts")),
   heartbeat: () => load(import("./commands/heartbeat.ts")),
+  restart: () => control("restart"),
+  activate: () => control("activate"),
+  deactivate: () => control("deactivate"),
+  query: () => control("query"),
   "demo-component": () => load(import("./commands/demo-component.ts")),
 };
 

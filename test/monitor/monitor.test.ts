@@ -205,3 +205,30 @@ describe("check-config", () => {
     expect(err).toContain("monitor.tick_ms");
   });
 });
+
+describe("client verbs on the command line", () => {
+  test("activate, query (health and audit), restart, deactivate; errors exit non-zero with a message", async () => {
+    const w = await watched(`${HEAD}[[component]]\nname = "ospfd"\nkind = "dynamic"\nstart = ${demoArgv("ospfd")}\n`);
+    const { MAIN } = await import("../helpers/monitor-proc.ts");
+    const hamon = (...args: string[]) => {
+      const r = Bun.spawnSync([process.execPath, MAIN, ...args, "--socket", w.sock]);
+      return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+    };
+    expect(hamon("activate", "ospfd")).toMatchObject({ code: 0, out: "'ospfd' activated\n" });
+    await w.waitEvent((e) => e.component === "ospfd" && e.event === "ready", "ready");
+    expect(hamon("query", "ospfd")).toMatchObject({ code: 0, out: "ok: demo: all good\n" });
+    expect(hamon("query", "ospfd", "--kind", "audit")).toMatchObject({ code: 0, out: "ok: demo audit: tables consistent\n" });
+    const pid = await pidOf(w, "ospfd");
+    const mark = w.events.length;
+    expect(hamon("restart", "ospfd").code).toBe(0);
+    await w.waitEvent((e) => e.component === "ospfd" && e.event === "ready", "ready after restart", mark);
+    expect(await pidOf(w, "ospfd")).not.toBe(pid);
+    expect(hamon("deactivate", "ospfd")).toMatchObject({ code: 0, out: "'ospfd' deactivated\n" });
+    const nf = hamon("restart", "nobody");
+    expect(nf.code).toBe(1);
+    expect(nf.err).toContain("no component named 'nobody'");
+    const q = hamon("query", "ospfd");
+    expect(q.code).toBe(1);
+    expect(q.err).toContain("not connected");
+  }, 30_000);
+});

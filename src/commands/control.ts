@@ -1,0 +1,44 @@
+/**
+ * The client verbs that act on one component: `restart`, `activate`,
+ * `deactivate` (management system, operators) and `query` (ask a component
+ * now and print its answer). Each prints the monitor's one-line answer; errors
+ * (unknown name, wrong kind, monitor unreachable) exit with the codes of
+ * README §Exit codes. `query` exits 1 when the component answers `failed`.
+ */
+import { defineCommand } from "citty";
+import { HamonError } from "../protocol/errors.ts";
+import { QUERY_KINDS, type Verb } from "../protocol/messages.ts";
+import { command, jsonArg, socketArg, timeoutArg } from "./_shared.ts";
+
+const nameArg = { name: { type: "positional", required: true, description: "Component name" } } as const;
+
+function verb(v: Verb, description: string) {
+  return defineCommand({
+    meta: { name: v, description },
+    args: { ...socketArg, ...timeoutArg, ...jsonArg, ...nameArg },
+    async run({ args }) {
+      const r = await command(args, v, args.name);
+      if (r.type !== "result") throw new HamonError("E_STATE", `unexpected <${r.type}> reply`);
+      process.stdout.write(args.json ? `${JSON.stringify({ version: 1, detail: r.detail, components: r.components }, null, 2)}\n` : `${r.detail}\n`);
+      return 0;
+    },
+  });
+}
+
+export const restart = verb("restart", "Restart a component now (operator: also clears a flap quarantine)");
+export const activate = verb("activate", "Activate a dynamic component: hamon starts it (if it owns it) and expects it to register");
+export const deactivate = verb("deactivate", "Deactivate a dynamic component: hamon stops it (if it owns it); its absence is no longer an alarm");
+
+export const query = defineCommand({
+  meta: { name: "query", description: "Ask a component now (health, audit or dump) and print its answer; exit 1 if it answers failed" },
+  args: {
+    ...socketArg, ...timeoutArg, ...jsonArg, ...nameArg,
+    kind: { type: "enum", options: [...QUERY_KINDS.filter((k) => k !== "action")], default: "health", description: "What to ask" },
+  },
+  async run({ args }) {
+    const r = await command({ ...args, timeout: args.timeout ?? "7000" }, "query", args.name, args.kind);
+    if (r.type !== "result") throw new HamonError("E_STATE", `unexpected <${r.type}> reply`);
+    process.stdout.write(args.json ? `${JSON.stringify({ version: 1, answer: r.detail }, null, 2)}\n` : `${r.detail}\n`);
+    return r.detail.startsWith("failed") ? 1 : 0;
+  },
+});
