@@ -12,7 +12,8 @@ const DIR = mkdtempSync(join(tmpdir(), "hamon-bin-"));
 const BIN = join(DIR, "hamon");
 
 function run(args: string[], cwd = DIR): { code: number; out: string; err: string } {
-  const r = Bun.spawnSync([BIN, ...args], { cwd, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "" } });
+  // Monitors started here (discovery --once) keep their journal in the test's directory, not /var/lib/hamon.
+  const r = Bun.spawnSync([BIN, ...args], { cwd, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HAMON_STATE_DIR: join(DIR, "state") } });
   return { code: r.exitCode ?? -1, out: r.stdout.toString(), err: r.stderr.toString() };
 }
 
@@ -204,7 +205,7 @@ describe("discovery --once", () => {
   });
   test("a stale socket file left by a dead monitor is replaced", async () => {
     const sock = join(DIR, "stale", "hamon.sock");
-    const dead = Bun.spawn([BIN, "monitor", "--socket", sock], { stderr: "pipe" });
+    const dead = Bun.spawn([BIN, "monitor", "--socket", sock, "--state-dir", join(DIR, "stale", "state")], { stderr: "pipe" });
     await until(() => run(["discovery", "--once", "--socket", sock]).code === 0, "first monitor");
     dead.kill("SIGKILL");
     await dead.exited;

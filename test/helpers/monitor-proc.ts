@@ -18,7 +18,9 @@ export interface MonitorProc {
 export async function startMonitor(extraArgs: string[] = [], cmd: string[] = [process.execPath, MAIN], sockPath?: string): Promise<MonitorProc> {
   const dir = mkdtempSync(join(tmpdir(), "hamon-test-"));
   const sock = sockPath ?? join(dir, "run", "hamon.sock");
-  const proc = Bun.spawn([...cmd, "monitor", "--socket", sock, ...extraArgs], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  // A private state dir unless the test chose one: the default (/var/lib/hamon as root) is shared by every run.
+  const state = extraArgs.includes("--state-dir") ? [] : ["--state-dir", join(dir, "state")];
+  const proc = Bun.spawn([...cmd, "monitor", "--socket", sock, ...state, ...extraArgs], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let err = "";
   void (async () => {
     const dec = new TextDecoder();
