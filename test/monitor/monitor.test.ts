@@ -232,3 +232,24 @@ describe("client verbs on the command line", () => {
     expect(q.err).toContain("not connected");
   }, 30_000);
 });
+
+describe("bad journal", () => {
+  test.each([
+    ["not JSON", "{\"version\": 1, \"engine\": "],
+    ["wrong version", JSON.stringify({ version: 99, engine: { components: {}, starvedUntil: 0 }, components: [] })],
+    ["malformed engine state", JSON.stringify({ version: 1, engine: { components: { svc: { failures: "many" } }, starvedUntil: 0 }, components: [] })],
+  ])("%s: reported and ignored, the monitor starts fresh and overwrites it", async (_label, text) => {
+    const stateDir = mkdtempSync(join(tmpdir(), "hamon-state-"));
+    writeFileSync(join(stateDir, "journal.json"), text);
+    const w = await watched(`${HEAD}[[component]]\nname = "svc"\nstart = ${demoArgv("svc")}\n`, stateDir);
+    await until(async () => (await stateOf(w, "svc")) === "up/ok", "svc up");
+    expect(w.stderr()).toContain("journal ignored");
+    await until(() => {
+      try {
+        return JSON.parse(readFileSync(join(stateDir, "journal.json"), "utf8")).version === 1;
+      } catch {
+        return false;
+      }
+    }, "a valid journal written");
+  }, 30_000);
+});
