@@ -132,7 +132,9 @@ export class Executor {
     const c = this.core;
     if (!c.sup.alive(e.name)) return;
     e.expectGone = true;
-    const how = c.sup.owns(e.name) ? await c.sup.stop(e.name, e.declared?.stop ?? null, c.config.stopTimeoutMs, { HAMON_COMPONENT: e.name }) : (c.sup.release(e.name), "released");
+    let how = "released (not ours to signal)";
+    if (c.sup.owns(e.name)) how = await c.sup.stop(e.name, e.declared?.stop ?? null, c.config.stopTimeoutMs, { HAMON_COMPONENT: e.name });
+    else c.sup.release(e.name);
     e.expectGone = false;
     c.emit({ component: e.name, event: "stopped", level: "", reason: `${how} (${why})` });
     c.markJournal();

@@ -8,7 +8,7 @@
  */
 import type { MonitorConfig } from "../config/config.ts";
 import { decide, INITIAL_STATE, type EngineEvent, type EngineState } from "../engine/decide.ts";
-import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy } from "../engine/policy.ts";
+import { FAST_PATH_POLICY, type ComponentPolicy } from "../engine/policy.ts";
 import type { Logger } from "../log.ts";
 import type { CoreStatus, Health, MessageOf } from "../protocol/messages.ts";
 import { CheckTable, type CheckDef, type CheckSink } from "./checks.ts";
@@ -55,6 +55,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   }
   private readonly onTimerBound = () => this.onTimer();
   private readonly flushBound = () => this.flushJournal();
+  private readonly undeclaredFastPolicy: ComponentPolicy;
 
   constructor(readonly d: Dispatcher, readonly o: CoreOptions) {
     this.now = o.now ?? (() => performance.now());
@@ -62,6 +63,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     this.exec = new Executor(this);
     this.fast = new FastPaths(this);
     this.verbs = new Verbs(this);
+    this.undeclaredFastPolicy = { ...FAST_PATH_POLICY, graceMs: o.config.defaults.graceMs, healthyResetMs: o.config.defaults.healthyResetMs, flap: o.config.defaults.flap };
     d.hooks = this;
   }
 
@@ -135,12 +137,15 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     this.flushJournal();
   }
 
+  /**
+   * The policy of `name`: declared component, declared fast path, else the
+   * [defaults] (fast-path levels for an undeclared fast-plane component).
+   * Called on every engine event, so it returns shared objects, never new ones.
+   */
   policyOf = (name: string): ComponentPolicy => {
     const e = this.d.registry.get(name);
     if (e?.declared) return e.declared.policy;
-    const fp = this.fast.policyOf(name);
-    if (fp) return fp;
-    return e?.plane === "fast" ? { ...FAST_PATH_POLICY, graceMs: this.config.defaults.graceMs } : this.config.defaults ?? DEFAULT_POLICY;
+    return this.fast.policyOf(name) ?? (e?.plane === "fast" ? this.undeclaredFastPolicy : this.config.defaults);
   };
 
   /** Feeds the engine and executes its actions. */
@@ -206,8 +211,8 @@ export class MonitorCore implements MonitorHooks, CheckSink {
         if (this.checks.reply(m.id, m.health !== "failed", m.detail, now, this)) this.noteHealth(e, m.health, m.detail);
         return;
       case "confirm": {
-        const slot = e.slots.find((s) => this.checks.nameOf(s) === m.check);
-        if (slot === undefined) {
+        const slot = this.slotOf(e, m.check);
+        if (slot < 0) {
           e.conn?.send({ type: "error", id: 0, code: "E_NOT_FOUND", message: `confirm for check '${m.check}', which this component did not declare` });
           return;
         }
@@ -352,7 +357,13 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     }
   }
 
-  private dropChecks(e: Entry): void {
+  private slotOf(e: Entry, check: string): number {
+    for (const s of e.slots) if (this.checks.nameOf(s) === check) return s;
+    return -1;
+  }
+
+  /** Frees the check slots of `e` (disconnect, deregister, deactivate). */
+  dropChecks(e: Entry): void {
     for (const s of e.slots) this.checks.remove(s);
     e.slots.length = 0;
   }

@@ -85,8 +85,7 @@ export class Verbs {
     e.active = false;
     e.readyByMs = Infinity;
     e.refailAtMs = Infinity;
-    for (const s of e.slots) c.checks.remove(s);
-    e.slots.length = 0;
+    c.dropChecks(e);
     c.setState(e, "inactive", "ok", "deactivated");
     c.emit({ component: e.name, event: "deactivated", level: "", reason: "by the management system" });
     if (e.declared?.start) void c.exec.stopOwned(e, "deactivated");
