@@ -11,6 +11,8 @@ export const EXIT = {
   USAGE: 2,
   /** LSB "program is not running": the monitor did not answer. */
   UNAVAILABLE: 7,
+  /** EX_TEMPFAIL: another monitor holds the lock for this socket (try again when it is gone). */
+  LOCKED: 75,
   /** The daemon could not start (socket taken, bad config). */
   CONFIG: 78,
   /** A bug: hamon printed a stack trace. */

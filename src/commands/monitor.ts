@@ -10,7 +10,7 @@ import { EXIT } from "../cli/exit.ts";
 import { DEFAULT_CONFIG, parseConfig, type MonitorConfig } from "../config/config.ts";
 import { demoConfig } from "../demo/demo.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { startMonitorServer } from "../monitor/server.ts";
+import { runDaemon } from "../monitor/daemon.ts";
 import { defaultSocketPath, defaultStateDir } from "../paths.ts";
 import { socketArg } from "./_shared.ts";
 
@@ -39,14 +39,7 @@ export default defineCommand({
     if (args["dry-run"]) config = { ...config, dryRun: true };
     const socketPath = args.socket || config.socket || defaultSocketPath();
     const stateDir = args["state-dir"] || config.stateDir || defaultStateDir();
-    const server = await startMonitorServer({ socketPath, log, config, stateDir });
-    log("info", "monitoring", { components: config.components.length, fastpaths: config.fastpaths.length, state_dir: stateDir, dry_run: String(config.dryRun) });
-    const signal = await new Promise<string>((resolve) => {
-      for (const s of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(s, () => resolve(s));
-    });
-    log("info", "stopping", { signal });
-    await server.stop();
-    return 0;
+    return runDaemon({ config, socketPath, stateDir, log });
   },
 });
 

@@ -57,6 +57,8 @@ export interface MonitorConfig {
   dryRun: boolean;
   /** Stop the daemons hamon owns when the monitor exits (default: leave them running for the next monitor). */
   stopOnExit: boolean;
+  /** After a start, how long components the previous monitor knew get to re-register before one is called missing. */
+  reregisterWindowMs: number;
   /** argv run for each level (HAMON_COMPONENT, HAMON_LEVEL, HAMON_REASON in its environment). */
   levels: Partial<Record<Level, string[]>>;
   /** Policy for components that register without being declared. */
@@ -68,7 +70,7 @@ export interface MonitorConfig {
 export type ConfigResult = { ok: true; config: MonitorConfig } | { ok: false; errors: string[] };
 
 export const DEFAULT_CONFIG: MonitorConfig = {
-  socket: null, stateDir: null, tickMs: 10, stopTimeoutMs: 5_000, dryRun: false, stopOnExit: false, levels: {}, defaults: DEFAULT_POLICY, components: [], fastpaths: [],
+  socket: null, stateDir: null, tickMs: 10, stopTimeoutMs: 5_000, dryRun: false, stopOnExit: false, reregisterWindowMs: 5_000, levels: {}, defaults: DEFAULT_POLICY, components: [], fastpaths: [],
 };
 
 export function parseConfig(text: string): ConfigResult {
@@ -86,7 +88,7 @@ export function validateConfig(raw: unknown): ConfigResult {
   if (!isTable(raw)) return { ok: false, errors: ["the configuration must be a TOML table"] };
   onlyKeys(raw, "(top)", ["monitor", "levels", "defaults", "component", "fastpath"], e);
   const mon = table(raw, "monitor", e);
-  onlyKeys(mon, "monitor", ["socket", "state_dir", "tick_ms", "stop_timeout_ms", "dry_run", "stop_on_exit"], e);
+  onlyKeys(mon, "monitor", ["socket", "state_dir", "tick_ms", "stop_timeout_ms", "dry_run", "stop_on_exit", "reregister_window_ms"], e);
   const defaults = policyFrom(table(raw, "defaults", e), "defaults", DEFAULT_POLICY, e, false);
   const levelsT = table(raw, "levels", e);
   onlyKeys(levelsT, "levels", LEVELS, e);
@@ -109,6 +111,7 @@ export function validateConfig(raw: unknown): ConfigResult {
     stopTimeoutMs: int(mon, "stop_timeout_ms", "monitor", e, 100, 600_000, DEFAULT_CONFIG.stopTimeoutMs),
     dryRun: bool(mon, "dry_run", "monitor", e, false),
     stopOnExit: bool(mon, "stop_on_exit", "monitor", e, false),
+    reregisterWindowMs: int(mon, "reregister_window_ms", "monitor", e, 0, 600_000, DEFAULT_CONFIG.reregisterWindowMs),
     levels, defaults, components, fastpaths,
   };
   return e.list.length ? { ok: false, errors: e.list } : { ok: true, config };

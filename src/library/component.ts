@@ -6,6 +6,9 @@
  * monitor restarts: when the connection drops it reconnects with capped
  * exponential backoff plus jitter and registers again by itself, then re-sends
  * its latest status report and any error reports made while disconnected.
+ * Once registered it also listens on its beacon (src/discovery/beacon.ts): a
+ * new monitor touches it and the component reconnects at once instead of
+ * waiting out its backoff.
  * Library code never exits the process and never throws from a callback.
  *
  * @example
@@ -17,6 +20,7 @@
 import { HamonError } from "../protocol/errors.ts";
 import type { CheckSpec, Health, Kind, Level, Message, Plane, QueryKind } from "../protocol/messages.ts";
 import { defaultSocketPath } from "../paths.ts";
+import { listenBeacon, type Beacon } from "../discovery/beacon.ts";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
 import { Session } from "./session.ts";
 
@@ -43,6 +47,8 @@ export interface ComponentOptions {
   /** The internal audit, run on `kind="audit"` queries. */
   audit?: () => Answer;
   backoff?: BackoffPolicy;
+  /** Listen on a beacon so a new monitor can call us back at once (default true). */
+  beacon?: boolean;
   /** Diagnostics; the library never writes to stdout/stderr itself. */
   log?: (line: string) => void;
   random?: () => number;
@@ -58,6 +64,9 @@ export class Component {
   private stopped = false;
   private attempt = 0;
   private timer: Timer | null = null;
+  private connecting = false;
+  private beacon: Beacon | null = null;
+  private beaconWanted = true;
   private lastReport: { health: Health; reason: string } = { health: "ok", reason: "" };
   private reportDirty = false;
   private queuedErrors: { level: Level; reason: string }[] = [];
@@ -101,6 +110,8 @@ export class Component {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.beacon?.close();
+    this.beacon = null;
     const s = this.session;
     this.session = null;
     if (s?.isOpen) {
@@ -113,9 +124,27 @@ export class Component {
     }
   }
 
+  /** A monitor touched our beacon: reconnect now unless connected or already trying. */
+  private beckoned(): void {
+    if (this.stopped || this.session || this.connecting) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.attempt = 0;
+    this.opts.log?.("beckoned by a new monitor; reconnecting now");
+    void this.connect();
+  }
+
   private async connect(): Promise<void> {
     if (this.stopped) return;
     this.timer = null;
+    this.connecting = true;
+    try {
+      await this.connectOnce();
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  private async connectOnce(): Promise<void> {
     let s: Session;
     try {
       s = await Session.open(this.socketPath, {
@@ -148,6 +177,11 @@ export class Component {
     for (const q of this.queuedErrors.splice(0)) s.send({ type: "error-report", ...q });
     this.firstRegistration?.resolve();
     this.firstRegistration = null;
+    if (this.beaconWanted && !this.beacon && this.opts.beacon !== false) {
+      this.beaconWanted = false; // one attempt: an unwritable directory is not retried per reconnect
+      this.beacon = await listenBeacon(this.socketPath, this.opts.name, () => this.beckoned());
+      if (this.stopped) this.beacon?.close();
+    }
   }
 
   private retry(e: Error): void {

@@ -110,16 +110,17 @@ export class Executor {
     }
     c.expect(e, now, `${why}: started pid ${e.pid}`);
     c.emit({ component: e.name, event: "started", level: "", reason: `pid ${e.pid} (${why})` });
-    c.markJournal();
+    c.flushJournal(true); // the new pid on disk now: a monitor killed next adopts it instead of starting a second copy
   }
 
-  /** Stops (if running) and starts an owned daemon again. */
-  restart(e: Entry, why: string): void {
+  /** Stops (if running) and starts an owned daemon again. `count`: false when finishing a restart already counted. */
+  restart(e: Entry, why: string, count = true): void {
     const c = this.core;
-    e.restarts++;
+    if (count) e.restarts++;
     if (!c.sup.alive(e.name)) return this.spawn(e, why); // already dead: no stop to wait for
     e.expectGone = true;
     c.setState(e, "starting", "ok", `restarting: ${why}`);
+    c.flushJournal(true); // "restarting" on disk: a monitor killed during the stop finishes it
     void c.sup.stop(e.name, e.declared?.stop ?? null, c.config.stopTimeoutMs, { HAMON_COMPONENT: e.name }).then((how) => {
       e.expectGone = false;
       c.emit({ component: e.name, event: "stopped", level: "", reason: how });

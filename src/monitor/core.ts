@@ -20,6 +20,8 @@ import type { Conn, Entry } from "./registry.ts";
 import { LIVENESS_MS, Supervisor, type ExitInfo } from "./supervisor.ts";
 import { Verbs } from "./verbs.ts";
 import { pidExists } from "../sys/proc.ts";
+import type { Notifier } from "../sys/sd-notify.ts";
+import { notifyReady, Rediscovery, type DiscoveryOutcome } from "./rediscovery.ts";
 
 /** A component that offers no check is still queried: liveness of its event loop. */
 export const DEFAULT_CHECK: CheckDef = { name: "health", mode: "query", periodMs: 1_000, timeoutMs: 1_000, rise: 1, fall: 1 };
@@ -34,6 +36,8 @@ export interface CoreOptions {
   stateDir: string;
   log: Logger;
   now?: () => number;
+  /** systemd notify socket (READY=1 after discovery, WATCHDOG=1 from this loop). */
+  notifier?: Notifier | null;
 }
 
 export class MonitorCore implements MonitorHooks, CheckSink {
@@ -49,6 +53,8 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   private nextLiveness = 0;
   private journalDirty = false;
   private stopped = false;
+  private nextWatchdogMs = Infinity;
+  rediscovery!: Rediscovery;
   /** Set once stop() begins: nothing is (re)started after that. */
   get stopping(): boolean {
     return this.stopped;
@@ -82,14 +88,27 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   /** Declares configured components, reloads the journal, starts what hamon owns. */
   start(): void {
     const now = this.now();
+    const windowMs = this.config.reregisterWindowMs;
+    this.rediscovery = new Rediscovery(now, windowMs, (o) => this.discovered(o));
     const j = loadJournal(this.journalPath);
     const journaled = new Map<string, JournalComponent>();
+    const declared = new Set([...this.config.components, ...this.config.fastpaths].map((c) => c.name));
     if (j.ok === true) {
       this.engine = j.data.engine;
       for (const c of j.data.components) journaled.set(c.name, c);
       this.o.log("info", "journal reloaded", { components: j.data.components.length, saved_by_pid: j.data.pid });
     } else if (j.ok === false) {
       this.o.log("warn", "journal ignored", { path: this.journalPath, why: j.why });
+    }
+    // Undeclared components the previous monitor had registered: wait for them too
+    // (first: a spawn below writes the journal, which must still list them).
+    for (const past of journaled.values()) {
+      if (!past.up || declared.has(past.name)) continue;
+      const e = this.d.registry.ensure(past.name, { kind: past.kind ?? "static", plane: past.plane ?? "control" });
+      e.restarts = past.restarts;
+      e.quarantined = this.engine.components[past.name]?.quarantined ?? false;
+      this.expect(e, now, "registered with the previous monitor; waiting for it to re-register", windowMs);
+      this.rediscovery.await(e.name);
     }
     for (const c of this.config.components) {
       const e = this.d.registry.ensure(c.name, { kind: c.kind, plane: c.plane, declared: c, state: "starting" });
@@ -111,12 +130,13 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       }
       if (c.start && past && past.pid > 0 && this.sup.adopt(c.name, past.pid, past.startTime, true)) {
         e.pid = past.pid;
-        this.expect(e, now, `adopted pid ${past.pid} from the previous monitor; waiting for it to re-register`);
-        continue;
-      }
-      if (c.start) this.exec.spawn(e, "initial start");
-      else this.expect(e, now, "waiting for it to register");
+        if (past.restarting) this.exec.restart(e, "finishing the restart the previous monitor began", false);
+        else this.expect(e, now, `adopted pid ${past.pid} from the previous monitor; waiting for it to re-register`, Math.max(windowMs, c.readyTimeoutMs));
+      } else if (c.start) this.exec.spawn(e, "initial start");
+      else this.expect(e, now, "waiting for it to register", past?.up ? Math.max(windowMs, c.readyTimeoutMs) : c.readyTimeoutMs);
+      if (e.state === "starting") this.rediscovery.await(e.name);
     }
+    if (this.o.notifier?.watchdogMs) this.nextWatchdogMs = now;
     this.fast.start(now);
     this.markJournal();
     this.schedule(now);
@@ -128,6 +148,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
    */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.o.notifier?.send("STOPPING=1\n");
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.fast.close();
@@ -135,6 +156,30 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       await Promise.all([...this.d.registry.all()].filter((e) => this.sup.owns(e.name)).map((e) => this.exec.stopOwned(e, "monitor exiting")));
     }
     this.flushJournal();
+  }
+
+  /**
+   * Beacons that answered after start (src/discovery/beacon.ts): each is a
+   * live component, now reconnecting; wait for the ones not back yet. Ends
+   * the "beacons pending" phase of discovery.
+   */
+  beckoned(names: readonly string[], removed: readonly string[]): void {
+    const now = this.now();
+    if (removed.length) this.o.log("info", "stale beacons removed", { count: removed.length, first: removed[0] ?? "" });
+    for (const name of names) {
+      const e = this.d.registry.ensure(name, { kind: "static", plane: "control" });
+      if (e.state === "up" || !e.active) continue;
+      if (e.state !== "starting") this.expect(e, now, "its beacon answered; waiting for it to re-register", this.config.reregisterWindowMs);
+      this.rediscovery.await(name);
+    }
+    this.rediscovery.settle(now);
+    this.reschedule(now);
+  }
+
+  private discovered(o: DiscoveryOutcome): void {
+    const reason = `${o.back} of ${o.awaited} components back after ${o.ms} ms${o.missing.length ? `; missing: ${o.missing.slice(0, 16).join(", ")}${o.missing.length > 16 ? ", …" : ""}` : ""}`;
+    this.emit({ component: "", event: o.missing.length ? "discovery-incomplete" : "discovery-complete", level: "", reason });
+    notifyReady(this.o.notifier ?? null, o);
   }
 
   /**
@@ -157,6 +202,9 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       this.engine = r.state;
       this.markJournal();
     }
+    // Write-ahead: the counters that led to an action are on disk before the
+    // action starts, so a monitor killed mid-restart cannot forget them.
+    if (r.actions.length) this.flushJournal();
     for (const a of r.actions) this.exec.act(a, now);
   }
 
@@ -179,6 +227,8 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     this.dropChecks(e);
     for (const c of mergeChecks(m.checks, e.declared?.checks ?? [])) e.slots.push(this.checks.add(e.index, c, now));
     this.feed({ type: "healthy", component: e.name });
+    this.rediscovery.arrived(e.name, now);
+    this.markJournal();
     this.reschedule(now);
   }
 
@@ -284,8 +334,9 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   // ---- scheduling -----------------------------------------------------------
 
   /** Expect `e` to register by its ready timeout. */
-  expect(e: Entry, now: number, reason: string): void {
-    e.readyByMs = now + (e.declared?.readyTimeoutMs ?? 10_000);
+  expect(e: Entry, now: number, reason: string, waitMs = e.declared?.readyTimeoutMs ?? 10_000): void {
+    e.readyWaitMs = waitMs;
+    e.readyByMs = now + waitMs;
     this.setState(e, "starting", "ok", reason);
     this.reschedule(now);
   }
@@ -312,7 +363,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   }
 
   private nextDeadline(now: number): number {
-    let next = Math.min(this.checks.nextWakeMs, now + MAX_SLEEP_MS, this.fast.nextPollMs);
+    let next = Math.min(this.checks.nextWakeMs, now + MAX_SLEEP_MS, this.fast.nextPollMs, this.rediscovery.untilMs, this.nextWatchdogMs);
     for (const e of this.d.registry.list) {
       if (!e) continue;
       if (e.readyByMs < next) next = e.readyByMs;
@@ -327,8 +378,14 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     const now = this.now();
     const late = now - this.plannedWake;
     if (late > STARVED_AFTER_MS) this.feed({ type: "starved", lateMs: late, recheckMs: Math.max(1_000, 2 * late) });
+    if (now >= this.nextWatchdogMs) {
+      // From the loop itself: if it stops turning, systemd stops hearing this.
+      this.o.notifier!.send("WATCHDOG=1\n");
+      this.nextWatchdogMs = now + this.o.notifier!.watchdogMs;
+    }
     this.fast.poll(now);
     this.checks.tick(now, this);
+    this.rediscovery.tick(now);
     this.entryDeadlines(now);
     if (this.sup.watchedCount > 0 && now >= this.nextLiveness) {
       this.nextLiveness = now + LIVENESS_MS;
@@ -345,7 +402,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       if (now >= e.readyByMs) {
         e.readyByMs = Infinity;
         if (e.state === "starting" && e.active) {
-          const why = `not registered within ${e.declared?.readyTimeoutMs ?? 10_000} ms (${e.reason})`;
+          const why = `not registered within ${e.readyWaitMs} ms (${e.reason})`;
           this.setState(e, "down", "failed", why);
           this.feed({ type: "failure", component: e.name, reason: why, certain: false });
         }
@@ -390,13 +447,18 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     setTimeout(this.flushBound, 0); // coalesce every change of this turn into one write
   }
 
-  private flushJournal(): void {
-    if (!this.journalDirty) return;
+  /** Writes the journal now if anything changed (also the write-ahead before actions, restarts and spawns). */
+  flushJournal(force = false): void {
+    if (!this.journalDirty && !force) return;
     this.journalDirty = false;
     const comps: JournalComponent[] = [];
     for (const e of this.d.registry.all()) {
       const owned = this.sup.owns(e.name);
-      comps.push({ name: e.name, active: e.active, quarantined: e.quarantined, restarts: e.restarts, pid: owned ? this.sup.pidOf(e.name) : 0, startTime: owned ? this.sup.startTimeOf(e.name) : 0 });
+      comps.push({
+        name: e.name, active: e.active, quarantined: e.quarantined, restarts: e.restarts,
+        pid: owned ? this.sup.pidOf(e.name) : 0, startTime: owned ? this.sup.startTimeOf(e.name) : 0,
+        kind: e.kind, plane: e.plane, up: e.state === "up" || (e.state === "starting" && e.readyByMs !== Infinity), restarting: e.expectGone,
+      });
     }
     try {
       saveJournal(this.journalPath, this.engine, comps);

@@ -12,6 +12,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { ComponentState, EngineState } from "../engine/decide.ts";
+import { KINDS, PLANES } from "../protocol/messages.ts";
 import { writeAtomic } from "../sys/atomic.ts";
 
 export const JOURNAL_VERSION = 1;
@@ -24,6 +25,13 @@ export interface JournalComponent {
   /** Owned daemon (spawned by hamon): adopt it if still the same process. */
   pid: number;
   startTime: number;
+  /** Undeclared components are recreated from these, and awaited, by the next monitor. */
+  kind?: "static" | "dynamic";
+  plane?: "control" | "fast" | "system";
+  /** Registered when the journal was written: the next monitor waits for it to come back. */
+  up?: boolean;
+  /** hamon was stopping it to restart it: the next monitor finishes that restart. */
+  restarting?: boolean;
 }
 
 export interface JournalData {
@@ -93,6 +101,8 @@ function invalid(raw: unknown): string {
   if (!Array.isArray(d.components)) return "components missing";
   for (const c of d.components) {
     if (typeof c?.name !== "string" || typeof c.active !== "boolean" || typeof c.pid !== "number" || typeof c.startTime !== "number") return "a component record is malformed";
+    if (c.kind !== undefined && !KINDS.includes(c.kind)) return `component '${c.name}' has kind '${String(c.kind)}'`;
+    if (c.plane !== undefined && !PLANES.includes(c.plane)) return `component '${c.name}' has plane '${String(c.plane)}'`;
   }
   return "";
 }

@@ -43,6 +43,8 @@ export interface Entry {
   slots: number[];
   /** Must register by then (starting), else it failed. Infinity = no deadline. */
   readyByMs: number;
+  /** How long it was given to register (for the message when it does not). */
+  readyWaitMs: number;
   /** When it was (re)started, for the spawn → registered latency. */
   startedAtMs: number;
   /** A failure ignored during grace is re-raised then if the component is still down. */
@@ -82,7 +84,7 @@ export class Registry {
     const e: Entry = {
       name, index: this.list.length, kind: init.kind, plane: init.plane, pid: 0, checks: [], state: init.state ?? "starting",
       health: "ok", reason: "", conn: null, lastSeenMs: -1, registrations: 0, restarts: 0, declared: init.declared ?? null,
-      slots: [], readyByMs: Infinity, startedAtMs: -1, refailAtMs: Infinity, quarantined: false, active: true, expectGone: false,
+      slots: [], readyByMs: Infinity, readyWaitMs: 0, startedAtMs: -1, refailAtMs: Infinity, quarantined: false, active: true, expectGone: false,
     };
     this.list.push(e);
     this.byName.set(name, e);

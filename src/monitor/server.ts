@@ -11,6 +11,17 @@ import type { Logger } from "../log.ts";
 import { MonitorCore } from "./core.ts";
 import { Dispatcher, type MonitorEvent } from "./dispatch.ts";
 import { EventLog } from "./records.ts";
+import { beckonAll } from "../discovery/beacon.ts";
+import { lockPathFor, tryLock, type MonitorLock } from "../discovery/lock.ts";
+import { HamonError } from "../protocol/errors.ts";
+import { notifierFromEnv } from "../sys/sd-notify.ts";
+
+/** Another live monitor holds the lock for this socket. */
+export class MonitorLocked extends HamonError {
+  constructor(readonly lockPath: string, readonly holderPid: number | null) {
+    super("E_NAME_TAKEN", `another monitor${holderPid ? ` (pid ${holderPid})` : ""} holds ${lockPath}`);
+  }
+}
 
 export interface MonitorServer {
   readonly dispatcher: Dispatcher;
@@ -33,6 +44,24 @@ export interface MonitorServerOptions {
 }
 
 export async function startMonitorServer(o: MonitorServerOptions): Promise<MonitorServer> {
+  // The lock first, the socket second: whoever holds the lock owns the socket
+  // path, so a stale socket left by a dead monitor is safely replaced and two
+  // monitors never act on the same components.
+  const lockPath = lockPathFor(o.socketPath);
+  const got = tryLock(lockPath);
+  if (!got.ok) {
+    if (got.held) throw new MonitorLocked(lockPath, got.holder?.pid ?? null);
+    throw new HamonError("E_DENIED", got.why);
+  }
+  try {
+    return await startLocked(o, got.lock);
+  } catch (e) {
+    got.lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<MonitorServer> {
   const now = o.now ?? (() => performance.now());
   if (o.stateDir) mkdirSync(o.stateDir, { recursive: true, mode: 0o750 });
   let seq = 0;
@@ -80,14 +109,26 @@ export async function startMonitorServer(o: MonitorServerOptions): Promise<Monit
     };
   });
   o.log("info", "monitor listening", { socket: o.socketPath, pid: process.pid });
-  const core = o.config && o.stateDir ? new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now }) : null;
+  const notifier = o.config && o.stateDir ? notifierFromEnv() : null;
+  const core = o.config && o.stateDir ? new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier }) : null;
   core?.start();
+  // Reach the components actively: each touched beacon makes its component
+  // reconnect now rather than when its backoff expires.
+  const beckoned = core
+    ? beckonAll(o.socketPath).then((r) => core.beckoned(r.answered, r.removed), (err) => {
+        o.log("warn", "beacons not reached", { error: (err as Error).message });
+        core.beckoned([], []);
+      })
+    : Promise.resolve();
   return {
     dispatcher, listener, core,
     async stop() {
+      await beckoned;
       const stopping = core?.stop(); // first: the connections the listener closes are not failures
       listener.stop();
       await stopping;
+      notifier?.close();
+      lock.release();
     },
   };
 }

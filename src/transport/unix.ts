@@ -17,7 +17,8 @@ import { Peer, peerSocketHandlers, type PeerHandler, type PeerOptions } from "./
 /** How long a probe waits for a connect to a path before calling it dead. */
 export const PROBE_TIMEOUT_MS = 500;
 
-export type ProbeResult = "alive" | "dead" | "absent";
+/** alive: accepted; busy: a listener exists but did not accept in time (a stopped process with a full backlog); dead: refused or not a socket; absent: no file. */
+export type ProbeResult = "alive" | "busy" | "dead" | "absent";
 
 /** Is a server accepting connections on `path`? Never throws. */
 export async function probeSocket(path: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
@@ -28,15 +29,16 @@ export async function probeSocket(path: string, timeoutMs = PROBE_TIMEOUT_MS): P
     return "absent";
   }
   let timer: Timer | undefined;
+  const TIMEOUT = new Error("timeout");
   try {
     const sock = await Promise.race([
       Bun.connect({ unix: path, socket: { data() {}, open() {}, close() {}, error() {} } }),
-      new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error("timeout")), timeoutMs); }),
+      new Promise<never>((_, rej) => { timer = setTimeout(() => rej(TIMEOUT), timeoutMs); }),
     ]);
     sock.end();
     return "alive";
-  } catch {
-    return "dead";
+  } catch (e) {
+    return e === TIMEOUT ? "busy" : "dead";
   } finally {
     clearTimeout(timer);
   }
@@ -59,7 +61,7 @@ export interface ListenOptions extends PeerOptions {
 export async function listenUnix(path: string, accept: (peer: Peer) => PeerHandler, opts: ListenOptions = {}): Promise<Listener> {
   mkdirSync(dirname(path), { recursive: true, mode: opts.dirMode ?? 0o750 });
   const state = await probeSocket(path);
-  if (state === "alive") throw new HamonError("E_NAME_TAKEN", `another process is already listening on ${path}`);
+  if (state === "alive" || state === "busy") throw new HamonError("E_NAME_TAKEN", `another process is already listening on ${path}`);
   if (state === "dead") {
     if (!lstatSync(path).isSocket()) throw new HamonError("E_DENIED", `${path} exists and is not a socket; refusing to remove it`);
     unlinkSync(path);

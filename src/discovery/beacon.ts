@@ -1,0 +1,130 @@
+/**
+ * Beacons: how a new monitor reaches components actively instead of waiting
+ * for each one's reconnect backoff to expire.
+ *
+ * Every registered component listens on `<dir of the monitor socket>/beacons/<name>.sock`.
+ * The protocol is the connection itself: a monitor that has just started
+ * connects to every beacon and closes; a component whose beacon is touched
+ * while it has no monitor reconnects at once, to the socket it was configured
+ * with (never to one the caller names, so a beacon cannot redirect it). A C
+ * component implements it with socket/bind/listen and one more fd in its poll
+ * set (docs/protocol.md §Discovery).
+ *
+ * The monitor also learns from the directory which components exist, so it
+ * can wait for them during the re-registration window even when its journal
+ * is gone. A beacon nobody listens on (its component died) is removed.
+ */
+import { lstatSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
+import { probeSocket } from "../transport/unix.ts";
+
+const SUFFIX = ".sock";
+/** A beacon that does not accept within this long is left alone this round. */
+const BECKON_TIMEOUT_MS = 500;
+
+export function beaconDir(socket: string): string {
+  return join(dirname(socket), "beacons");
+}
+
+export function beaconPath(socket: string, name: string): string {
+  return join(beaconDir(socket), `${name}${SUFFIX}`);
+}
+
+export interface Beacon {
+  readonly path: string;
+  close(): void;
+}
+
+/**
+ * Listens on the component's beacon; `onBeckon` runs for every touch. Returns
+ * null (and the caller relies on its backoff alone) when the directory is
+ * not writable or a live beacon of that name exists (another instance).
+ */
+export async function listenBeacon(socket: string, name: string, onBeckon: () => void): Promise<Beacon | null> {
+  const path = beaconPath(socket, name);
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+    if (isSocket(path)) {
+      if ((await probeSocket(path, BECKON_TIMEOUT_MS)) !== "dead") return null; // someone else listens on it
+      unlinkSync(path);
+    }
+    const old = process.umask(0o117); // 0660
+    let server: ReturnType<typeof Bun.listen>;
+    try {
+      server = Bun.listen({
+        unix: path,
+        socket: {
+          open(s) {
+            s.end();
+            onBeckon();
+          },
+          data() {},
+          error() {},
+        },
+      });
+    } finally {
+      process.umask(old);
+    }
+    return {
+      path,
+      close() {
+        server.stop(true);
+        try {
+          if (isSocket(path)) unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      },
+    };
+  } catch {
+    return null;
+  }
+}
+
+export interface BeckonResult {
+  /** Components whose beacon accepted: alive, and now reconnecting. */
+  readonly answered: string[];
+  /** Beacons nobody listened on, removed. */
+  readonly removed: string[];
+}
+
+/** Touches every beacon in the directory of `socket` (in parallel). */
+export async function beckonAll(socket: string): Promise<BeckonResult> {
+  const dir = beaconDir(socket);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return { answered: [], removed: [] };
+  }
+  const answered: string[] = [];
+  const removed: string[] = [];
+  await Promise.all(
+    names.map(async (file) => {
+      if (!file.endsWith(SUFFIX)) return;
+      const name = file.slice(0, -SUFFIX.length);
+      const path = join(dir, file);
+      if (!COMPONENT_NAME_RE.test(name) || !isSocket(path)) return; // not ours: never touch it
+      const r = await probeSocket(path, BECKON_TIMEOUT_MS);
+      if (r === "alive") answered.push(name);
+      else if (r === "dead") {
+        try {
+          unlinkSync(path);
+          removed.push(name);
+        } catch {
+          /* raced with its owner */
+        }
+      }
+    }),
+  );
+  return { answered: answered.sort(), removed: removed.sort() };
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return lstatSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The libc calls hamon needs that Bun does not expose: flock (the monitor
+ * lock), UNIX datagram sockets (sd_notify) and errno. One dlopen for the
+ * process; the watchdog's read-only mapping keeps its own (src/watchdog/region.ts)
+ * so the hot scan path does not depend on this module.
+ *
+ * Constants are Linux values (x86-64 and aarch64 agree on all of them).
+ */
+import { dlopen, FFIType, ptr, read } from "bun:ffi";
+
+export const O_RDWR = 0o2;
+export const O_CREAT = 0o100;
+export const O_NOFOLLOW = 0o400000;
+export const O_CLOEXEC = 0o2000000;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const AF_UNIX = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_CLOEXEC = 0o2000000;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_NOSIGNAL = 0x4000;
+export const EWOULDBLOCK = 11;
+export const EINTR = 4;
+
+export const libc = dlopen("libc.so.6", {
+  open: { args: [FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
+  flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  ftruncate: { args: [FFIType.i32, FFIType.i64], returns: FFIType.i32 },
+  pwrite: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i64], returns: FFIType.i64_fast },
+  socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64_fast },
+  __errno_location: { args: [], returns: FFIType.ptr },
+});
+
+/** errno of the last failed call on this thread. */
+export function errno(): number {
+  return read.i32(libc.symbols.__errno_location()!, 0);
+}
+
+/** A NUL-terminated copy of `s` for a `const char *` argument (keep it referenced during the call). */
+export function cstr(s: string): Buffer {
+  return Buffer.from(`${s}\0`);
+}
+
+export { ptr };
