@@ -2,44 +2,76 @@
  * `hamon monitor`: run the monitoring daemon in the foreground until
  * SIGTERM/SIGINT. `--config FILE` (TOML, docs in README §Configuration),
  * `--check-config FILE` validates and exits (0 valid, 78 invalid), `--demo`
- * runs the embedded demo appliance (what `npm start` does).
+ * runs the embedded demo appliance (what `npm start` does). Exits 75 when
+ * another monitor holds the lock for the socket.
  */
-import { defineCommand } from "citty";
+import { defineCommand, type ArgsDef } from "citty";
 import { readFileSync } from "node:fs";
 import { EXIT } from "../cli/exit.ts";
 import { DEFAULT_CONFIG, parseConfig, type MonitorConfig } from "../config/config.ts";
 import { demoConfig } from "../demo/demo.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { runDaemon } from "../monitor/daemon.ts";
+import { runDaemon, type DaemonOptions } from "../monitor/daemon.ts";
 import { defaultSocketPath, defaultStateDir } from "../paths.ts";
 import { socketArg } from "./_shared.ts";
+
+/** What selects and shapes a monitor: shared with `hamon discovery`, which starts or becomes one. */
+export const daemonArgs: ArgsDef = {
+  ...socketArg,
+  config: { type: "string", alias: "c", description: "Configuration file (TOML); without it, the built-in default", valueHint: "FILE" },
+  "state-dir": { type: "string", description: "Journal, events.jsonl and flight records (default /var/lib/hamon as root)", valueHint: "DIR" },
+  "dry-run": { type: "boolean", description: "Decide and record, but never restart or run level hooks" },
+  demo: { type: "boolean", description: "Run the embedded demo appliance (what `npm start` does)" },
+  "log-format": { type: "enum", options: ["text", "json"], description: "Diagnostics format on stderr", default: "text" },
+  "log-level": { type: "enum", options: ["debug", "info", "warn", "error"], description: "Least severe level logged", default: "info" },
+};
+
+/** The parsed values of daemonArgs (citty gives them untyped once the def is an ArgsDef). */
+export type DaemonArgValues = { socket?: string; config?: string; "state-dir"?: string; "dry-run"?: boolean; demo?: boolean; "log-format"?: string; "log-level"?: string };
+
+export function loggerFor(args: DaemonArgValues): Logger {
+  return createLogger({ format: (args["log-format"] ?? "text") as "text" | "json", minLevel: (args["log-level"] ?? "info") as "info" });
+}
+
+/** Config, socket and state dir from the flags; null (errors printed) when the config is invalid. */
+export function daemonOptions(args: DaemonArgValues, log: Logger): DaemonOptions | null {
+  let config = args.demo ? demoConfig() : args.config ? load(args.config, log) : DEFAULT_CONFIG;
+  if (!config) return null;
+  if (args["dry-run"]) config = { ...config, dryRun: true };
+  const socketPath = args.socket || config.socket || defaultSocketPath();
+  const stateDir = args["state-dir"] || config.stateDir || defaultStateDir();
+  return { config, socketPath, stateDir, log };
+}
+
+/** The same flags again, for a `hamon monitor` started by a guardian. */
+export function daemonArgv(args: DaemonArgValues, socketPath: string): string[] {
+  const out = ["monitor", "--socket", socketPath];
+  if (args.config) out.push("--config", args.config);
+  if (args["state-dir"]) out.push("--state-dir", args["state-dir"]);
+  if (args["dry-run"]) out.push("--dry-run");
+  if (args.demo) out.push("--demo");
+  if (args["log-format"]) out.push("--log-format", args["log-format"]);
+  if (args["log-level"]) out.push("--log-level", args["log-level"]);
+  return out;
+}
 
 export default defineCommand({
   meta: { name: "monitor", description: "Run the monitoring daemon (foreground)" },
   args: {
-    ...socketArg,
-    config: { type: "string", alias: "c", description: "Configuration file (TOML); without it, the built-in default", valueHint: "FILE" },
+    ...daemonArgs,
     "check-config": { type: "string", description: "Validate this configuration file and exit (0 valid, 78 invalid)", valueHint: "FILE" },
-    "state-dir": { type: "string", description: "Journal, events.jsonl and flight records (default /var/lib/hamon as root)", valueHint: "DIR" },
-    "dry-run": { type: "boolean", description: "Decide and record, but never restart or run level hooks" },
-    demo: { type: "boolean", description: "Run the embedded demo appliance (what `npm start` does)" },
-    "log-format": { type: "enum", options: ["text", "json"], description: "Diagnostics format on stderr", default: "text" },
-    "log-level": { type: "enum", options: ["debug", "info", "warn", "error"], description: "Least severe level logged", default: "info" },
   },
   async run({ args }) {
-    const log = createLogger({ format: args["log-format"] as "text" | "json", minLevel: args["log-level"] as "info" });
-    if (args["check-config"]) {
-      const c = load(args["check-config"], log);
+    const a = args as DaemonArgValues & { "check-config"?: string };
+    const log = loggerFor(a);
+    if (a["check-config"]) {
+      const c = load(a["check-config"], log);
       if (!c) return EXIT.CONFIG;
-      process.stdout.write(`${args["check-config"]}: valid (${c.components.length} components, ${c.fastpaths.length} fast paths)\n`);
+      process.stdout.write(`${a["check-config"]}: valid (${c.components.length} components, ${c.fastpaths.length} fast paths)\n`);
       return 0;
     }
-    let config = args.demo ? demoConfig() : args.config ? load(args.config, log) : DEFAULT_CONFIG;
-    if (!config) return EXIT.CONFIG;
-    if (args["dry-run"]) config = { ...config, dryRun: true };
-    const socketPath = args.socket || config.socket || defaultSocketPath();
-    const stateDir = args["state-dir"] || config.stateDir || defaultStateDir();
-    return runDaemon({ config, socketPath, stateDir, log });
+    const o = daemonOptions(a, log);
+    return o ? runDaemon(o) : EXIT.CONFIG;
   },
 });
 

@@ -1,13 +1,15 @@
 /**
- * `discovery --once`, what cron kicks: if a monitor answers on the socket,
- * nothing to do; otherwise start one detached (it outlives us, in its own
- * session) and wait until it answers. The outcome is data; the command maps it
- * to an exit status.
+ * `discovery --once`, what cron kicks: observe, plan, act once, and say what
+ * was done (the command maps the outcome to a documented exit status).
+ *
+ * Two guardians racing both see "nobody holds the lock" and both start a
+ * monitor; the loser's monitor exits 75 at once (lock held), and its
+ * guardian reports "running" (someone else started it), not "started".
  */
-import { selfArgv } from "../sys/self.ts";
-import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { probeSocket } from "../transport/unix.ts";
+import { EXIT } from "../cli/exit.ts";
+import { sameProcessAlive } from "../sys/proc.ts";
+import { plan } from "./plan.ts";
+import { answers, lockState, startDetached } from "./probe.ts";
 
 /** How long a freshly started monitor gets to answer before we call the start failed. */
 export const START_TIMEOUT_MS = 5_000;
@@ -15,20 +17,65 @@ export const START_TIMEOUT_MS = 5_000;
 export type OnceOutcome =
   | { kind: "running" }
   | { kind: "started"; pid: number; ms: number }
+  | { kind: "replaced"; killed: number; pid: number; ms: number }
+  | { kind: "hung"; pid: number | null; why: string }
   | { kind: "failed"; reason: string };
 
-export async function discoverOnce(socket: string, startMs = START_TIMEOUT_MS): Promise<OnceOutcome> {
-  if ((await probeSocket(socket)) === "alive") return { kind: "running" };
-  mkdirSync(dirname(socket), { recursive: true, mode: 0o750 });
-  const logFd = openSync(join(dirname(socket), "monitor.log"), "a", 0o640);
+export interface OnceOptions {
+  socket: string;
+  /** `hamon` arguments that start the monitor (src/commands/monitor.ts daemonArgv). */
+  monitorArgv: readonly string[];
+  /** Probe deadline: a monitor silent this long while holding the lock is hung. */
+  timeoutMs: number;
+  killHung: boolean;
+  startTimeoutMs?: number;
+}
+
+export async function discoverOnce(o: OnceOptions): Promise<OnceOutcome> {
+  const ok = await answers(o.socket, o.timeoutMs);
+  const lock = ok ? { locked: true, holder: null } : lockState(o.socket);
+  // The probe itself waited timeoutMs without an answer: that is the silence.
+  const step = plan({ answers: ok, ...lock, silentMs: o.timeoutMs }, o.timeoutMs);
+  switch (step.do) {
+    case "ok": return { kind: "running" };
+    case "wait": return { kind: "hung", pid: lock.holder?.pid ?? null, why: step.why };
+    case "kill": {
+      if (!o.killHung) return { kind: "hung", pid: step.holder.pid, why: step.why };
+      if (sameProcessAlive(step.holder.pid, step.holder.startTime)) process.kill(step.holder.pid, "SIGKILL");
+      await waitUnlocked(o.socket, 2_000);
+      const r = await start(o);
+      return r.kind === "started" ? { kind: "replaced", killed: step.holder.pid, pid: r.pid, ms: r.ms } : r;
+    }
+    case "start": return start(o);
+  }
+}
+
+async function start(o: OnceOptions): Promise<OnceOutcome> {
   const t0 = performance.now();
-  const child = Bun.spawn([...selfArgv(), "monitor", "--socket", socket], { stdio: ["ignore", logFd, logFd], detached: true });
-  child.unref();
-  closeSync(logFd); // the child has its own copy
-  while (performance.now() - t0 < startMs) {
-    if ((await probeSocket(socket)) === "alive") return { kind: "started", pid: child.pid, ms: Math.round(performance.now() - t0) };
-    if (child.exitCode !== null) return { kind: "failed", reason: `monitor exited with status ${child.exitCode} (see ${join(dirname(socket), "monitor.log")})` };
+  const limit = o.startTimeoutMs ?? START_TIMEOUT_MS;
+  const child = startDetached(o.socket, o.monitorArgv);
+  while (performance.now() - t0 < limit) {
+    const code = child.exitCode();
+    if (code === EXIT.LOCKED) {
+      // Lost a race with another guardian: its monitor is the one.
+      return (await answers(o.socket, limit)) ? { kind: "running" } : { kind: "failed", reason: "another monitor holds the lock but does not answer" };
+    }
+    if (code !== null) return { kind: "failed", reason: `monitor exited with status ${code} (see monitor.log beside the socket)` };
+    if (await answers(o.socket, 250)) {
+      // Ours only if our child holds the lock; else another guardian's monitor answered.
+      const mine = lockState(o.socket).holder?.pid === child.pid;
+      return mine ? { kind: "started", pid: child.pid, ms: Math.round(performance.now() - t0) } : { kind: "running" };
+    }
     await Bun.sleep(10);
   }
-  return { kind: "failed", reason: `monitor did not answer within ${startMs} ms` };
+  return { kind: "failed", reason: `monitor did not answer within ${limit} ms` };
+}
+
+export async function waitUnlocked(socket: string, ms: number): Promise<boolean> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    if (!lockState(socket).locked) return true;
+    await Bun.sleep(5);
+  }
+  return false;
 }

@@ -15,12 +15,12 @@ export interface MonitorProc {
   stop(): Promise<number>;
 }
 
-export async function startMonitor(extraArgs: string[] = [], cmd: string[] = [process.execPath, MAIN], sockPath?: string): Promise<MonitorProc> {
+export async function startMonitor(extraArgs: string[] = [], cmd: string[] = [process.execPath, MAIN], sockPath?: string, env?: Record<string, string>): Promise<MonitorProc> {
   const dir = mkdtempSync(join(tmpdir(), "hamon-test-"));
   const sock = sockPath ?? join(dir, "run", "hamon.sock");
   // A private state dir unless the test chose one: the default (/var/lib/hamon as root) is shared by every run.
   const state = extraArgs.includes("--state-dir") ? [] : ["--state-dir", join(dir, "state")];
-  const proc = Bun.spawn([...cmd, "monitor", "--socket", sock, ...state, ...extraArgs], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([...cmd, "monitor", "--socket", sock, ...state, ...extraArgs], { stdin: "ignore", stdout: "pipe", stderr: "pipe", ...(env ? { env: { ...process.env, ...env } } : {}) });
   let err = "";
   void (async () => {
     const dec = new TextDecoder();

@@ -28,11 +28,11 @@ export function demoArgv(name: string, behave = "steady"): string {
   return JSON.stringify([process.execPath, MAIN, "demo-component", "--name", name, "--behave", behave]);
 }
 
-export async function startWatched(toml: string, stateDir = mkdtempSync(join(tmpdir(), "hamon-state-")), sock?: string): Promise<Watched> {
+export async function startWatched(toml: string, stateDir = mkdtempSync(join(tmpdir(), "hamon-state-")), sock?: string, env?: Record<string, string>): Promise<Watched> {
   const cfgDir = mkdtempSync(join(tmpdir(), "hamon-cfg-"));
   const cfg = join(cfgDir, "hamon.toml");
   writeFileSync(cfg, toml);
-  const m = await startMonitor(["--config", cfg, "--state-dir", stateDir, "--log-level", "debug"], undefined, sock);
+  const m = await startMonitor(["--config", cfg, "--state-dir", stateDir, "--log-level", "debug"], undefined, sock, env);
   const events: Ev[] = [];
   const sub = await Session.open(m.sock, { role: "subscriber", onMessage: (msg) => { if (msg.type === "event") events.push(msg); } });
   await sub.request({ type: "subscribe", id: sub.nextId() });
