@@ -2,7 +2,8 @@
  * Many library components in one process, for bench:monitor: `bun
  * scripts/swarm.ts SOCKET N [PREFIX]` registers N components (default check:
  * the monitor queries each every second), prints "ready N" when all are
- * registered, answers queries until SIGTERM.
+ * registered, answers queries until SIGTERM. SIGUSR1 makes component #7
+ * send one error report.
  */
 import { Component } from "../src/library/component.ts";
 
@@ -17,6 +18,8 @@ for (let i = 0; i < n; i++) comps.push(new Component({ name: `${prefix}${i}`, so
 // Register in batches so a 1,000-component start does not overrun the accept backlog.
 for (let i = 0; i < n; i += 100) await Promise.all(comps.slice(i, i + 100).map((c) => c.start()));
 console.log(`ready ${n}`);
+// SIGUSR1: the 8th component sends one error report (tests give it escalation history this way).
+process.on("SIGUSR1", () => comps[Math.min(7, n - 1)]!.errorReport("restart-daemon", "swarm: requested error report"));
 await new Promise<void>((r) => process.on("SIGTERM", () => r()));
 await Promise.all(comps.map((c) => c.stop("bench done")));
 process.exit(0);

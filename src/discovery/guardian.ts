@@ -7,8 +7,9 @@
  * without answers. Then it follows plan(): start a new monitor (detached, in
  * its own session: it outlives the guardian) or, in standby mode, become the
  * monitor itself, which skips a process start; kill a holder of the lock that
- * has stopped answering for `hangMs`. Starts are rate-limited so a monitor
- * that cannot start (bad config, full disk) is not respawned in a tight loop.
+ * has stopped answering for `hangMs`. A monitor that never comes up (bad
+ * config, full disk) is not respawned in a tight loop: after a few failed
+ * starts the guardian pauses, doubling the pause.
  */
 import { EXIT } from "../cli/exit.ts";
 import { Session } from "../library/session.ts";
@@ -16,8 +17,8 @@ import type { Logger } from "../log.ts";
 import { sameProcessAlive } from "../sys/proc.ts";
 import { lockPathFor, tryLock } from "./lock.ts";
 import { plan } from "./plan.ts";
-import { answers, lockState, startDetached } from "./probe.ts";
-import { waitUnlocked } from "./once.ts";
+import { answers, lockState } from "./probe.ts";
+import { startAndWait, waitUnlocked } from "./once.ts";
 
 export interface GuardOptions {
   socket: string;
@@ -32,9 +33,9 @@ export interface GuardOptions {
   stop: Promise<void>;
 }
 
-/** Starts within this window beyond which the guardian slows down. */
-const START_BURST = 5;
-const START_WINDOW_MS = 60_000;
+/** Consecutive starts without an answer before the guardian pauses (doubling up to MAX_PAUSE_MS). */
+const FAILED_STARTS_BEFORE_PAUSE = 3;
+const FIRST_PAUSE_MS = 1_000;
 const MAX_PAUSE_MS = 30_000;
 /** Between observations while the lock is held by a monitor that is not answering yet. */
 const WAIT_POLL_MS = 5;
@@ -42,13 +43,17 @@ const WAIT_POLL_MS = 5;
 export async function guard(o: GuardOptions): Promise<number> {
   let stopped = false;
   void o.stop.then(() => (stopped = true));
-  const starts: number[] = [];
   let silentSince = -1;
-  let pause = 1_000;
+  let pause = FIRST_PAUSE_MS;
+  let awaitingAnswer = false;
+  let failedStarts = 0;
   while (!stopped) {
     const ok = await answers(o.socket, Math.min(o.hangMs, 2_000));
     if (ok) {
       silentSince = -1;
+      awaitingAnswer = false;
+      failedStarts = 0;
+      pause = FIRST_PAUSE_MS;
       const why = await watch(o);
       if (stopped) break;
       o.log("warn", "monitor lost", { why });
@@ -73,16 +78,17 @@ export async function guard(o: GuardOptions): Promise<number> {
         break;
       case "start": {
         silentSince = -1;
-        const t = performance.now();
-        while (starts.length && t - starts[0]! > START_WINDOW_MS) starts.shift();
-        if (starts.length >= START_BURST) {
-          o.log("error", "monitor keeps dying; pausing before the next start", { starts: starts.length, within_ms: START_WINDOW_MS, pause_ms: pause });
+        // A monitor that never answered before the next start has failed
+        // to start (bad config, full disk): back off. One that ran and was
+        // killed is restarted at once, however often.
+        if (awaitingAnswer) failedStarts++;
+        if (failedStarts >= FAILED_STARTS_BEFORE_PAUSE) {
+          o.log("error", "the monitor does not come up; pausing before the next start", { failed_starts: failedStarts, pause_ms: pause });
           await Promise.race([Bun.sleep(pause), o.stop]);
           pause = Math.min(MAX_PAUSE_MS, pause * 2);
-          starts.length = 0;
-          break;
+          if (stopped) break;
         }
-        starts.push(t);
+        awaitingAnswer = true;
         if (o.becomeMonitor) {
           // Standby: win the lock here, then this process is the monitor.
           const probe = tryLock(lockPathFor(o.socket), false);
@@ -93,8 +99,9 @@ export async function guard(o: GuardOptions): Promise<number> {
           if (code !== EXIT.LOCKED) return code; // it ran and stopped: so do we
           break;
         }
-        const child = startDetached(o.socket, o.monitorArgv);
-        o.log("info", "started a monitor", { pid: child.pid });
+        const r = await startAndWait(o.socket, o.monitorArgv);
+        if (r.kind === "started") o.log("info", "started a monitor", { pid: r.pid, answering_after_ms: r.ms });
+        else if (r.kind === "failed") o.log("error", "monitor start failed", { why: r.reason });
         break;
       }
     }

@@ -43,30 +43,34 @@ export async function discoverOnce(o: OnceOptions): Promise<OnceOutcome> {
       if (!o.killHung) return { kind: "hung", pid: step.holder.pid, why: step.why };
       if (sameProcessAlive(step.holder.pid, step.holder.startTime)) process.kill(step.holder.pid, "SIGKILL");
       await waitUnlocked(o.socket, 2_000);
-      const r = await start(o);
+      const r = await startAndWait(o.socket, o.monitorArgv, o.startTimeoutMs);
       return r.kind === "started" ? { kind: "replaced", killed: step.holder.pid, pid: r.pid, ms: r.ms } : r;
     }
-    case "start": return start(o);
+    case "start": return startAndWait(o.socket, o.monitorArgv, o.startTimeoutMs);
   }
 }
 
-async function start(o: OnceOptions): Promise<OnceOutcome> {
+/**
+ * Starts a monitor and waits until it answers ("started"), loses the lock to
+ * another one that answers ("running"), exits, or stays silent too long
+ * ("failed"). Shared by --once and the guardian.
+ */
+export async function startAndWait(socket: string, monitorArgv: readonly string[], limit = START_TIMEOUT_MS): Promise<OnceOutcome> {
   const t0 = performance.now();
-  const limit = o.startTimeoutMs ?? START_TIMEOUT_MS;
-  const child = startDetached(o.socket, o.monitorArgv);
+  const child = startDetached(socket, monitorArgv);
   while (performance.now() - t0 < limit) {
     const code = child.exitCode();
     if (code === EXIT.LOCKED) {
       // Lost a race with another guardian: its monitor is the one.
-      return (await answers(o.socket, limit)) ? { kind: "running" } : { kind: "failed", reason: "another monitor holds the lock but does not answer" };
+      return (await answers(socket, limit)) ? { kind: "running" } : { kind: "failed", reason: "another monitor holds the lock but does not answer" };
     }
     if (code !== null) return { kind: "failed", reason: `monitor exited with status ${code} (see monitor.log beside the socket)` };
-    if (await answers(o.socket, 250)) {
+    if (await answers(socket, 250)) {
       // Ours only if our child holds the lock; else another guardian's monitor answered.
-      const mine = lockState(o.socket).holder?.pid === child.pid;
+      const mine = lockState(socket).holder?.pid === child.pid;
       return mine ? { kind: "started", pid: child.pid, ms: Math.round(performance.now() - t0) } : { kind: "running" };
     }
-    await Bun.sleep(10);
+    await Bun.sleep(5);
   }
   return { kind: "failed", reason: `monitor did not answer within ${limit} ms` };
 }

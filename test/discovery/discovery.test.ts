@@ -6,8 +6,10 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { beaconPath } from "../../src/discovery/beacon.ts";
 import { isLocked, lockPathFor, readHolder, tryLock } from "../../src/discovery/lock.ts";
 import { plan } from "../../src/discovery/plan.ts";
+import { Component } from "../../src/library/component.ts";
 import { notifierFromEnv, watchdogPeriodMs } from "../../src/sys/sd-notify.ts";
 import { MAIN, startMonitor } from "../helpers/monitor-proc.ts";
 import { demoArgv, startWatched } from "../helpers/watched.ts";
@@ -237,4 +239,148 @@ describe("takeover after kill -9", () => {
       for (const p of pidsWith("--name", "slowstop")) process.kill(p, "SIGKILL");
     }
   }, 30_000);
+});
+
+describe("rediscovery", () => {
+  test("beacons: a new monitor calls components back at once, however long their backoff; stale beacons are removed", async () => {
+    const m1 = await startMonitor();
+    // A backoff this long would keep it away for 20 s without the beacon.
+    const c = new Component({ name: "patient", socket: m1.sock, backoff: { initialMs: 20_000, maxMs: 20_000 } });
+    await c.start();
+    await until(() => existsSync(beaconPath(m1.sock, "patient")), "beacon listening");
+    // A beacon whose component died without cleaning up: a socket file nobody listens on.
+    const stale = beaconPath(m1.sock, "ghost");
+    const ghost = Bun.spawn([process.execPath, "-e", `Bun.listen({ unix: ${JSON.stringify(stale)}, socket: { data() {} } }); setInterval(() => {}, 1000)`]);
+    await until(() => existsSync(stale), "ghost beacon");
+    ghost.kill("SIGKILL");
+    await ghost.exited;
+    m1.proc.kill("SIGKILL");
+    await m1.proc.exited;
+    await until(() => c.counters.disconnects === 1, "component noticed");
+    const m2 = await startMonitor([], undefined, m1.sock);
+    try {
+      await until(() => c.counters.registrations === 2, "re-registered through the beacon", 5_000);
+      expect(existsSync(stale)).toBe(false);
+    } finally {
+      await c.stop();
+      await m2.stop();
+    }
+    expect(existsSync(beaconPath(m1.sock, "patient"))).toBe(false); // removed by a clean stop
+  });
+
+  test("components the journal knew are awaited during the window; one that does not come back is reported missing", async () => {
+    const state = mkdtempSync(join(DIR, "st-"));
+    const toml = `[monitor]\nreregister_window_ms = 1500\n`;
+    const w1 = await startWatched(toml, state);
+    const stay = new Component({ name: "stays", socket: w1.sock, plane: "fast", beacon: false });
+    const gone = new Component({ name: "goes", socket: w1.sock, beacon: false });
+    await stay.start();
+    await gone.start();
+    await until(() => JSON.parse(readFileSync(join(state, "journal.json"), "utf8")).components.length === 2, "journaled");
+    w1.proc.kill("SIGKILL");
+    await w1.proc.exited;
+    await w1.close();
+    await gone.stop(); // it will not come back
+    const w2 = await startWatched(toml, state, w1.sock);
+    try {
+      const s = await w2.cmd("status", "goes");
+      expect(s.type === "result" && s.components[0]?.state).toBe("starting"); // expected, not failed, during the window
+      const done = await w2.waitEvent((e) => e.event.startsWith("discovery-"), "end of discovery");
+      expect(done.event).toBe("discovery-incomplete");
+      expect(done.reason).toMatch(/^1 of 2 components back after \d+ ms; missing: goes$/);
+      const f = await w2.waitEvent((e) => e.event === "recover" && e.component === "goes", "decision for the missing one");
+      expect(f.reason).toContain("not registered within 1500 ms");
+      const st = await w2.cmd("status", "stays");
+      expect(st.type === "result" && st.components[0]).toMatchObject({ state: "up", plane: "fast" }); // its plane came back from the journal
+    } finally {
+      await stay.stop();
+      await w2.close();
+    }
+  }, 20_000);
+});
+
+describe("guardians", () => {
+  test("two guardians racing on a host with no monitor: one starts it, the other reports it running; one monitor holds the lock", async () => {
+    const sock = join(mkdtempSync(join(DIR, "race-")), "hamon.sock");
+    const args = ["discovery", "--once", "--socket", sock, "--state-dir", join(DIR, "race-state")];
+    const [a, b] = [Bun.spawn([...HAMON, ...args], { stdout: "pipe", stderr: "pipe" }), Bun.spawn([...HAMON, ...args], { stdout: "pipe", stderr: "pipe" })];
+    const codes = [await a.exited, await b.exited].sort();
+    const holder = readHolder(lockPathFor(sock));
+    if (holder) killLater(holder.pid);
+    expect(codes).toEqual([0, 3]);
+    expect(holder).not.toBeNull();
+    // The loser's monitor exits 75 as soon as it tries the lock.
+    await until(() => pidsWith("monitor", "--socket", sock).length === 1, "one monitor left");
+    expect(pidsWith("monitor", "--socket", sock)).toEqual([holder!.pid]);
+    process.kill(holder!.pid, "SIGTERM");
+  });
+
+  test("--once: a lock holder that does not answer is hung (4), and replaced with --kill-hung (5)", async () => {
+    const m = await startMonitor();
+    m.proc.kill("SIGSTOP");
+    try {
+      const args = ["discovery", "--once", "--socket", m.sock, "--state-dir", join(m.dir, "state"), "--timeout", "300"];
+      const hung = Bun.spawnSync([...HAMON, ...args], { stderr: "pipe" });
+      expect(hung.exitCode).toBe(4);
+      expect(hung.stderr.toString()).toContain(`monitor pid ${m.proc.pid} holds the lock but has not answered`);
+      const r = Bun.spawnSync([...HAMON, ...args, "--kill-hung"], { stdout: "pipe", stderr: "pipe" });
+      expect(r.exitCode).toBe(5);
+      const pid = Number(/started monitor pid (\d+)/.exec(r.stdout.toString())?.[1]);
+      killLater(pid);
+      await m.proc.exited;
+      expect(m.proc.signalCode).toBe("SIGKILL");
+      expect(readHolder(lockPathFor(m.sock))?.pid).toBe(pid);
+      process.kill(pid, "SIGTERM");
+    } finally {
+      m.proc.kill("SIGKILL");
+    }
+  });
+
+  test("50 kill -9 in a row with 200 components connected: the guardian brings a monitor back each time, nothing is lost", async () => {
+    const dir = mkdtempSync(join(DIR, "k50-"));
+    const sock = join(dir, "hamon.sock");
+    const state = join(dir, "state");
+    const guardian = Bun.spawn([...HAMON, "discovery", "--socket", sock, "--state-dir", state, "--log-level", "warn"], { stdout: "ignore", stderr: "pipe" });
+    cleanup.push(() => guardian.kill("SIGKILL"));
+    await until(() => readHolder(lockPathFor(sock)) !== null, "first monitor", 10_000);
+    const swarm = Bun.spawn([process.execPath, join(import.meta.dir, "..", "..", "scripts", "swarm.ts"), sock, "200", "k"], { stdout: "pipe", stderr: "inherit" });
+    cleanup.push(() => swarm.kill("SIGKILL"));
+    const upCount = async (): Promise<number> => {
+      const { Session } = await import("../../src/library/session.ts");
+      try {
+        const s = await Session.open(sock, { role: "client", timeoutMs: 1_000 });
+        try {
+          const r = await s.request({ type: "command", id: s.nextId(), verb: "list", target: "", kind: "" }, 2_000);
+          return r.type === "result" ? r.components.filter((c) => c.state === "up").length : -1;
+        } finally {
+          s.close();
+        }
+      } catch {
+        return -1;
+      }
+    };
+    await until(async () => (await upCount()) === 200, "200 registered", 20_000);
+    // Give one component escalation history, then check the journal keeps it across every crash.
+    const failures = (): number => JSON.parse(readFileSync(join(state, "journal.json"), "utf8")).engine.components.k7?.failures.length ?? 0;
+    swarm.kill("SIGUSR1"); // the swarm sends one error report from k7
+    await until(() => failures() === 1, "k7 failure journaled");
+    const seen = new Set<number>();
+    for (let i = 0; i < 50; i++) {
+      const h = readHolder(lockPathFor(sock))!;
+      seen.add(h.pid);
+      process.kill(h.pid, "SIGKILL");
+      await until(() => (readHolder(lockPathFor(sock))?.pid ?? h.pid) !== h.pid, `monitor #${i + 2} started`, 10_000);
+      let last = 0;
+      await until(async () => (last = await upCount()) === 200, `all 200 back after kill #${i + 1}`, 20_000, () => `${last} up`);
+    }
+    expect(seen.size).toBe(50);
+    expect(failures()).toBe(1);
+    const events = readFileSync(join(state, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.event === "discovery-incomplete")).toEqual([]);
+    expect(events.filter((e) => e.event === "discovery-complete").length).toBeGreaterThanOrEqual(50);
+    guardian.kill("SIGTERM");
+    await guardian.exited;
+    process.kill(readHolder(lockPathFor(sock))!.pid, "SIGTERM");
+    swarm.kill("SIGTERM");
+  }, 180_000);
 });
