@@ -14,12 +14,14 @@ if (!sock || !Number.isInteger(n) || n < 1) {
   process.exit(2);
 }
 const comps: Component[] = [];
+// SIGUSR1: the 8th component sends one error report (tests give it escalation
+// history this way). Installed before anything registers: SIGUSR1's default
+// action would kill the swarm if it came before the handler.
+process.on("SIGUSR1", () => comps[Math.min(7, n - 1)]!.errorReport("restart-daemon", "swarm: requested error report"));
 for (let i = 0; i < n; i++) comps.push(new Component({ name: `${prefix}${i}`, socket: sock, onQuery: () => ({ health: "ok", detail: "" }) }));
 // Register in batches so a 1,000-component start does not overrun the accept backlog.
 for (let i = 0; i < n; i += 100) await Promise.all(comps.slice(i, i + 100).map((c) => c.start()));
 console.log(`ready ${n}`);
-// SIGUSR1: the 8th component sends one error report (tests give it escalation history this way).
-process.on("SIGUSR1", () => comps[Math.min(7, n - 1)]!.errorReport("restart-daemon", "swarm: requested error report"));
 await new Promise<void>((r) => process.on("SIGTERM", () => r()));
 await Promise.all(comps.map((c) => c.stop("bench done")));
 process.exit(0);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Component } from "../../src/library/component.ts";
 import { startMonitor, type MonitorProc } from "../helpers/monitor-proc.ts";
 import { until } from "../helpers/wait.ts";
+import { probeSocket } from "../../src/transport/unix.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const DIR = mkdtempSync(join(tmpdir(), "hamon-bin-"));
@@ -206,7 +207,8 @@ describe("discovery --once", () => {
   test("a stale socket file left by a dead monitor is replaced", async () => {
     const sock = join(DIR, "stale", "hamon.sock");
     const dead = Bun.spawn([BIN, "monitor", "--socket", sock, "--state-dir", join(DIR, "stale", "state")], { stderr: "pipe" });
-    await until(() => run(["discovery", "--once", "--socket", sock]).code === 0, "first monitor");
+    // Not --once here: racing the starting monitor, it could start a second one.
+    await until(async () => (await probeSocket(sock)) === "alive", "first monitor");
     dead.kill("SIGKILL");
     await dead.exited;
     const r = run(["discovery", "--once", "--socket", sock]);

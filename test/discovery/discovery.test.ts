@@ -384,3 +384,19 @@ describe("guardians", () => {
     swarm.kill("SIGTERM");
   }, 180_000);
 });
+
+describe("docs/hamon.service", () => {
+  const unit = readFileSync(join(import.meta.dir, "..", "..", "docs", "hamon.service"), "utf8");
+  test("is Type=notify with a watchdog, restarts on failure and lets owned daemons outlive the monitor", () => {
+    for (const line of ["Type=notify", "NotifyAccess=main", "WatchdogSec=10s", "Restart=on-failure", "KillMode=process"]) expect(unit.split("\n")).toContain(line);
+  });
+  test("systemd-analyze verify accepts it without a warning", () => {
+    if (!Bun.which("systemd-analyze")) throw new Error("systemd-analyze is missing: .ci/run installs the systemd package");
+    const dir = mkdtempSync(join(DIR, "unit-"));
+    // verify checks that ExecStart's program exists: point it at the one this test runs.
+    writeFileSync(join(dir, "hamon.service"), unit.replace(/^ExecStart=\S+/m, `ExecStart=${process.execPath}`));
+    const r = Bun.spawnSync(["systemd-analyze", "verify", join(dir, "hamon.service")], { stdout: "pipe", stderr: "pipe", cwd: dir });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.exitCode).toBe(0);
+  });
+});
