@@ -50,7 +50,8 @@ export async function runCli(root: AnyCommand, subs: Record<string, () => Promis
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code === "EARG") {
       io.err(`hamon ${first}: ${(e as Error).message}\n(see 'hamon ${first} --help')\n`);
-      return EXIT.USAGE;
+      // A Nagios plugin reports its own misuse as UNKNOWN (3): 2 would read as CRITICAL.
+      return first === "check" ? 3 : EXIT.USAGE;
     }
     if (e instanceof HamonError) {
       io.err(`hamon ${first}: ${e.message} [${e.code}]\n`);

@@ -102,6 +102,61 @@ test("list: NAME STATE HEALTH per line", () => {
   expect(r).toEqual({ code: 0, out: "bgpd up degraded\nfp up ok\n", err: "" });
 });
 
+describe("check (Nagios plugin contract)", () => {
+  test("WARNING (1) with a degraded component: one line, names and reasons, perfdata", () => {
+    const r = run(["check", "--socket", mon.sock]);
+    expect(r).toEqual({ code: 1, out: "HAMON WARNING - 1 degraded or starting: bgpd (peer 192.0.2.1 down) | up=2 down=0 warning=1 inactive=0 restarts=0c\n", err: "" });
+  });
+  test("OK (0) for one healthy component by name", () => {
+    expect(run(["check", "--socket", mon.sock, "fp"])).toEqual({ code: 0, out: "HAMON OK - 1 components up | up=1 down=0 warning=0 inactive=0 restarts=0c\n", err: "" });
+  });
+  test.each([
+    [["check", "--socket", join(DIR, "nobody.sock")], /^HAMON UNKNOWN - monitor: .*connect.*\n$/],
+    [["check", "--socket", "SOCK", "nosuch"], /^HAMON UNKNOWN - no component named 'nosuch'\n$/],
+  ])("UNKNOWN (3): %j", (args, out) => {
+    const r = run(args.map((a) => (a === "SOCK" ? mon.sock : a)));
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(out);
+  });
+  test("a usage error is UNKNOWN (3), not CRITICAL", () => {
+    expect(run(["check", "--bogus"]).code).toBe(3);
+  });
+});
+
+describe("events", () => {
+  test("--last N prints the newest events from events.jsonl; --json is JSON Lines", () => {
+    const state = join(mon.dir, "state");
+    const r = run(["events", "--state-dir", state, "--last", "2"]);
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split("\n");
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z  \S+ +\S+ +\S+ +.*$/);
+    const j = run(["events", "--state-dir", state, "--json"]).out.trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(j.some((e: { event: string; component: string }) => e.event === "registered" && e.component === "bgpd")).toBe(true);
+    expect(Object.keys(j[0]).sort()).toEqual(["component", "event", "level", "reason", "seq", "time"]);
+  });
+  test("a missing state dir is one line on stderr and exit 1", () => {
+    const r = run(["events", "--state-dir", join(DIR, "nowhere")]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("no ");
+  });
+  test("--follow streams new events until SIGTERM (exit 0)", async () => {
+    const p = Bun.spawn([BIN, "events", "--follow", "--socket", mon.sock], { stdout: "pipe", stderr: "pipe" });
+    let out = "";
+    void (async () => {
+      for await (const c of p.stdout) out += new TextDecoder().decode(c);
+    })();
+    await Bun.sleep(200); // subscribed
+    const c = new Component({ name: "follow-me", socket: mon.sock, beacon: false });
+    await c.start();
+    await c.stop();
+    await until(() => /follow-me +deregistered/.test(out), "deregistered streamed", 5_000, () => out);
+    expect(out).toMatch(/follow-me +registered +- +pid \d+/);
+    p.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+  });
+});
+
 test("a .env and bunfig.toml in the working directory are ignored by the binary", () => {
   // If the .env were loaded, HAMON_SOCKET would point at the live monitor and status would succeed.
   const cwd = mkdtempSync(join(tmpdir(), "hamon-cwd-"));
