@@ -32,10 +32,17 @@ export interface OnceOptions {
 }
 
 export async function discoverOnce(o: OnceOptions): Promise<OnceOutcome> {
-  const ok = await answers(o.socket, o.timeoutMs);
-  const lock = ok ? { locked: true, holder: null } : lockState(o.socket);
-  // The probe itself waited timeoutMs without an answer: that is the silence.
-  const step = plan({ answers: ok, ...lock, silentMs: o.timeoutMs }, o.timeoutMs);
+  let ok = await answers(o.socket, o.timeoutMs);
+  let lock = ok ? { locked: true, holder: null } : lockState(o.socket);
+  // Held but silent: maybe a monitor that is starting right now (another
+  // guardian's). Give it up to timeoutMs, measuring the real silence.
+  const t0 = performance.now();
+  while (!ok && lock.locked && performance.now() - t0 < o.timeoutMs) {
+    await Bun.sleep(20);
+    ok = await answers(o.socket, Math.max(10, o.timeoutMs - (performance.now() - t0)));
+    if (!ok) lock = lockState(o.socket);
+  }
+  const step = plan({ answers: ok, ...lock, silentMs: performance.now() - t0 }, o.timeoutMs);
   switch (step.do) {
     case "ok": return { kind: "running" };
     case "wait": return { kind: "hung", pid: lock.holder?.pid ?? null, why: step.why };
