@@ -5,8 +5,8 @@
  *   bun build.ts --target bun-linux-arm64 --runtime path/to/bun   # offline cross-build
  *
  * The binary embeds its version, ignores `.env` and `bunfig.toml` in the
- * working directory, and carries its source map so stack traces in logs point
- * at our TypeScript. Do not `strip` it: that removes the embedded program.
+ * working directory, carries its source map so stack traces in logs point
+ * at our TypeScript, and its code as precompiled bytecode (fast start). Do not `strip` it: that removes the embedded program.
  */
 import { parseArgs } from "node:util";
 import pkg from "./package.json" with { type: "json" };
@@ -29,6 +29,11 @@ const result = await Bun.build({
   entrypoints: ["src/main.ts"],
   minify: true,
   sourcemap: "inline",
+  // JSC bytecode compiled ahead of time: a client verb starts in ~10 ms
+  // instead of ~30 ms spent parsing the bundle (bench:cli; cron and
+  // monitoring agents run `hamon check` as a fresh process each time).
+  bytecode: true,
+  format: "esm",
   define: { BUILD_VERSION: JSON.stringify(version) },
   compile: {
     outfile,
