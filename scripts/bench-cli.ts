@@ -9,12 +9,11 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { startMonitor } from "../test/helpers/monitor-proc.ts";
+import { hamonArgv } from "./bench-lib.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type: "string", default: "50" } } });
 const RUNS = Number(values.runs);
-const BIN = join(process.cwd(), "dist", "hamon");
-const b = Bun.spawnSync([process.execPath, "build.ts", "--outfile", BIN], { stdout: "ignore", stderr: "inherit" });
-if (b.exitCode !== 0) process.exit(1);
+const BIN = hamonArgv()[0]!;
 
 function timeRuns(argv: string[]): { p50: number; p95: number; code: number } {
   const xs: number[] = [];

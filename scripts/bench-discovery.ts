@@ -18,8 +18,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lockPathFor, readHolder } from "../src/discovery/lock.ts";
 import { answers } from "../src/discovery/probe.ts";
-import { Session } from "../src/library/session.ts";
-import { MAIN } from "../test/helpers/monitor-proc.ts";
+import { upCount } from "../test/helpers/monitor-proc.ts";
+import { hamonArgv, pct } from "./bench-lib.ts";
 import { until } from "../test/helpers/wait.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
@@ -27,31 +27,8 @@ const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
 } });
 const TRIALS = Number(values.trials);
 const N = Number(values.components);
-const BIN = join(process.cwd(), "dist", "hamon");
-if (!values.source) {
-  const b = Bun.spawnSync([process.execPath, "build.ts", "--outfile", BIN], { stdout: "ignore", stderr: "inherit" });
-  if (b.exitCode !== 0) process.exit(1);
-}
-const self = values.source ? [process.execPath, MAIN] : [BIN];
+const self = hamonArgv(values.source);
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))]!;
-}
-
-async function upCount(sock: string): Promise<number> {
-  try {
-    const s = await Session.open(sock, { role: "client", timeoutMs: 2_000 });
-    try {
-      const r = await s.request({ type: "command", id: s.nextId(), verb: "list", target: "", kind: "" }, 5_000);
-      return r.type === "result" ? r.components.filter((c) => c.state === "up").length : 0;
-    } finally {
-      s.close();
-    }
-  } catch {
-    return 0;
-  }
-}
 
 /** Escalation history per component, from the journal: the counters a crash must not lose. */
 function counters(state: string): Map<string, number> {
@@ -95,7 +72,7 @@ async function mode(name: "guard" | "standby"): Promise<void> {
       active.push(performance.now() - t0);
       let up = 0;
       try {
-        await until(async () => (up = await upCount(sock)) === N, "all back", 10_000);
+        await until(async () => (up = Math.max(0, await upCount(sock))) === N, "all back", 10_000);
       } catch {
         lost += N - up;
       }

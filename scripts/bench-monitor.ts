@@ -19,7 +19,8 @@ import { join } from "node:path";
 import { Session } from "../src/library/session.ts";
 import type { MessageOf } from "../src/protocol/messages.ts";
 import { collectionsBetweenMarkers } from "../test/helpers/gc-count.ts";
-import { MAIN, startMonitor, type MonitorProc } from "../test/helpers/monitor-proc.ts";
+import { startMonitor, type MonitorProc } from "../test/helpers/monitor-proc.ts";
+import { hamonArgv, pct } from "./bench-lib.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
   only: { type: "string", default: "a,b,c,d,e" }, trials: { type: "string", default: "30" }, seconds: { type: "string", default: "20" }, source: { type: "boolean", default: false },
@@ -27,20 +28,11 @@ const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
 const ONLY = new Set(values.only.split(","));
 const TRIALS = Number(values.trials);
 const SECONDS = Number(values.seconds);
-const BIN = join(process.cwd(), "dist", "hamon");
-if (!values.source) {
-  const b = Bun.spawnSync([process.execPath, "build.ts", "--outfile", BIN], { stdout: "ignore", stderr: "inherit" });
-  if (b.exitCode !== 0) process.exit(1);
-}
-const self = values.source ? [process.execPath, MAIN] : [BIN];
+const self = hamonArgv(values.source);
 const TICK_HZ = 100; // USER_HZ on Linux
 
 type Ev = MessageOf<"event">;
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))]!;
-}
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 
 function cpuTicks(pid: number): number {

@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { heapStats } from "bun:jsc";
 import { HeartbeatWatch, type WatchEvent } from "../src/watchdog/watch.ts";
 import { startSim, tmpPath, type Sim } from "../test/helpers/hbsim.ts";
+import { pct } from "./bench-lib.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
   "soak-seconds": { type: "string", default: "600" },
@@ -21,7 +22,6 @@ const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
 const SOAK_S = Number(values["soak-seconds"]);
 const STALLS = Number(values.stalls);
 const only = (k: string) => !values.only || values.only.split(",").includes(k);
-const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))]!;
 
 async function attached(sim: Sim, path: string, policy: ConstructorParameters<typeof HeartbeatWatch>[1], onEvent: (e: WatchEvent) => void = () => {}) {
   const w = new HeartbeatWatch(path, policy, onEvent);

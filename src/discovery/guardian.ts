@@ -14,11 +14,10 @@
 import { EXIT } from "../cli/exit.ts";
 import { Session } from "../library/session.ts";
 import type { Logger } from "../log.ts";
-import { sameProcessAlive } from "../sys/proc.ts";
 import { lockPathFor, tryLock } from "./lock.ts";
 import { plan } from "./plan.ts";
-import { answers, lockState } from "./probe.ts";
-import { startAndWait, waitUnlocked } from "./once.ts";
+import { answers, killHolder, lockState } from "./probe.ts";
+import { startAndWait } from "./once.ts";
 
 export interface GuardOptions {
   socket: string;
@@ -72,8 +71,7 @@ export async function guard(o: GuardOptions): Promise<number> {
         break;
       case "kill":
         o.log("error", "killing a hung monitor", { pid: step.holder.pid, why: step.why });
-        if (sameProcessAlive(step.holder.pid, step.holder.startTime)) process.kill(step.holder.pid, "SIGKILL");
-        await waitUnlocked(o.socket, 2_000);
+        await killHolder(o.socket, step.holder);
         silentSince = -1;
         break;
       case "start": {

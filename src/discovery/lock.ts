@@ -36,7 +36,7 @@ export function lockPathFor(socket: string): string {
 
 /** Tries once, never blocks. `record` writes our identity into the file (the monitor does; a mere probe must not). */
 export function tryLock(path: string, record = true): LockResult {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  if (record) mkdirSync(dirname(path), { recursive: true, mode: 0o750 }); // a probe (polled) does no directory I/O
   const p = cstr(path);
   const fd = libc.symbols.open(ptr(p), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o640);
   if (fd < 0) return { ok: false, held: false, why: `cannot open ${path}: errno ${errno()}` };

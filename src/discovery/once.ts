@@ -7,9 +7,8 @@
  * guardian reports "running" (someone else started it), not "started".
  */
 import { EXIT } from "../cli/exit.ts";
-import { sameProcessAlive } from "../sys/proc.ts";
 import { plan } from "./plan.ts";
-import { answers, lockState, startDetached } from "./probe.ts";
+import { answers, killHolder, lockState, startDetached } from "./probe.ts";
 
 /** How long a freshly started monitor gets to answer before we call the start failed. */
 export const START_TIMEOUT_MS = 5_000;
@@ -48,8 +47,7 @@ export async function discoverOnce(o: OnceOptions): Promise<OnceOutcome> {
     case "wait": return { kind: "hung", pid: lock.holder?.pid ?? null, why: step.why };
     case "kill": {
       if (!o.killHung) return { kind: "hung", pid: step.holder.pid, why: step.why };
-      if (sameProcessAlive(step.holder.pid, step.holder.startTime)) process.kill(step.holder.pid, "SIGKILL");
-      await waitUnlocked(o.socket, 2_000);
+      await killHolder(o.socket, step.holder);
       const r = await startAndWait(o.socket, o.monitorArgv, o.startTimeoutMs);
       return r.kind === "started" ? { kind: "replaced", killed: step.holder.pid, pid: r.pid, ms: r.ms } : r;
     }
@@ -80,13 +78,4 @@ export async function startAndWait(socket: string, monitorArgv: readonly string[
     await Bun.sleep(5);
   }
   return { kind: "failed", reason: `monitor did not answer within ${limit} ms` };
-}
-
-export async function waitUnlocked(socket: string, ms: number): Promise<boolean> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < ms) {
-    if (!lockState(socket).locked) return true;
-    await Bun.sleep(5);
-  }
-  return false;
 }

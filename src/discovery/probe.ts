@@ -7,6 +7,7 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Session } from "../library/session.ts";
 import { selfArgv } from "../sys/self.ts";
+import { sameProcessAlive } from "../sys/proc.ts";
 import { isLocked, lockPathFor, readHolder, type Holder } from "./lock.ts";
 
 /** One protocol round trip: true when a monitor is there and its loop turns. */
@@ -27,6 +28,15 @@ export function lockState(socket: string): { locked: boolean; holder: Holder | n
   const path = lockPathFor(socket);
   const locked = isLocked(path);
   return { locked, holder: locked ? readHolder(path) : null };
+}
+
+/** SIGKILLs a hung lock holder (only if it is still the same process) and waits for the kernel to drop its lock. */
+export async function killHolder(socket: string, h: Holder, waitMs = 2_000): Promise<boolean> {
+  if (sameProcessAlive(h.pid, h.startTime)) process.kill(h.pid, "SIGKILL");
+  for (const t0 = performance.now(); performance.now() - t0 < waitMs; await Bun.sleep(5)) {
+    if (!lockState(socket).locked) return true;
+  }
+  return false;
 }
 
 export interface Started {

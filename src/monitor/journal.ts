@@ -103,6 +103,9 @@ function invalid(raw: unknown): string {
     if (typeof c?.name !== "string" || typeof c.active !== "boolean" || typeof c.pid !== "number" || typeof c.startTime !== "number") return "a component record is malformed";
     if (c.kind !== undefined && !KINDS.includes(c.kind)) return `component '${c.name}' has kind '${String(c.kind)}'`;
     if (c.plane !== undefined && !PLANES.includes(c.plane)) return `component '${c.name}' has plane '${String(c.plane)}'`;
+    for (const k of ["up", "restarting", "quarantined"] as const) {
+      if (c[k] !== undefined && typeof c[k] !== "boolean") return `component '${c.name}' has ${k} = ${JSON.stringify(c[k])}`;
+    }
   }
   return "";
 }

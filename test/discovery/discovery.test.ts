@@ -11,7 +11,7 @@ import { isLocked, lockPathFor, readHolder, tryLock } from "../../src/discovery/
 import { plan } from "../../src/discovery/plan.ts";
 import { Component } from "../../src/library/component.ts";
 import { notifierFromEnv, watchdogPeriodMs } from "../../src/sys/sd-notify.ts";
-import { MAIN, startMonitor } from "../helpers/monitor-proc.ts";
+import { MAIN, startMonitor, upCount } from "../helpers/monitor-proc.ts";
 import { demoArgv, startWatched } from "../helpers/watched.ts";
 import { until } from "../helpers/wait.ts";
 
@@ -345,21 +345,7 @@ describe("guardians", () => {
     await until(() => readHolder(lockPathFor(sock)) !== null, "first monitor", 10_000);
     const swarm = Bun.spawn([process.execPath, join(import.meta.dir, "..", "..", "scripts", "swarm.ts"), sock, "200", "k"], { stdout: "pipe", stderr: "inherit" });
     cleanup.push(() => swarm.kill("SIGKILL"));
-    const upCount = async (): Promise<number> => {
-      const { Session } = await import("../../src/library/session.ts");
-      try {
-        const s = await Session.open(sock, { role: "client", timeoutMs: 1_000 });
-        try {
-          const r = await s.request({ type: "command", id: s.nextId(), verb: "list", target: "", kind: "" }, 2_000);
-          return r.type === "result" ? r.components.filter((c) => c.state === "up").length : -1;
-        } finally {
-          s.close();
-        }
-      } catch {
-        return -1;
-      }
-    };
-    await until(async () => (await upCount()) === 200, "200 registered", 20_000);
+    await until(async () => (await upCount(sock)) === 200, "200 registered", 20_000);
     // Give one component escalation history, then check the journal keeps it across every crash.
     const failures = (): number => JSON.parse(readFileSync(join(state, "journal.json"), "utf8")).engine.components.k7?.failures.length ?? 0;
     swarm.kill("SIGUSR1"); // the swarm sends one error report from k7
@@ -371,7 +357,7 @@ describe("guardians", () => {
       process.kill(h.pid, "SIGKILL");
       await until(() => (readHolder(lockPathFor(sock))?.pid ?? h.pid) !== h.pid, `monitor #${i + 2} started`, 10_000);
       let last = 0;
-      await until(async () => (last = await upCount()) === 200, `all 200 back after kill #${i + 1}`, 20_000, () => `${last} up`);
+      await until(async () => (last = await upCount(sock)) === 200, `all 200 back after kill #${i + 1}`, 20_000, () => `${last} up`);
     }
     expect(seen.size).toBe(50);
     expect(failures()).toBe(1);

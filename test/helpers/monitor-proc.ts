@@ -15,6 +15,22 @@ export interface MonitorProc {
   stop(): Promise<number>;
 }
 
+/** Components in state up, from a `list` command; -1 when the monitor does not answer. */
+export async function upCount(sock: string): Promise<number> {
+  const { Session } = await import("../../src/library/session.ts");
+  try {
+    const s = await Session.open(sock, { role: "client", timeoutMs: 2_000 });
+    try {
+      const r = await s.request({ type: "command", id: s.nextId(), verb: "list", target: "", kind: "" }, 5_000);
+      return r.type === "result" ? r.components.filter((c) => c.state === "up").length : -1;
+    } finally {
+      s.close();
+    }
+  } catch {
+    return -1;
+  }
+}
+
 export async function startMonitor(extraArgs: string[] = [], cmd: string[] = [process.execPath, MAIN], sockPath?: string, env?: Record<string, string>): Promise<MonitorProc> {
   const dir = mkdtempSync(join(tmpdir(), "hamon-test-"));
   const sock = sockPath ?? join(dir, "run", "hamon.sock");

@@ -238,6 +238,8 @@ describe("bad journal", () => {
     ["not JSON", "{\"version\": 1, \"engine\": "],
     ["wrong version", JSON.stringify({ version: 99, engine: { components: {}, starvedUntil: 0 }, components: [] })],
     ["malformed engine state", JSON.stringify({ version: 1, engine: { components: { svc: { failures: "many" } }, starvedUntil: 0 }, components: [] })],
+    ["a component with a bad plane", JSON.stringify({ version: 1, engine: { components: {}, starvedUntil: 0 }, components: [{ name: "x", active: true, pid: 0, startTime: 0, plane: "data" }] })],
+    ["a component with a non-boolean flag", JSON.stringify({ version: 1, engine: { components: {}, starvedUntil: 0 }, components: [{ name: "svc", active: true, pid: 0, startTime: 0, restarting: "yes" }] })],
   ])("%s: reported and ignored, the monitor starts fresh and overwrites it", async (_label, text) => {
     const stateDir = mkdtempSync(join(tmpdir(), "hamon-state-"));
     writeFileSync(join(stateDir, "journal.json"), text);
