@@ -18,7 +18,7 @@
  *   c.report("degraded", "neighbour 10.0.0.2 flapping");
  */
 import { HamonError } from "../protocol/errors.ts";
-import type { CheckSpec, Health, Kind, Level, Message, Plane, QueryKind } from "../protocol/messages.ts";
+import type { CheckSpec, Health, Kind, Level, Message, MessageOf, Plane, QueryKind } from "../protocol/messages.ts";
 import { defaultSocketPath } from "../paths.ts";
 import { listenBeacon, type Beacon } from "../discovery/beacon.ts";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
@@ -42,8 +42,15 @@ export interface ComponentOptions {
   pid?: number;
   socket?: string;
   checks?: CheckSpec[];
-  /** Answers health/dump/action queries; default: the latest reported health. */
+  /** Answers health and dump queries; default: the latest reported health. */
   onQuery?: (q: QueryRequest) => Answer;
+  /**
+   * Actions the monitor may ask for (`<query kind="action">`), by name; they
+   * are announced in the registration. "restart" and "stop" are the monitor's
+   * own: it asks a component that owns its daemon to restart it (restart-daemon)
+   * or stop it (deactivate). Answer ok only once it is done.
+   */
+  actions?: Record<string, (q: QueryRequest) => Answer>;
   /** The internal audit, run on `kind="audit"` queries. */
   audit?: () => Answer;
   backoff?: BackoffPolicy;
@@ -74,8 +81,11 @@ export class Component {
   readonly counters = { connects: 0, registrations: 0, disconnects: 0 };
   readonly socketPath: string;
 
+  private pid: number;
+
   constructor(private readonly opts: ComponentOptions) {
     this.socketPath = opts.socket ?? defaultSocketPath();
+    this.pid = opts.pid ?? process.pid;
   }
 
   /** Connects and registers; resolves on the first registration. Reconnects forever after that. */
@@ -124,6 +134,30 @@ export class Component {
     }
   }
 
+  /**
+   * The daemon this component stands for has a new pid (a sidecar restarted
+   * it): register again with it, on the same connection. If that fails the
+   * connection is dropped and the next one registers the new pid.
+   */
+  async setPid(pid: number): Promise<void> {
+    this.pid = pid;
+    const s = this.session;
+    if (!s?.isOpen) return;
+    try {
+      await s.request(this.registration(s));
+    } catch (e) {
+      s.close(`re-registration failed: ${(e as Error).message}`);
+    }
+  }
+
+  private registration(s: Session): MessageOf<"register"> {
+    const o = this.opts;
+    return {
+      type: "register", id: s.nextId(), name: o.name, kind: o.kind ?? "static", plane: o.plane ?? "control",
+      pid: this.pid, checks: o.checks ?? [], actions: Object.keys(o.actions ?? {}),
+    };
+  }
+
   /** A monitor touched our beacon: reconnect now unless connected or already trying. */
   private beckoned(): void {
     if (this.stopped || this.session || this.connecting) return;
@@ -160,10 +194,7 @@ export class Component {
     this.counters.connects++;
     this.session = s;
     try {
-      await s.request({
-        type: "register", id: s.nextId(), name: this.opts.name, kind: this.opts.kind ?? "static",
-        plane: this.opts.plane ?? "control", pid: this.opts.pid ?? process.pid, checks: this.opts.checks ?? [],
-      });
+      await s.request(this.registration(s));
     } catch (e) {
       s.close("registration failed");
       return this.retry(e as Error);
@@ -208,7 +239,10 @@ export class Component {
   private onMessage(m: Message, s: Session): void {
     if (m.type !== "query") return;
     const q: QueryRequest = { kind: m.kind, check: m.check, action: m.action };
-    const handler = m.kind === "audit" && this.opts.audit ? this.opts.audit : this.opts.onQuery;
+    const acts = this.opts.actions;
+    const handler = m.kind === "action"
+      ? (acts && Object.hasOwn(acts, m.action) ? acts[m.action] : () => ({ health: "failed" as const, detail: `no action '${m.action}'` }))
+      : m.kind === "audit" && this.opts.audit ? this.opts.audit : this.opts.onQuery;
     let answer: Answer;
     try {
       answer = handler ? handler(q) : { health: this.lastReport.health, detail: this.lastReport.reason };

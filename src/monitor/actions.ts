@@ -4,7 +4,9 @@
  *
  * What a level does:
  * - restart-daemon: hamon restarts a daemon it owns (declared `start`);
- *   for any other component it runs the `[levels]` hook, if configured.
+ *   a connected component that owns its daemon itself (the sidecar) is asked
+ *   to restart it (`<query kind="action" action="restart">`); for any other
+ *   component, or when that one cannot, the `[levels]` hook runs if configured.
  * - restart-control-plane, restart-control-plane-and-fast-path: the hook if
  *   configured; otherwise hamon restarts every daemon it owns on the control
  *   plane (and, for the latter, the fast plane).
@@ -21,6 +23,8 @@ import type { Entry } from "./registry.ts";
 
 /** A level hook gets this long before it is killed. */
 export const HOOK_TIMEOUT_MS = 60_000;
+/** A component asked to restart or stop its daemon gets this long to answer (a sidecar's stop timeout is capped below it). */
+export const DELEGATE_TIMEOUT_MS = 30_000;
 
 export class Executor {
   constructor(private readonly core: MonitorCore) {}
@@ -76,8 +80,15 @@ export class Executor {
   perform(level: Level, name: string, reason: string): void {
     const c = this.core;
     const e = c.d.registry.get(name);
-    const hook = c.config.levels[level];
     if (level === "restart-daemon" && e?.declared?.start) return this.restart(e, reason);
+    if (level === "restart-daemon" && e?.conn && e.actions.includes("restart")) return this.delegate(e, reason);
+    this.fallback(level, name, reason);
+  }
+
+  /** What `level` does when no daemon of hamon's own and no component can carry it out. */
+  private fallback(level: Level, name: string, reason: string): void {
+    const c = this.core;
+    const hook = c.config.levels[level];
     if (hook) return this.hook(hook, name, level, reason);
     if (severity(level) === 0 || level === "reboot-system") {
       c.emit({ component: name, event: "no-action", level, reason: `hamon does not own '${name}' and no [levels] ${level} hook is configured: the HA framework must act` });
@@ -126,6 +137,37 @@ export class Executor {
       c.emit({ component: e.name, event: "stopped", level: "", reason: how });
       if (e.active) this.spawn(e, why);
     });
+  }
+
+  /**
+   * Asks a connected component to restart its own daemon (a sidecar that owns
+   * it). It answers once the new instance runs and re-registers with the new
+   * pid; a refusal or silence falls back to the hook or a no-action event.
+   */
+  private delegate(e: Entry, reason: string): void {
+    const c = this.core;
+    e.startedAtMs = c.now(); // its re-registration emits "ready" with the latency
+    c.emit({ component: e.name, event: "restart-delegated", level: "restart-daemon", reason: `asked '${e.name}' to restart its daemon: ${reason}` });
+    void c.adhoc.ask(e.conn!, "action", "restart", DELEGATE_TIMEOUT_MS).then((a) => {
+      if (a?.health === "ok") {
+        e.restarts++;
+        c.emit({ component: e.name, event: "restarted", level: "restart-daemon", reason: a.detail });
+        c.markJournal();
+        return;
+      }
+      e.startedAtMs = -1;
+      const why = a ? `'${e.name}' cannot restart its daemon: ${a.detail}` : `'${e.name}' did not answer the restart action within ${DELEGATE_TIMEOUT_MS} ms`;
+      c.emit({ component: e.name, event: "restart-refused", level: "restart-daemon", reason: why });
+      this.fallback("restart-daemon", e.name, reason);
+    });
+  }
+
+  /** Asks a connected component that owns its daemon to stop it (a dynamic one deactivated). */
+  async delegateStop(e: Entry, why: string): Promise<void> {
+    const c = this.core;
+    if (!e.conn || !e.actions.includes("stop")) return;
+    const a = await c.adhoc.ask(e.conn, "action", "stop", DELEGATE_TIMEOUT_MS);
+    c.emit({ component: e.name, event: a?.health === "ok" ? "stopped" : "stop-refused", level: "", reason: `${a ? a.detail : "no answer"} (${why})` });
   }
 
   /** Stops an owned daemon for good (deactivate, shutdown). */

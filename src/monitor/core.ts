@@ -19,6 +19,7 @@ import { loadJournal, saveJournal, type JournalComponent } from "./journal.ts";
 import type { Conn, Entry } from "./registry.ts";
 import { LIVENESS_MS, Supervisor, type ExitInfo } from "./supervisor.ts";
 import { Verbs } from "./verbs.ts";
+import { AdHocQueries } from "./adhoc.ts";
 import { pidExists } from "../sys/proc.ts";
 import type { Notifier } from "../sys/sd-notify.ts";
 import { notifyReady, Rediscovery, type DiscoveryOutcome } from "./rediscovery.ts";
@@ -47,6 +48,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   readonly exec: Executor;
   readonly fast: FastPaths;
   readonly verbs: Verbs;
+  readonly adhoc = new AdHocQueries();
   readonly now: () => number;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private plannedWake = Infinity;
@@ -152,6 +154,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.fast.close();
+    this.adhoc.cancelAll();
     if (this.config.stopOnExit) {
       await Promise.all([...this.d.registry.all()].filter((e) => this.sup.owns(e.name)).map((e) => this.exec.stopOwned(e, "monitor exiting")));
     }
@@ -234,7 +237,8 @@ export class MonitorCore implements MonitorHooks, CheckSink {
 
   deregistered(e: Entry, reason: string): boolean {
     this.dropChecks(e);
-    if (!e.declared && !this.sup.alive(e.name)) {
+    // An undeclared component saying goodbye is forgotten, unless it was deactivated: it stays listed as inactive.
+    if (!e.declared && e.active && !this.sup.alive(e.name)) {
       this.feed({ type: "removed", component: e.name });
       return true;
     }
@@ -257,7 +261,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     const now = this.now();
     switch (m.type) {
       case "reply":
-        if (this.verbs.reply(m)) return;
+        if (this.adhoc.reply(m)) return;
         if (this.checks.reply(m.id, m.health !== "failed", m.detail, now, this)) this.noteHealth(e, m.health, m.detail);
         return;
       case "confirm": {

@@ -30,6 +30,8 @@ export interface Entry {
   plane: Plane;
   pid: number;
   checks: CheckSpec[];
+  /** Actions it carries out on request (`register actions=`): a sidecar owning its daemon says "restart stop". */
+  actions: readonly string[];
   state: LifeState;
   health: Health;
   reason: string;
@@ -82,7 +84,7 @@ export class Registry {
     const prev = this.byName.get(name);
     if (prev) return prev;
     const e: Entry = {
-      name, index: this.list.length, kind: init.kind, plane: init.plane, pid: 0, checks: [], state: init.state ?? "starting",
+      name, index: this.list.length, kind: init.kind, plane: init.plane, pid: 0, checks: [], actions: [], state: init.state ?? "starting",
       health: "ok", reason: "", conn: null, lastSeenMs: -1, registrations: 0, restarts: 0, declared: init.declared ?? null,
       slots: [], readyByMs: Infinity, readyWaitMs: 0, startedAtMs: -1, refailAtMs: Infinity, quarantined: false, active: true, expectGone: false,
     };
@@ -92,7 +94,7 @@ export class Registry {
   }
 
   /** Binds `name` to `conn`. Returns null when a different live connection holds the name. */
-  register(conn: Conn, r: { name: string; kind: Kind; plane: Plane; pid: number; checks: CheckSpec[] }, now: number): Entry | null {
+  register(conn: Conn, r: { name: string; kind: Kind; plane: Plane; pid: number; checks: CheckSpec[]; actions?: readonly string[] }, now: number): Entry | null {
     const prev = this.byName.get(r.name);
     if (prev && prev.conn && prev.conn !== conn) return null;
     const e = prev ?? this.ensure(r.name, { kind: r.kind, plane: r.plane });
@@ -101,7 +103,7 @@ export class Registry {
       e.kind = r.kind;
       e.plane = r.plane;
     }
-    Object.assign(e, { pid: r.pid, checks: r.checks, state: "up", conn, lastSeenMs: now, health: "ok", reason: "", readyByMs: Infinity, refailAtMs: Infinity });
+    Object.assign(e, { pid: r.pid, checks: r.checks, actions: r.actions ?? [], state: "up", conn, lastSeenMs: now, health: "ok", reason: "", readyByMs: Infinity, refailAtMs: Infinity });
     e.registrations++;
     return e;
   }

@@ -10,22 +10,10 @@ import { QUERY_KINDS } from "../protocol/messages.ts";
 import type { MonitorCore } from "./core.ts";
 import type { Conn } from "./registry.ts";
 
-/** Ad-hoc query ids live above every check id (check ids are < 2^32). */
-const ADHOC_BASE = 2 ** 32;
 /** A relayed query gets this long. */
 export const QUERY_TIMEOUT_MS = 5_000;
 
-interface Pending {
-  conn: Conn;
-  clientId: number;
-  component: string;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 export class Verbs {
-  private readonly pending = new Map<number, Pending>();
-  private seq = 0;
-
   constructor(private readonly core: MonitorCore) {}
 
   command(conn: Conn, m: MessageOf<"command">): boolean {
@@ -36,17 +24,6 @@ export class Verbs {
       case "query": return this.query(conn, m), true;
       default: return false;
     }
-  }
-
-  /** A reply to a relayed query; false if `m` answers a scheduled check instead. */
-  reply(m: MessageOf<"reply">): boolean {
-    if (m.id <= ADHOC_BASE) return false;
-    const p = this.pending.get(m.id);
-    if (!p) return true; // too late: the client already got E_TIMEOUT
-    this.pending.delete(m.id);
-    clearTimeout(p.timer);
-    this.result(p.conn, p.clientId, p.component, `${m.health}: ${m.detail}`);
-    return true;
   }
 
   private restart(conn: Conn, m: MessageOf<"command">): void {
@@ -89,6 +66,7 @@ export class Verbs {
     c.setState(e, "inactive", "ok", "deactivated");
     c.emit({ component: e.name, event: "deactivated", level: "", reason: "by the management system" });
     if (e.declared?.start) void c.exec.stopOwned(e, "deactivated");
+    else if (e.conn) void c.exec.delegateStop(e, "deactivated");
     c.markJournal();
     this.result(conn, m.id, e.name, `'${e.name}' deactivated`);
   }
@@ -100,13 +78,10 @@ export class Verbs {
     const kind = (m.kind || "health") as QueryKind;
     if (!QUERY_KINDS.includes(kind)) return c.d.fail(conn, m.id, "E_INVALID", `query kind must be ${QUERY_KINDS.join("|")}, got '${m.kind}'`, false);
     if (!e.conn) return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is not connected (${e.state})`, false);
-    const id = ADHOC_BASE + ++this.seq;
-    const timer = setTimeout(() => {
-      this.pending.delete(id);
-      c.d.fail(conn, m.id, "E_TIMEOUT", `'${e.name}' did not answer the ${kind} query within ${QUERY_TIMEOUT_MS} ms`, false);
-    }, QUERY_TIMEOUT_MS);
-    this.pending.set(id, { conn, clientId: m.id, component: e.name, timer });
-    e.conn.send({ type: "query", id, kind, check: "", action: "" });
+    void c.adhoc.ask(e.conn, kind, "", QUERY_TIMEOUT_MS).then((a) => {
+      if (a) this.result(conn, m.id, e.name, `${a.health}: ${a.detail}`);
+      else c.d.fail(conn, m.id, "E_TIMEOUT", `'${e.name}' did not answer the ${kind} query within ${QUERY_TIMEOUT_MS} ms`, false);
+    });
   }
 
   private result(conn: Conn, id: number, name: string, detail: string): void {

@@ -60,6 +60,19 @@ export function name(el: XmlElement, attr: string, fallback?: string): string {
   return v;
 }
 
+/** Most names in one list attribute (`actions`). */
+export const MAX_LIST_NAMES = 16;
+
+/** A space-separated list of names (`actions="restart stop"`); absent or empty = none. */
+export function names(el: XmlElement, attr: string): string[] {
+  const v = el.attrs[attr];
+  if (v === undefined || v === "") return [];
+  const list = v.split(" ");
+  if (list.length > MAX_LIST_NAMES) throw invalid(el, attr, `lists more than ${MAX_LIST_NAMES} names`);
+  for (const n of list) if (!COMPONENT_NAME_RE.test(n)) throw invalid(el, attr, `must be names separated by single spaces, got '${truncate(v)}'`);
+  return list;
+}
+
 function truncate(v: string): string {
   return v.length > 40 ? `${JSON.stringify(v.slice(0, 40)).slice(1, -1)}…` : JSON.stringify(v).slice(1, -1);
 }

@@ -9,7 +9,7 @@
  */
 import { HamonError, type ErrorCode } from "./errors.ts";
 import { escapeXml as x, parseXml, type XmlElement } from "./xml.ts";
-import { name, oneOf, str, uint } from "./attrs.ts";
+import { name, names, oneOf, str, uint } from "./attrs.ts";
 import {
   CHECK_MODES, HEALTH, KINDS, LEVELS, PLANES, QUERY_KINDS, ROLES, VERBS,
   type CheckSpec, type ComponentStatus, type CoreStatus, type Message, type MessageType, type MonitorInfo,
@@ -33,6 +33,7 @@ const DECODERS: { [T in MessageType]: Decoder } = {
   register: (e) => ({
     type: "register", id: uint(e, "id"), name: name(e, "name"), kind: oneOf(e, "kind", KINDS),
     plane: oneOf(e, "plane", PLANES), pid: uint(e, "pid", 0), checks: children(e, "check", MAX_CHECKS).map(check),
+    ...(e.attrs.actions ? { actions: names(e, "actions") } : {}),
   }),
   deregister: (e) => ({ type: "deregister", id: uint(e, "id"), reason: str(e, "reason", "") }),
   report: (e) => ({ type: "report", health: oneOf(e, "health", HEALTH), reason: str(e, "reason", "") }),
@@ -100,7 +101,8 @@ export function encode(m: Message): string {
     case "welcome": return `<welcome version="${m.version}" server="${x(m.server)}"/>`;
     case "register": {
       const cs = m.checks.map((c) => `<check name="${x(c.name)}" mode="${c.mode}" period-ms="${c.periodMs}" timeout-ms="${c.timeoutMs}"/>`).join("");
-      const head = `<register id="${m.id}" name="${x(m.name)}" kind="${m.kind}" plane="${m.plane}" pid="${m.pid}"`;
+      const acts = m.actions?.length ? ` actions="${x(m.actions.join(" "))}"` : "";
+      const head = `<register id="${m.id}" name="${x(m.name)}" kind="${m.kind}" plane="${m.plane}" pid="${m.pid}"${acts}`;
       return cs === "" ? `${head}/>` : `${head}>${cs}</register>`;
     }
     case "deregister": return `<deregister id="${m.id}" reason="${x(m.reason)}"/>`;

@@ -69,7 +69,7 @@ export interface MonitorInfo {
 export type Message =
   | { type: "hello"; version: number; minVersion: number; role: Role; agent: string }
   | { type: "welcome"; version: number; server: string }
-  | { type: "register"; id: number; name: string; kind: Kind; plane: Plane; pid: number; checks: CheckSpec[] }
+  | { type: "register"; id: number; name: string; kind: Kind; plane: Plane; pid: number; checks: CheckSpec[]; actions?: readonly string[] }
   | { type: "deregister"; id: number; reason: string }
   | { type: "report"; health: Health; reason: string }
   | { type: "confirm"; check: string; result: Health; reason: string }

@@ -1,19 +1,31 @@
 /**
- * The sidecar: represents a daemon that does not link the library. Either it
- * owns the daemon (spawns `argv`, forwards SIGTERM/SIGINT, exits with the
- * daemon's status) or it watches one started elsewhere (`pid`, identified by
- * its start time so a recycled pid is never mistaken for it; a signal then
- * stops the watch and deregisters, leaving the daemon alone). It registers
- * the daemon with the monitor under the daemon's pid, answers health queries
- * from process liveness, and reports `failed` the moment the daemon dies.
+ * The sidecar: represents a daemon that does not link the library.
+ *
+ * - It owns the daemon (`argv`: spawns it, and restarts or stops it when the
+ *   monitor asks with `<query kind="action" action="restart|stop">`), or
+ *   watches one started elsewhere (`pid`, or `pidfile`: re-read after a death,
+ *   so a daemon restarted by someone else is followed under its new pid).
+ * - It registers the daemon under the daemon's pid, registers again with the
+ *   new pid after a restart, and rides through monitor restarts (library).
+ * - Health: the process is alive and every `--probe` connects. Probes run every
+ *   `intervalMs` and a change is reported at once; a health query probes anew.
+ *   Audit queries run the audit command (src/sidecar/audit.ts).
+ * - When an owned daemon dies, the sidecar reports `failed` with the cause and
+ *   waits for the monitor's decision (restart-daemon arrives as an action);
+ *   `exitWithDaemon` instead exits with the daemon's status, for a sidecar that
+ *   is itself supervised. A watched `pid` cannot come back: the sidecar exits 1.
+ * - SIGTERM/SIGINT: an owned daemon is stopped (SIGTERM, then SIGKILL after
+ *   `stopTimeoutMs`), the component deregisters (no alarm), and the sidecar
+ *   exits with the daemon's status; a watched daemon is left alone (exit 0).
  */
-import { Component } from "../library/component.ts";
-import type { Kind, Plane } from "../protocol/messages.ts";
-import { processStartTime, sameProcessAlive } from "../sys/proc.ts";
+import { Component, type QueryAnswer } from "../library/component.ts";
+import type { Health, Kind, Plane } from "../protocol/messages.ts";
 import type { Logger } from "../log.ts";
+import { runAudit } from "./audit.ts";
+import { runProbes, type Probe } from "./probes.ts";
+import { OwnedDaemon, readPidfile, watchPid, type Ended } from "./target.ts";
+import { processStartTime } from "../sys/proc.ts";
 
-/** How often a watched (not owned) pid is checked. */
-export const WATCH_INTERVAL_MS = 100;
 /** Time given to the monitor connection to carry the final report before exit. */
 const FINAL_REPORT_GRACE_MS = 100;
 
@@ -27,61 +39,218 @@ export interface SidecarOptions {
   argv?: string[];
   /** Or watch this pid. */
   pid?: number;
+  /** Or watch the pid this file names. */
+  pidfile?: string;
+  probes?: Probe[];
+  probeTimeoutMs?: number;
+  /** Probe period (and pidfile re-read period). */
+  intervalMs?: number;
+  auditArgv?: string[];
+  auditTimeoutMs?: number;
+  stopTimeoutMs?: number;
+  exitWithDaemon?: boolean;
 }
 
-export async function runSidecar(o: SidecarOptions): Promise<number> {
-  let alive = true;
-  let pid = o.pid ?? 0;
-  let exited: Promise<number>;
-  let child: Bun.Subprocess | null = null;
-  let stopWatching = () => {};
-  if (o.argv && o.argv.length > 0) {
-    child = Bun.spawn(o.argv, { stdio: ["inherit", "inherit", "inherit"] });
-    pid = child.pid;
-    exited = child.exited; // Bun resolves 128+N for a signal death, like a shell
-  } else {
-    const start = processStartTime(pid);
-    if (start === null) {
-      o.log("error", "no such process", { pid });
-      return 1;
-    }
-    exited = new Promise((resolve) => {
-      const t = setInterval(() => {
-        if (!sameProcessAlive(pid, start)) {
-          clearInterval(t);
-          resolve(1);
-        }
-      }, WATCH_INTERVAL_MS);
-      // A signal to a watching sidecar stops the watch (the daemon is not ours to stop).
-      stopWatching = () => {
-        clearInterval(t);
-        resolve(0);
-      };
-    });
+export function runSidecar(o: SidecarOptions): Promise<number> {
+  return new Sidecar(o).run();
+}
+
+class Sidecar {
+  private readonly owned: OwnedDaemon | null;
+  private pid = 0;
+  private alive = false;
+  private lastEnd = "";
+  /** Bumped whenever the sidecar itself ends the followed process: a stale end is ignored. */
+  private gen = 0;
+  private unwatch = () => {};
+  private watched: Promise<Ended> = Promise.resolve({ code: 0, why: "" });
+  private comp: Component | null = null;
+  private reported: { health: Health; reason: string } = { health: "ok", reason: "" };
+  private probing = false;
+  private busy = false;
+  private finishing = false;
+  private exitWith: (code: number) => void = () => {};
+
+  constructor(private readonly o: SidecarOptions) {
+    this.owned = o.argv?.length ? new OwnedDaemon(o.argv) : null;
   }
-  const comp = new Component({
-    name: o.name, kind: o.kind, plane: o.plane, pid, socket: o.socket,
-    onQuery: () => (alive ? { health: "ok", detail: `pid ${pid} running` } : { health: "failed", detail: `pid ${pid} gone` }),
-    log: (line) => o.log("info", line, { component: o.name }),
-  });
-  comp.start().catch((e: Error) => o.log("error", "registration refused", { component: o.name, error: e.message }));
-  let stopping = false;
-  const forward = (sig: NodeJS.Signals) => {
-    stopping = true;
-    if (child) child.kill(sig);
-    else stopWatching();
-  };
-  process.on("SIGTERM", () => forward("SIGTERM"));
-  process.on("SIGINT", () => forward("SIGINT"));
-  const code = await exited;
-  alive = false;
-  if (stopping) {
-    await comp.stop("stopped by signal");
+
+  async run(): Promise<number> {
+    const o = this.o;
+    const exit = new Promise<number>((resolve) => (this.exitWith = resolve));
+    if (this.owned) {
+      try {
+        this.pid = this.owned.start();
+      } catch (e) {
+        o.log("error", "cannot start the daemon", { component: o.name, argv0: o.argv![0] ?? "", error: (e as Error).message });
+        return 1;
+      }
+    } else {
+      const found = o.pidfile ? readPidfile(o.pidfile) : this.pidTarget(o.pid!);
+      if ("why" in found) {
+        o.log("error", "nothing to watch", { component: o.name, reason: found.why });
+        return 1;
+      }
+      this.pid = found.pid;
+      this.watch(found.startTime);
+    }
+    this.alive = true;
+    this.follow();
+    this.comp = new Component({
+      name: o.name, kind: o.kind, plane: o.plane, pid: this.pid, socket: o.socket,
+      onQuery: () => this.assess(),
+      ...(o.auditArgv ? { audit: () => runAudit(o.auditArgv!, o.auditTimeoutMs ?? 10_000) } : {}),
+      // A sidecar that exits with its daemon is supervised by someone else: it offers no restart.
+      ...(this.owned && !o.exitWithDaemon ? { actions: { restart: () => this.restart(), stop: () => this.stopForMonitor() } } : {}),
+      log: (line) => o.log("info", line, { component: o.name }),
+    });
+    const onSignal = (sig: NodeJS.Signals) => void this.finish(sig);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    await this.ready();
+    if (!this.finishing) this.comp.start().catch((e: Error) => o.log("error", "registration refused", { component: o.name, error: e.message }));
+    const timer = o.probes?.length || o.pidfile ? setInterval(() => void this.tick(), o.intervalMs ?? 1_000) : null;
+    const code = await exit;
+    if (timer) clearInterval(timer);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
     return code;
   }
-  const why = child?.signalCode ? `killed by ${child.signalCode}` : `exited with status ${code}`;
-  o.log("warn", "daemon died", { component: o.name, pid, reason: why });
-  comp.report("failed", why);
-  await Bun.sleep(FINAL_REPORT_GRACE_MS);
-  return code;
+
+  /** Registers only once every probe connects: like a linked daemon, it is "up" when it serves. */
+  private async ready(): Promise<void> {
+    const probes = this.o.probes ?? [];
+    if (probes.length === 0) return;
+    for (let n = 0; this.alive && !this.finishing; n++) {
+      const why = await runProbes(probes, this.o.probeTimeoutMs ?? 1_000);
+      if (!why) return;
+      if (n === 0) this.o.log("info", "waiting for the probes before registering", { component: this.o.name, reason: why });
+      await Bun.sleep(Math.min(this.o.intervalMs ?? 1_000, 200));
+    }
+  }
+
+  private pidTarget(pid: number): { pid: number; startTime: number } | { why: string } {
+    const startTime = processStartTime(pid);
+    return startTime === null ? { why: `no such process ${pid}` } : { pid, startTime };
+  }
+
+  private watch(startTime: number): void {
+    this.unwatch();
+    const w = watchPid(this.pid, startTime);
+    this.unwatch = w.cancel;
+    this.watched = w.ended;
+  }
+
+  /** Waits for the current process to end; an end the sidecar caused itself (restart, stop) is ignored. */
+  private follow(): void {
+    const gen = ++this.gen;
+    const ended = this.owned ? this.owned.ended : this.watched;
+    void ended.then((r) => {
+      if (gen === this.gen && !this.finishing) void this.died(r);
+    });
+  }
+
+  private async died(r: Ended): Promise<void> {
+    const o = this.o;
+    this.alive = false;
+    this.lastEnd = r.why;
+    o.log("warn", "daemon died", { component: o.name, pid: this.pid, reason: r.why });
+    this.report("failed", r.why);
+    if (this.owned && !o.exitWithDaemon) {
+      o.log("info", "waiting for the monitor's decision", { component: o.name });
+      return;
+    }
+    if (o.pidfile) return; // tick() follows the pidfile to the next instance
+    this.finishing = true;
+    await Bun.sleep(FINAL_REPORT_GRACE_MS);
+    this.exitWith(this.owned ? r.code : 1);
+  }
+
+  private report(health: Health, reason: string): void {
+    if (this.reported.health === health && this.reported.reason === reason) return;
+    this.reported = { health, reason };
+    this.comp?.report(health, reason);
+  }
+
+  /** Periodic: probes while alive; after a watched daemon's death, looks for its successor in the pidfile. */
+  private async tick(): Promise<void> {
+    if (this.probing || this.busy || this.finishing) return;
+    this.probing = true;
+    try {
+      if (!this.alive && this.o.pidfile) return await this.adoptFromPidfile();
+      if (!this.alive || !this.o.probes?.length) return;
+      const why = await runProbes(this.o.probes, this.o.probeTimeoutMs ?? 1_000);
+      if (this.alive && !this.busy) this.report(why ? "failed" : "ok", why ? `probe ${why}` : `pid ${this.pid} running`);
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private async adoptFromPidfile(): Promise<void> {
+    const found = readPidfile(this.o.pidfile!);
+    if ("why" in found) return;
+    this.pid = found.pid;
+    this.watch(found.startTime);
+    this.alive = true;
+    this.follow();
+    this.o.log("info", "following the daemon's new pid", { component: this.o.name, pid: found.pid });
+    await this.comp?.setPid(found.pid);
+    this.report("ok", `pid ${found.pid} (from ${this.o.pidfile})`);
+  }
+
+  /** Health query: alive, and every probe connects now. */
+  private async assess(): Promise<QueryAnswer> {
+    if (!this.alive) return { health: "failed", detail: `pid ${this.pid}: ${this.lastEnd || "not running"}` };
+    const why = await runProbes(this.o.probes ?? [], this.o.probeTimeoutMs ?? 1_000);
+    if (why) return { health: "failed", detail: `probe ${why}` };
+    const n = this.o.probes?.length ?? 0;
+    return { health: "ok", detail: `pid ${this.pid} running${n ? `, ${n} probe${n > 1 ? "s" : ""} answered` : ""}` };
+  }
+
+  /** The monitor decided restart-daemon: stop the daemon if running, start it again, register the new pid. */
+  private async restart(): Promise<QueryAnswer> {
+    const d = this.owned!;
+    if (this.busy || this.finishing) return { health: "failed", detail: "a restart or stop is already in progress" };
+    this.busy = true;
+    try {
+      this.gen++; // the end we cause is not a death to report
+      const before = d.running ? `previous pid ${this.pid} ${(await d.stop(this.o.stopTimeoutMs ?? 5_000)).why}` : `previous pid ${this.pid} ${this.lastEnd}`;
+      try {
+        this.pid = d.start();
+      } catch (e) {
+        this.alive = false;
+        this.lastEnd = `cannot start: ${(e as Error).message}`;
+        this.report("failed", this.lastEnd);
+        return { health: "failed", detail: this.lastEnd };
+      }
+      this.alive = true;
+      this.follow();
+      await this.comp?.setPid(this.pid);
+      this.o.log("info", "daemon restarted", { component: this.o.name, pid: this.pid });
+      this.reported = { health: "ok", reason: "" }; // a new registration starts from ok
+      return { health: "ok", detail: `restarted: pid ${this.pid} (${before})` };
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** The monitor deactivated the component: stop the daemon, answer, then deregister and exit 0. */
+  private async stopForMonitor(): Promise<QueryAnswer> {
+    if (this.busy || this.finishing) return { health: "failed", detail: "a restart or stop is already in progress" };
+    this.finishing = true;
+    const r = await this.owned!.stop(this.o.stopTimeoutMs ?? 5_000);
+    this.alive = false;
+    setTimeout(() => void this.comp!.stop("stopped by the monitor").then(() => this.exitWith(0)), 0); // after the reply is sent
+    return { health: "ok", detail: `stopped: pid ${this.pid} ${r.why}` };
+  }
+
+  private async finish(sig: NodeJS.Signals): Promise<void> {
+    if (this.finishing) return;
+    this.finishing = true;
+    this.unwatch();
+    let code = 0;
+    if (this.owned?.running) code = (await this.owned.stop(this.o.stopTimeoutMs ?? 5_000, sig)).code;
+    await this.comp?.stop(`stopped by ${sig}`);
+    this.exitWith(code);
+  }
 }

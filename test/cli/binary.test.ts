@@ -7,22 +7,15 @@ import { Component } from "../../src/library/component.ts";
 import { startMonitor, type MonitorProc } from "../helpers/monitor-proc.ts";
 import { until } from "../helpers/wait.ts";
 import { probeSocket } from "../../src/transport/unix.ts";
+import { BIN, BIN_DIR, buildBinary, runBin } from "../helpers/binary.ts";
 
-const ROOT = join(import.meta.dir, "..", "..");
-const DIR = mkdtempSync(join(tmpdir(), "hamon-bin-"));
-const BIN = join(DIR, "hamon");
-
-function run(args: string[], cwd = DIR): { code: number; out: string; err: string } {
-  // Monitors started here (discovery --once) keep their journal in the test's directory, not /var/lib/hamon.
-  const r = Bun.spawnSync([BIN, ...args], { cwd, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HAMON_STATE_DIR: join(DIR, "state") } });
-  return { code: r.exitCode ?? -1, out: r.stdout.toString(), err: r.stderr.toString() };
-}
+const DIR = BIN_DIR;
+const run = (args: string[], cwd = DIR) => runBin(args, cwd);
 
 let mon: MonitorProc;
 const comps: Component[] = [];
 beforeAll(async () => {
-  const b = Bun.spawnSync([process.execPath, "build.ts", "--outfile", BIN], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (b.exitCode !== 0) throw new Error(`build failed: ${b.stderr}`);
+  await buildBinary();
   mon = await startMonitor([], [BIN]);
   for (const [name, plane] of [["fp", "fast"], ["bgpd", "control"]] as const) {
     const c = new Component({ name, plane, kind: name === "bgpd" ? "dynamic" : "static", socket: mon.sock });
@@ -185,63 +178,7 @@ test("status exits 3 when a component is down, and shows it down/failed", async 
   await s.stop();
 });
 
-async function statusOf(name: string): Promise<string> {
-  return run(["status", "--socket", mon.sock, name]).out.split("\n").find((l) => l.startsWith(`${name} `)) ?? "";
-}
 
-describe("component sidecar", () => {
-  test("owns a daemon: registers it under the daemon's pid; kill -9 → reported failed, exits 137", async () => {
-    const side = Bun.spawn([BIN, "component", "--socket", mon.sock, "--name", "sleeper", "--plane", "control", "--", "sleep", "30"], { stdout: "pipe", stderr: "pipe" });
-    await until(async () => (await statusOf("sleeper")).includes(" up "), "sleeper registered");
-    const pid = Number((await statusOf("sleeper")).split(/ +/)[5]);
-    expect(pid).not.toBe(side.pid);
-    expect(Bun.spawnSync(["ps", "-o", "comm=", "-p", String(pid)]).stdout.toString().trim()).toBe("sleep");
-    process.kill(pid, "SIGKILL");
-    expect(await side.exited).toBe(137);
-    await until(async () => /down +failed/.test(await statusOf("sleeper")), "sleeper down");
-    expect(await statusOf("sleeper")).toContain("killed by SIGKILL");
-  });
-
-  test("SIGTERM to the sidecar stops the daemon and deregisters it (no alarm)", async () => {
-    const side = Bun.spawn([BIN, "component", "--socket", mon.sock, "--name", "polite", "--", "sleep", "30"], { stdout: "pipe", stderr: "pipe" });
-    await until(async () => (await statusOf("polite")).includes(" up "), "polite registered");
-    side.kill("SIGTERM");
-    expect(await side.exited).toBe(143);
-    await until(async () => (await statusOf("polite")) === "", "polite deregistered");
-  });
-
-  test("watches a pid it did not start; its death is reported", async () => {
-    const victim = Bun.spawn(["sleep", "30"]);
-    const side = Bun.spawn([BIN, "component", "--socket", mon.sock, "--name", "watched", "--pid", String(victim.pid)], { stdout: "pipe", stderr: "pipe" });
-    await until(async () => (await statusOf("watched")).includes(" up "), "watched registered");
-    victim.kill("SIGKILL");
-    expect(await side.exited).toBe(1);
-    await until(async () => /down +failed/.test(await statusOf("watched")), "watched down");
-  });
-
-  test("SIGTERM to a watching sidecar stops the watch and deregisters; the daemon is left alone", async () => {
-    const victim = Bun.spawn(["sleep", "30"]);
-    const side = Bun.spawn([BIN, "component", "--socket", mon.sock, "--name", "observer", "--pid", String(victim.pid)], { stdout: "pipe", stderr: "pipe" });
-    await until(async () => (await statusOf("observer")).includes(" up "), "observer registered");
-    side.kill("SIGTERM");
-    expect(await side.exited).toBe(0);
-    await until(async () => (await statusOf("observer")) === "", "observer deregistered");
-    expect(victim.exitCode).toBeNull();
-    victim.kill();
-  });
-
-  test.each([
-    [["component", "--name", "x"], "give exactly one of"],
-    [["component", "--name", "x", "--pid", "1", "--", "true"], "give exactly one of"],
-    [["component", "--name", "../x", "--", "true"], "--name must match"],
-    [["component", "--", "true"], "Missing required argument: --name"],
-    [["component", "--name", "x", "--pid", "12abc"], "--pid must be a decimal integer"],
-  ])("%j → exit 2", (args, msg) => {
-    const r = run(args);
-    expect(r.code).toBe(2);
-    expect(r.err).toContain(msg);
-  });
-});
 
 describe("discovery --once", () => {
   test("exit 0 when a monitor answers", () => {

@@ -1,0 +1,41 @@
+/**
+ * The sidecar's audit command: what the monitor's `audit` queries run for a
+ * daemon that cannot answer them itself. An argv array, never a shell: the
+ * flag's value is split on whitespace (no quoting; wrap anything fancier in a
+ * script). Exit status maps like a Nagios plugin: 0 ok, 1 degraded, anything
+ * else (2, a signal, a timeout, a missing binary) failed. The first non-empty
+ * line of stdout (else stderr), cut to 512 characters, is the detail.
+ */
+import type { Health } from "../protocol/messages.ts";
+
+export const AUDIT_DETAIL_MAX = 512;
+
+export function splitCommand(cmd: string): string[] {
+  return cmd.trim().split(/\s+/).filter((w) => w !== "");
+}
+
+export async function runAudit(argv: readonly string[], timeoutMs: number): Promise<{ health: Health; detail: string }> {
+  let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  try {
+    proc = Bun.spawn([...argv], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  } catch (e) {
+    return { health: "failed", detail: `audit command ${argv[0]} could not start: ${(e as Error).message}` };
+  }
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, timeoutMs);
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  const line = firstLine(out) || firstLine(err);
+  if (timedOut) return { health: "failed", detail: `audit command timed out after ${timeoutMs} ms${line ? `: ${line}` : ""}` };
+  const health: Health = code === 0 ? "ok" : code === 1 ? "degraded" : "failed";
+  const how = proc.signalCode ? `killed by ${proc.signalCode}` : `exit ${code}`;
+  return { health, detail: line ? (code === 0 ? line : `${line} (${how})`) : how };
+}
+
+function firstLine(s: string): string {
+  const l = s.split("\n").find((x) => x.trim() !== "")?.trim() ?? "";
+  return l.length > AUDIT_DETAIL_MAX ? `${l.slice(0, AUDIT_DETAIL_MAX)}…` : l;
+}

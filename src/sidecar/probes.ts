@@ -1,0 +1,59 @@
+/**
+ * Sidecar probes: can a client reach the daemon's service right now? A probe
+ * is a connect (TCP or UNIX stream) with a deadline; it sends nothing and
+ * closes at once, so it works against any protocol. A refused or timed-out
+ * connect means the daemon is alive but not serving: the sidecar reports it
+ * `failed` with the probe's own words.
+ *
+ *   tcp://HOST:PORT     tcp://127.0.0.1:179, tcp://[::1]:2601
+ *   unix:PATH           unix:/run/frr/zserv.api
+ */
+export type Probe = { kind: "tcp"; host: string; port: number; spec: string } | { kind: "unix"; path: string; spec: string };
+
+/** Parses a probe spec; throws an Error whose message names what is wrong. */
+export function parseProbe(spec: string): Probe {
+  if (spec.startsWith("unix:")) {
+    const path = spec.slice(5);
+    if (!path.startsWith("/")) throw new Error(`probe '${spec}': unix:PATH needs an absolute path`);
+    return { kind: "unix", path, spec };
+  }
+  const m = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(spec);
+  if (!m) throw new Error(`probe '${spec}': expected tcp://HOST:PORT or unix:PATH`);
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) throw new Error(`probe '${spec}': port must be 1..65535`);
+  return { kind: "tcp", host: m[1]!.replace(/^\[|\]$/g, ""), port, spec };
+}
+
+/** Connects once; resolves null when the service accepted, else why not. Never rejects. */
+export function runProbe(p: Probe, timeoutMs: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (why: string | null, sock?: { end(): void }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      try {
+        sock?.end();
+      } catch {
+        /* already closed */
+      }
+      resolve(why);
+    };
+    const timer = setTimeout(() => done(`${p.spec}: no answer within ${timeoutMs} ms`), timeoutMs);
+    const handlers = {
+      open: (s: { end(): void }) => done(null, s),
+      data: () => {},
+      error: (_s: unknown, e: Error) => done(`${p.spec}: ${e.message}`),
+      connectError: (_s: unknown, e: Error) => done(`${p.spec}: ${(e as NodeJS.ErrnoException).code ?? e.message}`),
+    };
+    const opened = p.kind === "tcp" ? Bun.connect({ hostname: p.host, port: p.port, socket: handlers }) : Bun.connect({ unix: p.path, socket: handlers });
+    opened.catch((e: Error) => done(`${p.spec}: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+  });
+}
+
+/** Runs every probe in parallel; null when all passed, else the first failure (in the order given). */
+export async function runProbes(probes: readonly Probe[], timeoutMs: number): Promise<string | null> {
+  if (probes.length === 0) return null;
+  const results = await Promise.all(probes.map((p) => runProbe(p, timeoutMs)));
+  return results.find((r) => r !== null) ?? null;
+}

@@ -1,0 +1,216 @@
+/**
+ * The sidecar end to end: the compiled binary as `hamon component`, a real
+ * monitor process, real daemons (sleep), real TCP/UNIX listeners for probes,
+ * a real audit script. What the monitor shows is read with `hamon status --json`.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ComponentStatus } from "../../src/protocol/messages.ts";
+import { BIN, buildBinary, runBin } from "../helpers/binary.ts";
+import { startMonitor, type MonitorProc } from "../helpers/monitor-proc.ts";
+import { until } from "../helpers/wait.ts";
+
+const DIR = mkdtempSync(join(tmpdir(), "hamon-sidecar-"));
+let mon: MonitorProc;
+const procs: Bun.Subprocess[] = [];
+
+beforeAll(async () => {
+  await buildBinary();
+  mon = await startMonitor([], [BIN]);
+}, 60_000);
+afterAll(async () => {
+  for (const p of procs) p.kill("SIGKILL");
+  await mon.stop();
+});
+
+function sidecar(args: string[]): Bun.Subprocess<"ignore", "pipe", "pipe"> {
+  const p = Bun.spawn([BIN, "component", "--socket", mon.sock, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  procs.push(p);
+  return p;
+}
+
+function spawnDaemon(): Bun.Subprocess {
+  const p = Bun.spawn(["sleep", "60"]);
+  procs.push(p);
+  return p;
+}
+
+function statusOf(name: string): ComponentStatus | null {
+  const r = runBin(["status", "--socket", mon.sock, "--json"]);
+  return (JSON.parse(r.out).components as ComponentStatus[]).find((c) => c.name === name) ?? null;
+}
+
+function events(name: string): string[] {
+  const r = runBin(["events", "--state-dir", join(mon.dir, "state"), "--json", "--last", "500"]);
+  return r.out.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.component === name).map((e) => `${e.event}: ${e.reason}`);
+}
+
+const comm = (pid: number) => Bun.spawnSync(["ps", "-o", "comm=", "-p", String(pid)]).stdout.toString().trim();
+
+describe("owning a daemon", () => {
+  test("kill -9 → reported failed → the monitor decides restart-daemon → the sidecar restarts it, registered again under the new pid", async () => {
+    const side = sidecar(["--name", "sleeper", "--", "sleep", "60"]);
+    await until(() => statusOf("sleeper")?.state === "up", "sleeper registered");
+    const first = statusOf("sleeper")!.pid;
+    expect(first).not.toBe(side.pid);
+    expect(comm(first)).toBe("sleep");
+    process.kill(first, "SIGKILL");
+    await until(() => { const s = statusOf("sleeper"); return !!s && s.pid !== first && s.state === "up" && s.restarts === 1; }, "sleeper restarted");
+    const second = statusOf("sleeper")!.pid;
+    expect(comm(second)).toBe("sleep");
+    expect(side.exitCode).toBeNull();
+    const ev = events("sleeper");
+    expect(ev).toContainEqual("report-failed: killed by SIGKILL");
+    expect(ev.some((e) => e.startsWith("restart-delegated: "))).toBe(true);
+    expect(ev).toContainEqual(expect.stringMatching(new RegExp(`^restarted: restarted: pid ${second} \\(previous pid ${first} killed by SIGKILL\\)$`)));
+    side.kill("SIGTERM");
+    expect(await side.exited).toBe(143);
+  });
+
+  test("the operator's restart verb reaches the sidecar: the daemon is replaced", async () => {
+    const side = sidecar(["--name", "opr", "--", "sleep", "60"]);
+    await until(() => statusOf("opr")?.state === "up", "opr registered");
+    const first = statusOf("opr")!.pid;
+    const r = runBin(["restart", "--socket", mon.sock, "opr"]);
+    expect(r.code).toBe(0);
+    await until(() => { const s = statusOf("opr"); return !!s && s.pid !== first && s.state === "up"; }, "opr restarted");
+    await until(() => Bun.spawnSync(["kill", "-0", String(first)]).exitCode !== 0, "old daemon gone");
+    side.kill("SIGTERM");
+    await side.exited;
+  });
+
+  test("--exit-with-daemon: the daemon's death ends the sidecar with its status (137)", async () => {
+    const side = sidecar(["--name", "mortal", "--exit-with-daemon", "--", "sleep", "60"]);
+    await until(() => statusOf("mortal")?.state === "up", "mortal registered");
+    process.kill(statusOf("mortal")!.pid, "SIGKILL");
+    expect(await side.exited).toBe(137);
+    await until(() => statusOf("mortal")?.state === "down", "mortal down");
+    expect(statusOf("mortal")!.reason).toContain("killed by SIGKILL");
+  });
+
+  test("SIGTERM to the sidecar stops the daemon and deregisters it (no alarm); exit 143", async () => {
+    const side = sidecar(["--name", "polite", "--", "sleep", "60"]);
+    await until(() => statusOf("polite")?.state === "up", "polite registered");
+    const pid = statusOf("polite")!.pid;
+    side.kill("SIGTERM");
+    expect(await side.exited).toBe(143);
+    await until(() => statusOf("polite") === null, "polite deregistered");
+    expect(Bun.spawnSync(["kill", "-0", String(pid)]).exitCode).not.toBe(0);
+  });
+
+  test("deactivate (dynamic): the monitor asks the sidecar to stop its daemon; it deregisters and exits 0", async () => {
+    const side = sidecar(["--name", "ripd", "--kind", "dynamic", "--", "sleep", "60"]);
+    await until(() => statusOf("ripd")?.state === "up", "ripd registered");
+    const pid = statusOf("ripd")!.pid;
+    expect(runBin(["deactivate", "--socket", mon.sock, "ripd"]).code).toBe(0);
+    expect(await side.exited).toBe(0);
+    expect(Bun.spawnSync(["kill", "-0", String(pid)]).exitCode).not.toBe(0);
+    expect(statusOf("ripd")?.state).toBe("inactive");
+    expect(events("ripd")).toContainEqual(expect.stringMatching(/^stopped: stopped: pid \d+ killed by SIGTERM \(deactivated\)$/));
+  });
+});
+
+describe("watching a daemon started elsewhere", () => {
+  test("--pid: its death is reported and the sidecar exits 1 (the pid cannot come back)", async () => {
+    const victim = spawnDaemon();
+    const side = sidecar(["--name", "watched", "--pid", String(victim.pid)]);
+    await until(() => statusOf("watched")?.state === "up", "watched registered");
+    expect(statusOf("watched")!.pid).toBe(victim.pid);
+    victim.kill("SIGKILL");
+    expect(await side.exited).toBe(1);
+    await until(() => statusOf("watched")?.state === "down", "watched down");
+  });
+
+  test("SIGTERM to a watching sidecar deregisters; the daemon is left alone (exit 0)", async () => {
+    const victim = spawnDaemon();
+    const side = sidecar(["--name", "observer", "--pid", String(victim.pid)]);
+    await until(() => statusOf("observer")?.state === "up", "observer registered");
+    side.kill("SIGTERM");
+    expect(await side.exited).toBe(0);
+    await until(() => statusOf("observer") === null, "observer deregistered");
+    expect(victim.exitCode).toBeNull();
+  });
+
+  test("--pidfile: a daemon restarted by someone else is followed to its new pid", async () => {
+    const pidfile = join(DIR, "ntpd.pid");
+    const a = spawnDaemon();
+    writeFileSync(pidfile, `${a.pid}\n`);
+    const side = sidecar(["--name", "ntpd", "--pidfile", pidfile, "--interval", "50"]);
+    await until(() => statusOf("ntpd")?.pid === a.pid, "ntpd registered with the first pid");
+    a.kill("SIGKILL");
+    await until(() => statusOf("ntpd")?.health === "failed", "ntpd reported failed");
+    const b = spawnDaemon();
+    writeFileSync(pidfile, `${b.pid}\n`);
+    await until(() => { const s = statusOf("ntpd"); return s?.pid === b.pid && s.state === "up" && s.health === "ok"; }, "ntpd followed to the new pid");
+    expect(side.exitCode).toBeNull();
+    side.kill("SIGTERM");
+    expect(await side.exited).toBe(0);
+  });
+});
+
+describe("probes and the audit command", () => {
+  test("registers only once every probe connects; a probe that stops answering is reported failed, and ok again when it answers", async () => {
+    const victim = spawnDaemon();
+    const unixPath = join(DIR, "svc.sock");
+    const side = sidecar(["--name", "svc", "--pid", String(victim.pid), "--probe", `unix:${unixPath}`, "--probe", "tcp://127.0.0.1:PORT".replace("PORT", "1"), "--interval", "50"]);
+    await Bun.sleep(300);
+    expect(statusOf("svc")).toBeNull(); // nothing listens yet: not registered
+    side.kill("SIGTERM");
+    await side.exited;
+
+    const tcp = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const ux = Bun.listen({ unix: unixPath, socket: { data() {} } });
+    const side2 = sidecar(["--name", "svc", "--pid", String(victim.pid), "--probe", `unix:${unixPath}`, "--probe", `tcp://127.0.0.1:${tcp.port}`, "--interval", "50"]);
+    await until(() => statusOf("svc")?.state === "up", "svc registered");
+    const port = tcp.port;
+    tcp.stop(true);
+    await until(() => statusOf("svc")?.health === "failed", "svc probe failure reported");
+    expect(statusOf("svc")!.reason).toBe(`probe tcp://127.0.0.1:${port}: ECONNREFUSED`);
+    const again = Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    await until(() => statusOf("svc")?.health === "ok", "svc ok again");
+    const q = runBin(["query", "--socket", mon.sock, "svc"]);
+    expect(q).toEqual({ code: 0, out: `ok: pid ${victim.pid} running, 2 probes answered\n`, err: "" });
+    again.stop(true);
+    ux.stop(true);
+    side2.kill("SIGTERM");
+    await side2.exited;
+  });
+
+  test("--audit-cmd answers audit queries: exit 0 ok, 1 degraded, 2 failed (hamon query exits 1), first line as detail", async () => {
+    const script = join(DIR, "audit.sh");
+    writeFileSync(script, `#!/bin/sh\ncat "${DIR}/audit.out"\nexit $(cat "${DIR}/audit.rc")\n`);
+    chmodSync(script, 0o755);
+    const side = sidecar(["--name", "lsdb", "--audit-cmd", `${script} --quick`, "--", "sleep", "60"]);
+    await until(() => statusOf("lsdb")?.state === "up", "lsdb registered");
+    const ask = (out: string, rc: number) => {
+      writeFileSync(join(DIR, "audit.out"), out);
+      writeFileSync(join(DIR, "audit.rc"), String(rc));
+      return runBin(["query", "--socket", mon.sock, "lsdb", "--kind", "audit"]);
+    };
+    expect(ask("lsdb consistent\n", 0)).toEqual({ code: 0, out: "ok: lsdb consistent\n", err: "" });
+    expect(ask("\n3 stale LSAs\nmore\n", 1)).toEqual({ code: 0, out: "degraded: 3 stale LSAs (exit 1)\n", err: "" });
+    expect(ask("RIB/FIB mismatch\n", 2)).toEqual({ code: 1, out: "failed: RIB/FIB mismatch (exit 2)\n", err: "" });
+    side.kill("SIGTERM");
+    await side.exited;
+  });
+});
+
+test.each([
+  [["component", "--name", "x"], "give exactly one of"],
+  [["component", "--name", "x", "--pid", "1", "--", "true"], "give exactly one of"],
+  [["component", "--name", "x", "--pid", "1", "--pidfile", "/f"], "give exactly one of"],
+  [["component", "--name", "../x", "--", "true"], "--name must match"],
+  [["component", "--", "true"], "Missing required argument: --name"],
+  [["component", "--name", "x", "--pid", "12abc"], "--pid must be a decimal integer"],
+  [["component", "--name", "x", "--probe", "ftp://h:1", "--", "true"], "--probe: probe 'ftp://h:1': expected tcp://HOST:PORT or unix:PATH"],
+  [["component", "--name", "x", "--probe", "unix:rel/path", "--", "true"], "needs an absolute path"],
+  [["component", "--name", "x", "--probe", "tcp://h:70000", "--", "true"], "port must be 1..65535"],
+  [["component", "--name", "x", "--stop-timeout", "60000", "--", "true"], "--stop-timeout must be between 0 and 20000"],
+  [["component", "--name", "x", "--exit-with-daemon", "--pid", "1"], "--exit-with-daemon needs an owned daemon"],
+])("%j → exit 2", (args, msg) => {
+  const r = runBin(args);
+  expect(r.code).toBe(2);
+  expect(r.err).toContain(msg);
+});
