@@ -5,6 +5,7 @@
  */
 import { defineCommand, type ArgsDef, type CommandDef } from "citty";
 import { runCli } from "./cli/run.ts";
+import { err, out } from "./cli/out.ts";
 import { VERSION } from "./version.ts";
 
 type Loader = () => Promise<CommandDef<ArgsDef>>;
@@ -15,6 +16,7 @@ const subs: Record<string, Loader> = {
   monitor: () => load(import("./commands/monitor.ts")),
   status: () => load(import("./commands/status.ts")),
   list: () => load(import("./commands/list.ts")),
+  show: () => load(import("./commands/show.ts")),
   check: () => load(import("./commands/check.ts")),
   events: () => load(import("./commands/events.ts")),
   component: () => load(import("./commands/component.ts")),
@@ -32,5 +34,5 @@ const root = defineCommand({
   subCommands: Object.fromEntries(Object.entries(subs).map(([k, v]) => [k, v])),
 });
 
-const code = await runCli(root, subs, process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), tty: process.stdout.isTTY === true }, VERSION);
+const code = await runCli(root, subs, process.argv.slice(2), { out, err, tty: process.stdout.isTTY === true }, VERSION);
 process.exit(code);

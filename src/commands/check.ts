@@ -8,20 +8,21 @@ import { defineCommand } from "citty";
 import { HamonError } from "../protocol/errors.ts";
 import { renderCheck, renderCheckUnknown } from "../render/check.ts";
 import { command, socketArg, timeoutArg } from "./_shared.ts";
+import { out } from "../cli/out.ts";
 
 export default defineCommand({
   meta: { name: "check", description: "Nagios-style check: one status line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN" },
   args: { ...socketArg, ...timeoutArg, name: { type: "positional", required: false, description: "Only this component" } },
   async run({ args }) {
-    let out;
+    let outcome;
     try {
       const r = await command(args, "status", args.name ?? "");
-      out = r.type === "result" ? renderCheck(r.components) : renderCheckUnknown(`unexpected <${r.type}> reply`);
+      outcome = r.type === "result" ? renderCheck(r.components) : renderCheckUnknown(`unexpected <${r.type}> reply`);
     } catch (e) {
       if (!(e instanceof HamonError)) throw e;
-      out = renderCheckUnknown(`${e.code === "E_NOT_FOUND" ? "" : "monitor: "}${e.message}`);
+      outcome = renderCheckUnknown(`${e.code === "E_NOT_FOUND" ? "" : "monitor: "}${e.message}`);
     }
-    process.stdout.write(out.line);
-    return out.code;
+    out(outcome.line);
+    return outcome.code;
   },
 });

@@ -14,6 +14,7 @@ import { discoverOnce } from "../discovery/once.ts";
 import { runDaemon } from "../monitor/daemon.ts";
 import { EXIT } from "../cli/exit.ts";
 import { daemonArgs, daemonArgv, daemonOptions, loggerFor, type DaemonArgValues } from "./monitor.ts";
+import { err, out } from "../cli/out.ts";
 
 export const DISCOVERY_EXIT = { RUNNING: 0, FAILED: 1, STARTED: 3, HUNG: 4, REPLACED: 5 } as const;
 
@@ -39,16 +40,16 @@ export default defineCommand({
       switch (r.kind) {
         case "running": return DISCOVERY_EXIT.RUNNING;
         case "started":
-          process.stdout.write(`started monitor pid ${r.pid}, answering after ${r.ms} ms\n`);
+          out(`started monitor pid ${r.pid}, answering after ${r.ms} ms\n`);
           return DISCOVERY_EXIT.STARTED;
         case "replaced":
-          process.stdout.write(`killed hung monitor pid ${r.killed}; started monitor pid ${r.pid}, answering after ${r.ms} ms\n`);
+          out(`killed hung monitor pid ${r.killed}; started monitor pid ${r.pid}, answering after ${r.ms} ms\n`);
           return DISCOVERY_EXIT.REPLACED;
         case "hung":
-          process.stderr.write(`hamon discovery: ${r.why}${r.pid ? " (--kill-hung replaces it)" : ""}\n`);
+          err(`hamon discovery: ${r.why}${r.pid ? " (--kill-hung replaces it)" : ""}\n`);
           return DISCOVERY_EXIT.HUNG;
         case "failed":
-          process.stderr.write(`hamon discovery: ${r.reason}\n`);
+          err(`hamon discovery: ${r.reason}\n`);
           return DISCOVERY_EXIT.FAILED;
       }
     }

@@ -16,6 +16,7 @@ import { defaultSocketPath, defaultStateDir } from "../paths.ts";
 import { HamonError } from "../protocol/errors.ts";
 import { parseEventLog, renderEvent } from "../render/events.ts";
 import { jsonArg, socketArg } from "./_shared.ts";
+import { err, out } from "../cli/out.ts";
 
 /** Pause between reconnection attempts while following. */
 const RETRY_MS = 500;
@@ -34,14 +35,14 @@ export default defineCommand({
       const dir = args["state-dir"] || defaultStateDir();
       const path = join(dir, "events.jsonl");
       if (!existsSync(path)) {
-        process.stderr.write(`hamon events: no ${path} (is --state-dir right?)\n`);
+        err(`hamon events: no ${path} (is --state-dir right?)\n`);
         return EXIT.FAILURE;
       }
       const n = intArg("last", args.last, 1, 1_000_000, 20);
       let events = parseEventLog(readFileSync(path, "utf8"));
       // Just rotated (at 16 MiB): the rest comes from the previous file.
       if (events.length < n && existsSync(`${path}.1`)) events = [...parseEventLog(readFileSync(`${path}.1`, "utf8")), ...events];
-      for (const e of events.slice(-n)) process.stdout.write(renderEvent(e, json));
+      for (const e of events.slice(-n)) out(renderEvent(e, json));
       return EXIT.OK;
     }
     const socket = args.socket || defaultSocketPath();
@@ -56,21 +57,21 @@ export default defineCommand({
       const lost = new Promise<string>((resolve) => (closed = resolve));
       let s: Session;
       try {
-        s = await Session.open(socket, { role: "subscriber", onMessage: (m) => { if (m.type === "event") process.stdout.write(renderEvent(m, json)); }, onClose: (r) => closed(r) });
+        s = await Session.open(socket, { role: "subscriber", onMessage: (m) => { if (m.type === "event") out(renderEvent(m, json)); }, onClose: (r) => closed(r) });
         await s.request({ type: "subscribe", id: s.nextId() });
       } catch (e) {
         if (first) {
-          process.stderr.write(`hamon events: ${(e as Error).message}${e instanceof HamonError ? ` [${e.code}]` : ""}\n`);
+          err(`hamon events: ${(e as Error).message}${e instanceof HamonError ? ` [${e.code}]` : ""}\n`);
           return EXIT.UNAVAILABLE;
         }
         await Promise.race([Bun.sleep(RETRY_MS), stopped]);
         continue;
       }
-      if (!first) process.stderr.write("hamon events: reconnected\n");
+      if (!first) err("hamon events: reconnected\n");
       first = false;
       const why = await Promise.race([lost, stopped.then(() => "")]);
       s.close();
-      if (why) process.stderr.write(`hamon events: monitor connection lost (${why}); reconnecting\n`);
+      if (why) err(`hamon events: monitor connection lost (${why}); reconnecting\n`);
     }
     return EXIT.OK;
   },

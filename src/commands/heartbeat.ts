@@ -4,6 +4,7 @@ import { intArg } from "../cli/strict.ts";
 import { inspectRegion } from "../watchdog/inspect.ts";
 import { renderCores } from "../render/cores.ts";
 import { jsonArg } from "./_shared.ts";
+import { err, out } from "../cli/out.ts";
 
 export const HEARTBEAT_EXIT = { OK: 0, UNHEALTHY: 1, INVALID: 3 } as const;
 
@@ -19,14 +20,14 @@ export default defineCommand({
     const deadMs = intArg("dead-ms", args["dead-ms"], 1, 600_000, 250);
     const windowMs = intArg("watch", args.watch, 1, 600_000, 2 * deadMs);
     const r = await inspectRegion(args.path, { suspectMs: Math.ceil(deadMs / 5), deadMs, idleSlackMs: 50, pollMs: Math.max(1, Math.floor(deadMs / 25)) }, windowMs);
-    if (args.json) process.stdout.write(`${JSON.stringify({ version: 1, ...r }, null, 2)}\n`);
+    if (args.json) out(`${JSON.stringify({ version: 1, ...r }, null, 2)}\n`);
     if (r.invalid !== null) {
-      process.stderr.write(`hamon heartbeat: ${args.path}: ${r.invalid}\n`);
+      err(`hamon heartbeat: ${args.path}: ${r.invalid}\n`);
       return HEARTBEAT_EXIT.INVALID;
     }
     if (!args.json) {
       const h = r.header!;
-      process.stdout.write(`${args.path}: ${h.slotCount} cores, writer pid ${h.writerPid}, instance ${h.instanceId}, ${r.sealed ? "sealed memfd" : "unsealed file"}\n${renderCores(r.cores)}`);
+      out(`${args.path}: ${h.slotCount} cores, writer pid ${h.writerPid}, instance ${h.instanceId}, ${r.sealed ? "sealed memfd" : "unsealed file"}\n${renderCores(r.cores)}`);
     }
     return r.cores.some((c) => c.verdict === "dead" || c.verdict === "corrupt" || c.verdict === "writer-gone") ? HEARTBEAT_EXIT.UNHEALTHY : HEARTBEAT_EXIT.OK;
   },

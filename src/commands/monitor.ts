@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "../log.ts";
 import { runDaemon, type DaemonOptions } from "../monitor/daemon.ts";
 import { defaultSocketPath, defaultStateDir } from "../paths.ts";
 import { socketArg } from "./_shared.ts";
+import { err, out } from "../cli/out.ts";
 
 /** What selects and shapes a monitor: shared with `hamon discovery`, which starts or becomes one. */
 export const daemonArgs: ArgsDef = {
@@ -67,7 +68,7 @@ export default defineCommand({
     if (a["check-config"]) {
       const c = load(a["check-config"], log);
       if (!c) return EXIT.CONFIG;
-      process.stdout.write(`${a["check-config"]}: valid (${c.components.length} components, ${c.fastpaths.length} fast paths)\n`);
+      out(`${a["check-config"]}: valid (${c.components.length} components, ${c.fastpaths.length} fast paths)\n`);
       return 0;
     }
     const o = daemonOptions(a, log);
@@ -85,6 +86,6 @@ function load(path: string, log: Logger): MonitorConfig | null {
   }
   const r = parseConfig(text);
   if (r.ok) return r.config;
-  for (const err of r.errors) process.stderr.write(`${path}: ${err}\n`);
+  for (const e of r.errors) err(`${path}: ${e}\n`);
   return null;
 }

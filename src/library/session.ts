@@ -11,7 +11,7 @@
  */
 import { HamonError, isErrorCode } from "../protocol/errors.ts";
 import { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from "../protocol/limits.ts";
-import type { Message, Role } from "../protocol/messages.ts";
+import type { ComponentStatus, Message, Role } from "../protocol/messages.ts";
 import type { Peer } from "../transport/peer.ts";
 import { dialUnix } from "../transport/unix.ts";
 import { VERSION } from "../version.ts";
@@ -32,7 +32,12 @@ interface Pending {
   resolve(m: Message): void;
   reject(e: Error): void;
   timer: Timer;
+  /** Components of the `result` frames that said `more`, until the last one. */
+  parts?: ComponentStatus[];
 }
+
+/** Most components a multi-frame result may add up to (a monitor is trusted, but not unboundedly). */
+export const MAX_RESULT_TOTAL = 100_000;
 
 export class Session {
   private ids = 0;
@@ -118,7 +123,8 @@ export class Session {
     this.peer?.close(reason);
   }
 
-  private onMessage(m: Message): void {
+  private onMessage(msg: Message): void {
+    let m = msg;
     if (this.welcome && (m.type === "welcome" || m.type === "error")) {
       const w = this.welcome;
       this.welcome = null;
@@ -126,6 +132,13 @@ export class Session {
     }
     const id = m.type === "ok" || m.type === "error" || m.type === "result" ? m.id : 0;
     const p = id > 0 ? this.pending.get(id) : undefined;
+    if (p && m.type === "result" && (m.more || p.parts)) {
+      const parts = (p.parts ??= []);
+      for (const c of m.components) parts.push(c);
+      if (parts.length > MAX_RESULT_TOTAL) return this.close(`result of more than ${MAX_RESULT_TOTAL} components`);
+      if (m.more) return;
+      m = { ...m, components: parts };
+    }
     if (p) {
       this.pending.delete(id);
       clearTimeout(p.timer);

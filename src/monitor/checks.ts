@@ -124,6 +124,14 @@ export class CheckTable {
     return this.names[slot] ?? "";
   }
 
+  modeOf(slot: number): "query" | "confirm" {
+    return this.mode[slot] === 1 ? "confirm" : "query";
+  }
+
+  periodOf(slot: number): number {
+    return this.period[slot]!;
+  }
+
   isFailed(slot: number): boolean {
     return this.failed[slot] === 1;
   }

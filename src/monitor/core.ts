@@ -10,7 +10,8 @@ import type { MonitorConfig } from "../config/config.ts";
 import { decide, INITIAL_STATE, type EngineEvent, type EngineState } from "../engine/decide.ts";
 import { FAST_PATH_POLICY, type ComponentPolicy } from "../engine/policy.ts";
 import type { Logger } from "../log.ts";
-import type { CoreStatus, Health, MessageOf } from "../protocol/messages.ts";
+import type { CheckStatus, ComponentCounters, CoreStatus, Health, MessageOf } from "../protocol/messages.ts";
+import { componentDetail } from "./show.ts";
 import { CheckTable, type CheckDef, type CheckSink } from "./checks.ts";
 import type { Dispatcher, MonitorEvent, MonitorHooks } from "./dispatch.ts";
 import { Executor } from "./actions.ts";
@@ -289,6 +290,10 @@ export class MonitorCore implements MonitorHooks, CheckSink {
         this.feed({ type: "failure", component: e.name, reason: `error report: ${m.reason}`, certain: true, recommended: m.level });
         return;
     }
+  }
+
+  detailOf(name: string, now: number): { counters: ComponentCounters; checks: CheckStatus[] } | null {
+    return componentDetail(this, name, now);
   }
 
   coresOf(name: string): CoreStatus[] | null {

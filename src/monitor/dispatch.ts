@@ -8,8 +8,10 @@
  * registry with read-only verbs.
  */
 import { SUPPORTED_VERSIONS } from "../protocol/limits.ts";
+import { MAX_RECENT, resultFrames } from "../protocol/codec.ts";
+import { RecentEvents } from "./recent.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
-import type { CoreStatus, Message, MessageOf, MonitorInfo, Role } from "../protocol/messages.ts";
+import type { CheckStatus, ComponentCounters, ComponentStatus, CoreStatus, Message, MessageOf, MonitorInfo, Role } from "../protocol/messages.ts";
 import { VERSION } from "../version.ts";
 import { Registry, type Conn, type Entry } from "./registry.ts";
 
@@ -48,6 +50,8 @@ export interface MonitorHooks {
   says(e: Entry, m: MessageOf<"report" | "confirm" | "error-report" | "reply">): void;
   /** A fast path's cores, for status/show of that one component; null for other components. */
   coresOf(name: string): CoreStatus[] | null;
+  /** `show NAME`: what the engine remembers of it and its checks with recent samples. */
+  detailOf(name: string, now: number): { counters: ComponentCounters; checks: CheckStatus[] } | null;
   /** Verbs beyond the read-only ones; return false if unknown. */
   command(conn: Conn, m: MessageOf<"command">): boolean;
 }
@@ -71,6 +75,8 @@ export function negotiate(min: number, max: number, ours: readonly number[] = SU
 export class Dispatcher {
   readonly registry = new Registry();
   readonly subscribers = new Set<Conn>();
+  /** The last events of every component, for `show` (filled by whoever assigns seq and time: server.ts). */
+  readonly recent = new RecentEvents();
   private readonly states = new WeakMap<Conn, ConnState>();
   /** Set by the monitor core (core.ts) when it attaches. */
   hooks: MonitorHooks | null = null;
@@ -186,15 +192,23 @@ export class Dispatcher {
         const components = picked.map((e) => {
           const st = this.registry.status(e, now);
           const cores = m.target ? this.hooks?.coresOf(e.name) : null;
-          return cores ? { ...st, cores } : st;
+          const withCores = cores ? { ...st, cores } : st;
+          return m.verb === "show" ? this.detail(withCores, now) : withCores;
         }).sort((a, b) => (a.name < b.name ? -1 : 1));
-        conn.send({ type: "result", id: m.id, monitor, components, detail: "" });
+        this.sendResult(conn, { type: "result", id: m.id, monitor, components, detail: "" });
         return;
       }
       default:
         if (this.hooks?.command(conn, m)) return;
         return this.fail(conn, m.id, "E_UNKNOWN", `verb '${m.verb}' is not served by this dispatcher (no monitor core attached)`, false);
     }
+  }
+
+  /** `show`: the row plus counters, checks with recent samples, and recent events. */
+  private detail(st: ComponentStatus, now: number): ComponentStatus {
+    const d = this.hooks?.detailOf(st.name, now);
+    const recent = this.recent.of(st.name, MAX_RECENT);
+    return { ...st, ...(d ? { counters: d.counters, checks: d.checks } : {}), ...(recent.length ? { recent } : {}) };
   }
 
   /** Token bucket: false when the component has no message left to spend. */
@@ -206,6 +220,11 @@ export class Dispatcher {
     if (st.tokens < 1) return false;
     st.tokens -= 1;
     return true;
+  }
+
+  /** Sends a result, in several frames (`more`) when it does not fit in one (protocol §5.3). */
+  sendResult(conn: Conn, m: MessageOf<"result">): void {
+    for (const f of resultFrames(m)) if (!conn.send(f)) return;
   }
 
   fail(conn: Conn, id: number, code: ErrorCode, message: string, close: boolean): void {

@@ -74,6 +74,7 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
     log: (level, line) => o.log(level, line),
     emit(ev) {
       const full = { ...ev, seq: ++seq, time: Date.now() };
+      dispatcher.recent.push(full);
       o.log(ev.event === "disconnected" ? "warn" : "info", `event ${ev.event}`, { component: ev.component, level: ev.level, reason: ev.reason });
       o.onEvent?.(full);
       if (eventLog) {

@@ -88,6 +88,6 @@ export class Verbs {
     const c = this.core;
     const e = c.d.registry.get(name);
     const now = c.now();
-    conn.send({ type: "result", id, monitor: c.d.monitorInfo(now), components: e ? [c.d.registry.status(e, now)] : [], detail });
+    c.d.sendResult(conn, { type: "result", id, monitor: c.d.monitorInfo(now), components: e ? [c.d.registry.status(e, now)] : [], detail });
   }
 }

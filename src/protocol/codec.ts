@@ -9,10 +9,11 @@
  */
 import { HamonError, type ErrorCode } from "./errors.ts";
 import { escapeXml as x, parseXml, type XmlElement } from "./xml.ts";
+import { MAX_FRAME_BYTES } from "./limits.ts";
 import { name, names, oneOf, str, uint } from "./attrs.ts";
 import {
   CHECK_MODES, HEALTH, KINDS, LEVELS, PLANES, QUERY_KINDS, ROLES, VERBS,
-  type CheckSpec, type ComponentStatus, type CoreStatus, type Message, type MessageType, type MonitorInfo,
+  type CheckSpec, type CheckStatus, type ComponentCounters, type ComponentStatus, type CoreStatus, type RecentEvent, type Message, type MessageOf, type MessageType, type MonitorInfo,
 } from "./messages.ts";
 
 export type DecodeResult =
@@ -21,6 +22,9 @@ export type DecodeResult =
 
 /** Most <check> children in one register, most <component> children in one result. */
 export const MAX_CHECKS = 32;
+/** `show`: most <decision> children of a component, most <sample> children of a check. */
+export const MAX_RECENT = 16;
+export const SAMPLES_SHOWN = 5;
 export const MAX_RESULT_COMPONENTS = 4000;
 /** Most <core> children under one <component> (keeps a result well inside one 64 KiB frame). */
 export const MAX_RESULT_CORES = 256;
@@ -44,7 +48,8 @@ const DECODERS: { [T in MessageType]: Decoder } = {
   command: (e) => ({ type: "command", id: uint(e, "id"), verb: oneOf(e, "verb", VERBS), target: name(e, "target", ""), kind: str(e, "kind", "") }),
   result: (e) => {
     const m = children(e, "monitor", 1)[0];
-    return { type: "result", id: uint(e, "id"), monitor: m ? monitorInfo(m) : null, components: children(e, "component", MAX_RESULT_COMPONENTS).map(componentStatus), detail: str(e, "detail", "") };
+    const more = e.attrs.more === undefined ? {} : { more: oneOf(e, "more", ["0", "1"] as const) === "1" };
+    return { type: "result", id: uint(e, "id"), monitor: m ? monitorInfo(m) : null, components: children(e, "component", MAX_RESULT_COMPONENTS).map(componentStatus), detail: str(e, "detail", ""), ...more };
   },
   subscribe: (e) => ({ type: "subscribe", id: uint(e, "id") }),
   event: (e) => ({
@@ -88,8 +93,31 @@ const componentStatus = (c: XmlElement): ComponentStatus => ({
   name: name(c, "name"), kind: oneOf(c, "kind", KINDS), plane: oneOf(c, "plane", PLANES), state: str(c, "state"),
   health: oneOf(c, "health", HEALTH), reason: str(c, "reason", ""), pid: uint(c, "pid", 0),
   ageMs: c.attrs["age-ms"] === undefined ? -1 : uint(c, "age-ms"), restarts: uint(c, "restarts", 0),
-  ...(c.children.length ? { cores: children(c, "core", MAX_RESULT_CORES).map(coreStatus) } : {}),
+  ...(c.children.length ? componentDetail(c) : {}),
 });
+/** The children of a `show` component, each kind only when present (status rows stay flat). */
+function componentDetail(c: XmlElement): Pick<ComponentStatus, "cores" | "counters" | "checks" | "recent"> {
+  const counters = children(c, "counters", 1)[0];
+  const checks = children(c, "check", MAX_CHECKS * 2);
+  const recent = children(c, "decision", MAX_RECENT);
+  const cores = children(c, "core", MAX_RESULT_CORES);
+  return {
+    ...(counters ? { counters: componentCounters(counters) } : {}),
+    ...(checks.length ? { checks: checks.map(checkStatus) } : {}),
+    ...(recent.length ? { recent: recent.map(recentEvent) } : {}),
+    ...(cores.length ? { cores: cores.map(coreStatus) } : {}),
+  };
+}
+const flag = (e: XmlElement, attr: string): boolean => oneOf(e, attr, ["0", "1"] as const, "0") === "1";
+const componentCounters = (c: XmlElement): ComponentCounters => ({
+  registrations: uint(c, "registrations", 0), restarts: uint(c, "restarts", 0), failures: uint(c, "failures", 0), recoveries: uint(c, "recoveries", 0),
+  graceMs: uint(c, "grace-ms", 0), quarantined: flag(c, "quarantined"), next: str(c, "next", ""),
+});
+const checkStatus = (c: XmlElement): CheckStatus => ({
+  name: name(c, "name"), mode: oneOf(c, "mode", CHECK_MODES), periodMs: uint(c, "period-ms", 0), failed: flag(c, "failed"),
+  samples: children(c, "sample", SAMPLES_SHOWN).map((x) => ({ agoMs: uint(x, "ago-ms", 0), ok: flag(x, "ok"), reason: str(x, "reason", "") })),
+});
+const recentEvent = (e: XmlElement): RecentEvent => ({ seq: uint(e, "seq"), time: uint(e, "time"), event: str(e, "event"), level: str(e, "level", ""), reason: str(e, "reason", "") });
 const coreStatus = (c: XmlElement): CoreStatus => ({
   slot: uint(c, "slot"), lcore: uint(c, "lcore", 0), name: str(c, "name", ""), state: str(c, "state"), verdict: str(c, "verdict"), ageMs: uint(c, "age-ms", 0),
 });
@@ -115,7 +143,7 @@ export function encode(m: Message): string {
     case "result": {
       const mon = m.monitor ? `<monitor pid="${m.monitor.pid}" version="${x(m.monitor.version)}" uptime-ms="${m.monitor.uptimeMs}"/>` : "";
       const comps = m.components.map(encodeComponent).join("");
-      return `<result id="${m.id}" detail="${x(m.detail)}">${mon}${comps}</result>`;
+      return `<result id="${m.id}" detail="${x(m.detail)}"${m.more ? ` more="1"` : ""}>${mon}${comps}</result>`;
     }
     case "subscribe": return `<subscribe id="${m.id}"/>`;
     case "event":
@@ -125,10 +153,67 @@ export function encode(m: Message): string {
   }
 }
 
+/** Room kept in a frame for the <result> and <monitor> elements around the components. */
+const RESULT_ENVELOPE_BYTES = 4096;
+
+/**
+ * Splits a result into frames that each fit `maxBytes`: components are packed
+ * in order; every frame but the last says `more`. A single component too large
+ * for a frame (a `show` with long texts) loses its samples, then its recent
+ * events, then its cores, until it fits.
+ */
+export function resultFrames(m: MessageOf<"result">, maxBytes = MAX_FRAME_BYTES): MessageOf<"result">[] {
+  const room = maxBytes - RESULT_ENVELOPE_BYTES - Buffer.byteLength(x(m.detail));
+  const frames: MessageOf<"result">[] = [];
+  let batch: ComponentStatus[] = [];
+  let used = 0;
+  for (let c of m.components) {
+    let n = Buffer.byteLength(encodeComponent(c));
+    if (n > room) {
+      c = shrink(c, room);
+      n = Buffer.byteLength(encodeComponent(c));
+    }
+    if (used + n > room && batch.length > 0) {
+      frames.push({ ...m, components: batch, more: true });
+      batch = [];
+      used = 0;
+    }
+    batch.push(c);
+    used += n;
+  }
+  frames.push({ ...m, components: batch });
+  return frames;
+}
+
+function shrink(c: ComponentStatus, room: number): ComponentStatus {
+  const steps: ((c: ComponentStatus) => ComponentStatus)[] = [
+    (c) => ({ ...c, ...(c.checks ? { checks: c.checks.map((k) => ({ ...k, samples: [] })) } : {}) }),
+    ({ recent: _r, ...c }) => c,
+    ({ cores: _k, ...c }) => c,
+    ({ checks: _c, ...c }) => c,
+    (c) => ({ ...c, reason: c.reason.slice(0, 256) }),
+  ];
+  for (const step of steps) {
+    c = step(c);
+    if (Buffer.byteLength(encodeComponent(c)) <= room) break;
+  }
+  return c;
+}
+
 function encodeComponent(c: ComponentStatus): string {
   const age = c.ageMs >= 0 ? ` age-ms="${c.ageMs}"` : "";
   const head = `<component name="${x(c.name)}" kind="${c.kind}" plane="${c.plane}" state="${x(c.state)}" health="${c.health}" reason="${x(c.reason)}" pid="${c.pid}"${age} restarts="${c.restarts}"`;
-  if (!c.cores?.length) return `${head}/>`;
-  const cores = c.cores.map((k) => `<core slot="${k.slot}" lcore="${k.lcore}" name="${x(k.name)}" state="${x(k.state)}" verdict="${x(k.verdict)}" age-ms="${k.ageMs}"/>`).join("");
-  return `${head}>${cores}</component>`;
+  if (!c.cores?.length && !c.counters && !c.checks?.length && !c.recent?.length) return `${head}/>`;
+  const n = c.counters;
+  const counters = n
+    ? `<counters registrations="${n.registrations}" restarts="${n.restarts}" failures="${n.failures}" recoveries="${n.recoveries}" grace-ms="${n.graceMs}" quarantined="${n.quarantined ? 1 : 0}" next="${x(n.next)}"/>`
+    : "";
+  const checks = (c.checks ?? []).map((k) => {
+    const samples = k.samples.map((s) => `<sample ago-ms="${s.agoMs}" ok="${s.ok ? 1 : 0}" reason="${x(s.reason)}"/>`).join("");
+    const h = `<check name="${x(k.name)}" mode="${k.mode}" period-ms="${k.periodMs}" failed="${k.failed ? 1 : 0}"`;
+    return samples ? `${h}>${samples}</check>` : `${h}/>`;
+  }).join("");
+  const recent = (c.recent ?? []).map((e) => `<decision seq="${e.seq}" time="${e.time}" event="${x(e.event)}" level="${x(e.level)}" reason="${x(e.reason)}"/>`).join("");
+  const cores = (c.cores ?? []).map((k) => `<core slot="${k.slot}" lcore="${k.lcore}" name="${x(k.name)}" state="${x(k.state)}" verdict="${x(k.verdict)}" age-ms="${k.ageMs}"/>`).join("");
+  return `${head}>${counters}${checks}${recent}${cores}</component>`;
 }

@@ -43,6 +43,45 @@ export interface CoreStatus {
   readonly ageMs: number;
 }
 
+/** One recent sample of a check (`show`). */
+export interface SampleStatus {
+  readonly agoMs: number;
+  readonly ok: boolean;
+  readonly reason: string;
+}
+
+/** One check of a component, with its most recent samples, oldest first (`show`). */
+export interface CheckStatus {
+  readonly name: string;
+  readonly mode: CheckMode;
+  readonly periodMs: number;
+  readonly failed: boolean;
+  readonly samples: readonly SampleStatus[];
+}
+
+/** What the engine remembers of a component (`show`). */
+export interface ComponentCounters {
+  readonly registrations: number;
+  readonly restarts: number;
+  /** Failures in the engine's history (forgotten after a healthy spell). */
+  readonly failures: number;
+  readonly recoveries: number;
+  /** Grace left after the last recovery, ms (failures in it are ignored). */
+  readonly graceMs: number;
+  readonly quarantined: boolean;
+  /** What the engine would do on a failure now: a level, "ignore" (grace) or "quarantine". */
+  readonly next: string;
+}
+
+/** One of the component's recent events (decisions and what led to them), oldest first (`show`). */
+export interface RecentEvent {
+  readonly seq: number;
+  readonly time: number;
+  readonly event: string;
+  readonly level: string;
+  readonly reason: string;
+}
+
 /** One component as the monitor reports it to clients. Attributes are additive within v1. */
 export interface ComponentStatus {
   readonly name: string;
@@ -58,6 +97,10 @@ export interface ComponentStatus {
   readonly restarts: number;
   /** Fast-path components, when the request named one component: its cores (at most MAX_RESULT_CORES). */
   readonly cores?: readonly CoreStatus[];
+  /** `show NAME` only: counters, checks with recent samples, recent events. */
+  readonly counters?: ComponentCounters;
+  readonly checks?: readonly CheckStatus[];
+  readonly recent?: readonly RecentEvent[];
 }
 
 export interface MonitorInfo {
@@ -77,7 +120,8 @@ export type Message =
   | { type: "query"; id: number; kind: QueryKind; check: string; action: string }
   | { type: "reply"; id: number; health: Health; detail: string }
   | { type: "command"; id: number; verb: Verb; target: string; kind: string }
-  | { type: "result"; id: number; monitor: MonitorInfo | null; components: ComponentStatus[]; detail: string }
+  /** `more`: a result too large for one frame comes as several with the same id; all but the last say more. */
+  | { type: "result"; id: number; monitor: MonitorInfo | null; components: ComponentStatus[]; detail: string; more?: boolean }
   | { type: "subscribe"; id: number }
   | { type: "event"; seq: number; time: number; component: string; event: string; level: string; reason: string }
   | { type: "ok"; id: number }

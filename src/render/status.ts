@@ -1,11 +1,15 @@
 /**
- * Status rendering, pure: strings in, strings out. Human table (aligned,
- * no colour), stable JSON (schema version 1; fields are only ever added), and
- * a one-line-per-component list for scripts.
+ * Status rendering, pure: strings in, strings out. A table for a terminal
+ * (banner, aligned columns, optional colour), tab-separated columns when piped
+ * (header row, no banner, nothing else), stable JSON (schema version 1; fields
+ * are only ever added), the wire XML (docs/hamon-v1.xsd), and one line per
+ * component for `list`.
  */
-import type { ComponentStatus, MonitorInfo } from "../protocol/messages.ts";
+import { encode } from "../protocol/codec.ts";
+import type { ComponentStatus, MessageOf, MonitorInfo } from "../protocol/messages.ts";
 import { formatAge } from "./age.ts";
 import { renderCores } from "./cores.ts";
+import { colourFor, printable, renderTable, renderTsv } from "./table.ts";
 
 export interface StatusView {
   monitor: MonitorInfo | null;
@@ -13,21 +17,34 @@ export interface StatusView {
 }
 
 const COLUMNS = ["NAME", "KIND", "PLANE", "STATE", "HEALTH", "PID", "AGE", "RESTARTS", "REASON"] as const;
+const STATE_COL = 3;
+const HEALTH_COL = 4;
 
 export { formatAge };
 
-export function renderStatusTable(v: StatusView): string {
-  const rows = v.components.map((c) => [c.name, c.kind, c.plane, c.state, c.health, c.pid ? String(c.pid) : "-", formatAge(c.ageMs), String(c.restarts), c.reason || "-"]);
-  const widths = COLUMNS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
-  const head = v.monitor ? `monitor pid ${v.monitor.pid}, version ${v.monitor.version}, up ${formatAge(v.monitor.uptimeMs)}, ${v.components.length} components\n` : "";
+function row(c: ComponentStatus): string[] {
+  return [c.name, c.kind, c.plane, c.state, c.health, c.pid ? String(c.pid) : "-", formatAge(c.ageMs), String(c.restarts), c.reason || "-"];
+}
+
+export function renderStatusTable(v: StatusView, colour = false): string {
+  const head = v.monitor ? `monitor pid ${v.monitor.pid}, version ${printable(v.monitor.version)}, up ${formatAge(v.monitor.uptimeMs)}, ${v.components.length} components\n` : "";
+  const paint = colour ? (cell: string, col: number) => (col === STATE_COL || col === HEALTH_COL ? colourFor(cell)(cell) : cell) : undefined;
   // A fast path named in the request comes with its cores: one table per fast path below.
   const cores = v.components.filter((c) => c.cores?.length).map((c) => `\n${c.name}: ${c.cores!.length} cores\n${renderCores(c.cores!)}`).join("");
-  return `${head}${[line(COLUMNS), ...rows.map(line)].join("\n")}\n${cores}`;
+  return `${head}${renderTable(COLUMNS, v.components.map(row), paint)}${cores}`;
+}
+
+export function renderStatusPlain(v: StatusView): string {
+  return renderTsv(COLUMNS, v.components.map(row));
 }
 
 export function renderStatusJson(v: StatusView): string {
   return `${JSON.stringify({ version: 1, monitor: v.monitor, components: v.components }, null, 2)}\n`;
+}
+
+/** The monitor's answer as the wire's `<result>` document: valid against docs/hamon-v1.xsd. */
+export function renderXml(r: MessageOf<"result">): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${encode({ ...r, more: false })}\n`;
 }
 
 export function renderList(v: StatusView): string {

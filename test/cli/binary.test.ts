@@ -68,8 +68,8 @@ test("an unreachable monitor is one clear line and exit 4, not a stack trace", (
   expect(r.err).toContain("E_UNAVAILABLE");
 });
 
-test("status: the table, one aligned row per component, exit 0 when all are up", () => {
-  const r = run(["status", "--socket", mon.sock]);
+test("status --table: the table, one aligned row per component, exit 0 when all are up", () => {
+  const r = run(["status", "--socket", mon.sock, "--table"]);
   expect(r.code).toBe(0);
   const lines = r.out.trimEnd().split("\n");
   expect(lines[1]).toMatch(/^NAME +KIND +PLANE +STATE +HEALTH +PID +AGE +RESTARTS +REASON$/);
@@ -172,7 +172,7 @@ test("status exits 3 when a component is down, and shows it down/failed", async 
   await s.start();
   (s as unknown as { session: { close(r: string): void } }).session.close("simulated crash");
   await Bun.sleep(50);
-  const r = run(["status", "--socket", mon.sock]);
+  const r = run(["status", "--socket", mon.sock, "--table"]);
   expect(r.code).toBe(3);
   expect(r.out).toMatch(/zebra +static +control +down +failed +\d+ +[\d.]+m?s +0 +connection lost/);
   await s.stop();

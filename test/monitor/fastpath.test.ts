@@ -27,7 +27,7 @@ test("attach, cores in status, a dead core → restart-control-plane-and-fast-pa
 
   const show = await w.cmd("show", "dataplane");
   expect(show.type === "result" && show.components[0]!.cores!.map((c) => c.verdict)).toEqual(["ok", "ok", "ok", "ok"]);
-  const cli = Bun.spawnSync([process.execPath, MAIN, "status", "dataplane", "--socket", w.sock]);
+  const cli = Bun.spawnSync([process.execPath, MAIN, "status", "dataplane", "--table", "--socket", w.sock]);
   expect(cli.stdout.toString()).toMatch(/dataplane: 4 cores\nSLOT\s+LCORE\s+NAME\s+STATE\s+VERDICT\s+BEAT-AGE\n0\s+/);
 
   const mark = w.events.length;

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { decode, encode } from "../../src/protocol/codec.ts";
+import { decode, encode, resultFrames } from "../../src/protocol/codec.ts";
+import { MAX_FRAME_BYTES } from "../../src/protocol/limits.ts";
+import type { ComponentStatus } from "../../src/protocol/messages.ts";
 import { ALL_TYPES, SAMPLES } from "../fixtures/messages.ts";
 
 describe("codec round trip", () => {
@@ -64,5 +66,46 @@ describe("typed decoding", () => {
   test("the request id is recovered for the error reply when it is readable", () => {
     const r = decode(`<register id="42" name="a" kind="static" plane="nope"/>`);
     expect(!r.ok && r.id).toBe(42);
+  });
+});
+
+describe("results larger than one frame", () => {
+  const comp = (i: number): ComponentStatus => ({
+    name: `component-with-a-rather-long-name-${i}`, kind: "static", plane: "control", state: "up", health: "ok", reason: "x".repeat(100), pid: i, ageMs: 5, restarts: 0,
+  });
+  test("split in order into frames that each fit; all but the last say more; decoding and concatenating gives the input", () => {
+    const m = { type: "result" as const, id: 3, monitor: { pid: 1, version: "v", uptimeMs: 2 }, detail: "", components: Array.from({ length: 3000 }, (_, i) => comp(i)) };
+    const frames = resultFrames(m);
+    expect(frames.length).toBeGreaterThan(5);
+    const back: ComponentStatus[] = [];
+    frames.forEach((f, i) => {
+      const xml = encode(f);
+      expect(Buffer.byteLength(xml)).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+      const d = decode(xml);
+      if (!d.ok || d.msg.type !== "result") throw new Error("bad frame");
+      expect(d.msg.more ?? false).toBe(i < frames.length - 1);
+      back.push(...d.msg.components);
+    });
+    expect(back).toEqual(m.components);
+  });
+  test("a small result is one frame without more", () => {
+    const frames = resultFrames({ type: "result", id: 1, monitor: null, detail: "", components: [comp(1)] });
+    expect(frames).toHaveLength(1);
+    expect(encode(frames[0]!)).not.toContain("more=");
+  });
+  test("one component too large for a frame loses samples, then recent events, then cores, until it fits", () => {
+    const reason = "&".repeat(4000); // escapes to 20,000 bytes
+    const big: ComponentStatus = {
+      ...comp(0),
+      checks: Array.from({ length: 32 }, (_, i) => ({ name: `c${i}`, mode: "query" as const, periodMs: 1000, failed: false, samples: Array.from({ length: 5 }, () => ({ agoMs: 1, ok: false, reason })) })),
+      recent: Array.from({ length: 16 }, (_, i) => ({ seq: i + 1, time: 1, event: "recover", level: "", reason })),
+      cores: Array.from({ length: 200 }, (_, i) => ({ slot: i, lcore: i, name: "rx", state: "running", verdict: "ok", ageMs: 0 })),
+    };
+    const [f] = resultFrames({ type: "result", id: 1, monitor: null, detail: "", components: [big] });
+    const c = f!.components[0]!;
+    expect(Buffer.byteLength(encode(f!))).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    expect(c.checks?.every((k) => k.samples.length === 0)).toBe(true);
+    expect(c.recent).toBeUndefined();
+    expect(c.cores).toHaveLength(200);
   });
 });

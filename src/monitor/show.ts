@@ -1,0 +1,42 @@
+/**
+ * `show NAME`, the monitor's side: what the engine remembers of a component
+ * (counters, and what it would decide on a failure now) and its checks with
+ * their most recent samples. Read-only; allocates (an operator asked).
+ */
+import { decide } from "../engine/decide.ts";
+import { SAMPLES_SHOWN } from "../protocol/codec.ts";
+import type { CheckStatus, ComponentCounters } from "../protocol/messages.ts";
+import type { MonitorCore } from "./core.ts";
+
+/** Sample reasons are cut to this many characters (a show must fit in a frame). */
+const SAMPLE_REASON_CHARS = 120;
+
+export function componentDetail(c: MonitorCore, name: string, now: number): { counters: ComponentCounters; checks: CheckStatus[] } | null {
+  const e = c.d.registry.get(name);
+  if (!e) return null;
+  const st = c.engine.components[name];
+  const checks = e.slots.map((s): CheckStatus => ({
+    name: c.checks.nameOf(s), mode: c.checks.modeOf(s), periodMs: c.checks.periodOf(s), failed: c.checks.isFailed(s),
+    samples: c.checks.samples(s).slice(-SAMPLES_SHOWN).map((x) => ({
+      agoMs: Math.max(0, Math.round(now - x.atMs)), ok: x.ok,
+      reason: x.reason.length > SAMPLE_REASON_CHARS ? `${x.reason.slice(0, SAMPLE_REASON_CHARS)}…` : x.reason,
+    })),
+  }));
+  return {
+    checks,
+    counters: {
+      registrations: e.registrations, restarts: e.restarts, failures: st?.failures.length ?? 0, recoveries: st?.recoveries.length ?? 0,
+      graceMs: Math.max(0, Math.round((st?.graceUntil ?? 0) - now)), quarantined: e.quarantined,
+      next: e.active ? nextOnFailure(c, name, now) : "none (inactive)",
+    },
+  };
+}
+
+/** What the engine would decide on a failure of `name` now: the pure engine asked "what if", its new state discarded. */
+function nextOnFailure(c: MonitorCore, name: string, now: number): string {
+  const r = decide(c.engine, { type: "failure", component: name, reason: "what if", certain: true }, now, c.policyOf);
+  const recover = r.actions.find((a) => a.type === "recover");
+  if (recover) return recover.level;
+  if (r.actions.some((a) => a.type === "quarantine")) return "quarantine";
+  return r.actions.some((a) => a.type === "ignore") ? "ignore (grace)" : "none";
+}
