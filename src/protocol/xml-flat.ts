@@ -1,11 +1,14 @@
 /**
- * Fast path for the messages that make up the monitor's steady traffic
- * (reply, confirm, report, query, ok, event): one element with attributes
- * and at most text inside (a reply's detail), no child element. Given a document the strict scanner (xml-scan.ts)
- * already accepted, `parseFlat` builds the element directly: one object, one
- * string per attribute, no parser instance. Anything else (a child element)
- * returns null and goes to fast-xml-parser as before; a test
- * checks both paths agree on every sample and on fuzzed attribute values.
+ * Fast path for what our own encoder emits: elements with attributes, child
+ * elements back to back, text only in a childless element (a reply's detail).
+ * That is the monitor's steady traffic (reply, confirm, report, query, ok,
+ * event), registrations with checks, and the results clients read — a
+ * client's first fast-xml-parser call costs ~5 ms of warm-up, a third of a
+ * `hamon status`. Given a document the strict scanner (xml-scan.ts) already
+ * accepted, `parseFlat` builds the elements directly. Anything else (mixed
+ * content, whitespace between children) returns null and goes to
+ * fast-xml-parser; a test checks both paths agree on every sample and on
+ * fuzzed attribute values.
  */
 import type { XmlElement } from "./xml.ts";
 
@@ -15,12 +18,25 @@ const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"'
 const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
 const isName = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || (c >= 48 && c <= 57) || c === 46 || c === 45;
 
-/** `s` must have passed scanXml. Returns null when it is not a single empty element. */
+/**
+ * `s` must have passed scanXml. Returns null when it is not element-only
+ * (text is allowed only in an element without children, like a reply's
+ * detail; whitespace between child elements, as in a hand-indented document,
+ * also falls back).
+ */
 export function parseFlat(s: string): XmlElement | null {
   const n = s.length;
   let i = 0;
   if (s.startsWith("<?xml ")) i = s.indexOf("?>") + 2;
   while (i < n && isSpace(s.charCodeAt(i))) i++;
+  const r = element(s, i, n);
+  if (r === null) return null;
+  for (i = r.end; i < n; i++) if (!isSpace(s.charCodeAt(i))) return null;
+  return r.el;
+}
+
+/** One element starting at `i` (a '<'), with its children; null = not for this path. */
+function element(s: string, i: number, n: number): { el: XmlElement; end: number } | null {
   if (s.charCodeAt(i) !== 60) return null;
   let j = ++i;
   while (j < n && isName(s.charCodeAt(j))) j++;
@@ -47,24 +63,39 @@ export function parseFlat(s: string): XmlElement | null {
     attrs[key] = raw.indexOf("&") < 0 && raw.indexOf("\r") < 0 ? raw : unescape(raw);
     i = end + 1;
   }
-  let text = "";
   if (s.charCodeAt(i) === 47 /* / */) {
     if (s.charCodeAt(i + 1) !== 62 /* > */) return null;
-    i += 2;
-  } else {
-    // '>' then text only (a reply's detail), then this element's end tag.
-    const gt = i;
-    const lt = s.indexOf("<", gt + 1);
-    if (lt < 0 || s.charCodeAt(lt + 1) !== 47 || !s.startsWith(name, lt + 2)) return null;
-    i = lt + 2 + name.length;
-    while (i < n && isSpace(s.charCodeAt(i))) i++;
-    if (s.charCodeAt(i) !== 62) return null;
-    const raw = s.slice(gt + 1, lt);
-    text = raw.indexOf("&") < 0 && raw.indexOf("\r") < 0 ? raw : unescape(raw);
-    i++;
+    return { el: { name, attrs, children: NO_CHILDREN, text: "" }, end: i + 2 };
   }
-  for (; i < n; i++) if (!isSpace(s.charCodeAt(i))) return null;
-  return { name, attrs, children: NO_CHILDREN, text };
+  const gt = i;
+  if (s.charCodeAt(gt + 1) === 60 && s.charCodeAt(gt + 2) !== 47) {
+    // Element children only, back to back (what our encoder emits), then this element's end tag.
+    const children: XmlElement[] = [];
+    i = gt + 1;
+    while (s.charCodeAt(i) === 60 && s.charCodeAt(i + 1) !== 47) {
+      const child = element(s, i, n);
+      if (child === null) return null;
+      children.push(child.el);
+      i = child.end;
+    }
+    const close = endTag(s, i, n, name);
+    return close < 0 ? null : { el: { name, attrs, children, text: "" }, end: close };
+  }
+  // '>' then text only (a reply's detail), then this element's end tag.
+  const lt = s.indexOf("<", gt + 1);
+  const close = lt < 0 ? -1 : endTag(s, lt, n, name);
+  if (close < 0) return null;
+  const raw = s.slice(gt + 1, lt);
+  return { el: { name, attrs, children: NO_CHILDREN, text: raw.indexOf("&") < 0 && raw.indexOf("\r") < 0 ? raw : unescape(raw) }, end: close };
+}
+
+/** `</name>` (spaces allowed before '>') at `i`: the index after it, or -1. */
+function endTag(s: string, i: number, n: number, name: string): number {
+  if (s.charCodeAt(i) !== 60 || s.charCodeAt(i + 1) !== 47 || !s.startsWith(name, i + 2)) return -1;
+  i += 2 + name.length;
+  if (i < n && isName(s.charCodeAt(i))) return -1; // </namex>
+  while (i < n && isSpace(s.charCodeAt(i))) i++;
+  return s.charCodeAt(i) === 62 ? i + 1 : -1;
 }
 
 /** Line ends normalised (CR LF and lone CR → LF), then references decoded, as fast-xml-parser does. */

@@ -26,7 +26,9 @@ export interface XmlElement {
 const ATTRS = "@";
 const TEXT = "#text";
 
-const parser = new XMLParser({
+/** Built on first use: clients and steady traffic take the fast path and never pay for it. */
+let parser: XMLParser | null = null;
+const newParser = () => new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: "",
   attributesGroupName: ATTRS,
@@ -65,6 +67,7 @@ export function parseXml(text: string): ParseResult {
 export function parseTree(text: string): ParseResult {
   let tree: Record<string, unknown>;
   try {
+    parser ??= newParser();
     tree = parser.parse(text) as Record<string, unknown>;
   } catch (e) {
     return { ok: false, error: `XML parser refused the document: ${(e as Error).message}` };

@@ -73,6 +73,19 @@ describe("status", () => {
     expect(validates(r.out)).toBe("valid");
   });
 
+  test("on a terminal (a pty from script(1)): banner, aligned table, state/health coloured; NO_COLOR turns colour off", () => {
+    if (!Bun.which("script")) return void console.warn("skipped: script(1) (util-linux) is not installed");
+    const onTty = (env: Record<string, string>) =>
+      Bun.spawnSync(["script", "-qec", `${BIN} status --socket ${mon.sock}`, "/dev/null"], { stdout: "pipe", env: { PATH: process.env.PATH ?? "", TERM: "xterm", ...env } }).stdout.toString().replace(/\r\n/g, "\n");
+    const coloured = onTty({});
+    expect(coloured).toMatch(/^monitor pid \d+, version \S+, up [\d.]+m?s, 2 components\nNAME +KIND +PLANE +STATE +HEALTH +PID +AGE +RESTARTS +REASON\n/);
+    expect(coloured).toContain("\u001b[32mup   \u001b[0m"); // padded inside the colour: columns stay aligned
+    expect(coloured).toContain("\u001b[33mdegraded\u001b[0m");
+    const plain = onTty({ NO_COLOR: "1" });
+    expect(plain).not.toContain("\u001b[");
+    expect(plain).toMatch(/\nevil +static +control +up +degraded +\d+ /);
+  });
+
   test("usage: the formats are exclusive", () => {
     const r = runBin(["status", "--socket", mon.sock, "--json", "--xml"]);
     expect(r.code).toBe(2);
