@@ -10,6 +10,7 @@
 import { LEVELS, PLANES, KINDS, CHECK_MODES, type Level, type Plane, type Kind, type CheckMode } from "../protocol/messages.ts";
 import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
 import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy, type LadderRule } from "../engine/policy.ts";
+import { DEFAULT_SECURITY, principal, SECURITY_KEYS, securityFrom, type SecurityConfig } from "./security.ts";
 import { argv, bool, ConfigErrors, int, isTable, oneOf, onlyKeys, str, type Table } from "./validate.ts";
 
 const DAY_MS = 86_400_000;
@@ -29,6 +30,8 @@ export interface ComponentConfig {
   name: string;
   kind: Kind;
   plane: Plane;
+  /** Only this user (name or uid) or root may register it; null = any peer the policy lets register. */
+  user: string | null;
   /** argv hamon runs to start it (own process group); null = started elsewhere. */
   start: string[] | null;
   stop: string[] | null;
@@ -63,6 +66,8 @@ export interface MonitorConfig {
   levels: Partial<Record<Level, string[]>>;
   /** Policy for components that register without being declared. */
   defaults: ComponentPolicy;
+  /** Who may do what over the socket, and the per-peer limits (docs/security.md). */
+  security: SecurityConfig;
   components: ComponentConfig[];
   fastpaths: FastPathConfig[];
 }
@@ -70,7 +75,7 @@ export interface MonitorConfig {
 export type ConfigResult = { ok: true; config: MonitorConfig } | { ok: false; errors: string[] };
 
 export const DEFAULT_CONFIG: MonitorConfig = {
-  socket: null, stateDir: null, tickMs: 10, stopTimeoutMs: 5_000, dryRun: false, stopOnExit: false, reregisterWindowMs: 5_000, levels: {}, defaults: DEFAULT_POLICY, components: [], fastpaths: [],
+  socket: null, stateDir: null, tickMs: 10, stopTimeoutMs: 5_000, dryRun: false, stopOnExit: false, reregisterWindowMs: 5_000, levels: {}, defaults: DEFAULT_POLICY, components: [], fastpaths: [], security: DEFAULT_SECURITY,
 };
 
 export function parseConfig(text: string): ConfigResult {
@@ -86,7 +91,10 @@ export function parseConfig(text: string): ConfigResult {
 export function validateConfig(raw: unknown): ConfigResult {
   const e = new ConfigErrors();
   if (!isTable(raw)) return { ok: false, errors: ["the configuration must be a TOML table"] };
-  onlyKeys(raw, "(top)", ["monitor", "levels", "defaults", "component", "fastpath"], e);
+  onlyKeys(raw, "(top)", ["monitor", "levels", "defaults", "component", "fastpath", "security"], e);
+  const secT = table(raw, "security", e);
+  onlyKeys(secT, "security", SECURITY_KEYS, e);
+  const security = securityFrom(secT, e);
   const mon = table(raw, "monitor", e);
   onlyKeys(mon, "monitor", ["socket", "state_dir", "tick_ms", "stop_timeout_ms", "dry_run", "stop_on_exit", "reregister_window_ms"], e);
   const defaults = policyFrom(table(raw, "defaults", e), "defaults", DEFAULT_POLICY, e, false);
@@ -112,19 +120,20 @@ export function validateConfig(raw: unknown): ConfigResult {
     dryRun: bool(mon, "dry_run", "monitor", e, false),
     stopOnExit: bool(mon, "stop_on_exit", "monitor", e, false),
     reregisterWindowMs: int(mon, "reregister_window_ms", "monitor", e, 0, 600_000, DEFAULT_CONFIG.reregisterWindowMs),
-    levels, defaults, components, fastpaths,
+    levels, defaults, components, fastpaths, security,
   };
   return e.list.length ? { ok: false, errors: e.list } : { ok: true, config };
 }
 
 function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
-  onlyKeys(t, path, ["name", "kind", "plane", "start", "stop", "pidfile", "ready_timeout_ms", "check", ...POLICY_KEYS], e);
+  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready_timeout_ms", "check", ...POLICY_KEYS], e);
   const plane = oneOf(t, "plane", path, e, PLANES, "control");
   const base = plane === "fast" ? { ...FAST_PATH_POLICY, ...pick(defaults) } : defaults;
   const c: ComponentConfig = {
     name: required(t, "name", path, e),
     kind: oneOf(t, "kind", path, e, KINDS, "static"),
     plane,
+    user: t.user === undefined ? null : principal(t.user, `${path}.user`, e),
     start: argv(t, "start", path, e),
     stop: argv(t, "stop", path, e),
     pidfile: t.pidfile === undefined ? null : str(t, "pidfile", path, e, "", /^\/.+/),

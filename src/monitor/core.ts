@@ -8,7 +8,7 @@
  */
 import type { MonitorConfig } from "../config/config.ts";
 import { decide, INITIAL_STATE, type EngineEvent, type EngineState } from "../engine/decide.ts";
-import { FAST_PATH_POLICY, type ComponentPolicy } from "../engine/policy.ts";
+import { FAST_PATH_POLICY, severity, type ComponentPolicy } from "../engine/policy.ts";
 import type { Logger } from "../log.ts";
 import type { CheckStatus, ComponentCounters, CoreStatus, Health, MessageOf } from "../protocol/messages.ts";
 import { componentDetail } from "./show.ts";
@@ -285,10 +285,14 @@ export class MonitorCore implements MonitorHooks, CheckSink {
         else if (m.health === "ok") this.feed({ type: "healthy", component: e.name });
         return;
       }
-      case "error-report":
+      case "error-report": {
+        const max = this.policyOf(e.name).maxRecommend;
+        // Still evidence of a failure (capped by the engine), but the recommendation itself is refused and reported.
+        if (e.conn && severity(m.level) > severity(max)) this.d.deny(e.conn, undefined, 0, e.name, `recommend ${m.level}`, `'${e.name}' may recommend at most ${max} (max_recommend)`);
         this.emit({ component: e.name, event: "error-report", level: m.level, reason: m.reason });
         this.feed({ type: "failure", component: e.name, reason: `error report: ${m.reason}`, certain: true, recommended: m.level });
         return;
+      }
     }
   }
 

@@ -14,6 +14,8 @@ import type { ErrorCode } from "../protocol/errors.ts";
 import type { CheckStatus, ComponentCounters, ComponentStatus, CoreStatus, Message, MessageOf, MonitorInfo, Role } from "../protocol/messages.ts";
 import { VERSION } from "../version.ts";
 import { Registry, type Conn, type Entry } from "./registry.ts";
+import { mayRegister, mayUseVerb, OPEN_POLICY, type Policy } from "../security/policy.ts";
+import type { PeerCred } from "../sys/peercred.ts";
 
 export interface MonitorEvent {
   component: string;
@@ -26,16 +28,27 @@ export interface ConnState {
   role: Role | null;
   component: Entry | null;
   subscribed: boolean;
-  /** Token bucket for component connections (messages). */
+  /** Token bucket (messages), every role. */
   tokens: number;
   refilledAt: number;
+  /** From the kernel at connect (SO_PEERCRED); null when the platform cannot tell. */
+  cred: PeerCred | null;
+  /** Refusals by policy on this connection (the first is an event and a log line, the rest a summary at close). */
+  denials: number;
 }
 
+/** What each role may send; anything else is E_STATE (a client cannot register, a component cannot restart others). */
+const ROLE_MESSAGES: Record<Role, ReadonlySet<string>> = {
+  component: new Set(["register", "deregister", "report", "confirm", "error-report", "reply"]),
+  client: new Set(["command", "subscribe"]),
+  subscriber: new Set(["subscribe", "command"]),
+};
+
 /**
- * A component may send this many messages in a burst, refilled at this rate
- * per second; beyond it, it is flooding and is cut off (reports are
- * state changes and confirms are periodic: a healthy component sends a few
- * per second).
+ * A peer may send this many messages in a burst, refilled at this rate per
+ * second; beyond it, it is flooding and is cut off (reports are state changes
+ * and confirms are periodic: a healthy component sends a few per second).
+ * `[security] max_messages_per_second` sets the rate (burst: twice it).
  */
 export const COMPONENT_BURST = 1_000;
 export const COMPONENT_RATE_PER_S = 500;
@@ -61,8 +74,10 @@ export interface DispatchDeps {
   emit(ev: MonitorEvent): void;
   log(level: "info" | "warn" | "error", line: string): void;
   startedAt: number;
-  /** Component rate limit; default COMPONENT_BURST / COMPONENT_RATE_PER_S. */
+  /** Per-connection rate limit; default COMPONENT_BURST / COMPONENT_RATE_PER_S. */
   rate?: { burst: number; perSecond: number };
+  /** Who may do what (src/security/policy.ts); default: everything allowed. */
+  policy?: Policy;
 }
 
 /** Picks the highest version both sides speak, or 0. */
@@ -91,8 +106,14 @@ export class Dispatcher {
     return { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - this.deps.startedAt) };
   }
 
-  open(conn: Conn): void {
-    this.states.set(conn, { role: null, component: null, subscribed: false, tokens: this.deps.rate?.burst ?? COMPONENT_BURST, refilledAt: this.deps.now() });
+  open(conn: Conn, cred: PeerCred | null = null): void {
+    this.states.set(conn, { role: null, component: null, subscribed: false, tokens: this.deps.rate?.burst ?? COMPONENT_BURST, refilledAt: this.deps.now(), cred, denials: 0 });
+  }
+
+  /** "uid U gid G pid P" of a connection, for events and logs ("uid ?" when the platform cannot tell). */
+  who(conn: Conn): string {
+    const c = this.states.get(conn)?.cred;
+    return c ? `uid ${c.uid} gid ${c.gid} pid ${c.pid}` : "uid ? (no peer credentials)";
   }
 
   handle(conn: Conn, m: Message): void {
@@ -106,20 +127,26 @@ export class Dispatcher {
       conn.send({ type: "welcome", version: v, server: `hamon/${VERSION}` });
       return;
     }
-    if (st.role === "component" && !this.spend(st)) {
+    if (!this.spend(st)) {
       const r = this.deps.rate ?? { burst: COMPONENT_BURST, perSecond: COMPONENT_RATE_PER_S };
-      return this.fail(conn, 0, "E_LIMIT", `flooding: more than ${r.burst} messages in a burst or ${r.perSecond}/s sustained`, true);
+      const why = `flooding: more than ${r.burst} messages in a burst or ${r.perSecond}/s sustained`;
+      this.deps.emit({ component: st.component?.name ?? "", event: "peer-limit", level: "", reason: `${this.who(conn)} cut off: ${why}` });
+      return this.fail(conn, 0, "E_LIMIT", why, true);
     }
+    if (!ROLE_MESSAGES[st.role].has(m.type)) return this.fail(conn, "id" in m ? m.id : 0, "E_STATE", `a ${st.role} connection cannot send <${m.type}>`, false);
     switch (m.type) {
       case "register": return this.register(conn, st, m);
       case "deregister": return this.deregister(conn, st, m);
       case "report": case "confirm": case "error-report": case "reply": return this.componentSays(conn, st, m);
       case "command": return this.command(conn, m);
-      case "subscribe":
+      case "subscribe": {
+        const no = mayUseVerb(this.policy, st.cred, "list");
+        if (no) return this.deny(conn, st, m.id, "", "subscribe", no);
         st.subscribed = true;
         this.subscribers.add(conn);
         conn.send({ type: "ok", id: m.id });
         return;
+      }
       default:
         return this.fail(conn, "id" in m ? m.id : 0, "E_STATE", `<${m.type}> is not a request the monitor accepts`, false);
     }
@@ -127,6 +154,7 @@ export class Dispatcher {
 
   closed(conn: Conn, reason: string): void {
     const st = this.states.get(conn);
+    if (st && st.denials > 1) this.deps.log("warn", `${this.who(conn)} closed after ${st.denials} refusals by policy (the first is the 'denied' event)`);
     this.subscribers.delete(conn);
     if (st?.component && st.component.conn === conn) {
       this.deps.emit({ component: st.component.name, event: "disconnected", level: "", reason });
@@ -142,11 +170,13 @@ export class Dispatcher {
     if (st.component && st.component.name !== m.name) {
       return this.fail(conn, m.id, "E_STATE", `this connection is already registered as '${st.component.name}'`, false);
     }
+    const no = mayRegister(this.policy, st.cred, m.name);
+    if (no) return this.deny(conn, st, m.id, m.name, `register '${m.name}'`, no);
     const e = this.registry.register(conn, m, this.deps.now());
     if (!e) return this.fail(conn, m.id, "E_NAME_TAKEN", `component '${m.name}' is registered by another live connection`, false);
     st.component = e;
     conn.send({ type: "ok", id: m.id });
-    this.deps.emit({ component: e.name, event: "registered", level: "", reason: `pid ${m.pid}, ${m.kind} ${m.plane}` });
+    this.deps.emit({ component: e.name, event: "registered", level: "", reason: `pid ${m.pid}, ${m.kind} ${m.plane}; peer ${this.who(conn)}` });
     this.hooks?.registered(e, m);
   }
 
@@ -180,6 +210,9 @@ export class Dispatcher {
   }
 
   private command(conn: Conn, m: MessageOf<"command">): void {
+    const st = this.states.get(conn)!;
+    const no = mayUseVerb(this.policy, st.cred, m.verb);
+    if (no) return this.deny(conn, st, m.id, m.target, `${m.verb}${m.target ? ` ${m.target}` : ""}`, no);
     const now = this.deps.now();
     const monitor = this.monitorInfo(now);
     switch (m.verb) {
@@ -225,6 +258,23 @@ export class Dispatcher {
   /** Sends a result, in several frames (`more`) when it does not fit in one (protocol §5.3). */
   sendResult(conn: Conn, m: MessageOf<"result">): void {
     for (const f of resultFrames(m)) if (!conn.send(f)) return;
+  }
+
+  private get policy(): Policy {
+    return this.deps.policy ?? OPEN_POLICY;
+  }
+
+  /**
+   * A refusal by policy: E_DENIED to the peer; the first one on a connection
+   * is also an event and a warning naming the peer (uid, pid), the others are
+   * counted and summarised when it closes, so a peer cannot flood the log.
+   */
+  deny(conn: Conn, st: ConnState | undefined, id: number, component: string, what: string, why: string): void {
+    const s = st ?? this.states.get(conn);
+    if (s && s.denials++ === 0) {
+      this.deps.emit({ component, event: "denied", level: "", reason: `${what} by ${this.who(conn)}: ${why}` });
+    }
+    this.fail(conn, id, "E_DENIED", why, false);
   }
 
   fail(conn: Conn, id: number, code: ErrorCode, message: string, close: boolean): void {

@@ -9,8 +9,13 @@ import type { MonitorConfig } from "../config/config.ts";
 import { listenUnix, type Listener } from "../transport/unix.ts";
 import type { Logger } from "../log.ts";
 import { MonitorCore } from "./core.ts";
-import { Dispatcher, type MonitorEvent } from "./dispatch.ts";
+import { COMPONENT_BURST, COMPONENT_RATE_PER_S, Dispatcher, type MonitorEvent } from "./dispatch.ts";
 import { EventLog } from "./records.ts";
+import { DEFAULT_SECURITY } from "../config/security.ts";
+import { OPEN_POLICY, resolvePolicy, type Policy } from "../security/policy.ts";
+import { ConnectionLimits } from "../security/limits.ts";
+import { gidOf, uidOf } from "../sys/accounts.ts";
+import { peerCred } from "../sys/peercred.ts";
 import { beckonAll } from "../discovery/beacon.ts";
 import { lockPathFor, tryLock, type MonitorLock } from "../discovery/lock.ts";
 import { HamonError } from "../protocol/errors.ts";
@@ -63,6 +68,14 @@ export async function startMonitorServer(o: MonitorServerOptions): Promise<Monit
 
 async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<MonitorServer> {
   const now = o.now ?? (() => performance.now());
+  const sec = o.config?.security ?? DEFAULT_SECURITY;
+  let policy: Policy = OPEN_POLICY;
+  if (o.config) {
+    const r = resolvePolicy(o.config, process.getuid?.() ?? 0, (n) => uidOf(n), (n) => gidOf(n));
+    if (!r.ok) throw new HamonError("E_DENIED", `security policy: ${r.errors.join("; ")}`);
+    policy = r.policy;
+  }
+  const socketGid = sec.socketGroup === null ? null : gidOf(sec.socketGroup);
   if (o.stateDir) mkdirSync(o.stateDir, { recursive: true, mode: 0o750 });
   let seq = 0;
   const eventLog = o.config && o.stateDir ? new EventLog(join(o.stateDir, "events.jsonl")) : null;
@@ -70,7 +83,8 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
   const dispatcher: Dispatcher = new Dispatcher({
     now,
     startedAt: now(),
-    ...(o.rate ? { rate: o.rate } : {}),
+    rate: o.rate ?? (o.config ? { burst: 2 * sec.maxMessagesPerSecond, perSecond: sec.maxMessagesPerSecond } : { burst: COMPONENT_BURST, perSecond: COMPONENT_RATE_PER_S }),
+    policy,
     log: (level, line) => o.log(level, line),
     emit(ev) {
       const full = { ...ev, seq: ++seq, time: Date.now() };
@@ -93,8 +107,19 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
   // refusal per connection is logged, the rest are counted and summarised
   // when the connection closes.
   const refusals = new WeakMap<object, number>();
+  const limits = new ConnectionLimits(sec.maxConnections, sec.maxConnectionsPerUid, (uid) => uid === 0 || uid === policy.selfUid, (n, why) => {
+    o.log("warn", "connections refused over the limit", { refused: n, last: why });
+    dispatcher.emit({ component: "", event: "peer-limit", level: "", reason: `${n} connection(s) refused: ${why}` });
+  });
   const listener = await listenUnix(o.socketPath, (peer) => {
-    dispatcher.open(peer);
+    const cred = peerCred(peer.fd);
+    const over = limits.admit(peer, cred?.uid ?? -1);
+    if (over) {
+      peer.send({ type: "error", id: 0, code: "E_LIMIT", message: over });
+      peer.close(`E_LIMIT: ${over}`);
+      return { message: () => {}, close: () => {} };
+    }
+    dispatcher.open(peer, cred);
     return {
       message: (p, m) => dispatcher.handle(p, m),
       refused: (p, code, message) => {
@@ -103,13 +128,14 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
         if (n === 1) o.log("warn", "refused frame", { code, message });
       },
       close: (p, reason) => {
+        limits.release(p);
         const n = refusals.get(p) ?? 0;
         if (n > 1) o.log("warn", "connection closed after refused frames", { refused: n, reason });
         dispatcher.closed(p, reason);
       },
     };
-  });
-  o.log("info", "monitor listening", { socket: o.socketPath, pid: process.pid });
+  }, { group: socketGid });
+  o.log("info", "monitor listening", { socket: o.socketPath, pid: process.pid, group: sec.socketGroup ?? "(own)" });
   const notifier = o.config && o.stateDir ? notifierFromEnv() : null;
   const core = o.config && o.stateDir ? new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier }) : null;
   core?.start();
@@ -127,6 +153,7 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
       await beckoned;
       const stopping = core?.stop(); // first: the connections the listener closes are not failures
       listener.stop();
+      limits.close();
       await stopping;
       notifier?.close();
       lock.release();

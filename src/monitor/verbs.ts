@@ -34,7 +34,7 @@ export class Verbs {
     const was = e.quarantined ? " (quarantine cleared)" : "";
     e.quarantined = false;
     c.feed({ type: "operator-reset", component: e.name });
-    c.emit({ component: e.name, event: "operator-restart", level: "restart-daemon", reason: `requested by an operator${was}` });
+    c.emit({ component: e.name, event: "operator-restart", level: "restart-daemon", reason: `requested by ${c.d.who(conn)}${was}` });
     c.exec.perform("restart-daemon", e.name, "operator request");
     this.result(conn, m.id, e.name, `restart of '${e.name}' requested${was}`);
   }
@@ -46,7 +46,7 @@ export class Verbs {
     if (e.kind !== "dynamic") return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is static: it is always active`, false);
     if (e.active && e.registrations > 0 && e.conn) return this.result(conn, m.id, e.name, `'${e.name}' is already active`);
     e.active = true;
-    c.emit({ component: e.name, event: "activated", level: "", reason: "by the management system" });
+    c.emit({ component: e.name, event: "activated", level: "", reason: `by ${c.d.who(conn)}` });
     if (e.conn) c.setState(e, "up", "ok", "");
     else if (e.declared?.start) c.exec.spawn(e, "activated");
     else c.expect(e, c.now(), "activated: waiting for it to register");
@@ -64,7 +64,7 @@ export class Verbs {
     e.refailAtMs = Infinity;
     c.dropChecks(e);
     c.setState(e, "inactive", "ok", "deactivated");
-    c.emit({ component: e.name, event: "deactivated", level: "", reason: "by the management system" });
+    c.emit({ component: e.name, event: "deactivated", level: "", reason: `by ${c.d.who(conn)}` });
     if (e.declared?.start) void c.exec.stopOwned(e, "deactivated");
     else if (e.conn) void c.exec.delegateStop(e, "deactivated");
     c.markJournal();

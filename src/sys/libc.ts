@@ -1,6 +1,7 @@
 /**
  * The libc calls hamon needs that Bun does not expose: flock (the monitor
- * lock), UNIX datagram sockets (sd_notify) and errno. One dlopen for the
+ * lock), UNIX datagram sockets (sd_notify), getsockopt (SO_PEERCRED: who is
+ * on the other end of a connection) and errno. One dlopen for the
  * process; the watchdog's read-only mapping keeps its own (src/watchdog/region.ts)
  * so the hot scan path does not depend on this module.
  *
@@ -21,6 +22,8 @@ export const MSG_DONTWAIT = 0x40;
 export const MSG_NOSIGNAL = 0x4000;
 export const EWOULDBLOCK = 11;
 export const EINTR = 4;
+export const SOL_SOCKET = 1;
+export const SO_PEERCRED = 17;
 
 export const libc = dlopen("libc.so.6", {
   open: { args: [FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
@@ -30,6 +33,7 @@ export const libc = dlopen("libc.so.6", {
   pwrite: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i64], returns: FFIType.i64_fast },
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64_fast },
+  getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
 });
 

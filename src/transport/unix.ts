@@ -8,7 +8,7 @@
  * steals a live monitor's path. A path that exists but is not a socket (a
  * planted regular file or symlink) is refused, never removed.
  */
-import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { chownSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
 import { HamonError } from "../protocol/errors.ts";
@@ -55,11 +55,28 @@ export interface ListenOptions extends PeerOptions {
   mode?: number;
   /** Mode for the socket directory when we create it. */
   dirMode?: number;
+  /** Group of the socket (and of its directory when we create it); null = ours. */
+  group?: number | null;
+}
+
+/**
+ * The socket's directory must be a real directory (not a symlink someone
+ * planted) and not writable by everyone unless sticky (/tmp-like): otherwise
+ * another user could replace the socket under the clients' feet.
+ */
+function checkSocketDir(dir: string): void {
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink()) throw new HamonError("E_DENIED", `socket directory ${dir} is a symlink; configure the real path`);
+  if (!st.isDirectory()) throw new HamonError("E_DENIED", `socket directory ${dir} is not a directory`);
+  if ((st.mode & 0o002) !== 0 && (st.mode & 0o1000) === 0) throw new HamonError("E_DENIED", `socket directory ${dir} is writable by everyone (mode ${(st.mode & 0o7777).toString(8)})`);
 }
 
 /** Listens on `path`; `accept` returns the handler for each new peer. */
 export async function listenUnix(path: string, accept: (peer: Peer) => PeerHandler, opts: ListenOptions = {}): Promise<Listener> {
-  mkdirSync(dirname(path), { recursive: true, mode: opts.dirMode ?? 0o750 });
+  const dir = dirname(path);
+  const created = mkdirSync(dir, { recursive: true, mode: opts.dirMode ?? 0o750 });
+  checkSocketDir(dir);
+  if (created !== undefined && opts.group != null) chownSync(dir, -1, opts.group);
   const state = await probeSocket(path);
   if (state === "alive" || state === "busy") throw new HamonError("E_NAME_TAKEN", `another process is already listening on ${path}`);
   if (state === "dead") {
@@ -90,6 +107,14 @@ export async function listenUnix(path: string, accept: (peer: Peer) => PeerHandl
     });
   } finally {
     process.umask(old);
+  }
+  if (opts.group != null) {
+    try {
+      chownSync(path, -1, opts.group);
+    } catch (e) {
+      server.stop(true);
+      throw new HamonError("E_DENIED", `cannot give ${path} to group ${opts.group}: ${(e as Error).message}`);
+    }
   }
   return {
     path,

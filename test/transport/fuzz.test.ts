@@ -13,7 +13,7 @@ import { Component } from "../../src/library/component.ts";
 import { Session } from "../../src/library/session.ts";
 import { SAMPLES } from "../fixtures/messages.ts";
 import { startMonitor, type MonitorProc } from "../helpers/monitor-proc.ts";
-import { connectRetry } from "../helpers/wait.ts";
+import { connectRetry, until } from "../helpers/wait.ts";
 
 const FRAMES = 100_000;
 const CONCURRENCY = 16;
@@ -110,9 +110,12 @@ test(`${FRAMES} fuzzed frames: no crash, no internal error, others still monitor
   expect(sent).toBe(FRAMES);
   expect(mon.proc.exitCode).toBeNull();
 
-  const s = await Session.open(mon.sock, { role: "client" });
-  const r = await s.request({ type: "command", id: s.nextId(), verb: "status", target: "steady", kind: "" });
-  s.close();
+  // The fuzzers' connections may still be queued on the monitor's side (past security.max_connections new
+  // ones are refused with E_LIMIT until it catches up): retry until it admits us.
+  let s: Session | null = null;
+  await until(async () => (s = await Session.open(mon.sock, { role: "client" }).catch(() => null)) !== null, "the monitor admitting a client after the flood", 30_000);
+  const r = await s!.request({ type: "command", id: s!.nextId(), verb: "status", target: "steady", kind: "" });
+  s!.close();
   expect(r.type === "result" && r.components[0]).toMatchObject({ name: "steady", state: "up", health: "ok" });
   expect(steady.counters.disconnects).toBe(0);
 

@@ -1,0 +1,22 @@
+/**
+ * User and group names → ids, from /etc/passwd and /etc/group (what an
+ * appliance has; no NSS modules). A decimal string is an id already.
+ */
+import { readFileSync } from "node:fs";
+
+function table(path: string): string[][] {
+  try {
+    return readFileSync(path, "utf8").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(":"));
+  } catch {
+    return [];
+  }
+}
+
+function lookup(path: string, nameOrId: string): number | null {
+  if (/^[0-9]+$/.test(nameOrId)) return Number(nameOrId);
+  const row = table(path).find((r) => r[0] === nameOrId);
+  return row && /^[0-9]+$/.test(row[2] ?? "") ? Number(row[2]) : null;
+}
+
+export const uidOf = (nameOrId: string, passwd = "/etc/passwd"): number | null => lookup(passwd, nameOrId);
+export const gidOf = (nameOrId: string, group = "/etc/group"): number | null => lookup(group, nameOrId);
