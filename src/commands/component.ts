@@ -13,6 +13,9 @@ import { splitCommand } from "../sidecar/audit.ts";
 import { parseProbe, type Probe } from "../sidecar/probes.ts";
 import { runSidecar } from "../sidecar/sidecar.ts";
 import { socketArg } from "./_shared.ts";
+import { refuseInjectedEnv } from "../security/env.ts";
+import { err } from "../cli/out.ts";
+import { EXIT } from "../cli/exit.ts";
 
 export default defineCommand({
   meta: { name: "component", description: "Sidecar: register a daemon that does not link the library (owns `-- CMD…`, or watches --pid / --pidfile)" },
@@ -32,6 +35,8 @@ export default defineCommand({
     "exit-with-daemon": { type: "boolean", description: "Exit with the owned daemon's status when it dies (for a supervised sidecar) instead of waiting for the monitor to restart it" },
   },
   async run({ args, rawArgs }) {
+    const refused = refuseInjectedEnv("component");
+    if (refused) return err(refused), EXIT.CONFIG;
     const dd = rawArgs.indexOf("--");
     const argv = dd >= 0 ? rawArgs.slice(dd + 1) : [];
     if (!COMPONENT_NAME_RE.test(args.name)) throw new UsageError(`--name must match ${COMPONENT_NAME_RE.source}, got '${args.name}'`);

@@ -15,6 +15,7 @@ import { runDaemon } from "../monitor/daemon.ts";
 import { EXIT } from "../cli/exit.ts";
 import { daemonArgs, daemonArgv, daemonOptions, loggerFor, type DaemonArgValues } from "./monitor.ts";
 import { err, out } from "../cli/out.ts";
+import { refuseInjectedEnv } from "../security/env.ts";
 
 export const DISCOVERY_EXIT = { RUNNING: 0, FAILED: 1, STARTED: 3, HUNG: 4, REPLACED: 5 } as const;
 
@@ -30,6 +31,8 @@ export default defineCommand({
     "ping-ms": { type: "string", description: "Guardian: ping period (default 1000)", valueHint: "MS" },
   },
   async run({ args }) {
+    const refused = refuseInjectedEnv("discovery");
+    if (refused) return err(refused), EXIT.CONFIG;
     const a = args as DaemonArgValues & { once?: boolean; standby?: boolean; "kill-hung"?: boolean; timeout?: string; "hang-ms"?: string; "ping-ms"?: string };
     const log = loggerFor(a);
     const opts = daemonOptions(a, log);

@@ -15,6 +15,7 @@ import { runDaemon, type DaemonOptions } from "../monitor/daemon.ts";
 import { defaultSocketPath, defaultStateDir } from "../paths.ts";
 import { socketArg } from "./_shared.ts";
 import { err, out } from "../cli/out.ts";
+import { refuseInjectedEnv } from "../security/env.ts";
 
 /** What selects and shapes a monitor: shared with `hamon discovery`, which starts or becomes one. */
 export const daemonArgs: ArgsDef = {
@@ -65,6 +66,8 @@ export default defineCommand({
   async run({ args }) {
     const a = args as DaemonArgValues & { "check-config"?: string };
     const log = loggerFor(a);
+    const refused = a["check-config"] ? null : refuseInjectedEnv("monitor");
+    if (refused) return err(refused), EXIT.CONFIG;
     if (a["check-config"]) {
       const c = load(a["check-config"], log);
       if (!c) return EXIT.CONFIG;

@@ -9,6 +9,7 @@ import { Session } from "../library/session.ts";
 import { selfArgv } from "../sys/self.ts";
 import { sameProcessAlive } from "../sys/proc.ts";
 import { isLocked, lockPathFor, readHolder, type Holder } from "./lock.ts";
+import { childEnv } from "../security/env.ts";
 
 /** One protocol round trip: true when a monitor is there and its loop turns. */
 export async function answers(socket: string, timeoutMs: number): Promise<boolean> {
@@ -50,7 +51,7 @@ export function startDetached(socket: string, argv: readonly string[]): Started 
   mkdirSync(dirname(socket), { recursive: true, mode: 0o750 });
   const logFd = openSync(join(dirname(socket), "monitor.log"), "a", 0o640);
   try {
-    const child = Bun.spawn([...selfArgv(), ...argv], { stdio: ["ignore", logFd, logFd], detached: true });
+    const child = Bun.spawn([...selfArgv(), ...argv], { stdio: ["ignore", logFd, logFd], detached: true, env: childEnv() });
     child.unref();
     return { pid: child.pid, exitCode: () => child.exitCode };
   } finally {

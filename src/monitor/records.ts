@@ -11,6 +11,7 @@
 import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeAtomic } from "../sys/atomic.ts";
+import { childEnv } from "../security/env.ts";
 
 export const EVENT_LOG_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -67,7 +68,7 @@ export async function runHook(argv: string[], env: { component: string; level: s
     proc = Bun.spawn(argv, {
       stdio: ["ignore", "inherit", "inherit"],
       detached: true,
-      env: { ...process.env, HAMON_COMPONENT: env.component, HAMON_LEVEL: env.level, HAMON_REASON: env.reason },
+      env: childEnv({ HAMON_COMPONENT: env.component, HAMON_LEVEL: env.level, HAMON_REASON: env.reason }),
     });
   } catch (e) {
     return { code: null, how: `could not start ${argv[0]}: ${(e as Error).message}` };

@@ -14,6 +14,7 @@
  */
 import { readFileSync } from "node:fs";
 import { pidExists, processStartTime, sameProcessAlive } from "../sys/proc.ts";
+import { childEnv } from "../security/env.ts";
 
 export interface ExitInfo {
   name: string;
@@ -77,7 +78,7 @@ export class Supervisor {
     const child = Bun.spawn(argv, {
       detached: true,
       stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, ...env },
+      env: childEnv(env),
       onExit: (_sub, code, signal) => this.exited(p, signal ? `killed by ${typeof signal === "number" ? `signal ${signal}` : signal}` : `exited with status ${code ?? "?"}`),
     });
     p.child = child;
@@ -140,7 +141,7 @@ export class Supervisor {
     p.stopping = true;
     if (stopArgv) {
       try {
-        Bun.spawn(stopArgv, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...env, HAMON_PID: String(p.pid) } });
+        Bun.spawn(stopArgv, { stdio: ["ignore", "inherit", "inherit"], env: childEnv({ ...env, HAMON_PID: String(p.pid) }) });
       } catch (e) {
         this.o.log("warn", "stop command failed to start", { component: name, error: (e as Error).message });
       }

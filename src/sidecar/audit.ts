@@ -7,6 +7,7 @@
  * line of stdout (else stderr), cut to 512 characters, is the detail.
  */
 import type { Health } from "../protocol/messages.ts";
+import { childEnv } from "../security/env.ts";
 
 export const AUDIT_DETAIL_MAX = 512;
 
@@ -17,7 +18,7 @@ export function splitCommand(cmd: string): string[] {
 export async function runAudit(argv: readonly string[], timeoutMs: number): Promise<{ health: Health; detail: string }> {
   let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   try {
-    proc = Bun.spawn([...argv], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    proc = Bun.spawn([...argv], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: childEnv() });
   } catch (e) {
     return { health: "failed", detail: `audit command ${argv[0]} could not start: ${(e as Error).message}` };
   }

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { processStartTime, sameProcessAlive } from "../sys/proc.ts";
+import { childEnv } from "../security/env.ts";
 
 /** How often a watched (not owned) pid is checked. */
 export const WATCH_INTERVAL_MS = 100;
@@ -32,7 +33,7 @@ export class OwnedDaemon {
 
   /** Spawns the daemon (throws when it cannot start); returns its pid. */
   start(): number {
-    const child = Bun.spawn([...this.argv], { stdio: ["inherit", "inherit", "inherit"] });
+    const child = Bun.spawn([...this.argv], { stdio: ["inherit", "inherit", "inherit"], env: childEnv() });
     this.child = child;
     this.ended = child.exited.then((code) => ({ code, why: child.signalCode ? `killed by ${child.signalCode}` : `exited with status ${code}` }));
     return child.pid;

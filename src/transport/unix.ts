@@ -8,7 +8,7 @@
  * steals a live monitor's path. A path that exists but is not a socket (a
  * planted regular file or symlink) is refused, never removed.
  */
-import { chownSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { accessSync, chownSync, constants, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
 import { HamonError } from "../protocol/errors.ts";
@@ -74,9 +74,10 @@ function checkSocketDir(dir: string): void {
 /** Listens on `path`; `accept` returns the handler for each new peer. */
 export async function listenUnix(path: string, accept: (peer: Peer) => PeerHandler, opts: ListenOptions = {}): Promise<Listener> {
   const dir = dirname(path);
-  const created = mkdirSync(dir, { recursive: true, mode: opts.dirMode ?? 0o750 });
+  mkdirSync(dir, { recursive: true, mode: opts.dirMode ?? 0o750 });
   checkSocketDir(dir);
-  if (created !== undefined && opts.group != null) chownSync(dir, -1, opts.group);
+  // Our own directory (we, or the lock taken just before, created it) goes to the socket's group.
+  if (opts.group != null && lstatSync(dir).uid === process.getuid?.()) chownSync(dir, -1, opts.group);
   const state = await probeSocket(path);
   if (state === "alive" || state === "busy") throw new HamonError("E_NAME_TAKEN", `another process is already listening on ${path}`);
   if (state === "dead") {
@@ -129,6 +130,19 @@ export async function listenUnix(path: string, accept: (peer: Peer) => PeerHandl
   };
 }
 
+/** Bun says only "Failed to connect": name the usual causes an operator can act on. */
+function whyNot(path: string, bunMessage: string): string {
+  try {
+    accessSync(path, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EACCES") return "permission denied (EACCES: not in the socket's group?)";
+    if (code === "ENOENT") return "no such socket (ENOENT: is the monitor running?)";
+    return code ?? bunMessage;
+  }
+  return `${bunMessage} (ECONNREFUSED: nothing listening?)`;
+}
+
 /** Connects to `path`. Rejects with E_UNAVAILABLE when nothing listens there. */
 export async function dialUnix(path: string, handler: PeerHandler, opts: PeerOptions = {}): Promise<Peer> {
   let peer: Peer | undefined;
@@ -144,7 +158,7 @@ export async function dialUnix(path: string, handler: PeerHandler, opts: PeerOpt
       },
     });
   } catch (e) {
-    throw new HamonError("E_UNAVAILABLE", `cannot connect to ${path}: ${(e as Error).message}`);
+    throw new HamonError("E_UNAVAILABLE", `cannot connect to ${path}: ${whyNot(path, (e as Error).message)}`);
   }
   if (!peer) throw new HamonError("E_UNAVAILABLE", `connection to ${path} did not open`);
   return peer;
