@@ -8,7 +8,9 @@
  */
 import { parseArgs } from "node:util";
 import type { Socket } from "bun";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { decode, encode } from "../src/protocol/codec.ts";
 import { encodeFrame } from "../src/protocol/framing.ts";
 import type { Message } from "../src/protocol/messages.ts";
@@ -57,7 +59,11 @@ if (!values.source) {
   if (b.exitCode !== 0) process.exit(1);
 }
 const monitorCmd = values.source ? [process.execPath, MAIN] : [BIN];
-let mon = await startMonitor(["--log-level", "warn"], monitorCmd);
+// This bench measures the protocol, not the flood limiter: lift the per-connection rate (docs/security.md).
+const cfgDir = mkdtempSync(join(tmpdir(), "hamon-bench-"));
+writeFileSync(join(cfgDir, "hamon.toml"), "[security]\nmax_messages_per_second = 1000000\n");
+const monitorArgs = ["--log-level", "warn", "--config", join(cfgDir, "hamon.toml")];
+let mon = await startMonitor(monitorArgs, monitorCmd);
 console.log(`\nmonitor under test: ${values.source ? "bun src/main.ts" : BIN}`);
 try {
   console.log(`\n== round trip: library client ⇄ monitor process over a UNIX socket (${ROUND_TRIPS} pings) ==`);
@@ -76,7 +82,7 @@ try {
   console.log(`\n== throughput: ${CONNECTIONS} concurrent connections, closed-loop ping, ${SECONDS} s ==`);
   // A fresh monitor, so this figure does not carry the heap grown by the round-trip phase.
   await mon.stop();
-  mon = await startMonitor(["--log-level", "warn"], monitorCmd);
+  mon = await startMonitor(monitorArgs, monitorCmd);
   await Bun.sleep(300);
   const rssIdle = mon.rssKiB();
   const hello = encodeFrame(encode({ type: "hello", version: 1, minVersion: 1, role: "client", agent: "bench" }));

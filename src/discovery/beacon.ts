@@ -90,11 +90,20 @@ export interface BeckonResult {
 }
 
 /** Touches every beacon in the directory of `socket` (in parallel). */
-export async function beckonAll(socket: string): Promise<BeckonResult> {
+/** Most beacon files looked at: a directory stuffed with beacons cannot make a new monitor await without bound. */
+export const MAX_BEACONS = 4096;
+
+/**
+ * `allowed(name, ownerUid, ownerGid)`: whether the owner of a beacon file may
+ * register that name (the monitor asks its policy); other beacons are left
+ * alone, neither touched nor awaited, so a planted beacon cannot make the
+ * monitor wait for (and then report missing) a component it would refuse.
+ */
+export async function beckonAll(socket: string, allowed: (name: string, uid: number, gid: number) => boolean = () => true): Promise<BeckonResult> {
   const dir = beaconDir(socket);
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = readdirSync(dir).slice(0, MAX_BEACONS);
   } catch {
     return { answered: [], removed: [] };
   }
@@ -106,6 +115,8 @@ export async function beckonAll(socket: string): Promise<BeckonResult> {
       const name = file.slice(0, -SUFFIX.length);
       const path = join(dir, file);
       if (!COMPONENT_NAME_RE.test(name) || !isSocket(path)) return; // not ours: never touch it
+      const st = lstatSync(path, { throwIfNoEntry: false });
+      if (!st || !allowed(name, st.uid, st.gid)) return;
       const r = await probeSocket(path, BECKON_TIMEOUT_MS);
       if (r === "alive") answered.push(name);
       else if (r === "dead") {

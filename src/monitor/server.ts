@@ -3,7 +3,7 @@
  * fans events out to subscribers and the log. Returned as a handle so the
  * daemon (and tests) can stop it deterministically.
  */
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { MonitorConfig } from "../config/config.ts";
 import { listenUnix, type Listener } from "../transport/unix.ts";
@@ -12,7 +12,7 @@ import { MonitorCore } from "./core.ts";
 import { COMPONENT_BURST, COMPONENT_RATE_PER_S, Dispatcher, type MonitorEvent } from "./dispatch.ts";
 import { EventLog } from "./records.ts";
 import { DEFAULT_SECURITY } from "../config/security.ts";
-import { OPEN_POLICY, resolvePolicy, type Policy } from "../security/policy.ts";
+import { mayRegister, OPEN_POLICY, resolvePolicy, type Policy } from "../security/policy.ts";
 import { ConnectionLimits } from "../security/limits.ts";
 import { gidOf, uidOf } from "../sys/accounts.ts";
 import { peerCred } from "../sys/peercred.ts";
@@ -76,7 +76,12 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
     policy = r.policy;
   }
   const socketGid = sec.socketGroup === null ? null : gidOf(sec.socketGroup);
-  if (o.stateDir) mkdirSync(o.stateDir, { recursive: true, mode: 0o750 });
+  if (o.stateDir) {
+    mkdirSync(o.stateDir, { recursive: true, mode: 0o750 });
+    // The journal and events name every component and decision: never world-readable, even in a directory made by hand.
+    const st = statSync(o.stateDir);
+    if (st.uid === process.getuid?.() && (st.mode & 0o007) !== 0) chmodSync(o.stateDir, st.mode & 0o770);
+  }
   let seq = 0;
   const eventLog = o.config && o.stateDir ? new EventLog(join(o.stateDir, "events.jsonl")) : null;
   let eventLogBroken = false;
@@ -142,7 +147,7 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
   // Reach the components actively: each touched beacon makes its component
   // reconnect now rather than when its backoff expires.
   const beckoned = core
-    ? beckonAll(o.socketPath).then((r) => core.beckoned(r.answered, r.removed), (err) => {
+    ? beckonAll(o.socketPath, (name, uid, gid) => mayRegister(policy, { pid: 0, uid, gid, groups: [gid] }, name) === null).then((r) => core.beckoned(r.answered, r.removed), (err) => {
         o.log("warn", "beacons not reached", { error: (err as Error).message });
         core.beckoned([], []);
       })

@@ -97,4 +97,6 @@ test("docs/hamon.example.toml (the README's configuration reference) is valid an
   expect(c.components[2]!.pidfile).toBe("/run/sshd.pid");
   expect(c.fastpaths[0]!.policy.baseLevel).toBe("restart-control-plane-and-fast-path");
   expect(c.levels["reboot-system"]).toEqual(["/usr/bin/systemctl", "reboot"]);
+  expect(c.security).toMatchObject({ socketGroup: "root", controlUsers: [], allowUndeclared: true, maxConnectionsPerUid: 256 });
+  expect(c.components[1]!.user).toBe("root");
 });

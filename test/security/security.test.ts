@@ -94,6 +94,13 @@ describe.skipIf(!canDropPrivileges)("an unprivileged local user (nobody) against
     expect(sock.gid).toBe(gid);
   });
 
+  test("the state directory, journal and event log are not world-readable", async () => {
+    const state = join(mon.dir, "state");
+    await Bun.sleep(100); // the journal is flushed on the next turn after a registration
+    expect(statSync(state).mode & 0o007).toBe(0);
+    for (const f of ["journal.json", "events.jsonl"]) expect({ f, other: statSync(join(state, f)).mode & 0o007 }).toEqual({ f, other: 0 });
+  });
+
   test("not in the group: it cannot even connect", () => {
     const r = asNobody("connect", false);
     expect(r.uid).toBe(65534);
