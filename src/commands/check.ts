@@ -17,7 +17,7 @@ export default defineCommand({
     let outcome;
     try {
       const r = await command(args, "status", args.name ?? "");
-      outcome = r.type === "result" ? renderCheck(r.components) : renderCheckUnknown(`unexpected <${r.type}> reply`);
+      outcome = renderCheck(r.components);
     } catch (e) {
       if (!(e instanceof HamonError)) throw e;
       outcome = renderCheckUnknown(`${e.code === "E_NOT_FOUND" ? "" : "monitor: "}${e.message}`);

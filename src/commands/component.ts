@@ -6,9 +6,8 @@ import { defineCommand } from "citty";
 import { UsageError, intArg } from "../cli/strict.ts";
 import { createLogger } from "../log.ts";
 import { defaultSocketPath } from "../paths.ts";
-import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
+import { COMPONENT_NAME_RE, SIDECAR_MAX_STOP_MS } from "../protocol/limits.ts";
 import { KINDS, PLANES, type Kind, type Plane } from "../protocol/messages.ts";
-import { DELEGATE_STOP_BUDGET_MS } from "../sidecar/limits.ts";
 import { splitCommand } from "../sidecar/audit.ts";
 import { parseProbe, type Probe } from "../sidecar/probes.ts";
 import { runSidecar } from "../sidecar/sidecar.ts";
@@ -31,7 +30,7 @@ export default defineCommand({
     interval: { type: "string", description: "Probe period in ms (default 1000)", valueHint: "MS" },
     "audit-cmd": { type: "string", description: "Run on audit queries: exit 0 ok, 1 degraded, else failed (argv split on spaces, no shell)", valueHint: "CMD" },
     "audit-timeout": { type: "string", description: "Audit command deadline in ms (default 10000)", valueHint: "MS" },
-    "stop-timeout": { type: "string", description: `SIGTERM → SIGKILL delay for an owned daemon in ms (default 5000, at most ${DELEGATE_STOP_BUDGET_MS})`, valueHint: "MS" },
+    "stop-timeout": { type: "string", description: `SIGTERM → SIGKILL delay for an owned daemon in ms (default 5000, at most ${SIDECAR_MAX_STOP_MS})`, valueHint: "MS" },
     "exit-with-daemon": { type: "boolean", description: "Exit with the owned daemon's status when it dies (for a supervised sidecar) instead of waiting for the monitor to restart it" },
   },
   async run({ args, rawArgs }) {
@@ -54,7 +53,7 @@ export default defineCommand({
       intervalMs: intArg("interval", args.interval, 10, 3_600_000, 1_000),
       ...(audit ? { auditArgv: audit } : {}),
       auditTimeoutMs: intArg("audit-timeout", args["audit-timeout"], 10, 600_000, 10_000),
-      stopTimeoutMs: intArg("stop-timeout", args["stop-timeout"], 0, DELEGATE_STOP_BUDGET_MS, 5_000),
+      stopTimeoutMs: intArg("stop-timeout", args["stop-timeout"], 0, SIDECAR_MAX_STOP_MS, 5_000),
       exitWithDaemon: args["exit-with-daemon"] === true,
     });
   },

@@ -6,7 +6,6 @@
  * README §Exit codes. `query` exits 1 when the component answers `failed`.
  */
 import { defineCommand } from "citty";
-import { HamonError } from "../protocol/errors.ts";
 import { QUERY_KINDS, type Verb } from "../protocol/messages.ts";
 import { command, jsonArg, socketArg, timeoutArg } from "./_shared.ts";
 import { out } from "../cli/out.ts";
@@ -19,7 +18,6 @@ function verb(v: Verb, description: string) {
     args: { ...socketArg, ...timeoutArg, ...jsonArg, ...nameArg },
     async run({ args }) {
       const r = await command(args, v, args.name);
-      if (r.type !== "result") throw new HamonError("E_STATE", `unexpected <${r.type}> reply`);
       out(args.json ? `${JSON.stringify({ version: 1, detail: r.detail, components: r.components }, null, 2)}\n` : `${r.detail}\n`);
       return 0;
     },
@@ -38,7 +36,6 @@ export const query = defineCommand({
   },
   async run({ args }) {
     const r = await command({ ...args, timeout: args.timeout ?? "7000" }, "query", args.name, args.kind);
-    if (r.type !== "result") throw new HamonError("E_STATE", `unexpected <${r.type}> reply`);
     out(args.json ? `${JSON.stringify({ version: 1, answer: r.detail }, null, 2)}\n` : `${r.detail}\n`);
     return r.detail.startsWith("failed") ? 1 : 0;
   },

@@ -1,7 +1,6 @@
 /** `hamon list`: one line per component, `NAME STATE HEALTH`, for scripts (or --json / --xml). */
 import { defineCommand } from "citty";
 import { UsageError } from "../cli/strict.ts";
-import { HamonError } from "../protocol/errors.ts";
 import { renderList, renderStatusJson, renderXml } from "../render/status.ts";
 import { command, jsonArg, socketArg, timeoutArg, xmlArg } from "./_shared.ts";
 import { out } from "../cli/out.ts";
@@ -12,7 +11,6 @@ export default defineCommand({
   async run({ args }) {
     if (args.json && args.xml) throw new UsageError("give at most one of --json, --xml");
     const r = await command(args, "list");
-    if (r.type !== "result") throw new HamonError("E_STATE", `unexpected <${r.type}> reply`);
     out(args.json ? renderStatusJson(r) : args.xml ? renderXml(r) : renderList(r));
     return 0;
   },

@@ -10,24 +10,16 @@ import { UsageError } from "../cli/strict.ts";
 import { HamonError } from "../protocol/errors.ts";
 import { renderShow } from "../render/show.ts";
 import { renderXml } from "../render/status.ts";
-import { command, jsonArg, socketArg, timeoutArg, xmlArg } from "./_shared.ts";
-import { STATUS_EXIT } from "./status.ts";
-import { err, out } from "../cli/out.ts";
+import { jsonArg, lsbCommand, socketArg, STATUS_EXIT, timeoutArg, xmlArg } from "./_shared.ts";
+import { out } from "../cli/out.ts";
 
 export default defineCommand({
   meta: { name: "show", description: "One component in depth: counters, checks and recent samples, recent events and decisions" },
   args: { ...socketArg, ...timeoutArg, ...jsonArg, ...xmlArg, name: { type: "positional", required: true, description: "Component name" } },
   async run({ args }) {
     if (args.json && args.xml) throw new UsageError("give at most one of --json, --xml");
-    let r;
-    try {
-      r = await command(args, "show", args.name);
-    } catch (e) {
-      if (!(e instanceof HamonError)) throw e;
-      err(`hamon show: ${e.message} [${e.code}]\n`);
-      return STATUS_EXIT.UNKNOWN;
-    }
-    if (r.type !== "result") throw new HamonError("E_STATE", `unexpected <${r.type}> reply`);
+    const r = await lsbCommand("show", args, "show", args.name);
+    if (!r) return STATUS_EXIT.UNKNOWN;
     const c = r.components[0];
     if (!c) throw new HamonError("E_NOT_FOUND", `no component named '${args.name}'`);
     const tty = process.stdout.isTTY === true;

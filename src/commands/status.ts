@@ -5,12 +5,9 @@
  */
 import { defineCommand } from "citty";
 import { UsageError } from "../cli/strict.ts";
-import { HamonError } from "../protocol/errors.ts";
 import { renderStatusJson, renderStatusPlain, renderStatusTable, renderXml } from "../render/status.ts";
-import { command, jsonArg, socketArg, timeoutArg, xmlArg } from "./_shared.ts";
-import { err, out } from "../cli/out.ts";
-
-export const STATUS_EXIT = { OK: 0, NOT_RUNNING: 3, UNKNOWN: 4 } as const;
+import { jsonArg, lsbCommand, socketArg, STATUS_EXIT, timeoutArg, xmlArg } from "./_shared.ts";
+import { out } from "../cli/out.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Show every component's state and health (a table on a terminal, tab-separated when piped)" },
@@ -22,15 +19,8 @@ export default defineCommand({
   },
   async run({ args }) {
     if ([args.json, args.xml, args.table, args.plain].filter(Boolean).length > 1) throw new UsageError("give at most one of --json, --xml, --table, --plain");
-    let r;
-    try {
-      r = await command(args, "status", args.name ?? "");
-    } catch (e) {
-      if (!(e instanceof HamonError)) throw e;
-      err(`hamon status: ${e.message} [${e.code}]\n`);
-      return STATUS_EXIT.UNKNOWN;
-    }
-    if (r.type !== "result") throw new HamonError("E_STATE", `unexpected <${r.type}> reply`);
+    const r = await lsbCommand("status", args, "status", args.name ?? "");
+    if (!r) return STATUS_EXIT.UNKNOWN;
     const tty = process.stdout.isTTY === true;
     const text = args.json ? renderStatusJson(r)
       : args.xml ? renderXml(r)

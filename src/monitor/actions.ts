@@ -16,6 +16,7 @@
  */
 import type { Action } from "../engine/decide.ts";
 import { severity } from "../engine/policy.ts";
+import { ACTION_TIMEOUT_MS } from "../protocol/limits.ts";
 import type { Level } from "../protocol/messages.ts";
 import type { MonitorCore } from "./core.ts";
 import { runHook, writeFlightRecord } from "./records.ts";
@@ -23,8 +24,7 @@ import type { Entry } from "./registry.ts";
 
 /** A level hook gets this long before it is killed. */
 export const HOOK_TIMEOUT_MS = 60_000;
-/** A component asked to restart or stop its daemon gets this long to answer (a sidecar's stop timeout is capped below it). */
-export const DELEGATE_TIMEOUT_MS = 30_000;
+
 
 export class Executor {
   constructor(private readonly core: MonitorCore) {}
@@ -148,7 +148,7 @@ export class Executor {
     const c = this.core;
     e.startedAtMs = c.now(); // its re-registration emits "ready" with the latency
     c.emit({ component: e.name, event: "restart-delegated", level: "restart-daemon", reason: `asked '${e.name}' to restart its daemon: ${reason}` });
-    void c.adhoc.ask(e.conn!, "action", "restart", DELEGATE_TIMEOUT_MS).then((a) => {
+    void c.adhoc.ask(e.conn!, "action", "restart", ACTION_TIMEOUT_MS).then((a) => {
       if (a?.health === "ok") {
         e.restarts++;
         c.emit({ component: e.name, event: "restarted", level: "restart-daemon", reason: a.detail });
@@ -156,7 +156,7 @@ export class Executor {
         return;
       }
       e.startedAtMs = -1;
-      const why = a ? `'${e.name}' cannot restart its daemon: ${a.detail}` : `'${e.name}' did not answer the restart action within ${DELEGATE_TIMEOUT_MS} ms`;
+      const why = a ? `'${e.name}' cannot restart its daemon: ${a.detail}` : `'${e.name}' did not answer the restart action within ${ACTION_TIMEOUT_MS} ms`;
       c.emit({ component: e.name, event: "restart-refused", level: "restart-daemon", reason: why });
       this.fallback("restart-daemon", e.name, reason);
     });
@@ -166,7 +166,7 @@ export class Executor {
   async delegateStop(e: Entry, why: string): Promise<void> {
     const c = this.core;
     if (!e.conn || !e.actions.includes("stop")) return;
-    const a = await c.adhoc.ask(e.conn, "action", "stop", DELEGATE_TIMEOUT_MS);
+    const a = await c.adhoc.ask(e.conn, "action", "stop", ACTION_TIMEOUT_MS);
     c.emit({ component: e.name, event: a?.health === "ok" ? "stopped" : "stop-refused", level: "", reason: `${a ? a.detail : "no answer"} (${why})` });
   }
 

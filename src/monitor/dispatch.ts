@@ -138,7 +138,7 @@ export class Dispatcher {
       case "register": return this.register(conn, st, m);
       case "deregister": return this.deregister(conn, st, m);
       case "report": case "confirm": case "error-report": case "reply": return this.componentSays(conn, st, m);
-      case "command": return this.command(conn, m);
+      case "command": return this.command(conn, st, m);
       case "subscribe": {
         const no = mayUseVerb(this.policy, st.cred, "list");
         if (no) return this.deny(conn, st, m.id, "", "subscribe", no);
@@ -209,8 +209,7 @@ export class Dispatcher {
     }
   }
 
-  private command(conn: Conn, m: MessageOf<"command">): void {
-    const st = this.states.get(conn)!;
+  private command(conn: Conn, st: ConnState, m: MessageOf<"command">): void {
     const no = mayUseVerb(this.policy, st.cred, m.verb);
     if (no) return this.deny(conn, st, m.id, m.target, `${m.verb}${m.target ? ` ${m.target}` : ""}`, no);
     const now = this.deps.now();

@@ -24,3 +24,8 @@ export const COMPONENT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const MAX_BAD_FRAMES = 8;
 /** Pending outgoing bytes per connection before a peer that does not read is cut off. */
 export const MAX_PENDING_WRITE_BYTES = 1024 * 1024;
+
+/** A component asked for an action (`query kind="action"`: restart, stop) gets this long to answer (protocol.md §5.2). */
+export const ACTION_TIMEOUT_MS = 30_000;
+/** A sidecar's SIGTERM → SIGKILL delay is capped well below ACTION_TIMEOUT_MS, so stop + start always answer in time. */
+export const SIDECAR_MAX_STOP_MS = 20_000;
