@@ -11,6 +11,7 @@ import { LEVELS, PLANES, KINDS, CHECK_MODES, type Level, type Plane, type Kind, 
 import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
 import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy, type LadderRule } from "../engine/policy.ts";
 import { DEFAULT_SECURITY, principal, SECURITY_KEYS, securityFrom, type SecurityConfig } from "./security.ts";
+import { DEFAULT_INTEGRATIONS, INTEGRATION_TABLES, integrationsFrom, type IntegrationsConfig } from "./integrations.ts";
 import { argv, bool, ConfigErrors, int, isTable, oneOf, onlyKeys, str, type Table } from "./validate.ts";
 
 const DAY_MS = 86_400_000;
@@ -68,6 +69,8 @@ export interface MonitorConfig {
   defaults: ComponentPolicy;
   /** Who may do what over the socket, and the per-peer limits (docs/security.md). */
   security: SecurityConfig;
+  /** The node verdict's weights and the HA-engine adapters (docs/integrations.md). */
+  integrations: IntegrationsConfig;
   components: ComponentConfig[];
   fastpaths: FastPathConfig[];
 }
@@ -75,7 +78,7 @@ export interface MonitorConfig {
 export type ConfigResult = { ok: true; config: MonitorConfig } | { ok: false; errors: string[] };
 
 export const DEFAULT_CONFIG: MonitorConfig = {
-  socket: null, stateDir: null, tickMs: 10, stopTimeoutMs: 5_000, dryRun: false, stopOnExit: false, reregisterWindowMs: 5_000, levels: {}, defaults: DEFAULT_POLICY, components: [], fastpaths: [], security: DEFAULT_SECURITY,
+  socket: null, stateDir: null, tickMs: 10, stopTimeoutMs: 5_000, dryRun: false, stopOnExit: false, reregisterWindowMs: 5_000, levels: {}, defaults: DEFAULT_POLICY, components: [], fastpaths: [], security: DEFAULT_SECURITY, integrations: DEFAULT_INTEGRATIONS,
 };
 
 export function parseConfig(text: string): ConfigResult {
@@ -91,7 +94,11 @@ export function parseConfig(text: string): ConfigResult {
 export function validateConfig(raw: unknown): ConfigResult {
   const e = new ConfigErrors();
   if (!isTable(raw)) return { ok: false, errors: ["the configuration must be a TOML table"] };
-  onlyKeys(raw, "(top)", ["monitor", "levels", "defaults", "component", "fastpath", "security"], e);
+  onlyKeys(raw, "(top)", ["monitor", "levels", "defaults", "component", "fastpath", "security", ...INTEGRATION_TABLES], e);
+  const integrations = integrationsFrom(
+    { node: table(raw, "node", e), keepalived: table(raw, "keepalived", e), pacemaker: table(raw, "pacemaker", e), prometheus: table(raw, "prometheus", e) },
+    (name) => raw[name] !== undefined, e,
+  );
   const secT = table(raw, "security", e);
   onlyKeys(secT, "security", SECURITY_KEYS, e);
   const security = securityFrom(secT, e);
@@ -120,7 +127,7 @@ export function validateConfig(raw: unknown): ConfigResult {
     dryRun: bool(mon, "dry_run", "monitor", e, false),
     stopOnExit: bool(mon, "stop_on_exit", "monitor", e, false),
     reregisterWindowMs: int(mon, "reregister_window_ms", "monitor", e, 0, 600_000, DEFAULT_CONFIG.reregisterWindowMs),
-    levels, defaults, components, fastpaths, security,
+    levels, defaults, components, fastpaths, security, integrations,
   };
   return e.list.length ? { ok: false, errors: e.list } : { ok: true, config };
 }

@@ -24,6 +24,9 @@ import { AdHocQueries } from "./adhoc.ts";
 import { pidExists } from "../sys/proc.ts";
 import type { Notifier } from "../sys/sd-notify.ts";
 import { notifyReady, Rediscovery, type DiscoveryOutcome } from "./rediscovery.ts";
+import { NodeJudge } from "./node.ts";
+import { LatenessHistogram } from "./lateness.ts";
+import type { NodeVerdict } from "../engine/node.ts";
 
 /** A component that offers no check is still queried: liveness of its event loop. */
 export const DEFAULT_CHECK: CheckDef = { name: "health", mode: "query", periodMs: 1_000, timeoutMs: 1_000, rise: 1, fall: 1 };
@@ -31,6 +34,8 @@ export const DEFAULT_CHECK: CheckDef = { name: "health", mode: "query", periodMs
 export const STARVED_AFTER_MS = 250;
 /** Longest sleep: bounds how stale `now`-based bookkeeping can get. */
 const MAX_SLEEP_MS = 1_000;
+/** The node verdict is recomputed at least this often (the starvation window ends without an event). */
+const JUDGE_EVERY_MS = 500;
 
 export interface CoreOptions {
   config: MonitorConfig;
@@ -40,6 +45,8 @@ export interface CoreOptions {
   now?: () => number;
   /** systemd notify socket (READY=1 after discovery, WATCHDOG=1 from this loop). */
   notifier?: Notifier | null;
+  /** The node verdict changed (the HA-engine adapters). */
+  onVerdict?: (v: NodeVerdict) => void;
 }
 
 export class MonitorCore implements MonitorHooks, CheckSink {
@@ -50,6 +57,12 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   readonly fast: FastPaths;
   readonly verbs: Verbs;
   readonly adhoc = new AdHocQueries();
+  readonly node: NodeJudge;
+  /** How late each timer wake-up was (Prometheus; the starvation guard acts on single wake-ups). */
+  readonly lateness = new LatenessHistogram();
+  private nextJudgeMs = 0;
+  /** Discovery is over but the fast paths have not been polled yet: arm the judge after the next poll. */
+  private armAfterPoll = false;
   readonly now: () => number;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private plannedWake = Infinity;
@@ -72,6 +85,12 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     this.exec = new Executor(this);
     this.fast = new FastPaths(this);
     this.verbs = new Verbs(this);
+    this.node = new NodeJudge({
+      registry: d.registry, weights: o.config.integrations.node,
+      starved: () => this.now() < this.engine.starvedUntil,
+      emit: (ev) => this.emit(ev),
+      changed: (v) => o.onVerdict?.(v),
+    });
     this.undeclaredFastPolicy = { ...FAST_PATH_POLICY, graceMs: o.config.defaults.graceMs, healthyResetMs: o.config.defaults.healthyResetMs, flap: o.config.defaults.flap };
     d.hooks = this;
   }
@@ -184,6 +203,11 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     const reason = `${o.back} of ${o.awaited} components back after ${o.ms} ms${o.missing.length ? `; missing: ${o.missing.slice(0, 16).join(", ")}${o.missing.length > 16 ? ", …" : ""}` : ""}`;
     this.emit({ component: "", event: o.missing.length ? "discovery-incomplete" : "discovery-complete", level: "", reason });
     notifyReady(this.o.notifier ?? null, o);
+    // Judge only what has been looked at: the fast paths' regions are read by the next poll.
+    if (this.config.fastpaths.length) {
+      this.armAfterPoll = true;
+      this.reschedule(this.now());
+    } else this.node.arm();
   }
 
   /**
@@ -308,6 +332,10 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     return this.verbs.command(conn, m);
   }
 
+  nodeVerdict(): NodeVerdict | null {
+    return this.node.armedVerdict;
+  }
+
   // ---- check sink ---------------------------------------------------------
 
   sendQuery(owner: number, check: string, id: number): boolean {
@@ -390,6 +418,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     this.timer = null;
     const now = this.now();
     const late = now - this.plannedWake;
+    this.lateness.observe(late);
     if (late > STARVED_AFTER_MS) this.feed({ type: "starved", lateMs: late, recheckMs: Math.max(1_000, 2 * late) });
     if (now >= this.nextWatchdogMs) {
       // From the loop itself: if it stops turning, systemd stops hearing this.
@@ -397,9 +426,17 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       this.nextWatchdogMs = now + this.o.notifier!.watchdogMs;
     }
     this.fast.poll(now);
+    if (this.armAfterPoll) {
+      this.armAfterPoll = false;
+      this.node.arm();
+    }
     this.checks.tick(now, this);
     this.rediscovery.tick(now);
     this.entryDeadlines(now);
+    if (now >= this.nextJudgeMs) {
+      this.nextJudgeMs = now + JUDGE_EVERY_MS;
+      this.node.evaluate();
+    }
     if (this.sup.watchedCount > 0 && now >= this.nextLiveness) {
       this.nextLiveness = now + LIVENESS_MS;
       this.sup.poll();

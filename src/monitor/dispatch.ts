@@ -67,6 +67,8 @@ export interface MonitorHooks {
   detailOf(name: string, now: number): { counters: ComponentCounters; checks: CheckStatus[] } | null;
   /** Verbs beyond the read-only ones; return false if unknown. */
   command(conn: Conn, m: MessageOf<"command">): boolean;
+  /** The node verdict, once the monitor has judged (status shows it). */
+  nodeVerdict(): MonitorInfo["node"] | null;
 }
 
 export interface DispatchDeps {
@@ -103,7 +105,8 @@ export class Dispatcher {
   }
 
   monitorInfo(now: number): MonitorInfo {
-    return { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - this.deps.startedAt) };
+    const node = this.hooks?.nodeVerdict() ?? null;
+    return { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - this.deps.startedAt), ...(node ? { node } : {}) };
   }
 
   open(conn: Conn, cred: PeerCred | null = null): void {

@@ -20,6 +20,8 @@ import { beckonAll } from "../discovery/beacon.ts";
 import { lockPathFor, tryLock, type MonitorLock } from "../discovery/lock.ts";
 import { HamonError } from "../protocol/errors.ts";
 import { notifierFromEnv } from "../sys/sd-notify.ts";
+import { Adapters } from "../adapters/host.ts";
+import { VERSION } from "../version.ts";
 
 /** Another live monitor holds the lock for this socket. */
 export class MonitorLocked extends HamonError {
@@ -83,6 +85,9 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
     if (st.uid === process.getuid?.() && (st.mode & 0o007) !== 0) chmodSync(o.stateDir, st.mode & 0o770);
   }
   let seq = 0;
+  // Created with the core (below); events before then have no adapter to reach.
+  let adapters: Adapters | null = null;
+  let core: MonitorCore | null = null;
   const eventLog = o.config && o.stateDir ? new EventLog(join(o.stateDir, "events.jsonl")) : null;
   let eventLogBroken = false;
   const dispatcher: Dispatcher = new Dispatcher({
@@ -106,6 +111,8 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
         }
       }
       for (const sub of dispatcher.subscribers) sub.send({ type: "event", ...full });
+      adapters?.event(full);
+      core?.node.observe(ev); // may emit a node-* event in turn (handled before this returns)
     },
   });
   // A peer sending garbage must not be able to flood the log: the first
@@ -142,8 +149,17 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
   }, { group: socketGid });
   o.log("info", "monitor listening", { socket: o.socketPath, pid: process.pid, group: sec.socketGroup ?? "(own)" });
   const notifier = o.config && o.stateDir ? notifierFromEnv() : null;
-  const core = o.config && o.stateDir ? new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier }) : null;
-  core?.start();
+  if (o.config && o.stateDir) {
+    const cfg = o.config;
+    const c = new MonitorCore(dispatcher, { config: cfg, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier, onVerdict: (v) => adapters?.verdict(v) });
+    adapters = new Adapters(cfg.integrations, {
+      components: () => [...dispatcher.registry.all()].map((e) => ({ name: e.name, plane: e.plane, kind: e.kind, state: e.state, health: e.health, restarts: e.restarts, quarantined: e.quarantined })),
+      fastpaths: () => c.fast.snapshot(),
+      lateness: () => c.lateness,
+    }, VERSION, { log: o.log, emit: (ev) => dispatcher.emit(ev) });
+    core = c;
+    c.start();
+  }
   // Reach the components actively: each touched beacon makes its component
   // reconnect now rather than when its backoff expires.
   const beckoned = core
@@ -160,6 +176,7 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
       listener.stop();
       limits.close();
       await stopping;
+      await adapters?.stop();
       notifier?.close();
       lock.release();
     },

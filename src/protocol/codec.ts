@@ -88,7 +88,11 @@ function text(e: XmlElement): string {
 }
 
 const check = (c: XmlElement): CheckSpec => ({ name: name(c, "name"), mode: oneOf(c, "mode", CHECK_MODES), periodMs: uint(c, "period-ms"), timeoutMs: uint(c, "timeout-ms", 0) });
-const monitorInfo = (m: XmlElement): MonitorInfo => ({ pid: uint(m, "pid"), version: str(m, "version", ""), uptimeMs: uint(m, "uptime-ms", 0) });
+const NODE_HEALTHS = ["green", "yellow", "red"] as const;
+const monitorInfo = (m: XmlElement): MonitorInfo => ({
+  pid: uint(m, "pid"), version: str(m, "version", ""), uptimeMs: uint(m, "uptime-ms", 0),
+  ...(m.attrs.node === undefined ? {} : { node: { health: oneOf(m, "node", NODE_HEALTHS), penalty: uint(m, "penalty", 0), reason: str(m, "node-reason", "") } }),
+});
 const componentStatus = (c: XmlElement): ComponentStatus => ({
   name: name(c, "name"), kind: oneOf(c, "kind", KINDS), plane: oneOf(c, "plane", PLANES), state: str(c, "state"),
   health: oneOf(c, "health", HEALTH), reason: str(c, "reason", ""), pid: uint(c, "pid", 0),
@@ -141,7 +145,9 @@ export function encode(m: Message): string {
     case "reply": return `<reply id="${m.id}" health="${m.health}">${x(m.detail)}</reply>`;
     case "command": return `<command id="${m.id}" verb="${m.verb}" target="${x(m.target)}" kind="${x(m.kind)}"/>`;
     case "result": {
-      const mon = m.monitor ? `<monitor pid="${m.monitor.pid}" version="${x(m.monitor.version)}" uptime-ms="${m.monitor.uptimeMs}"/>` : "";
+      const n = m.monitor?.node;
+      const node = n ? ` node="${n.health}" penalty="${n.penalty}" node-reason="${x(n.reason)}"` : "";
+      const mon = m.monitor ? `<monitor pid="${m.monitor.pid}" version="${x(m.monitor.version)}" uptime-ms="${m.monitor.uptimeMs}"${node}/>` : "";
       const comps = m.components.map(encodeComponent).join("");
       return `<result id="${m.id}" detail="${x(m.detail)}"${m.more ? ` more="1"` : ""}>${mon}${comps}</result>`;
     }

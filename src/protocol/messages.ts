@@ -107,6 +107,8 @@ export interface MonitorInfo {
   readonly pid: number;
   readonly version: string;
   readonly uptimeMs: number;
+  /** The node verdict told to the HA engines (src/engine/node.ts); absent before the monitor has judged. */
+  readonly node?: { readonly health: "green" | "yellow" | "red"; readonly penalty: number; readonly reason: string };
 }
 
 export type Message =

@@ -22,12 +22,17 @@ const HEALTH_COL = 4;
 
 export { formatAge };
 
+/** Node colours painted like the health they stand for. */
+const NODE_COLOUR = { green: "ok", yellow: "degraded", red: "failed" } as const;
+
 function row(c: ComponentStatus): string[] {
   return [c.name, c.kind, c.plane, c.state, c.health, c.pid ? String(c.pid) : "-", formatAge(c.ageMs), String(c.restarts), c.reason || "-"];
 }
 
 export function renderStatusTable(v: StatusView, colour = false): string {
-  const head = v.monitor ? `monitor pid ${v.monitor.pid}, version ${printable(v.monitor.version)}, up ${formatAge(v.monitor.uptimeMs)}, ${v.components.length} components\n` : "";
+  const n = v.monitor?.node;
+  const node = n ? `node ${colour ? colourFor(NODE_COLOUR[n.health])(n.health) : n.health}${n.penalty ? ` (penalty ${n.penalty})` : ""}${n.reason ? `: ${printable(n.reason)}` : ""}\n` : "";
+  const head = v.monitor ? `monitor pid ${v.monitor.pid}, version ${printable(v.monitor.version)}, up ${formatAge(v.monitor.uptimeMs)}, ${v.components.length} components\n${node}` : "";
   const paint = colour ? (cell: string, col: number) => (col === STATE_COL || col === HEALTH_COL ? colourFor(cell)(cell) : cell) : undefined;
   // A fast path named in the request comes with its cores: one table per fast path below.
   const cores = v.components.filter((c) => c.cores?.length).map((c) => `\n${c.name}: ${c.cores!.length} cores\n${renderCores(c.cores!)}`).join("");

@@ -72,10 +72,12 @@ test("status --table: the table, one aligned row per component, exit 0 when all 
   const r = run(["status", "--socket", mon.sock, "--table"]);
   expect(r.code).toBe(0);
   const lines = r.out.trimEnd().split("\n");
-  expect(lines[1]).toMatch(/^NAME +KIND +PLANE +STATE +HEALTH +PID +AGE +RESTARTS +REASON$/);
-  expect(lines[2]).toMatch(/^bgpd +dynamic +control +up +degraded +\d+ +[\d.]+m?s +0 +peer 192\.0\.2\.1 down$/);
-  expect(lines[3]).toMatch(/^fp +static +fast +up +ok +\d+ +[\d.]+m?s +0 +-$/);
-  expect(lines).toHaveLength(4);
+  // The node verdict the HA engines are told: one degraded control-plane component costs 10 of priority.
+  expect(lines[1]).toBe("node yellow (penalty 10): bgpd degraded");
+  expect(lines[2]).toMatch(/^NAME +KIND +PLANE +STATE +HEALTH +PID +AGE +RESTARTS +REASON$/);
+  expect(lines[3]).toMatch(/^bgpd +dynamic +control +up +degraded +\d+ +[\d.]+m?s +0 +peer 192\.0\.2\.1 down$/);
+  expect(lines[4]).toMatch(/^fp +static +fast +up +ok +\d+ +[\d.]+m?s +0 +-$/);
+  expect(lines).toHaveLength(5);
 });
 
 test("status --json: versioned schema with typed fields", () => {

@@ -78,7 +78,7 @@ describe("status", () => {
     const onTty = (env: Record<string, string>) =>
       Bun.spawnSync(["script", "-qec", `${BIN} status --socket ${mon.sock}`, "/dev/null"], { stdout: "pipe", env: { PATH: process.env.PATH ?? "", TERM: "xterm", ...env } }).stdout.toString().replace(/\r\n/g, "\n");
     const coloured = onTty({});
-    expect(coloured).toMatch(/^monitor pid \d+, version \S+, up [\d.]+m?s, 2 components\nNAME +KIND +PLANE +STATE +HEALTH +PID +AGE +RESTARTS +REASON\n/);
+    expect(coloured).toMatch(/^monitor pid \d+, version \S+, up [\d.]+m?s, 2 components\nnode \S*yellow\S* \(penalty 10\): evil degraded\nNAME +KIND +PLANE +STATE +HEALTH +PID +AGE +RESTARTS +REASON\n/);
     expect(coloured).toContain("\u001b[32mup   \u001b[0m"); // padded inside the colour: columns stay aligned
     expect(coloured).toContain("\u001b[33mdegraded\u001b[0m");
     const plain = onTty({ NO_COLOR: "1" });

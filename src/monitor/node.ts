@@ -1,0 +1,70 @@
+/**
+ * Keeps the node verdict (src/engine/node.ts) current: after every event
+ * (pending recoveries follow the event stream) and on the monitor's timer
+ * (the starvation window expires without an event). A change is itself an
+ * event (`node-green`, `node-yellow`, `node-red`) and is handed to the
+ * adapters.
+ *
+ * Nothing is said before `arm()`: a monitor that just (re)started has not
+ * seen its components re-register or its fast paths' regions yet, and must
+ * not tell keepalived "fault" for what it has not looked at. The core arms
+ * it once discovery is over and every fast path was polled.
+ */
+import { GREEN, nodeVerdict, sameVerdict, trackPending, type NodeVerdict, type NodeWeights } from "../engine/node.ts";
+import type { Level } from "../protocol/messages.ts";
+import type { MonitorEvent } from "./dispatch.ts";
+import type { Registry } from "./registry.ts";
+
+export interface NodeJudgeDeps {
+  registry: Registry;
+  weights: NodeWeights;
+  /** The engine's starvation window is open (monitor evidence is stale). */
+  starved: () => boolean;
+  emit: (ev: MonitorEvent) => void;
+  changed: (v: NodeVerdict) => void;
+}
+
+export class NodeJudge {
+  private pending: ReadonlyMap<string, Level> = new Map();
+  private current: NodeVerdict = GREEN;
+  private started = false;
+  private armed = false;
+  private readonly rowOf = (name: string) => this.d.registry.get(name);
+
+  constructor(private readonly d: NodeJudgeDeps) {}
+
+  get verdict(): NodeVerdict {
+    return this.current;
+  }
+
+  /** The verdict once armed; null before (status then shows none). */
+  get armedVerdict(): NodeVerdict | null {
+    return this.started ? this.current : null;
+  }
+
+  /** Every monitor event passes here (its own `node-*` events included: they change nothing). */
+  observe(ev: MonitorEvent): void {
+    this.pending = trackPending(this.pending, ev, this.rowOf);
+    this.evaluate();
+  }
+
+  arm(): void {
+    this.armed = true;
+    this.evaluate();
+  }
+
+  /** Recomputes; announces a change (and the first verdict, so adapters start from a known value). */
+  evaluate(): void {
+    if (!this.armed) return;
+    const v = nodeVerdict(this.d.registry.list, this.pending, this.d.starved(), this.d.weights);
+    if (this.started && sameVerdict(v, this.current)) return;
+    const first = !this.started;
+    this.started = true;
+    const was = this.current.health;
+    this.current = v;
+    if (!first || v.health !== "green") {
+      this.d.emit({ component: "", event: `node-${v.health}`, level: "", reason: `penalty ${v.penalty}${v.reason ? `: ${v.reason}` : ""}${was !== v.health && !first ? ` (was ${was})` : ""}` });
+    }
+    this.d.changed(v);
+  }
+}
