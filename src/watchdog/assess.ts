@@ -38,6 +38,8 @@ export interface AssessPolicy {
 const NO_VERDICT = 255;
 const META_BAD = 1;
 const BACKWARDS = 2;
+/** Suspect when a late scan rebased it: stays suspect until it beats (a rebase is no evidence of health). */
+const HELD = 4;
 
 /** The verdict a slot's state gives on its own: cores that run or idle are judged, the rest are not. */
 function stateVerdict(st: number): number {
@@ -51,7 +53,7 @@ export class Assessor {
   private readonly prevSeq: Uint32Array;
   private readonly prevGen: Uint32Array;
   private readonly lastChange: Float64Array;
-  /** Per slot: META_BAD (cold-line CRC failed at attach, permanent) | BACKWARDS (until a relaunch). */
+  /** Per slot: META_BAD (cold-line CRC failed at attach, permanent) | BACKWARDS (until a relaunch) | HELD (until a beat). */
   private readonly flags: Uint8Array;
   readonly verdict: Uint8Array;
   private readonly ring: Int32Array;
@@ -130,7 +132,7 @@ export class Assessor {
         prevGen[i] = gen;
         prevLo[i] = lo;
         lastChange[i] = now;
-        flags[i] = f & ~BACKWARDS;
+        flags[i] = f & ~(BACKWARDS | HELD);
         v = stateVerdict(st);
       } else if (f & BACKWARDS) {
         v = VERDICT.CORRUPT;
@@ -141,12 +143,13 @@ export class Assessor {
         } else {
           prevLo[i] = lo;
           lastChange[i] = now;
+          if (f & HELD) flags[i] = f & ~HELD;
           v = stateVerdict(prevState[i]!);
         }
       } else {
         const st = prevState[i]!;
         const age = now - lastChange[i]!;
-        if (st === SLOT_STATE.RUNNING) v = age >= deadMs ? VERDICT.DEAD : age >= suspectMs ? VERDICT.SUSPECT : VERDICT.OK;
+        if (st === SLOT_STATE.RUNNING) v = age >= deadMs ? VERDICT.DEAD : age >= suspectMs || f & HELD ? VERDICT.SUSPECT : VERDICT.OK;
         else if (st === SLOT_STATE.IDLE) {
           const maxIdle = w[b + SW.maxIdleMs]!;
           v = maxIdle > 0 && age >= maxIdle + idleSlackMs ? VERDICT.DEAD : VERDICT.OK;
@@ -163,10 +166,19 @@ export class Assessor {
     return this.count;
   }
 
+  /**
+   * After our own late scan. A dead core is not rebased: our pause cannot
+   * make it deader, and forgetting its silence would call it ok on the next
+   * scan without a single beat (a false recovery, then a second failure). A
+   * suspect one is rebased (our pause may be all of its silence) but held
+   * suspect until it beats.
+   */
   private rebaseAll(now: number): void {
     const w = this.w;
     for (let i = 0; i < this.slots; i++) {
       const b = W.slotBase + i * W.slotWords;
+      if (this.verdict[i] === VERDICT.DEAD && this.prevSeq[i] === w[b + SW.stateSeq] && this.prevGen[i] === w[b + SW.launchGen]) continue;
+      if (this.verdict[i] === VERDICT.SUSPECT) this.flags[i] = this.flags[i]! | HELD;
       this.prevSeq[i] = w[b + SW.stateSeq]!;
       this.prevGen[i] = w[b + SW.launchGen]!;
       this.prevState[i] = w[b + SW.state]!;

@@ -109,6 +109,35 @@ describe("verdicts", () => {
     expect(r.verdict(0)).toBe("dead");
     r.a.scan(2_000);
     expect(r.verdict(0)).toBe("dead");
+    // Nor the scans after it: no beat came, so nothing says the core is back (it once flapped to ok here,
+    // a false recovery and then a second failure, whenever the monitor hiccuped for 3 ticks).
+    let transitions = 0;
+    for (let t = 2_010; t <= 2_100; t += 10) transitions += r.a.scan(t);
+    expect(r.verdict(0)).toBe("dead");
+    expect(transitions).toBe(0);
+    expect(r.a.ageMs(0, 2_100)).toBeGreaterThanOrEqual(2_000); // its silence is not forgotten
+    r.beat(0);
+    r.a.scan(2_110);
+    expect(r.verdict(0)).toBe("ok");
+  });
+  test("a suspect core stays suspect across a late scan until it beats (the pause may be ours, the silence is not evidence of health)", () => {
+    const r = region(1);
+    r.run(0, 40, [0]);
+    r.run(50, 110);
+    expect(r.verdict(0)).toBe("suspect");
+    r.a.scan(500); // late: rebased, so our pause cannot make it dead...
+    r.run(510, 600);
+    expect(r.verdict(0)).toBe("suspect"); // ...but not ok either
+    r.run(610, 760);
+    expect(r.verdict(0)).toBe("dead"); // deadMs after the rebase
+    const s = region(1);
+    s.run(0, 40, [0]);
+    s.run(50, 110);
+    s.a.scan(500);
+    s.run(510, 530, [0]);
+    expect(s.verdict(0)).toBe("ok"); // a beat clears the hold
+    s.run(540, 570); // 40 ms without a beat: under suspectMs, so ok (no hold left)
+    expect(s.verdict(0)).toBe("ok");
   });
   test("transitions are reported once, not on every scan", () => {
     const r = region(1);
