@@ -9,10 +9,12 @@
  * unparsable or deleted → FAULT: fail-safe) and `weight -1` on penalty
  * (docs/integrations.md). keepalived parses with strtol(base 0): we write
  * plain decimal without leading zeros, and replace each file by rename so it
- * never reads a half-written value (IN_MOVED_TO). A file is rewritten only
- * when its value changes.
+ * never reads a half-written value (IN_MOVED_TO). A file is rewritten when
+ * its value changes, and when someone else changed it: every second the
+ * files are read back (a keepalived `init_file ... overwrite` at its restart,
+ * a cleaned /run, a hand edit) and put right, said once in the log.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KeepalivedConfig } from "../config/integrations.ts";
 import type { NodeVerdict } from "../engine/node.ts";
@@ -21,6 +23,8 @@ import { TroubleOnce, type Adapter, type AdapterDeps } from "./adapter.ts";
 
 export const NODE_OK_FILE = "node_ok";
 export const PENALTY_FILE = "penalty";
+/** How often the files are read back. */
+export const VERIFY_EVERY_MS = 1_000;
 
 /** The two values keepalived reads for a verdict (pure). */
 export function trackValues(v: NodeVerdict): { nodeOk: number; penalty: number } {
@@ -42,6 +46,22 @@ export function keepalivedAdapter(cfg: KeepalivedConfig, d: AdapterDeps): Adapte
       trouble.failed(`writing ${join(cfg.dir, file)}`, (e as Error).message);
     }
   };
+  // Read back what we wrote; a difference is put right (and said, once per episode).
+  const verify = (): void => {
+    for (const [file, value] of written) {
+      let now: string;
+      try {
+        now = readFileSync(join(cfg.dir, file), "utf8");
+      } catch {
+        now = "(missing)";
+      }
+      if (now === `${value}\n`) continue;
+      d.log("warn", "keepalived: track file changed behind hamon's back: rewritten", { file: join(cfg.dir, file), found: now.slice(0, 16), value });
+      written.delete(file);
+      put(file, value);
+    }
+  };
+  const timer = setInterval(verify, VERIFY_EVERY_MS);
   return {
     name: "keepalived",
     verdict(v) {
@@ -51,6 +71,7 @@ export function keepalivedAdapter(cfg: KeepalivedConfig, d: AdapterDeps): Adapte
       put(NODE_OK_FILE, t.nodeOk);
     },
     async stop() {
+      clearInterval(timer);
       if (cfg.onMonitorExit !== "fault") return;
       put(NODE_OK_FILE, 0);
       d.log("info", "keepalived: node_ok set to 0 (on_monitor_exit = \"fault\")", { dir: cfg.dir });

@@ -5,7 +5,7 @@
  * the Prometheus textfile and HTTP endpoint must follow the node verdict.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim, tmpPath, type Sim } from "../helpers/hbsim.ts";
@@ -71,6 +71,13 @@ describe("adapters follow the node verdict (keepalived files, attrd_updater, Pro
     await until(() => read(prom).includes('hamon_node_health{health="green"} 1'), "textfile", 5_000);
     expect(read(prom).endsWith("\n")).toBe(true);
     expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
+  });
+
+  test("a track file changed behind hamon's back (keepalived init_file overwrite, a cleaned /run) is put right", async () => {
+    writeFileSync(join(ka, "node_ok"), "0\n");
+    rmSync(join(ka, "penalty"));
+    await until(() => read(join(ka, "node_ok")) === "1\n" && read(join(ka, "penalty")) === "0\n", "files rewritten", 5_000);
+    expect(w.stderr()).toContain("track file changed behind hamon's back");
   });
 
   test("a stalled core: red (node_ok 0) and the escalation counted; resumed: green again", async () => {
