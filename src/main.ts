@@ -22,6 +22,7 @@ const subs: Record<string, Loader> = {
   component: () => load(import("./commands/component.ts")),
   discovery: () => load(import("./commands/discovery.ts")),
   heartbeat: () => load(import("./commands/heartbeat.ts")),
+  ocf: () => load(import("./commands/ocf.ts")),
   restart: () => control("restart"),
   activate: () => control("activate"),
   deactivate: () => control("deactivate"),

@@ -1,0 +1,116 @@
+/**
+ * The OCF resource agent's actions (`hamon ocf ACTION`, called by the shell
+ * wrapper docs/ocf/hamon that Pacemaker runs). Parameters come from the
+ * environment (OCF_RESKEY_config, _socket, _state_dir; OCF_CHECK_LEVEL;
+ * OCF_RESKEY_CRM_meta_timeout). start runs the monitor detached (it outlives
+ * the agent, like `discovery --once` starts it); stop sends SIGTERM to the
+ * lock holder and waits, then SIGKILL; monitor is codes.ts over what it sees.
+ */
+import { existsSync } from "node:fs";
+import { daemonArgv, daemonOptions, type DaemonArgValues } from "../commands/monitor.ts";
+import { startAndWait } from "../discovery/once.ts";
+import { answers, killHolder, lockState } from "../discovery/probe.ts";
+import { Session } from "../library/session.ts";
+import type { Logger } from "../log.ts";
+import type { Health } from "../protocol/messages.ts";
+import { sameProcessAlive } from "../sys/proc.ts";
+import { metadata } from "./metadata.ts";
+import { monitorCode, OCF } from "./codes.ts";
+
+export const OCF_ACTIONS = ["start", "stop", "monitor", "status", "validate-all", "meta-data", "usage", "help"] as const;
+
+export interface AgentIo {
+  env: Record<string, string | undefined>;
+  out(s: string): void;
+  log: Logger;
+}
+
+/** Pacemaker's timeout for this action (ms), minus a margin to answer in time. */
+function budgetMs(env: AgentIo["env"], fallback: number): number {
+  const t = Number(env.OCF_RESKEY_CRM_meta_timeout);
+  return Number.isFinite(t) && t > 0 ? Math.max(1_000, t - 2_000) : fallback;
+}
+
+export async function runAgent(action: string, io: AgentIo): Promise<number> {
+  const env = io.env;
+  switch (action) {
+    case "meta-data": return io.out(metadata()), OCF.SUCCESS;
+    case "usage": case "help":
+      return io.out(`usage: hamon ocf {${OCF_ACTIONS.join("|")}}\n`), OCF.SUCCESS;
+  }
+  const config = env.OCF_RESKEY_config || "";
+  if (config && !existsSync(config)) {
+    io.log("error", "ocf: configuration file not found", { config });
+    // A missing file on this node: not installed here (hard, move elsewhere); stop/monitor still answer truthfully.
+    if (action === "validate-all" || action === "start") return OCF.ERR_INSTALLED;
+  }
+  const args: DaemonArgValues = {};
+  if (config && existsSync(config)) args.config = config;
+  if (env.OCF_RESKEY_socket) args.socket = env.OCF_RESKEY_socket;
+  if (env.OCF_RESKEY_state_dir) args["state-dir"] = env.OCF_RESKEY_state_dir;
+  const opts = daemonOptions(args, io.log);
+  if (!opts) return OCF.ERR_CONFIGURED; // the configuration does not validate: fatal in Pacemaker's terms
+  const socket = opts.socketPath;
+  switch (action) {
+    case "validate-all": return OCF.SUCCESS;
+    case "start": {
+      if (await answers(socket, 2_000)) return OCF.SUCCESS;
+      const r = await startAndWait(socket, daemonArgv(args, socket), budgetMs(env, 18_000));
+      if (r.kind === "started" || r.kind === "running") return OCF.SUCCESS;
+      io.log("error", "ocf start failed", { why: r.kind === "failed" ? r.reason : r.kind });
+      return OCF.ERR_GENERIC;
+    }
+    case "stop": return stop(socket, budgetMs(env, 18_000), io);
+    case "monitor": case "status": {
+      const level = Number(env.OCF_CHECK_LEVEL ?? 0) || 0;
+      const obs = await observe(socket, level);
+      const r = monitorCode(obs, level);
+      if (r.code !== OCF.SUCCESS && r.code !== OCF.NOT_RUNNING) io.log(r.code === OCF.DEGRADED ? "warn" : "error", "ocf monitor", { level, code: r.code, why: r.why });
+      return r.code;
+    }
+    default: return OCF.ERR_UNIMPLEMENTED;
+  }
+}
+
+async function stop(socket: string, budget: number, io: AgentIo): Promise<number> {
+  const { holder } = lockState(socket);
+  if (!holder) return OCF.SUCCESS; // not running: stopping is done
+  if (sameProcessAlive(holder.pid, holder.startTime)) process.kill(holder.pid, "SIGTERM");
+  for (const t0 = performance.now(); performance.now() - t0 < budget - 2_000; await Bun.sleep(20)) {
+    if (!lockState(socket).locked) return OCF.SUCCESS;
+  }
+  io.log("warn", "ocf stop: the monitor did not exit after SIGTERM; killing it", { pid: holder.pid });
+  return (await killHolder(socket, holder, 2_000)) ? OCF.SUCCESS : OCF.ERR_GENERIC;
+}
+
+async function observe(socket: string, level: number) {
+  let s: Session;
+  try {
+    s = await Session.open(socket, { role: "client", timeoutMs: 5_000, agent: "hamon-ocf" });
+  } catch {
+    return { answers: false, locked: lockState(socket).locked };
+  }
+  try {
+    const r = await s.request({ type: "command", id: s.nextId(), verb: "status", target: "", kind: "" }, 10_000);
+    if (r.type !== "result") return { answers: false, locked: true };
+    const node = r.monitor?.node?.health ?? null;
+    if (level < 20) return { answers: true, locked: true, node };
+    // Every connected component audits itself (in parallel, on this one connection); silence is a failed audit.
+    const targets = r.components.filter((c) => c.state === "up" && c.plane !== "fast");
+    const audits = await Promise.all(targets.map(async (c) => {
+      try {
+        const a = await s.request({ type: "command", id: s.nextId(), verb: "query", target: c.name, kind: "audit" }, 10_000);
+        const detail = a.type === "result" ? a.detail : a.type === "error" ? a.message : `<${a.type}>`;
+        const health = (/^(ok|degraded|failed): /.exec(detail)?.[1] ?? "failed") as Health;
+        return { name: c.name, health, detail: detail.replace(/^(ok|degraded|failed): /, "") };
+      } catch (e) {
+        return { name: c.name, health: "failed" as Health, detail: (e as Error).message };
+      }
+    }));
+    return { answers: true, locked: true, node, audits };
+  } catch {
+    return { answers: false, locked: lockState(socket).locked };
+  } finally {
+    s.close();
+  }
+}
