@@ -7,7 +7,7 @@
  * docs/keepalived.conf with this lab's paths, interface and addresses
  * substituted, so the shipped snippet is what is tested.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim, tmpPath, type Sim } from "./hbsim.ts";
@@ -126,7 +126,11 @@ export async function startLab(o: LabOptions): Promise<Lab> {
       ].join("\n"));
       const mon = await startMonitor(["--config", cfg], hamon);
       cleanup.push(() => mon.stop());
-      const checkArgv = [...hamon, "check", "fp0", "--socket", mon.sock].join(" ");
+      // The baseline's check: CRITICAL (exit 2: fp0 failed) fails it; WARNING (a suspect core) does not —
+      // the same threshold as hamon's own red verdict, so only push vs poll differs.
+      const checkArgv = join(dir, "check-fastpath.sh");
+      writeFileSync(checkArgv, `#!/bin/sh\n${[...hamon, "check", "fp0", "--socket", mon.sock].join(" ")} >/dev/null\n[ $? -lt 2 ]\n`);
+      chmodSync(checkArgv, 0o755);
       const conf = join(dir, "keepalived.conf");
       writeFileSync(conf, keepalivedConf({ dir: kaDir, dev: dev[n], priority: n === "A" ? 150 : 100, preempt: o.preempt, driver: o.driver, checkArgv }));
       const log = join(dir, "keepalived.log");
