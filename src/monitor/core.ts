@@ -333,7 +333,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   }
 
   nodeVerdict(): NodeVerdict | null {
-    return this.node.armedVerdict;
+    return this.node.verdict;
   }
 
   // ---- check sink ---------------------------------------------------------

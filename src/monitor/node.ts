@@ -33,12 +33,8 @@ export class NodeJudge {
 
   constructor(private readonly d: NodeJudgeDeps) {}
 
-  get verdict(): NodeVerdict {
-    return this.current;
-  }
-
   /** The verdict once armed; null before (status then shows none). */
-  get armedVerdict(): NodeVerdict | null {
+  get verdict(): NodeVerdict | null {
     return this.started ? this.current : null;
   }
 

@@ -153,7 +153,7 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
     const cfg = o.config;
     const c = new MonitorCore(dispatcher, { config: cfg, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier, onVerdict: (v) => adapters?.verdict(v) });
     adapters = new Adapters(cfg.integrations, {
-      components: () => [...dispatcher.registry.all()].map((e) => ({ name: e.name, plane: e.plane, kind: e.kind, state: e.state, health: e.health, restarts: e.restarts, quarantined: e.quarantined })),
+      components: () => [...dispatcher.registry.all()], // an entry has every field a metric reads
       fastpaths: () => c.fast.snapshot(),
       lateness: () => c.lateness,
     }, VERSION, { log: o.log, emit: (ev) => dispatcher.emit(ev) });

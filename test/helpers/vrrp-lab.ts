@@ -44,7 +44,7 @@ export interface Lab {
   answers: { t: number; who: string }[];
   /** Resolves with the epoch ms of the first answer from `who` at or after `since`. */
   waitAnswer(who: string, since: number, ms?: number): Promise<number>;
-  /** Which namespace has the VIP on its interface right now. */
+  /** Which namespace has the VIP on its interface right now: "A", "B", "-" (none) or "A+B" (split brain). */
   holder(): string;
   kaLog(n: LabNode): string;
   stop(): Promise<void>;
@@ -176,8 +176,8 @@ export async function startLab(o: LabOptions): Promise<Lab> {
         }
       },
       holder() {
-        for (const n of [a, b]) if (sh(["ip", "-n", n.ns, "-br", "addr"]).out.includes(`${VIP}/`)) return n.name;
-        return "-";
+        const has = [a, b].filter((n) => sh(["ip", "-n", n.ns, "-br", "addr"]).out.includes(`${VIP}/`)).map((n) => n.name);
+        return has.length ? has.join("+") : "-";
       },
       kaLog: (n) => readFileSync(join(n.dir, "keepalived.log"), "utf8"),
       async stop() {
