@@ -9,6 +9,7 @@ import { defineCommand } from "citty";
 import { QUERY_KINDS, type Verb } from "../protocol/messages.ts";
 import { command, jsonArg, socketArg, timeoutArg } from "./_shared.ts";
 import { out } from "../cli/out.ts";
+import { parseAnswer } from "../protocol/answer.ts";
 
 const nameArg = { name: { type: "positional", required: true, description: "Component name" } } as const;
 
@@ -37,6 +38,6 @@ export const query = defineCommand({
   async run({ args }) {
     const r = await command({ ...args, timeout: args.timeout ?? "7000" }, "query", args.name, args.kind);
     out(args.json ? `${JSON.stringify({ version: 1, answer: r.detail }, null, 2)}\n` : `${r.detail}\n`);
-    return r.detail.startsWith("failed") ? 1 : 0;
+    return parseAnswer(r.detail).health === "failed" ? 1 : 0;
   },
 });

@@ -10,7 +10,7 @@
  * not tell keepalived "fault" for what it has not looked at. The core arms
  * it once discovery is over and every fast path was polled.
  */
-import { GREEN, nodeVerdict, sameVerdict, trackPending, type NodeVerdict, type NodeWeights } from "../engine/node.ts";
+import { nodeVerdict, sameVerdict, trackPending, type NodeVerdict, type NodeWeights } from "../engine/node.ts";
 import type { Level } from "../protocol/messages.ts";
 import type { MonitorEvent } from "./dispatch.ts";
 import type { Registry } from "./registry.ts";
@@ -26,8 +26,8 @@ export interface NodeJudgeDeps {
 
 export class NodeJudge {
   private pending: ReadonlyMap<string, Level> = new Map();
-  private current: NodeVerdict = GREEN;
-  private started = false;
+  /** Null until armed and judged once. */
+  private current: NodeVerdict | null = null;
   private armed = false;
   private readonly rowOf = (name: string) => this.d.registry.get(name);
 
@@ -35,7 +35,7 @@ export class NodeJudge {
 
   /** The verdict once armed; null before (status then shows none). */
   get verdict(): NodeVerdict | null {
-    return this.started ? this.current : null;
+    return this.current;
   }
 
   /** Every monitor event passes here (its own `node-*` events included: they change nothing). */
@@ -53,13 +53,12 @@ export class NodeJudge {
   evaluate(): void {
     if (!this.armed) return;
     const v = nodeVerdict(this.d.registry.list, this.pending, this.d.starved(), this.d.weights);
-    if (this.started && sameVerdict(v, this.current)) return;
-    const first = !this.started;
-    this.started = true;
-    const was = this.current.health;
-    this.current = v;
-    if (!first || v.health !== "green") {
-      this.d.emit({ component: "", event: `node-${v.health}`, level: "", reason: `penalty ${v.penalty}${v.reason ? `: ${v.reason}` : ""}${was !== v.health && !first ? ` (was ${was})` : ""}` });
+    const was = this.current;
+    if (was && sameVerdict(v, was)) return;
+    this.current = v; // before the event: the event comes back through observe() and must find nothing new
+    // The first verdict is announced unless it is green (nothing to say yet); every change is.
+    if (was || v.health !== "green") {
+      this.d.emit({ component: "", event: `node-${v.health}`, level: "", reason: `penalty ${v.penalty}${v.reason ? `: ${v.reason}` : ""}${was && was.health !== v.health ? ` (was ${was.health})` : ""}` });
     }
     this.d.changed(v);
   }

@@ -8,6 +8,7 @@
 import type { MessageOf, QueryKind } from "../protocol/messages.ts";
 import { QUERY_KINDS } from "../protocol/messages.ts";
 import type { MonitorCore } from "./core.ts";
+import { formatAnswer } from "../protocol/answer.ts";
 import type { Conn } from "./registry.ts";
 
 /** A relayed query gets this long. */
@@ -79,7 +80,7 @@ export class Verbs {
     if (!QUERY_KINDS.includes(kind)) return c.d.fail(conn, m.id, "E_INVALID", `query kind must be ${QUERY_KINDS.join("|")}, got '${m.kind}'`, false);
     if (!e.conn) return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is not connected (${e.state})`, false);
     void c.adhoc.ask(e.conn, kind, "", QUERY_TIMEOUT_MS).then((a) => {
-      if (a) this.result(conn, m.id, e.name, `${a.health}: ${a.detail}`);
+      if (a) this.result(conn, m.id, e.name, formatAnswer(a.health, a.detail));
       else c.d.fail(conn, m.id, "E_TIMEOUT", `'${e.name}' did not answer the ${kind} query within ${QUERY_TIMEOUT_MS} ms`, false);
     });
   }

@@ -15,6 +15,7 @@ import type { Logger } from "../log.ts";
 import type { Health } from "../protocol/messages.ts";
 import { sameProcessAlive } from "../sys/proc.ts";
 import { metadata } from "./metadata.ts";
+import { parseAnswer } from "../protocol/answer.ts";
 import { monitorCode, OCF } from "./codes.ts";
 
 export const OCF_ACTIONS = ["start", "stop", "monitor", "status", "validate-all", "meta-data", "usage", "help"] as const;
@@ -100,9 +101,8 @@ async function observe(socket: string, level: number) {
     const audits = await Promise.all(targets.map(async (c) => {
       try {
         const a = await s.request({ type: "command", id: s.nextId(), verb: "query", target: c.name, kind: "audit" }, 10_000);
-        const detail = a.type === "result" ? a.detail : a.type === "error" ? a.message : `<${a.type}>`;
-        const health = (/^(ok|degraded|failed): /.exec(detail)?.[1] ?? "failed") as Health;
-        return { name: c.name, health, detail: detail.replace(/^(ok|degraded|failed): /, "") };
+        if (a.type === "result") return { name: c.name, ...parseAnswer(a.detail) };
+        return { name: c.name, health: "failed" as Health, detail: a.type === "error" ? a.message : `<${a.type}>` };
       } catch (e) {
         return { name: c.name, health: "failed" as Health, detail: (e as Error).message };
       }
