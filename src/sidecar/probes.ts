@@ -40,14 +40,16 @@ export function runProbe(p: Probe, timeoutMs: number): Promise<string | null> {
       resolve(why);
     };
     const timer = setTimeout(() => done(`${p.spec}: no answer within ${timeoutMs} ms`), timeoutMs);
+    // The errno name (ECONNREFUSED, ECONNRESET, ENOENT) is what an operator greps for; the message only when there is none.
+    const failed = (e: Error) => done(`${p.spec}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
     const handlers = {
       open: (s: { end(): void }) => done(null, s),
       data: () => {},
-      error: (_s: unknown, e: Error) => done(`${p.spec}: ${e.message}`),
-      connectError: (_s: unknown, e: Error) => done(`${p.spec}: ${(e as NodeJS.ErrnoException).code ?? e.message}`),
+      error: (_s: unknown, e: Error) => failed(e),
+      connectError: (_s: unknown, e: Error) => failed(e),
     };
     const opened = p.kind === "tcp" ? Bun.connect({ hostname: p.host, port: p.port, socket: handlers }) : Bun.connect({ unix: p.path, socket: handlers });
-    opened.catch((e: Error) => done(`${p.spec}: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    opened.catch(failed);
   });
 }
 
