@@ -14,6 +14,9 @@
  *   waits for the monitor's decision (restart-daemon arrives as an action);
  *   `exitWithDaemon` instead exits with the daemon's status, for a sidecar that
  *   is itself supervised. A watched `pid` cannot come back: the sidecar exits 1.
+ * - A daemon left running by a sidecar that was SIGKILLed is adopted by the
+ *   next sidecar for the same name and monitor instead of started twice
+ *   (src/sidecar/orphan.ts).
  * - SIGTERM/SIGINT: an owned daemon is stopped (SIGTERM, then SIGKILL after
  *   `stopTimeoutMs`), the component deregisters (no alarm), and the sidecar
  *   exits with the daemon's status; a watched daemon is left alone (exit 0).
@@ -23,7 +26,9 @@ import type { Health, Kind, Plane } from "../protocol/messages.ts";
 import type { Logger } from "../log.ts";
 import { runAudit } from "./audit.ts";
 import { runProbes, type Probe } from "./probes.ts";
-import { OwnedDaemon, readPidfile, watchPid, type Ended } from "./target.ts";
+import { OwnedDaemon, readPidfile, stopPid, watchPid, type Ended } from "./target.ts";
+import { findMarked, ownerMark, OWNER_VAR, planAdoption, sidecarFor } from "./orphan.ts";
+import { resolve } from "node:path";
 import { processStartTime } from "../sys/proc.ts";
 
 /** Time given to the monitor connection to carry the final report before exit. */
@@ -57,6 +62,8 @@ export function runSidecar(o: SidecarOptions): Promise<number> {
 
 class Sidecar {
   private readonly owned: OwnedDaemon | null;
+  /** Put on the owned daemon's environment, so a successor can find it (src/sidecar/orphan.ts). */
+  private readonly mark: string;
   private pid = 0;
   private alive = false;
   private lastEnd = "";
@@ -72,19 +79,17 @@ class Sidecar {
   private exitWith: (code: number) => void = () => {};
 
   constructor(private readonly o: SidecarOptions) {
-    this.owned = o.argv?.length ? new OwnedDaemon(o.argv) : null;
+    this.mark = ownerMark(o.name, resolve(o.socket));
+    this.owned = o.argv?.length ? new OwnedDaemon(o.argv, { [OWNER_VAR]: this.mark }) : null;
   }
 
   async run(): Promise<number> {
     const o = this.o;
     const exit = new Promise<number>((resolve) => (this.exitWith = resolve));
     if (this.owned) {
-      try {
-        this.pid = this.owned.start();
-      } catch (e) {
-        o.log("error", "cannot start the daemon", { component: o.name, argv0: o.argv![0] ?? "", error: (e as Error).message });
-        return 1;
-      }
+      const pid = await this.takeOver();
+      if (pid === null) return 1;
+      this.pid = pid;
     } else {
       const found = o.pidfile ? readPidfile(o.pidfile) : this.pidTarget(o.pid!);
       if ("why" in found) {
@@ -115,6 +120,33 @@ class Sidecar {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
     return code;
+  }
+
+  /**
+   * Adopts the daemon a SIGKILLed predecessor left running, or starts one
+   * (src/sidecar/orphan.ts); null when it must not run (logged).
+   */
+  private async takeOver(): Promise<number | null> {
+    const o = this.o;
+    const plan = planAdoption(findMarked(this.mark), o.argv!, sidecarFor(o.name));
+    if (plan.refuse) {
+      o.log("error", "not starting a second owner", { component: o.name, reason: plan.refuse });
+      return null;
+    }
+    for (const m of plan.stop) {
+      o.log("warn", "stopping a daemon an earlier sidecar left running (another copy, or other arguments)", { component: o.name, pid: m.pid, argv: m.argv.join(" ") });
+      await stopPid(m.pid, m.startTime, o.stopTimeoutMs ?? 5_000);
+    }
+    if (plan.adopt) {
+      o.log("info", "adopted the daemon an earlier sidecar left running", { component: o.name, pid: plan.adopt.pid });
+      return this.owned!.adopt(plan.adopt.pid, plan.adopt.startTime);
+    }
+    try {
+      return this.owned!.start();
+    } catch (e) {
+      o.log("error", "cannot start the daemon", { component: o.name, argv0: o.argv![0] ?? "", error: (e as Error).message });
+      return null;
+    }
   }
 
   /** Registers only once every probe connects: like a linked daemon, it is "up" when it serves. */

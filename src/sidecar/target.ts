@@ -1,8 +1,9 @@
 /**
- * The process a sidecar stands for: one it owns (spawned from argv, stopped
- * with SIGTERM then SIGKILL) or one it watches (a pid, or the pid a pidfile
- * names, identified by its start time so a recycled pid is never taken for
- * it). Both end the same way: a promise of how the process ended.
+ * The process a sidecar stands for: one it owns (spawned from argv, or adopted
+ * from an earlier sidecar; stopped with SIGTERM then SIGKILL) or one it
+ * watches (a pid, or the pid a pidfile names). Every pid not our child is
+ * identified by its start time, so a recycled pid is never taken for it. All
+ * end the same way: a promise of how the process ended.
  */
 import { readFileSync } from "node:fs";
 import { processStartTime, sameProcessAlive } from "../sys/proc.ts";
@@ -17,38 +18,78 @@ export interface Ended {
   why: string;
 }
 
+/**
+ * The daemon a sidecar owns: normally its child; after `adopt`, a daemon an
+ * earlier sidecar spawned and left running (src/sidecar/orphan.ts), watched by
+ * pid and start time and stopped by pid until the next `start` replaces it.
+ */
 export class OwnedDaemon {
   private child: Bun.Subprocess | null = null;
+  private adopted: { pid: number; startTime: number; cancel(): void } | null = null;
   ended: Promise<Ended> = Promise.resolve({ code: 0, why: "not started" });
 
-  constructor(private readonly argv: readonly string[]) {}
+  /** `env` is added to the daemon's environment (the owner mark). */
+  constructor(private readonly argv: readonly string[], private readonly env: Record<string, string> = {}) {}
 
   get pid(): number {
-    return this.child?.pid ?? 0;
+    return this.child?.pid ?? this.adopted?.pid ?? 0;
   }
 
   get running(): boolean {
+    if (this.adopted) return sameProcessAlive(this.adopted.pid, this.adopted.startTime);
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** Spawns the daemon (throws when it cannot start); returns its pid. */
   start(): number {
-    const child = Bun.spawn([...this.argv], { stdio: ["inherit", "inherit", "inherit"], env: childEnv() });
+    this.drop();
+    const child = Bun.spawn([...this.argv], { stdio: ["inherit", "inherit", "inherit"], env: childEnv(this.env) });
     this.child = child;
     this.ended = child.exited.then((code) => ({ code, why: child.signalCode ? `killed by ${child.signalCode}` : `exited with status ${code}` }));
     return child.pid;
   }
 
+  /** Takes over a running daemon that is not our child. Its exit status cannot be known: an end reads "process N is gone" (code 1). */
+  adopt(pid: number, startTime: number): number {
+    this.drop();
+    const w = watchPid(pid, startTime);
+    this.adopted = { pid, startTime, cancel: w.cancel };
+    this.ended = w.ended;
+    return pid;
+  }
+
   /** Sends `sig`, then SIGKILL after `timeoutMs`; resolves with how it ended. */
   async stop(timeoutMs: number, sig: NodeJS.Signals = "SIGTERM"): Promise<Ended> {
-    const child = this.child;
-    if (!child || !this.running) return this.ended;
-    child.kill(sig);
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    if (!this.running) return this.ended;
+    const kill = this.killer();
+    kill(sig);
+    const timer = setTimeout(() => kill("SIGKILL"), timeoutMs);
     const r = await this.ended;
     clearTimeout(timer);
     return r;
   }
+
+  /** Signals the current daemon; an adopted one only while its pid still names it. */
+  private killer(): (sig: NodeJS.Signals) => void {
+    const child = this.child;
+    if (child) return (sig) => child.kill(sig);
+    const a = this.adopted!;
+    return (sig) => {
+      if (sameProcessAlive(a.pid, a.startTime)) process.kill(a.pid, sig);
+    };
+  }
+
+  private drop(): void {
+    this.adopted?.cancel();
+    this.adopted = null;
+  }
+}
+
+/** Stops a process by pid (SIGTERM, SIGKILL after `timeoutMs`), never a recycled pid; resolves when it is gone. */
+export function stopPid(pid: number, startTime: number, timeoutMs: number): Promise<Ended> {
+  const d = new OwnedDaemon([]);
+  d.adopt(pid, startTime);
+  return d.stop(timeoutMs);
 }
 
 /** Watches a process started elsewhere until it ends (or `cancel`). */

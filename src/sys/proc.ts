@@ -7,6 +7,11 @@ import { readFileSync } from "node:fs";
 
 /** Start time of `pid` in clock ticks since boot, or null when it does not exist. */
 export function processStartTime(pid: number): number | null {
+  return processStat(pid)?.startTime ?? null;
+}
+
+/** Parent pid and start time of `pid`, or null when it does not exist (or is a zombie). */
+export function processStat(pid: number): { ppid: number; startTime: number } | null {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -15,10 +20,11 @@ export function processStartTime(pid: number): number | null {
   }
   // comm (field 2) may contain spaces and ')': parse after the last ')'.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // rest[0] is field 3 (state); field 22 is rest[19].
+  // rest[0] is field 3 (state), rest[1] field 4 (ppid); field 22 (starttime) is rest[19].
   if (rest[0] === "Z" || rest[0] === "X") return null;
-  const t = Number(rest[19]);
-  return Number.isFinite(t) ? t : null;
+  const ppid = Number(rest[1]);
+  const startTime = Number(rest[19]);
+  return Number.isFinite(startTime) && Number.isFinite(ppid) ? { ppid, startTime } : null;
 }
 
 /** True while the process that had `startTime` when first seen is still running. */

@@ -11,6 +11,7 @@ import type { ComponentStatus } from "../../src/protocol/messages.ts";
 import { BIN, buildBinary, runBin } from "../helpers/binary.ts";
 import { startMonitor, type MonitorProc } from "../helpers/monitor-proc.ts";
 import { until } from "../helpers/wait.ts";
+import { processStartTime } from "../../src/sys/proc.ts";
 
 const DIR = mkdtempSync(join(tmpdir(), "hamon-sidecar-"));
 let mon: MonitorProc;
@@ -109,6 +110,69 @@ describe("owning a daemon", () => {
     expect(Bun.spawnSync(["kill", "-0", String(pid)]).exitCode).not.toBe(0);
     expect(statusOf("ripd")?.state).toBe("inactive");
     expect(events("ripd")).toContainEqual(expect.stringMatching(/^stopped: stopped: pid \d+ killed by SIGTERM \(deactivated\)$/));
+  });
+});
+
+describe("a sidecar killed with SIGKILL (its daemon is not its to lose)", () => {
+  // An orphan is reaped by whoever inherits it, perhaps never here (a container's init): a zombie counts as gone.
+  const alive = (pid: number) => processStartTime(pid) !== null;
+  const children = (pid: number) => Bun.spawnSync(["ps", "-o", "pid=", "--ppid", String(pid)]).stdout.toString().split(/\s+/).filter(Boolean).map(Number);
+  /** Starts a sidecar owning `sleep SECS`, waits for it, SIGKILLs it; returns the daemon left running. */
+  async function orphan(name: string, secs: string): Promise<number> {
+    const a = sidecar(["--name", name, "--", "sleep", secs]);
+    await until(() => statusOf(name)?.state === "up", `${name} registered`);
+    const daemon = statusOf(name)!.pid;
+    a.kill("SIGKILL");
+    await a.exited;
+    await until(() => statusOf(name)?.state !== "up", `${name}: connection loss seen`);
+    expect(alive(daemon)).toBe(true);
+    return daemon;
+  }
+
+  test("the next sidecar adopts the running daemon (no second copy); the operator's restart replaces it with a child of the new sidecar", async () => {
+    const daemon = await orphan("bgpd", "60");
+    const b = sidecar(["--name", "bgpd", "--", "sleep", "60"]);
+    await until(() => statusOf("bgpd")?.state === "up", "bgpd registered again");
+    expect(statusOf("bgpd")!.pid).toBe(daemon);
+    expect(children(b.pid)).toEqual([]);
+    expect(runBin(["restart", "--socket", mon.sock, "bgpd"]).code).toBe(0);
+    await until(() => { const s = statusOf("bgpd"); return !!s && s.pid !== daemon && s.state === "up"; }, "bgpd restarted");
+    await until(() => !alive(daemon), "adopted daemon stopped");
+    expect(children(b.pid)).toEqual([statusOf("bgpd")!.pid]);
+    b.kill("SIGTERM");
+    expect(await b.exited).toBe(143);
+  });
+
+  test("an adopted daemon's death is seen without being its parent: reported failed, and --exit-with-daemon ends the sidecar (1: its status is unknown)", async () => {
+    const daemon = await orphan("ospfd", "61");
+    const b = sidecar(["--name", "ospfd", "--exit-with-daemon", "--", "sleep", "61"]);
+    await until(() => statusOf("ospfd")?.pid === daemon && statusOf("ospfd")?.state === "up", "ospfd adopted");
+    process.kill(daemon, "SIGKILL");
+    expect(await b.exited).toBe(1);
+    expect(events("ospfd")).toContainEqual(`report-failed: process ${daemon} is gone`);
+  });
+
+  test("a daemon left with other arguments is stopped before ours starts: exactly one copy runs", async () => {
+    const old = await orphan("isisd", "62");
+    const b = sidecar(["--name", "isisd", "--", "sleep", "63"]);
+    await until(() => { const s = statusOf("isisd"); return !!s && s.pid !== old && s.state === "up"; }, "isisd started anew");
+    expect(alive(old)).toBe(false);
+    expect(children(b.pid)).toEqual([statusOf("isisd")!.pid]);
+    b.kill("SIGTERM");
+    await b.exited;
+  });
+
+  test("a daemon whose sidecar still lives is not taken: the second sidecar exits 1 and says whose it is", async () => {
+    const a = sidecar(["--name", "ldpd", "--", "sleep", "64"]);
+    await until(() => statusOf("ldpd")?.state === "up", "ldpd registered");
+    const daemon = statusOf("ldpd")!.pid;
+    const b = sidecar(["--name", "ldpd", "--", "sleep", "64"]);
+    expect(await b.exited).toBe(1);
+    expect(await new Response(b.stderr).text()).toContain(`its daemon (pid ${daemon}) is owned by a running sidecar (pid ${a.pid})`);
+    expect(alive(daemon)).toBe(true);
+    expect(statusOf("ldpd")).toMatchObject({ state: "up", pid: daemon });
+    a.kill("SIGTERM");
+    await a.exited;
   });
 });
 

@@ -1,0 +1,100 @@
+/**
+ * A daemon outlives a sidecar that is SIGKILLed (OOM killer, a slip of the
+ * operator): nothing reaps it, and a naive new sidecar would start a second
+ * copy beside it (two bgpd fighting over port 179). Killing it with the
+ * sidecar (PR_SET_PDEATHSIG) would bounce a healthy daemon for a crash of its
+ * watcher. So the next sidecar for the same name and monitor *adopts* it:
+ * nothing the daemon held (sessions, routes) is lost.
+ *
+ * Every owned daemon is spawned with OWNER_VAR = "NAME SOCKET" in its
+ * environment. A new sidecar scans /proc once at start for processes that
+ * carry its own mark (only processes of its own uid are readable, which are
+ * the only ones it could have spawned). `planAdoption` (pure) decides:
+ * - a marked process whose parent is a live sidecar for the same name: that
+ *   sidecar still owns it; refuse to start a second owner;
+ * - a marked process whose parent is also marked: a child of the daemon, its
+ *   business (it goes with the daemon);
+ * - the oldest top-level one running exactly our argv: adopt it;
+ * - every other top-level one (another argv: the configuration changed; or a
+ *   duplicate): stop it, so exactly one copy runs.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { processStat } from "../sys/proc.ts";
+
+export const OWNER_VAR = "HAMON_SIDECAR_OWNER";
+
+/** The mark a sidecar puts on its daemon: one per (component, monitor). */
+export function ownerMark(name: string, socket: string): string {
+  return `${name} ${socket}`;
+}
+
+export interface Marked {
+  pid: number;
+  ppid: number;
+  startTime: number;
+  argv: string[];
+}
+
+export interface AdoptionPlan {
+  adopt: Marked | null;
+  stop: Marked[];
+  /** Set when a live sidecar still owns the daemon: start nothing. */
+  refuse: string | null;
+}
+
+/**
+ * Decides from what the scan found. `ownerOf(ppid)` answers whether that
+ * parent is a live sidecar for this component (its pid), else null.
+ */
+export function planAdoption(found: readonly Marked[], argv: readonly string[], ownerOf: (ppid: number) => number | null): AdoptionPlan {
+  const marked = new Set(found.map((m) => m.pid));
+  const top = found.filter((m) => !marked.has(m.ppid));
+  for (const m of top) {
+    const owner = ownerOf(m.ppid);
+    if (owner !== null) return { adopt: null, stop: [], refuse: `its daemon (pid ${m.pid}) is owned by a running sidecar (pid ${owner})` };
+  }
+  const same = top.filter((m) => sameArgv(m.argv, argv)).sort((a, b) => a.startTime - b.startTime || a.pid - b.pid);
+  const adopt = same[0] ?? null;
+  return { adopt, stop: top.filter((m) => m !== adopt), refuse: null };
+}
+
+function sameArgv(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Processes carrying `mark` in OWNER_VAR (one pass over /proc; unreadable ones are skipped). */
+export function findMarked(mark: string, self = process.pid): Marked[] {
+  const want = `${OWNER_VAR}=${mark}`;
+  const out: Marked[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^[1-9][0-9]*$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === self) continue;
+    const env = readProc(pid, "environ");
+    if (env === null || !env.split("\0").includes(want)) continue;
+    const st = processStat(pid);
+    const argv = readProc(pid, "cmdline");
+    if (st === null || argv === null) continue; // ended meanwhile, or a zombie
+    out.push({ pid, ppid: st.ppid, startTime: st.startTime, argv: argv.split("\0").slice(0, -1) });
+  }
+  return out;
+}
+
+/** The pid itself when `pid` is a running `hamon component` for `name` (any spelling of --name), else null. */
+export function sidecarFor(name: string): (pid: number) => number | null {
+  return (pid) => {
+    const cmd = readProc(pid, "cmdline");
+    if (cmd === null) return null;
+    const a = cmd.split("\0");
+    const named = a.some((t, i) => (t === "--name" && a[i + 1] === name) || t === `--name=${name}`);
+    return a.includes("component") && named ? pid : null;
+  };
+}
+
+function readProc(pid: number, file: string): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, "utf8");
+  } catch {
+    return null;
+  }
+}
