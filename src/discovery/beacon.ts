@@ -14,7 +14,7 @@
  * can wait for them during the re-registration window even when its journal
  * is gone. A beacon nobody listens on (its component died) is removed.
  */
-import { lstatSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
 import { probeSocket } from "../transport/unix.ts";
@@ -29,6 +29,23 @@ export function beaconDir(socket: string): string {
 
 export function beaconPath(socket: string, name: string): string {
   return join(beaconDir(socket), `${name}${SUFFIX}`);
+}
+
+/**
+ * The monitor's side: the beacon directory, group-writable (the socket's
+ * group) and sticky, so a component running as its own user can listen there
+ * while no one can remove or replace another's beacon. What a group member
+ * may plant is harmless: a beacon is only touched and awaited when its owner
+ * may register that name (`beckonAll`), and touching one sends nothing.
+ * A directory someone else created is left as it is.
+ */
+export function prepareBeaconDir(socket: string, gid: number | null): void {
+  const dir = beaconDir(socket);
+  mkdirSync(dir, { recursive: true, mode: 0o750 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.()) return;
+  if (gid !== null) chownSync(dir, -1, gid);
+  chmodSync(dir, 0o1770);
 }
 
 export interface Beacon {
@@ -89,11 +106,11 @@ export interface BeckonResult {
   readonly removed: string[];
 }
 
-/** Touches every beacon in the directory of `socket` (in parallel). */
 /** Most beacon files looked at: a directory stuffed with beacons cannot make a new monitor await without bound. */
 export const MAX_BEACONS = 4096;
 
 /**
+ * Touches every beacon in the directory of `socket` (in parallel).
  * `allowed(name, ownerUid, ownerGid)`: whether the owner of a beacon file may
  * register that name (the monitor asks its policy); other beacons are left
  * alone, neither touched nor awaited, so a planted beacon cannot make the

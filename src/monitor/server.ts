@@ -16,7 +16,7 @@ import { mayRegister, OPEN_POLICY, resolvePolicy, type Policy } from "../securit
 import { ConnectionLimits } from "../security/limits.ts";
 import { gidOf, uidOf } from "../sys/accounts.ts";
 import { peerCred } from "../sys/peercred.ts";
-import { beckonAll } from "../discovery/beacon.ts";
+import { beckonAll, prepareBeaconDir } from "../discovery/beacon.ts";
 import { lockPathFor, tryLock, type MonitorLock } from "../discovery/lock.ts";
 import { HamonError } from "../protocol/errors.ts";
 import { notifierFromEnv } from "../sys/sd-notify.ts";
@@ -147,6 +147,12 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
       },
     };
   }, { group: socketGid });
+  try {
+    prepareBeaconDir(o.socketPath, socketGid ?? null);
+  } catch (e) {
+    // Without it, components reconnect on their backoff alone after a monitor restart (at most 2 s later).
+    o.log("warn", "beacon directory not prepared", { error: (e as Error).message });
+  }
   o.log("info", "monitor listening", { socket: o.socketPath, pid: process.pid, group: sec.socketGroup ?? "(own)" });
   const notifier = o.config && o.stateDir ? notifierFromEnv() : null;
   if (o.config && o.stateDir) {

@@ -95,6 +95,15 @@ describe.skipIf(!canDropPrivileges)("an unprivileged local user (nobody) against
     expect(sock.gid).toBe(gid);
   });
 
+  test("the beacon directory is 1770 group hamontest: a component running as its own user (in the group) listens there, and no one can remove another's beacon", () => {
+    const dir = statSync(join(mon.sock, "..", "beacons"));
+    expect((dir.mode & 0o7777).toString(8)).toBe("1770");
+    expect(dir.gid).toBe(gid);
+    expect(statSync(join(mon.sock, "..", "beacons", "steady-0.sock")).uid).toBe(0);
+    expect(asNobody("beacon", true).result).toEqual({ registered: "ok", socket: true, uid: 65534, answers: "alive", removeOther: "EPERM" });
+    expect(statSync(join(mon.sock, "..", "beacons", "steady-0.sock")).isSocket()).toBe(true);
+  });
+
   test("the state directory, journal and event log are not world-readable", async () => {
     const state = join(mon.dir, "state");
     await Bun.sleep(100); // the journal is flushed on the next turn after a registration
