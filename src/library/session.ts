@@ -78,8 +78,12 @@ export class Session {
       clearTimeout(timer);
       s.onClosedBeforeWelcome = null;
     }
-    if (w.type === "error") throw new HamonError(isErrorCode(w.code) ? w.code : "E_VERSION", w.message);
-    if (w.type !== "welcome") throw new HamonError("E_STATE", `expected <welcome>, got <${w.type}>`);
+    if (w.type !== "welcome") {
+      // Refused (E_LIMIT, E_VERSION…): close our end too, or every refusal leaks a descriptor.
+      s.close(`refused: <${w.type}>`);
+      if (w.type === "error") throw new HamonError(isErrorCode(w.code) ? w.code : "E_VERSION", w.message);
+      throw new HamonError("E_STATE", `expected <welcome>, got <${w.type}>`);
+    }
     s.version = w.version;
     s.server = w.server;
     return s;

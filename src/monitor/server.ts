@@ -14,6 +14,7 @@ import { EventLog } from "./records.ts";
 import { DEFAULT_SECURITY } from "../config/security.ts";
 import { mayRegister, OPEN_POLICY, resolvePolicy, type Policy } from "../security/policy.ts";
 import { ConnectionLimits } from "../security/limits.ts";
+import { Refusals } from "../security/refusal.ts";
 import { gidOf, uidOf } from "../sys/accounts.ts";
 import { peerCred } from "../sys/peercred.ts";
 import { beckonAll, prepareBeaconDir } from "../discovery/beacon.ts";
@@ -123,14 +124,11 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
     o.log("warn", "connections refused over the limit", { refused: n, last: why });
     dispatcher.emit({ component: "", event: "peer-limit", level: "", reason: `${n} connection(s) refused: ${why}` });
   });
+  const turnedAway = new Refusals();
   const listener = await listenUnix(o.socketPath, (peer) => {
     const cred = peerCred(peer.fd);
     const over = limits.admit(peer, cred?.uid ?? -1);
-    if (over) {
-      peer.send({ type: "error", id: 0, code: "E_LIMIT", message: over });
-      peer.close(`E_LIMIT: ${over}`);
-      return { message: () => {}, close: () => {} };
-    }
+    if (over) return turnedAway.refuse(peer, "E_LIMIT", over);
     dispatcher.open(peer, cred);
     return {
       message: (p, m) => dispatcher.handle(p, m),
