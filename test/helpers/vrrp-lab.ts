@@ -26,6 +26,8 @@ export interface LabOptions {
   preempt: boolean;
   /** argv prefix that runs hamon (source by default; the compiled binary in the bench). */
   hamon?: string[];
+  /** Also docs/keepalived-monitor.conf: keepalived watches the monitor process itself (its argv, up to its socket). */
+  trackMonitor?: boolean;
 }
 
 export interface LabNode {
@@ -47,6 +49,8 @@ export interface Lab {
   /** Which namespace has the VIP on its interface right now: "A", "B", "-" (none) or "A+B" (split brain). */
   holder(): string;
   kaLog(n: LabNode): string;
+  /** Starts a new monitor on the node, with its configuration (after the old one died). */
+  restartMonitor(n: LabNode): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,12 +72,17 @@ export function labUnavailable(): string | null {
 }
 
 /** docs/keepalived.conf, adapted to one lab node. */
-export function keepalivedConf(o: { dir: string; dev: string; priority: number; preempt: boolean; driver: Driver; checkArgv: string }): string {
+export function keepalivedConf(o: { dir: string; dev: string; priority: number; preempt: boolean; driver: Driver; checkArgv: string; trackMonitor?: string[] }): string {
   let c = readFileSync(join(ROOT, "docs", "keepalived.conf"), "utf8")
     .replaceAll("/run/hamon/keepalived", o.dir)
     .replace("interface eth1", `interface ${o.dev}`)
     .replace("priority 150", `priority ${o.priority}${o.preempt ? "" : "\n    nopreempt"}`)
     .replace("192.0.2.100/24", `${VIP}/24`);
+  if (o.trackMonitor) {
+    // The optional snippet, with this lab's way of running hamon as the command line to match.
+    const snippet = readFileSync(join(ROOT, "docs", "keepalived-monitor.conf"), "utf8").replace("process /usr/local/bin/hamon monitor", `process ${o.trackMonitor.join(" ")}`);
+    c = `${snippet}\n${c.replace("    track_file {", "    track_process {\n        hamon_monitor\n    }\n    track_file {")}`;
+  }
   c = `global_defs {\n    router_id ${o.dev}\n    script_user root\n}\n${c}`;
   if (o.driver === "vrrp_script") {
     // The baseline: no track files, keepalived polls a check every second (its default interval).
@@ -125,14 +134,16 @@ export async function startLab(o: LabOptions): Promise<Lab> {
         "ladder = []", "flap_restarts = 1000",
       ].join("\n"));
       const mon = await startMonitor(["--config", cfg], hamon);
-      cleanup.push(() => mon.stop());
+      cleanup.push(() => (nodes[n]?.mon ?? mon).stop()); // the node's monitor of the moment (restartMonitor)
       // The baseline's check: CRITICAL (exit 2: fp0 failed) fails it; WARNING (a suspect core) does not —
       // the same threshold as hamon's own red verdict, so only push vs poll differs.
       const checkArgv = join(dir, "check-fastpath.sh");
       writeFileSync(checkArgv, `#!/bin/sh\n${[...hamon, "check", "fp0", "--socket", mon.sock].join(" ")} >/dev/null\n[ $? -lt 2 ]\n`);
       chmodSync(checkArgv, 0o755);
       const conf = join(dir, "keepalived.conf");
-      writeFileSync(conf, keepalivedConf({ dir: kaDir, dev: dev[n], priority: n === "A" ? 150 : 100, preempt: o.preempt, driver: o.driver, checkArgv }));
+      // Both nodes' monitors run on this one host: the command line to match goes on to this node's socket.
+      const track = o.trackMonitor ? { trackMonitor: [...hamon, "monitor", "--socket", mon.sock] } : {};
+      writeFileSync(conf, keepalivedConf({ dir: kaDir, dev: dev[n], priority: n === "A" ? 150 : 100, preempt: o.preempt, driver: o.driver, checkArgv, ...track }));
       const log = join(dir, "keepalived.log");
       const ka = Bun.spawn(["keepalived", "--dont-fork", "--log-console", "--log-detail", "--vrrp", "--no-syslog", "--namespace", ns[n], "--use-file", conf,
         "--pid", join(dir, "ka.pid"), "--vrrp_pid", join(dir, "vrrp.pid")], { stdout: Bun.file(log), stderr: Bun.file(log), stdin: "ignore" });
@@ -180,6 +191,9 @@ export async function startLab(o: LabOptions): Promise<Lab> {
         return has.length ? has.join("+") : "-";
       },
       kaLog: (n) => readFileSync(join(n.dir, "keepalived.log"), "utf8"),
+      async restartMonitor(n) {
+        n.mon = await startMonitor(["--config", join(n.dir, "hamon.toml")], hamon, n.mon.sock);
+      },
       async stop() {
         for (const c of cleanup.reverse()) await c();
       },

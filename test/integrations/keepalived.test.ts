@@ -6,6 +6,8 @@
  * configuration is the shipped docs/keepalived.conf.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { labUnavailable, startLab, VIP, type Lab } from "../helpers/vrrp-lab.ts";
 import { until } from "../helpers/wait.ts";
 
@@ -77,5 +79,25 @@ describe.skipIf(why !== null)("keepalived in two network namespaces, driven by h
     await sampler;
     expect(seen.has("A+B")).toBe(false);
     expect(seen.has("A") && seen.has("B")).toBe(true);
+  }, 60_000);
+
+  test("hamon's own death (docs/keepalived-monitor.conf): kill -9 of A's monitor → keepalived's process watch puts A in FAULT (the track file still says 1), the VIP answers on B; a new monitor on A → the VIP comes back", async () => {
+    const held = lab;
+    lab = null;
+    await held?.stop();
+    lab = await startLab({ driver: "track_file", preempt: true, trackMonitor: true });
+    const l = lab;
+    await masterIsA(l);
+    const t0 = Date.now();
+    l.a.mon.proc.kill("SIGKILL");
+    await l.waitAnswer("B", t0);
+    expect(l.holder()).toBe("B");
+    // The track file still says 1 (a crash writes nothing): it is keepalived's process watch that moved it.
+    expect(readFileSync(join(l.a.dir, "keepalived", "node_ok"), "utf8").trim()).toBe("1");
+    expect(l.kaLog(l.a)).toContain("Entering FAULT STATE");
+    const t1 = Date.now();
+    await l.restartMonitor(l.a);
+    await l.waitAnswer("A", t1, 20_000);
+    await until(() => l.holder() === "A", "VIP back on A", 15_000);
   }, 60_000);
 });
