@@ -256,28 +256,28 @@ export class CheckTable {
   }
 
   private grow(n: number): void {
-    const f64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
-    const u8 = (a: Uint8Array, k = 1) => { const b = new Uint8Array(n * k); b.set(a); return b; };
-    const u16 = (a: Uint16Array) => { const b = new Uint16Array(n); b.set(a); return b; };
-    const i32 = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
-    this.owner = i32(this.owner);
-    this.active = u8(this.active);
-    this.mode = u8(this.mode);
-    this.period = f64(this.period);
-    this.timeout = f64(this.timeout);
-    this.rise = u8(this.rise);
-    this.fall = u8(this.fall);
-    this.due = f64(this.due);
-    this.pending = f64(this.pending);
-    this.deadline = f64(this.deadline);
-    this.okRun = u16(this.okRun);
-    this.failRun = u16(this.failRun);
-    this.failed = u8(this.failed);
-    const at = new Float64Array(n * SAMPLES);
-    at.set(this.ringAt);
-    this.ringAt = at;
-    this.ringOk = u8(this.ringOk, SAMPLES);
-    this.ringHead = u8(this.ringHead);
+    // Every column keeps its type and its values; `k` slots per check for the sample rings.
+    const more = <T extends Float64Array | Int32Array | Uint16Array | Uint8Array>(a: T, k = 1): T => {
+      const b = new (a.constructor as new (len: number) => T)(n * k);
+      b.set(a);
+      return b;
+    };
+    this.owner = more(this.owner);
+    this.active = more(this.active);
+    this.mode = more(this.mode);
+    this.period = more(this.period);
+    this.timeout = more(this.timeout);
+    this.rise = more(this.rise);
+    this.fall = more(this.fall);
+    this.due = more(this.due);
+    this.pending = more(this.pending);
+    this.deadline = more(this.deadline);
+    this.okRun = more(this.okRun);
+    this.failRun = more(this.failRun);
+    this.failed = more(this.failed);
+    this.ringAt = more(this.ringAt, SAMPLES);
+    this.ringOk = more(this.ringOk, SAMPLES);
+    this.ringHead = more(this.ringHead);
     this.cap = n;
   }
 }

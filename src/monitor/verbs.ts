@@ -9,7 +9,7 @@ import type { MessageOf, QueryKind } from "../protocol/messages.ts";
 import { QUERY_KINDS } from "../protocol/messages.ts";
 import type { MonitorCore } from "./core.ts";
 import { formatAnswer } from "../protocol/answer.ts";
-import type { Conn } from "./registry.ts";
+import type { Conn, Entry } from "./registry.ts";
 
 /** A relayed query gets this long. */
 export const QUERY_TIMEOUT_MS = 5_000;
@@ -29,8 +29,8 @@ export class Verbs {
 
   private restart(conn: Conn, m: MessageOf<"command">): void {
     const c = this.core;
-    const e = c.d.registry.get(m.target);
-    if (!e) return c.d.fail(conn, m.id, "E_NOT_FOUND", `no component named '${m.target}'`, false);
+    const e = this.target(conn, m);
+    if (!e) return;
     if (!e.active) return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is deactivated: activate it instead`, false);
     const was = e.quarantined ? " (quarantine cleared)" : "";
     e.quarantined = false;
@@ -57,8 +57,8 @@ export class Verbs {
 
   private deactivate(conn: Conn, m: MessageOf<"command">): void {
     const c = this.core;
-    const e = c.d.registry.get(m.target);
-    if (!e) return c.d.fail(conn, m.id, "E_NOT_FOUND", `no component named '${m.target}'`, false);
+    const e = this.target(conn, m);
+    if (!e) return;
     if (e.kind !== "dynamic") return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is static: it cannot be deactivated`, false);
     e.active = false;
     e.readyByMs = Infinity;
@@ -74,8 +74,8 @@ export class Verbs {
 
   private query(conn: Conn, m: MessageOf<"command">): void {
     const c = this.core;
-    const e = c.d.registry.get(m.target);
-    if (!e) return c.d.fail(conn, m.id, "E_NOT_FOUND", `no component named '${m.target}'`, false);
+    const e = this.target(conn, m);
+    if (!e) return;
     const kind = (m.kind || "health") as QueryKind;
     if (!QUERY_KINDS.includes(kind)) return c.d.fail(conn, m.id, "E_INVALID", `query kind must be ${QUERY_KINDS.join("|")}, got '${m.kind}'`, false);
     if (!e.conn) return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is not connected (${e.state})`, false);
@@ -83,6 +83,13 @@ export class Verbs {
       if (a) this.result(conn, m.id, e.name, formatAnswer(a.health, a.detail));
       else c.d.fail(conn, m.id, "E_TIMEOUT", `'${e.name}' did not answer the ${kind} query within ${QUERY_TIMEOUT_MS} ms`, false);
     });
+  }
+
+  /** The named component, or null after answering E_NOT_FOUND. */
+  private target(conn: Conn, m: MessageOf<"command">): Entry | null {
+    const e = this.core.d.registry.get(m.target);
+    if (!e) this.core.d.fail(conn, m.id, "E_NOT_FOUND", `no component named '${m.target}'`, false);
+    return e ?? null;
   }
 
   private result(conn: Conn, id: number, name: string, detail: string): void {

@@ -112,6 +112,7 @@ describe("query checks", () => {
     t.remove(a);
     expect(t.add(4, Q, 0)).toBe(a);
     t.tick(0, r.sink);
+    expect(r.sent.map((s) => s.owner).sort()).toEqual([2, 3, 4]); // the checks added before the growth kept their columns
     t.reply(r.sent.find((s) => s.owner === 4)!.id, false, "x", 3, r.sink);
     expect(t.samples(a)).toEqual([{ atMs: 3, ok: false, reason: "x" }]);
     expect(t.used).toBe(3);
