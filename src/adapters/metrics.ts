@@ -25,6 +25,8 @@ export interface MetricsSnapshot {
   quarantines: number;
   starved: number;
   events: number;
+  /** State-dir writes that failed (src/monitor/persistence.ts). */
+  persistence: { eventsLost: number; journalFailures: number };
 }
 
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -51,6 +53,10 @@ export function renderMetrics(s: MetricsSnapshot): string {
   line("hamon_monitor_starved_total", {}, s.starved);
   family("hamon_events_total", "counter", "Events the monitor emitted.");
   line("hamon_events_total", {}, s.events);
+  family("hamon_events_lost_total", "counter", "Events that could not be appended to events.jsonl (full or read-only state dir).");
+  line("hamon_events_lost_total", {}, s.persistence.eventsLost);
+  family("hamon_journal_write_failures_total", "counter", "Journal writes that failed (each is retried; counters are not lost while the monitor runs).");
+  line("hamon_journal_write_failures_total", {}, s.persistence.journalFailures);
 
   family("hamon_node_health", "gauge", "The node verdict told to the HA engine (1 for the current value).");
   for (const h of NODE_HEALTHS) line("hamon_node_health", { health: h }, s.node.health === h ? 1 : 0);

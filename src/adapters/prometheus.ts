@@ -19,6 +19,7 @@ export interface MetricsSource {
   components(): MetricsSnapshot["components"];
   fastpaths(): MetricsSnapshot["fastpaths"];
   lateness(): MetricsSnapshot["lateness"];
+  persistence(): MetricsSnapshot["persistence"];
 }
 
 export interface PrometheusAdapter extends Adapter {
@@ -37,7 +38,7 @@ export function prometheusAdapter(cfg: PrometheusConfig, src: MetricsSource, ver
   const trouble = new TroubleOnce(d, "prometheus");
 
   const render = (): string =>
-    renderMetrics({ version, startTimeS, components: src.components(), fastpaths: src.fastpaths(), lateness: src.lateness(), node, recoveries, quarantines, starved, events });
+    renderMetrics({ version, startTimeS, components: src.components(), fastpaths: src.fastpaths(), lateness: src.lateness(), persistence: src.persistence(), node, recoveries, quarantines, starved, events });
 
   const writeTextfile = (): void => {
     if (!cfg.textfile) return;

@@ -39,9 +39,18 @@ export default defineCommand({
         return EXIT.FAILURE;
       }
       const n = intArg("last", args.last, 1, 1_000_000, 20);
-      let events = parseEventLog(readFileSync(path, "utf8"));
+      const cur = parseEventLog(readFileSync(path, "utf8"));
+      let events = cur.events;
+      const report = (file: string, bad: number[]) => {
+        if (bad.length) err(`hamon events: ${file}: ${bad.length} line(s) not an event, skipped (line ${bad.slice(0, 5).join(", ")}${bad.length > 5 ? ", …" : ""})\n`);
+      };
+      report(path, cur.bad);
       // Just rotated (at 16 MiB): the rest comes from the previous file.
-      if (events.length < n && existsSync(`${path}.1`)) events = [...parseEventLog(readFileSync(`${path}.1`, "utf8")), ...events];
+      if (events.length < n && existsSync(`${path}.1`)) {
+        const old = parseEventLog(readFileSync(`${path}.1`, "utf8"));
+        report(`${path}.1`, old.bad);
+        events = [...old.events, ...events];
+      }
       for (const e of events.slice(-n)) out(renderEvent(e, json));
       return EXIT.OK;
     }

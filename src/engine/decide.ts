@@ -23,12 +23,13 @@ export interface ComponentState {
 }
 
 export interface EngineState {
-  readonly components: Readonly<Record<string, ComponentState>>;
+  /** By component name. A Map, never a plain object: names are peer text ("toString" is a valid name). */
+  readonly components: ReadonlyMap<string, ComponentState>;
   /** Until when failures built on missed deadlines are re-checked instead of acted on. */
   readonly starvedUntil: number;
 }
 
-export const INITIAL_STATE: EngineState = { components: {}, starvedUntil: 0 };
+export const INITIAL_STATE: EngineState = { components: new Map(), starvedUntil: 0 };
 const FRESH: ComponentState = { failures: [], recoveries: [], graceUntil: 0, healthySince: null, quarantined: false };
 
 /**
@@ -67,7 +68,9 @@ export function decide(s: EngineState, e: EngineEvent, now: number, policyOf: (c
       };
     case "operator-reset": return { state: put(s, e.component, FRESH), actions: [] };
     case "removed": {
-      const { [e.component]: _gone, ...rest } = s.components;
+      if (!s.components.has(e.component)) return { state: s, actions: [] };
+      const rest = new Map(s.components);
+      rest.delete(e.component);
       return { state: { ...s, components: rest }, actions: [] };
     }
     default: {
@@ -78,7 +81,7 @@ export function decide(s: EngineState, e: EngineEvent, now: number, policyOf: (c
 }
 
 function failure(s: EngineState, e: Extract<EngineEvent, { type: "failure" }>, now: number, p: ComponentPolicy): Decision {
-  const c = s.components[e.component] ?? FRESH;
+  const c = s.components.get(e.component) ?? FRESH;
   if (c.quarantined) return { state: s, actions: [{ type: "ignore", component: e.component, reason: "quarantined: an operator must reset it" }] };
   if (!e.certain && now < s.starvedUntil) {
     return { state: s, actions: [{ type: "recheck", component: e.component, reason: `not acting on '${e.reason}': the monitor itself was starved` }] };
@@ -124,7 +127,7 @@ function failure(s: EngineState, e: Extract<EngineEvent, { type: "failure" }>, n
 }
 
 function healthy(s: EngineState, name: string, now: number, p: ComponentPolicy): Decision {
-  const c = s.components[name];
+  const c = s.components.get(name);
   if (!c) return { state: s, actions: [] };
   if (c.healthySince === null) return { state: put(s, name, { ...c, healthySince: now }), actions: [] };
   if (now - c.healthySince >= p.healthyResetMs && (c.failures.length > 0 || c.recoveries.length > 0)) {
@@ -149,5 +152,5 @@ function bounded(times: number[]): number[] {
 }
 
 function put(s: EngineState, name: string, c: ComponentState): EngineState {
-  return { ...s, components: { ...s.components, [name]: c } };
+  return { ...s, components: new Map(s.components).set(name, c) };
 }

@@ -49,7 +49,7 @@ export class Executor {
       case "ignore": {
         // A failure inside the grace period: if the component is still down when grace ends, it is raised again.
         const e = c.d.registry.get(a.component);
-        const grace = c.engine.components[a.component]?.graceUntil ?? 0;
+        const grace = c.engine.components.get(a.component)?.graceUntil ?? 0;
         if (e && grace > now && !e.quarantined) {
           e.refailAtMs = Math.min(e.refailAtMs, grace);
           c.reschedule(now);
@@ -202,9 +202,11 @@ export class Executor {
     const components = [...c.d.registry.all()].map((e) => c.d.registry.status(e, now));
     try {
       const path = writeFlightRecord(c.o.stateDir, name, { time: new Date().toISOString(), component: name, level, reason, components, checks, cores: c.fast.snapshot() });
+      c.o.persistence?.ok("flight");
       c.emit({ component: name, event: "flight-record", level, reason: path });
     } catch (err) {
-      c.o.log("error", "flight record failed", { component: name, error: (err as Error).message });
+      if (c.o.persistence) c.o.persistence.failed("flight", `${c.o.stateDir}/flight`, err);
+      else c.o.log("error", "flight record failed", { component: name, error: (err as Error).message });
     }
   }
 }

@@ -16,7 +16,9 @@ import { CheckTable, type CheckDef, type CheckSink } from "./checks.ts";
 import type { Dispatcher, MonitorEvent, MonitorHooks } from "./dispatch.ts";
 import { Executor } from "./actions.ts";
 import { FastPaths } from "./fastpaths.ts";
-import { loadJournal, saveJournal, type JournalComponent } from "./journal.ts";
+import { saveJournal, type JournalComponent, type Loaded } from "./journal.ts";
+import type { EventSeq } from "./event-seq.ts";
+import type { PersistenceHealth } from "./persistence.ts";
 import type { Conn, Entry } from "./registry.ts";
 import { LIVENESS_MS, Supervisor, type ExitInfo } from "./supervisor.ts";
 import { Verbs } from "./verbs.ts";
@@ -47,6 +49,11 @@ export interface CoreOptions {
   notifier?: Notifier | null;
   /** The node verdict changed (the HA-engine adapters). */
   onVerdict?: (v: NodeVerdict) => void;
+  /** The journal as read at start (by the server: its event sequence is needed first). */
+  journal?: Loaded;
+  /** Event numbering; its reserved ceiling is journaled. */
+  seq?: EventSeq;
+  persistence?: PersistenceHealth;
 }
 
 export class MonitorCore implements MonitorHooks, CheckSink {
@@ -112,23 +119,25 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     const now = this.now();
     const windowMs = this.config.reregisterWindowMs;
     this.rediscovery = new Rediscovery(now, windowMs, (o) => this.discovered(o));
-    const j = loadJournal(this.journalPath);
+    const j = this.o.journal ?? { ok: "none" };
     const journaled = new Map<string, JournalComponent>();
     const declared = new Set([...this.config.components, ...this.config.fastpaths].map((c) => c.name));
     if (j.ok === true) {
       this.engine = j.data.engine;
       for (const c of j.data.components) journaled.set(c.name, c);
-      this.o.log("info", "journal reloaded", { components: j.data.components.length, saved_by_pid: j.data.pid });
+      this.o.log(j.from === this.journalPath ? "info" : "warn", "journal reloaded", { from: j.from, components: j.data.components.length, saved_by_pid: j.data.pid });
+      if (j.data.timesDropped) this.o.log("warn", "journal times not applied", { why: j.data.timesDropped });
     } else if (j.ok === false) {
       this.o.log("warn", "journal ignored", { path: this.journalPath, why: j.why });
     }
+    if (this.o.seq) this.o.seq.reserve = () => this.flushJournal(true);
     // Undeclared components the previous monitor had registered: wait for them too
     // (first: a spawn below writes the journal, which must still list them).
     for (const past of journaled.values()) {
       if (!past.up || declared.has(past.name)) continue;
       const e = this.d.registry.ensure(past.name, { kind: past.kind ?? "static", plane: past.plane ?? "control" });
       e.restarts = past.restarts;
-      e.quarantined = this.engine.components[past.name]?.quarantined ?? false;
+      e.quarantined = this.engine.components.get(past.name)?.quarantined ?? false;
       this.expect(e, now, "registered with the previous monitor; waiting for it to re-register", windowMs);
       this.rediscovery.await(e.name);
     }
@@ -136,7 +145,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       const e = this.d.registry.ensure(c.name, { kind: c.kind, plane: c.plane, declared: c, state: "starting" });
       const past = journaled.get(c.name);
       e.active = c.kind === "static" || (past?.active ?? false);
-      e.quarantined = this.engine.components[c.name]?.quarantined ?? false;
+      e.quarantined = this.engine.components.get(c.name)?.quarantined ?? false;
       e.restarts = past?.restarts ?? 0;
       if (!e.active) {
         this.setState(e, "inactive", "ok", "not activated");
@@ -485,7 +494,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
         e.health = "ok";
         e.reason = "";
       }
-      if (this.engine.components[e.name]) this.feed({ type: "healthy", component: e.name });
+      if (this.engine.components.has(e.name)) this.feed({ type: "healthy", component: e.name });
     }
   }
 
@@ -511,9 +520,13 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       });
     }
     try {
-      saveJournal(this.journalPath, this.engine, comps);
+      saveJournal(this.journalPath, this.engine, comps, this.o.seq?.ceiling ?? 0);
+      this.o.persistence?.ok("journal");
     } catch (err) {
-      this.o.log("error", "journal write failed", { path: this.journalPath, error: (err as Error).message });
+      // Not lost: every save rewrites everything; retried a second later (not at once: no spin on a full disk).
+      if (!this.stopped) setTimeout(() => this.markJournal(), 1_000);
+      if (this.o.persistence) this.o.persistence.failed("journal", this.journalPath, err);
+      else this.o.log("error", "journal write failed", { path: this.journalPath, error: (err as Error).message });
     }
   }
 }

@@ -80,6 +80,8 @@ export interface DispatchDeps {
   rate?: { burst: number; perSecond: number };
   /** Who may do what (src/security/policy.ts); default: everything allowed. */
   policy?: Policy;
+  /** State-dir write failures (src/monitor/persistence.ts), for status. */
+  persistence?: () => MonitorInfo["persistence"];
 }
 
 /** Picks the highest version both sides speak, or 0. */
@@ -106,7 +108,8 @@ export class Dispatcher {
 
   monitorInfo(now: number): MonitorInfo {
     const node = this.hooks?.nodeVerdict() ?? null;
-    return { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - this.deps.startedAt), ...(node ? { node } : {}) };
+    const persistence = this.deps.persistence?.();
+    return { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - this.deps.startedAt), ...(node ? { node } : {}), ...(persistence ? { persistence } : {}) };
   }
 
   open(conn: Conn, cred: PeerCred | null = null): void {

@@ -1,21 +1,31 @@
 /**
  * The monitor's journal: what a restarted monitor needs to continue where
  * the last one stopped. Escalation counters, quarantines and grace periods
- * (the engine state), which dynamic components are active, and the pid and
- * start time of every daemon hamon owns (so the new monitor adopts them
- * instead of starting second copies).
+ * (the engine state), which dynamic components are active, the pid and start
+ * time of every daemon hamon owns, and the event sequence reserved so far.
  *
- * The engine works in monotonic milliseconds, which mean nothing to another
- * process; the journal stores wall-clock milliseconds and converts both ways.
- * Written atomically (writeAtomic); a journal that does not parse or has an
- * unknown version is reported and ignored, never half-applied.
+ * Format (version 2): one line of JSON, then a trailer line
+ * `#hamon-journal crc32=XXXXXXXX bytes=N`: a torn or truncated file fails the
+ * check and is reported, never half-read. Each save keeps the replaced file
+ * as journal.json.prev; a damaged current journal falls back to it.
+ *
+ * Times: the engine works in this process's monotonic milliseconds. The
+ * journal stores CLOCK_MONOTONIC milliseconds (shared by every process of one
+ * boot, never stepped) with the boot id, so a wall-clock step between save
+ * and load changes nothing. After a reboot the times mean nothing: failure
+ * history and grace are dropped, quarantines and counts kept. What is read is
+ * clamped: times never in the future, counts never negative, names by the
+ * component name rule.
  */
 import { readFileSync } from "node:fs";
 import type { ComponentState, EngineState } from "../engine/decide.ts";
 import { KINDS, PLANES } from "../protocol/messages.ts";
+import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
 import { writeAtomic } from "../sys/atomic.ts";
+import { kernelMonotonicMs } from "../sys/libc.ts";
 
-export const JOURNAL_VERSION = 1;
+export const JOURNAL_VERSION = 2;
+const TRAILER_RE = /^#hamon-journal crc32=([0-9a-f]{8}) bytes=(\d+)$/;
 
 export interface JournalComponent {
   name: string;
@@ -32,44 +42,92 @@ export interface JournalComponent {
   up?: boolean;
   /** hamon was stopping it to restart it: the next monitor finishes that restart. */
   restarting?: boolean;
+  /** Deregistered cleanly: the next monitor does not wait for it. */
+  stopped?: boolean;
 }
 
 export interface JournalData {
-  version: number;
-  savedAtMs: number;
   /** Monitor pid that wrote it. */
   pid: number;
+  /** Event sequence numbers up to this one may have been used: the next monitor starts above it. */
+  seqCeiling: number;
   engine: EngineState;
+  components: JournalComponent[];
+  /** Why times were dropped ("" when they applied). */
+  timesDropped: string;
+}
+
+interface OnDisk {
+  version: number;
+  bootId: string;
+  savedAtMonoMs: number;
+  savedAtWallMs: number;
+  pid: number;
+  seqCeiling: number;
+  engine: { starvedUntil: number; components: ({ name: string } & ComponentState)[] };
   components: JournalComponent[];
 }
 
-/** Monotonic → wall clock offset, now. */
-export function wallOffset(): number {
-  return Date.now() - performance.now();
-}
-
-function shiftState(s: EngineState, by: number): EngineState {
-  const t = (x: number) => (x === 0 || !Number.isFinite(x) ? x : x + by);
-  const components: Record<string, ComponentState> = {};
-  for (const [name, c] of Object.entries(s.components)) {
-    components[name] = {
-      failures: c.failures.map(t), recoveries: c.recoveries.map(t), graceUntil: t(c.graceUntil),
-      healthySince: c.healthySince === null ? null : t(c.healthySince), quarantined: c.quarantined,
-    };
+let cachedBootId: string | null = null;
+export function bootId(): string {
+  if (cachedBootId === null) {
+    try {
+      cachedBootId = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    } catch {
+      cachedBootId = "";
+    }
   }
-  return { components, starvedUntil: t(s.starvedUntil) };
+  return cachedBootId;
 }
 
-export function saveJournal(path: string, engine: EngineState, components: JournalComponent[]): void {
-  const off = wallOffset();
-  const data: JournalData = { version: JOURNAL_VERSION, savedAtMs: Date.now(), pid: process.pid, engine: shiftState(engine, off), components };
-  writeAtomic(path, `${JSON.stringify(data)}\n`);
+/** This process's performance.now() → CLOCK_MONOTONIC offset, now. */
+function monoOffset(): number {
+  return kernelMonotonicMs() - performance.now();
 }
 
-export type Loaded = { ok: true; data: JournalData } | { ok: false; why: string } | { ok: "none" };
+function shiftState(s: EngineState, t: (x: number) => number): ({ name: string } & ComponentState)[] {
+  const out: ({ name: string } & ComponentState)[] = [];
+  for (const [name, c] of s.components) {
+    out.push({
+      name, failures: c.failures.map(t), recoveries: c.recoveries.map(t), graceUntil: t(c.graceUntil),
+      healthySince: c.healthySince === null ? null : t(c.healthySince), quarantined: c.quarantined,
+    });
+  }
+  return out;
+}
 
-/** Reads a journal back into monotonic time. */
-export function loadJournal(path: string): Loaded {
+/** The file's bytes (exported for tests that damage it on purpose). */
+export function encodeJournal(engine: EngineState, components: JournalComponent[], seqCeiling: number): string {
+  const off = monoOffset();
+  const t = (x: number) => (x === 0 || !Number.isFinite(x) ? 0 : x + off);
+  const data: OnDisk = {
+    version: JOURNAL_VERSION, bootId: bootId(), savedAtMonoMs: performance.now() + off, savedAtWallMs: Date.now(), pid: process.pid, seqCeiling,
+    engine: { starvedUntil: 0, components: shiftState(engine, t) }, components,
+  };
+  const body = JSON.stringify(data);
+  return `${body}\n#hamon-journal crc32=${crc(body)} bytes=${Buffer.byteLength(body)}\n`;
+}
+
+export function saveJournal(path: string, engine: EngineState, components: JournalComponent[], seqCeiling: number): void {
+  writeAtomic(path, encodeJournal(engine, components, seqCeiling), 0o640, `${path}.prev`);
+}
+
+export type Loaded = { ok: true; data: JournalData; from: string } | { ok: false; why: string } | { ok: "none" };
+
+/**
+ * Reads the journal (or, when it is damaged or absent, the previous one) back
+ * into this process's monotonic time. `maxGraceMs(name)` bounds what grace a
+ * component can have left.
+ */
+export function loadJournal(path: string, maxGraceMs: (name: string) => number = () => Infinity): Loaded {
+  const cur = loadOne(path, maxGraceMs);
+  if (cur.ok === true) return cur;
+  const prev = loadOne(`${path}.prev`, maxGraceMs);
+  if (prev.ok === true) return { ...prev, from: `${path}.prev (${cur.ok === "none" ? "no current journal" : cur.why})` };
+  return cur.ok === "none" && prev.ok !== "none" ? { ok: false, why: `no current journal; previous: ${prev.why}` } : cur;
+}
+
+function loadOne(path: string, maxGraceMs: (name: string) => number): Loaded {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -77,35 +135,75 @@ export function loadJournal(path: string): Loaded {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { ok: "none" };
     return { ok: false, why: (e as Error).message };
   }
+  const nl = text.indexOf("\n");
+  const body = nl < 0 ? text : text.slice(0, nl);
+  const trailer = nl < 0 ? "" : text.slice(nl + 1).replace(/\n$/, "");
+  const m = TRAILER_RE.exec(trailer);
+  if (!m) return { ok: false, why: `${path}: no checksum trailer (torn, truncated or not a version ${JOURNAL_VERSION} journal; ${text.length} bytes)` };
+  if (Number(m[2]) !== Buffer.byteLength(body) || m[1] !== crc(body)) return { ok: false, why: `${path}: checksum mismatch (torn or altered)` };
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(body);
   } catch (e) {
-    return { ok: false, why: `not JSON: ${(e as Error).message}` };
+    return { ok: false, why: `${path}: not JSON: ${(e as Error).message}` };
   }
   const why = invalid(raw);
-  if (why) return { ok: false, why };
-  const d = raw as JournalData;
-  return { ok: true, data: { ...d, engine: shiftState(d.engine, -wallOffset()) } };
+  if (why) return { ok: false, why: `${path}: ${why}` };
+  return { ok: true, data: toMemory(raw as OnDisk, maxGraceMs), from: path };
 }
+
+/** Back into this process's clock, clamped; after a reboot only what does not depend on time. */
+function toMemory(d: OnDisk, maxGraceMs: (name: string) => number): JournalData {
+  const sameBoot = d.bootId !== "" && d.bootId === bootId();
+  const off = monoOffset();
+  const now = performance.now();
+  const back = (x: number) => Math.min(now, x - off);
+  const components = new Map<string, ComponentState>();
+  for (const c of d.engine.components) {
+    components.set(c.name, sameBoot
+      ? {
+          failures: c.failures.map(back), recoveries: c.recoveries.map(back),
+          graceUntil: c.graceUntil === 0 ? 0 : Math.min(c.graceUntil - off, now + maxGraceMs(c.name)),
+          healthySince: c.healthySince === null ? null : back(c.healthySince), quarantined: c.quarantined,
+        }
+      : { failures: [], recoveries: [], graceUntil: 0, healthySince: null, quarantined: c.quarantined });
+  }
+  return {
+    pid: d.pid, seqCeiling: d.seqCeiling,
+    engine: { components, starvedUntil: 0 },
+    components: d.components.map((c) => (sameBoot ? c : { ...c, pid: 0, startTime: 0, restarting: false })),
+    timesDropped: sameBoot ? "" : "written in another boot: failure history and grace dropped, owned pids not adopted",
+  };
+}
+
+const isCount = (x: unknown) => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+const isTime = (x: unknown) => typeof x === "number" && Number.isFinite(x) && x >= 0;
 
 function invalid(raw: unknown): string {
   if (typeof raw !== "object" || raw === null) return "not an object";
-  const d = raw as Partial<JournalData>;
+  const d = raw as Partial<OnDisk>;
   if (d.version !== JOURNAL_VERSION) return `version ${String(d.version)}, expected ${JOURNAL_VERSION}`;
-  if (!d.engine || typeof d.engine !== "object" || typeof d.engine.components !== "object" || typeof d.engine.starvedUntil !== "number") return "engine state missing";
-  for (const [n, c] of Object.entries(d.engine.components)) {
-    if (!Array.isArray(c.failures) || !Array.isArray(c.recoveries) || typeof c.graceUntil !== "number" || typeof c.quarantined !== "boolean") return `engine state of '${n}' malformed`;
-    if (![...c.failures, ...c.recoveries].every((x) => typeof x === "number")) return `engine state of '${n}' has non-numeric times`;
+  if (typeof d.bootId !== "string" || !isCount(d.pid) || !isCount(d.seqCeiling)) return "header fields missing";
+  if (!d.engine || !Array.isArray(d.engine.components)) return "engine state missing";
+  for (const c of d.engine.components) {
+    if (typeof c?.name !== "string" || !COMPONENT_NAME_RE.test(c.name)) return `engine state names '${String(c?.name).slice(0, 64)}', not a component name`;
+    if (!Array.isArray(c.failures) || !Array.isArray(c.recoveries) || !isTime(c.graceUntil) || typeof c.quarantined !== "boolean") return `engine state of '${c.name}' malformed`;
+    if (!(c.healthySince === null || isTime(c.healthySince))) return `engine state of '${c.name}' malformed`;
+    if (![...c.failures, ...c.recoveries].every(isTime)) return `engine state of '${c.name}' has bad times`;
   }
   if (!Array.isArray(d.components)) return "components missing";
   for (const c of d.components) {
-    if (typeof c?.name !== "string" || typeof c.active !== "boolean" || typeof c.pid !== "number" || typeof c.startTime !== "number") return "a component record is malformed";
+    if (typeof c?.name !== "string" || !COMPONENT_NAME_RE.test(c.name)) return `a component record names '${String(c?.name).slice(0, 64)}', not a component name`;
+    if (typeof c.active !== "boolean" || !isCount(c.pid) || !isCount(c.startTime) || !isCount(c.restarts)) return `the record of '${c.name}' is malformed`;
     if (c.kind !== undefined && !KINDS.includes(c.kind)) return `component '${c.name}' has kind '${String(c.kind)}'`;
     if (c.plane !== undefined && !PLANES.includes(c.plane)) return `component '${c.name}' has plane '${String(c.plane)}'`;
-    for (const k of ["up", "restarting", "quarantined"] as const) {
+    for (const k of ["up", "restarting", "quarantined", "stopped"] as const) {
       if (c[k] !== undefined && typeof c[k] !== "boolean") return `component '${c.name}' has ${k} = ${JSON.stringify(c[k])}`;
     }
   }
   return "";
+}
+
+function crc(s: string): string {
+  return (Bun.hash.crc32(s) >>> 0).toString(16).padStart(8, "0");
 }

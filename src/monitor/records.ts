@@ -8,9 +8,9 @@
  * And the level hooks: argv commands run with HAMON_COMPONENT, HAMON_LEVEL
  * and HAMON_REASON in their environment.
  */
-import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { writeAtomic } from "../sys/atomic.ts";
+import { appendLine, writeAtomic } from "../sys/atomic.ts";
 import { childEnv } from "../security/env.ts";
 
 export const EVENT_LOG_MAX_BYTES = 16 * 1024 * 1024;
@@ -28,13 +28,35 @@ export class EventLog {
         renameSync(this.path, `${this.path}.1`);
         this.bytes = 0;
       }
-      appendFileSync(this.path, line, { mode: 0o640 });
-      this.bytes += Buffer.byteLength(line);
+      this.bytes += appendLine(this.path, line); // whole or not at all
+
     } catch (e) {
       // The state dir may be read-only or full: events still reach subscribers and the log.
       this.bytes = -1;
       throw e;
     }
+  }
+}
+
+/** The highest `seq` among the last events of events.jsonl (0 when none): a new monitor numbers above it. */
+export function lastLoggedSeq(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return 0;
+  }
+  try {
+    const size = statSync(path).size;
+    const buf = Buffer.alloc(Math.min(size, 64 * 1024));
+    const n = readSync(fd, buf, 0, buf.length, size - buf.length);
+    let max = 0;
+    for (const m of buf.subarray(0, n).toString("utf8").matchAll(/"seq":(\d{1,15})[,}]/g)) max = Math.max(max, Number(m[1]));
+    return max;
+  } catch {
+    return 0;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -10,7 +10,10 @@ import { listenUnix, type Listener } from "../transport/unix.ts";
 import type { Logger } from "../log.ts";
 import { MonitorCore } from "./core.ts";
 import { COMPONENT_BURST, COMPONENT_RATE_PER_S, Dispatcher, type MonitorEvent } from "./dispatch.ts";
-import { EventLog } from "./records.ts";
+import { EventLog, lastLoggedSeq } from "./records.ts";
+import { EventSeq } from "./event-seq.ts";
+import { PersistenceHealth } from "./persistence.ts";
+import { loadJournal, type Loaded } from "./journal.ts";
 import { DEFAULT_SECURITY } from "../config/security.ts";
 import { mayRegister, OPEN_POLICY, resolvePolicy, type Policy } from "../security/policy.ts";
 import { ConnectionLimits } from "../security/limits.ts";
@@ -85,30 +88,38 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
     const st = statSync(o.stateDir);
     if (st.uid === process.getuid?.() && (st.mode & 0o007) !== 0) chmodSync(o.stateDir, st.mode & 0o770);
   }
-  let seq = 0;
   // Created with the core (below); events before then have no adapter to reach.
   let adapters: Adapters | null = null;
   let core: MonitorCore | null = null;
   const eventLog = o.config && o.stateDir ? new EventLog(join(o.stateDir, "events.jsonl")) : null;
-  let eventLogBroken = false;
+  // The journal first: its reserved event sequence numbers every event, the first included.
+  const seq = new EventSeq();
+  let journal: Loaded = { ok: "none" };
+  if (o.config && o.stateDir) {
+    const cfg = o.config;
+    const graceOf = new Map([...cfg.components, ...cfg.fastpaths].map((c) => [c.name, c.policy.graceMs] as const));
+    journal = loadJournal(join(o.stateDir, "journal.json"), (n) => graceOf.get(n) ?? cfg.defaults.graceMs);
+    seq.resumeAbove(Math.max(journal.ok === true ? journal.data.seqCeiling : 0, eventLog ? lastLoggedSeq(eventLog.path) : 0));
+  }
+  const persistence = new PersistenceHealth(o.log, (ev) => dispatcher.emit(ev), now);
   const dispatcher: Dispatcher = new Dispatcher({
     now,
     startedAt: now(),
     rate: o.rate ?? (o.config ? { burst: 2 * sec.maxMessagesPerSecond, perSecond: sec.maxMessagesPerSecond } : { burst: COMPONENT_BURST, perSecond: COMPONENT_RATE_PER_S }),
     policy,
+    persistence: () => ({ eventsLost: persistence.eventsLost, journalFailures: persistence.journalFailures, failing: persistence.failingTargets }),
     log: (level, line) => o.log(level, line),
     emit(ev) {
-      const full = { ...ev, seq: ++seq, time: Date.now() };
+      const full = { ...ev, seq: seq.next(), time: Date.now() };
       dispatcher.recent.push(full);
       o.log(ev.event === "disconnected" ? "warn" : "info", `event ${ev.event}`, { component: ev.component, level: ev.level, reason: ev.reason });
       o.onEvent?.(full);
       if (eventLog) {
         try {
           eventLog.append(full);
-          eventLogBroken = false;
+          persistence.ok("events");
         } catch (err) {
-          if (!eventLogBroken) o.log("error", "event log write failed", { path: eventLog.path, error: (err as Error).message });
-          eventLogBroken = true;
+          persistence.failed("events", eventLog.path, err); // said once per interval, counted, an event (deferred)
         }
       }
       for (const sub of dispatcher.subscribers) sub.send({ type: "event", ...full });
@@ -155,11 +166,12 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
   const notifier = o.config && o.stateDir ? notifierFromEnv() : null;
   if (o.config && o.stateDir) {
     const cfg = o.config;
-    const c = new MonitorCore(dispatcher, { config: cfg, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier, onVerdict: (v) => adapters?.verdict(v) });
+    const c = new MonitorCore(dispatcher, { config: cfg, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier, onVerdict: (v) => adapters?.verdict(v), journal, seq, persistence });
     adapters = new Adapters(cfg.integrations, {
       components: () => [...dispatcher.registry.all()], // an entry has every field a metric reads
       fastpaths: () => c.fast.snapshot(),
       lateness: () => c.lateness,
+      persistence: () => persistence,
     }, VERSION, { log: o.log, emit: (ev) => dispatcher.emit(ev) });
     core = c;
     c.start();

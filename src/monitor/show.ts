@@ -14,7 +14,7 @@ const SAMPLE_REASON_CHARS = 120;
 export function componentDetail(c: MonitorCore, name: string, now: number): { counters: ComponentCounters; checks: CheckStatus[] } | null {
   const e = c.d.registry.get(name);
   if (!e) return null;
-  const st = c.engine.components[name];
+  const st = c.engine.components.get(name);
   const checks = e.slots.map((s): CheckStatus => ({
     name: c.checks.nameOf(s), mode: c.checks.modeOf(s), periodMs: c.checks.periodOf(s), failed: c.checks.isFailed(s),
     samples: c.checks.samples(s).slice(-SAMPLES_SHOWN).map((x) => ({

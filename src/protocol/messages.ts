@@ -109,6 +109,8 @@ export interface MonitorInfo {
   readonly uptimeMs: number;
   /** The node verdict told to the HA engines (src/engine/node.ts); absent before the monitor has judged. */
   readonly node?: { readonly health: "green" | "yellow" | "red"; readonly penalty: number; readonly reason: string };
+  /** State-dir writes that failed since start; `failing` names the targets failing now (events,journal,flight). */
+  readonly persistence?: { readonly eventsLost: number; readonly journalFailures: number; readonly failing: string };
 }
 
 export type Message =

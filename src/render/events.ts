@@ -14,19 +14,28 @@ export function renderEvent(e: EventLine, json: boolean): string {
   return `${when}  ${(e.component || "-").padEnd(16)}  ${e.event.padEnd(18)}  ${(e.level || "-").padEnd(12)}  ${e.reason.replace(/[\r\n]+/g, " ")}\n`;
 }
 
-/** Parses events.jsonl text, skipping torn or foreign lines (a crash can cut the last one). */
-export function parseEventLog(text: string): EventLine[] {
-  const out: EventLine[] = [];
-  for (const line of text.split("\n")) {
+/**
+ * Parses events.jsonl text. A line that is not an event (torn by a crash,
+ * written by something else) is not skipped silently: its 1-based line number
+ * is listed in `bad`, for the reader to report.
+ */
+export function parseEventLog(text: string): { events: EventLine[]; bad: number[] } {
+  const events: EventLine[] = [];
+  const bad: number[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     if (!line) continue;
     try {
       const e = JSON.parse(line) as Partial<EventLine>;
       if (typeof e.time === "number" && typeof e.event === "string") {
-        out.push({ seq: e.seq ?? 0, time: e.time, component: String(e.component ?? ""), event: e.event, level: String(e.level ?? ""), reason: String(e.reason ?? "") });
+        events.push({ seq: e.seq ?? 0, time: e.time, component: String(e.component ?? ""), event: e.event, level: String(e.level ?? ""), reason: String(e.reason ?? "") });
+        continue;
       }
     } catch {
-      /* torn line */
+      /* reported below */
     }
+    bad.push(i + 1);
   }
-  return out;
+  return { events, bad };
 }

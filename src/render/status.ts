@@ -32,7 +32,9 @@ function row(c: ComponentStatus): string[] {
 export function renderStatusTable(v: StatusView, colour = false): string {
   const n = v.monitor?.node;
   const node = n ? `node ${colour ? colourFor(NODE_COLOUR[n.health])(n.health) : n.health}${n.penalty ? ` (penalty ${n.penalty})` : ""}${n.reason ? `: ${printable(n.reason)}` : ""}\n` : "";
-  const head = v.monitor ? `monitor pid ${v.monitor.pid}, version ${printable(v.monitor.version)}, up ${formatAge(v.monitor.uptimeMs)}, ${v.components.length} components\n${node}` : "";
+  const p = v.monitor?.persistence;
+  const persist = p && (p.eventsLost || p.journalFailures || p.failing) ? `state dir: ${p.failing ? `failing (${printable(p.failing)})` : "writable again"}; ${p.eventsLost} events lost, ${p.journalFailures} journal writes failed\n` : "";
+  const head = v.monitor ? `monitor pid ${v.monitor.pid}, version ${printable(v.monitor.version)}, up ${formatAge(v.monitor.uptimeMs)}, ${v.components.length} components\n${node}${persist}` : "";
   const paint = colour ? (cell: string, col: number) => (col === STATE_COL || col === HEALTH_COL ? colourFor(cell)(cell) : cell) : undefined;
   // A fast path named in the request comes with its cores: one table per fast path below.
   const cores = v.components.filter((c) => c.cores?.length).map((c) => `\n${c.name}: ${c.cores!.length} cores\n${renderCores(c.cores!)}`).join("");

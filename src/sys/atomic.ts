@@ -1,28 +1,91 @@
 /**
- * Crash-safe file replacement: write a temp file in the same directory,
- * fsync it, rename it over the target, fsync the directory. A reader (or a
- * monitor restarted after a power cut) sees the old content or the new, never
- * a torn file.
+ * The monitor's file writes, each checked to its last byte (a full disk makes
+ * write(2) return short before it fails: ignoring the count leaves a torn
+ * file that looks written).
+ *
+ * - writeAtomic: write a temp file in the same directory, every byte checked,
+ *   fsync it, rename it over the target, fsync the directory. A reader (or a
+ *   monitor restarted after a power cut) sees the old content or the new,
+ *   never a torn file. With `keepPrevious` the replaced file is kept under
+ *   that name first, so a reader whose current copy is damaged can fall back.
+ *   On any failure the temp file is removed and the target left as it was.
+ * - appendLine: one record appended whole or not at all (a short append is
+ *   cut back to the old length), so a line is never merged with the next.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
-export function writeAtomic(path: string, data: string, mode = 0o640): void {
+/** Writes all of `buf` at the file position, or throws (a write that makes no progress is ENOSPC). */
+export function writeFully(fd: number, buf: Uint8Array): void {
+  let off = 0;
+  while (off < buf.length) {
+    const n = writeSync(fd, buf, off, buf.length - off);
+    if (n <= 0) throw Object.assign(new Error(`short write: ${off} of ${buf.length} bytes (ENOSPC)`), { code: "ENOSPC" });
+    off += n;
+  }
+}
+
+export function writeAtomic(path: string, data: string | Uint8Array, mode = 0o640, keepPrevious?: string): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o750 });
   const tmp = `${path}.tmp.${process.pid}`;
-  const fd = openSync(tmp, "w", mode);
+  const buf = typeof data === "string" ? Buffer.from(data) : data;
   try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
+    try {
+      writeFully(fd, buf);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (keepPrevious) {
+      // A hard link, not a rename: the target never disappears, even for an instant.
+      try {
+        unlinkSync(keepPrevious);
+      } catch {
+        /* none yet */
+      }
+      try {
+        linkSync(path, keepPrevious);
+      } catch {
+        /* no current file to keep */
+      }
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created */
+    }
+    throw e;
   }
-  renameSync(tmp, path);
   const dfd = openSync(dir, "r");
   try {
     fsyncSync(dfd);
   } finally {
     closeSync(dfd);
+  }
+}
+
+/** Appends `line` (ending in "\n") whole, or throws leaving the file as it was. */
+export function appendLine(path: string, line: string, mode = 0o640): number {
+  const buf = Buffer.from(line);
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, mode);
+  try {
+    const before = fstatSync(fd).size;
+    try {
+      writeFully(fd, buf);
+    } catch (e) {
+      try {
+        ftruncateSync(fd, before); // never leave half a line for the next record to merge with
+      } catch {
+        /* nothing more can be done; the reader reports the line it cannot parse */
+      }
+      throw e;
+    }
+    return buf.length;
+  } finally {
+    closeSync(fd);
   }
 }

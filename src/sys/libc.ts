@@ -35,7 +35,22 @@ export const libc = dlopen("libc.so.6", {
   sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64_fast },
   getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
+  clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
 });
+
+const CLOCK_MONOTONIC = 1;
+const timespec = new BigInt64Array(2);
+
+/**
+ * CLOCK_MONOTONIC in milliseconds: one clock for every process of a boot
+ * (performance.now() counts from this process's start), never stepped by
+ * settimeofday or NTP. What the journal stores, so that a restarted monitor
+ * reads times that a clock step cannot stretch or erase.
+ */
+export function kernelMonotonicMs(): number {
+  libc.symbols.clock_gettime(CLOCK_MONOTONIC, ptr(timespec));
+  return Number(timespec[0]!) * 1000 + Number(timespec[1]!) / 1e6;
+}
 
 /** errno of the last failed call on this thread. */
 export function errno(): number {

@@ -14,6 +14,7 @@ import { notifierFromEnv, watchdogPeriodMs } from "../../src/sys/sd-notify.ts";
 import { MAIN, startMonitor, upCount } from "../helpers/monitor-proc.ts";
 import { demoArgv, startWatched } from "../helpers/watched.ts";
 import { until } from "../helpers/wait.ts";
+import { readJournal } from "../helpers/journal.ts";
 
 const DIR = mkdtempSync(join(tmpdir(), "hamon-disc-"));
 const HAMON = [process.execPath, MAIN];
@@ -216,7 +217,7 @@ describe("takeover after kill -9", () => {
     const first = Number(/pid (\d+)/.exec(reg.reason)?.[1]);
     killLater(first);
     expect((await w1.cmd("restart", "slowstop")).type).toBe("result");
-    await until(() => JSON.parse(readFileSync(join(state, "journal.json"), "utf8")).components.some((c: { name: string; restarting?: boolean }) => c.name === "slowstop" && c.restarting), "restart journaled");
+    await until(() => readJournal(join(state, "journal.json")).components.some((c: { name: string; restarting?: boolean }) => c.name === "slowstop" && c.restarting), "restart journaled");
     w1.proc.kill("SIGKILL");
     await w1.proc.exited;
     await w1.close();
@@ -276,7 +277,7 @@ describe("rediscovery", () => {
     const gone = new Component({ name: "goes", socket: w1.sock, beacon: false });
     await stay.start();
     await gone.start();
-    await until(() => JSON.parse(readFileSync(join(state, "journal.json"), "utf8")).components.length === 2, "journaled");
+    await until(() => readJournal(join(state, "journal.json")).components.length === 2, "journaled");
     w1.proc.kill("SIGKILL");
     await w1.proc.exited;
     await w1.close();
@@ -347,7 +348,7 @@ describe("guardians", () => {
     cleanup.push(() => swarm.kill("SIGKILL"));
     await until(async () => (await upCount(sock)) === 200, "200 registered", 20_000);
     // Give one component escalation history, then check the journal keeps it across every crash.
-    const failures = (): number => JSON.parse(readFileSync(join(state, "journal.json"), "utf8")).engine.components.k7?.failures.length ?? 0;
+    const failures = (): number => readJournal(join(state, "journal.json")).engine.components.find((c: { name: string }) => c.name === "k7")?.failures.length ?? 0;
     swarm.kill("SIGUSR1"); // the swarm sends one error report from k7
     await until(() => failures() === 1, "k7 failure journaled");
     const seen = new Set<number>();

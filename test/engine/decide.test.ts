@@ -47,7 +47,7 @@ describe("grace, reset, recommendation", () => {
   test("a failure within the grace period after a recovery is ignored, and not counted", () => {
     const { out, state } = play([[0, fail()], [1_000, fail()], [10_000, fail()], [20_000, fail()]]);
     expect(out.map((a) => a[0])).toEqual(["recover:restart-daemon", "ignore", "recover:restart-daemon", "flight-record:restart-control-plane"]);
-    expect(state.components.ospfd?.failures).toEqual([0, 10_000, 20_000]);
+    expect(state.components.get("ospfd")?.failures).toEqual([0, 10_000, 20_000]);
   });
   test("sustained health resets the history: an old burst does not escalate a new, lone failure", () => {
     const p = { ...DEFAULT_POLICY, healthyResetMs: 30_000, ladder: [{ failures: 2, withinMs: 3_600_000, then: "restart-control-plane" as const }] };
@@ -73,7 +73,7 @@ describe("flapping", () => {
   test("a control-plane daemon that keeps failing is quarantined: no more restarts, an operator is needed", () => {
     const { out, state } = play([[0, fail()], [1_000, fail()], [2_000, fail()], [3_000, fail()], [4_000, fail()]], flappy);
     expect(out.map((a) => a.join(","))).toEqual(["recover:restart-daemon", "recover:restart-daemon", "recover:restart-daemon", "quarantine", "ignore"]);
-    expect(state.components.ospfd?.quarantined).toBe(true);
+    expect(state.components.get("ospfd")?.quarantined).toBe(true);
     const reset = decide(state, { type: "operator-reset", component: "ospfd" }, 5_000, () => flappy);
     expect(decide(reset.state, fail(), 6_000, () => flappy).actions.map(summary)).toEqual(["recover:restart-daemon"]);
   });
@@ -101,5 +101,5 @@ describe("starvation guard", () => {
 test("history is bounded", () => {
   const p = { ...DEFAULT_POLICY, graceMs: 0, ladder: [], flap: { restarts: 1e9, withinMs: 1 } };
   const { state } = play(Array.from({ length: 500 }, (_, i) => [i * 10, fail()] as [number, EngineEvent]), p);
-  expect(state.components.ospfd?.failures.length).toBe(64);
+  expect(state.components.get("ospfd")?.failures.length).toBe(64);
 });

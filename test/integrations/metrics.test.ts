@@ -12,7 +12,7 @@ function snap(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
     fastpaths: [{ fastpath: "fp0", cores: [{ slot: 0, lcore: 3, name: 'rx"q\\0\n', verdict: "dead", ageMs: 1_500 }] }],
     lateness: h, node: { health: "yellow", penalty: 10, reason: "ospfd degraded" },
     recoveries: { "restart-daemon": 4, "restart-control-plane": 1, "restart-control-plane-and-fast-path": 0, "reboot-system": 0 },
-    quarantines: 0, starved: 1, events: 42, ...over,
+    quarantines: 0, starved: 1, events: 42, persistence: { eventsLost: 3, journalFailures: 1 }, ...over,
   };
 }
 

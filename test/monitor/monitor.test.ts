@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Component } from "../../src/library/component.ts";
 import { demoArgv, pidOf, startWatched, stateOf, until, type Watched } from "../helpers/watched.ts";
+import { journalBody, readJournal, sealJournal } from "../helpers/journal.ts";
 
 const running: Watched[] = [];
 const extra: (() => unknown)[] = [];
@@ -173,9 +174,9 @@ describe("dry run, event log, journal", () => {
     const pid2 = await pidOf(w1, "svc");
     await w1.close(); // SIGTERM: the daemon keeps running (stop_on_exit = false)
     expect(alive(pid2)).toBe(true);
-    const j = JSON.parse(readFileSync(join(w1.stateDir, "journal.json"), "utf8"));
+    const j = readJournal(join(w1.stateDir, "journal.json"));
     expect(j.components.find((c: { name: string }) => c.name === "svc").pid).toBe(pid2);
-    expect(j.engine.components.svc.failures.length).toBe(1);
+    expect(j.engine.components.find((c: { name: string }) => c.name === "svc").failures.length).toBe(1);
 
     const w2 = await watched(toml.replace("[monitor]\n", "[monitor]\nstop_on_exit = true\n"), w1.stateDir, w1.sock);
     await until(async () => (await stateOf(w2, "svc")) === "up/ok", "svc re-registered with the new monitor", 10_000, () => w2.stderr());
@@ -234,12 +235,17 @@ describe("client verbs on the command line", () => {
 });
 
 describe("bad journal", () => {
+  const rec = { name: "svc", active: true, quarantined: false, restarts: 0, pid: 0, startTime: 0 };
   test.each([
-    ["not JSON", "{\"version\": 1, \"engine\": "],
-    ["wrong version", JSON.stringify({ version: 99, engine: { components: {}, starvedUntil: 0 }, components: [] })],
-    ["malformed engine state", JSON.stringify({ version: 1, engine: { components: { svc: { failures: "many" } }, starvedUntil: 0 }, components: [] })],
-    ["a component with a bad plane", JSON.stringify({ version: 1, engine: { components: {}, starvedUntil: 0 }, components: [{ name: "x", active: true, pid: 0, startTime: 0, plane: "data" }] })],
-    ["a component with a non-boolean flag", JSON.stringify({ version: 1, engine: { components: {}, starvedUntil: 0 }, components: [{ name: "svc", active: true, pid: 0, startTime: 0, restarting: "yes" }] })],
+    ["not JSON", sealJournal("{\"version\": 2, \"engine\": ")],
+    ["no checksum trailer (torn)", journalBody()],
+    ["checksum mismatch", sealJournal(journalBody()).replace('"pid":1', '"pid":2')],
+    ["wrong version", sealJournal(journalBody({ version: 99 }))],
+    ["malformed engine state", sealJournal(journalBody({ engine: { starvedUntil: 0, components: [{ name: "svc", failures: "many" }] } }))],
+    ["a component with a bad plane", sealJournal(journalBody({ components: [{ ...rec, plane: "data" }] }))],
+    ["a component with a non-boolean flag", sealJournal(journalBody({ components: [{ ...rec, restarting: "yes" }] }))],
+    ["a negative restart count", sealJournal(journalBody({ components: [{ ...rec, restarts: -3 }] }))],
+    ["a name that is a path", sealJournal(journalBody({ components: [{ ...rec, name: "../../escape" }] }))],
   ])("%s: reported and ignored, the monitor starts fresh and overwrites it", async (_label, text) => {
     const stateDir = mkdtempSync(join(tmpdir(), "hamon-state-"));
     writeFileSync(join(stateDir, "journal.json"), text);
@@ -248,7 +254,7 @@ describe("bad journal", () => {
     expect(w.stderr()).toContain("journal ignored");
     await until(() => {
       try {
-        return JSON.parse(readFileSync(join(stateDir, "journal.json"), "utf8")).version === 1;
+        return readJournal(join(stateDir, "journal.json")).version === 2;
       } catch {
         return false;
       }
