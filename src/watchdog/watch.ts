@@ -1,6 +1,6 @@
 /**
  * HeartbeatWatch: one fast path's heartbeat region, watched. `poll(now)` is
- * the hot path (a size probe when unsealed, then one Assessor scan; no
+ * the hot path (one pread when the region is not a sealed memfd, then one Assessor scan; no
  * allocation unless a verdict changes). Every `slowEvery` polls it also runs
  * the slow path: did the path get a new inode (writer restarted)? Is the
  * writer process still the one that published (pid + start time)? Did it
@@ -10,7 +10,7 @@
  * is reported once with its reason and retried on the slow path.
  */
 import { Assessor, VERDICT, VERDICT_NAMES, type AssessPolicy, type VerdictName } from "./assess.ts";
-import { SLOT_STATE_NAMES, SW, W, WRITER_STATE, slotLcore, slotMetaOk, slotName, validateHeader, type HeaderInfo } from "./layout.ts";
+import { HEADER_BYTES, SLOT_BYTES, SLOT_STATE_NAMES, SW, W, WRITER_STATE, slotLcore, slotMetaOk, slotName, validateHeader, type HeaderInfo } from "./layout.ts";
 import { identify, openRegion, type Region } from "./region.ts";
 import { sameProcessAlive } from "../sys/proc.ts";
 
@@ -44,6 +44,8 @@ export class HeartbeatWatch {
   private writerGone = false;
   private lastInvalid = "";
   private lastNow = 0;
+  /** Bytes a scan reads: header and slots (an unsealed region is copied, this much per poll). */
+  private scanBytes = 0;
 
   constructor(
     readonly path: string,
@@ -71,8 +73,8 @@ export class HeartbeatWatch {
     const r = this.region;
     const a = this.assessor;
     if (!r || !a || this.writerGone) return;
-    if (!r.probe()) {
-      this.detach("the heartbeat file shrank under its mapping (truncated): stopped reading it", VERDICT.CORRUPT);
+    if (!r.refresh(this.scanBytes)) {
+      this.detach("the heartbeat file shrank (truncated): stopped reading it until a new one is published", VERDICT.CORRUPT);
       return;
     }
     if (a.scan(now) > 0) this.emitTransitions(a);
@@ -135,6 +137,7 @@ export class HeartbeatWatch {
     for (let i = 0; i < metaOk.length; i++) metaOk[i] = slotMetaOk(o.region.u8, i) ? 1 : 0;
     this.region = o.region;
     this.header = v.header;
+    this.scanBytes = HEADER_BYTES + v.header.slotCount * SLOT_BYTES;
     this.writerGone = false;
     this.lastInvalid = "";
     this.assessor = new Assessor(o.region.u32, metaOk, v.header.slotCount, this.policy);
