@@ -7,7 +7,7 @@
  * implementation's business (core.ts); without hooks the dispatcher is a
  * registry with read-only verbs.
  */
-import { SUPPORTED_VERSIONS } from "../protocol/limits.ts";
+import { FRAME_DEADLINE_MS, HELLO_DEADLINE_MS, MAX_SUBSCRIBER_PENDING_BYTES, SUPPORTED_VERSIONS } from "../protocol/limits.ts";
 import { MAX_RECENT, resultFrames } from "../protocol/codec.ts";
 import { RecentEvents } from "./recent.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
@@ -149,6 +149,7 @@ export class Dispatcher {
         const no = mayUseVerb(this.policy, st.cred, "list");
         if (no) return this.deny(conn, st, m.id, "", "subscribe", no);
         st.subscribed = true;
+        conn.limitPending?.(MAX_SUBSCRIBER_PENDING_BYTES);
         this.subscribers.add(conn);
         conn.send({ type: "ok", id: m.id });
         return;
@@ -167,9 +168,42 @@ export class Dispatcher {
       if (this.hooks) this.hooks.disconnected(st.component, reason);
       else this.registry.disconnect(st.component, `connection lost: ${reason}`);
     } else if (st && st.role !== null && st.role !== "component" && reason.startsWith("peer is not reading")) {
-      this.deps.log("warn", `${st.role} cut off: ${reason}`);
+      this.dropped(st, conn, reason);
     }
     this.states.delete(conn);
+  }
+
+  /**
+   * A client or subscriber cut off for not reading: one event (and log line)
+   * per second at most, naming the first and counting the rest, so dropping
+   * 500 stalled subscribers is not 500 events.
+   */
+  private dropped(st: ConnState, conn: Conn, reason: string): void {
+    if (this.drops.n++ === 0) {
+      this.drops.first = `${st.subscribed ? "subscriber" : st.role} ${this.who(conn)}: ${reason}`;
+      setTimeout(() => {
+        const n = this.drops.n;
+        this.drops.n = 0;
+        this.deps.emit({ component: "", event: "subscriber-dropped", level: "", reason: `${n} peer(s) cut off for not reading; first: ${this.drops.first}` });
+      }, 1_000);
+    }
+  }
+  private readonly drops = { n: 0, first: "" };
+
+  /**
+   * Closes connections that never said hello, or left a frame incomplete,
+   * past their deadline (HELLO_DEADLINE_MS, FRAME_DEADLINE_MS): a peer that
+   * connects and goes quiet, or trickles a byte a second, holds a descriptor.
+   * Called about once a second by the server with every open peer.
+   */
+  sweep(conn: Conn, openedAt: number, partialSince: number, now: number): void {
+    const st = this.states.get(conn);
+    if (!st) return;
+    if (st.role === null && now - openedAt > HELLO_DEADLINE_MS) {
+      this.fail(conn, 0, "E_TIMEOUT", `no <hello> within ${HELLO_DEADLINE_MS} ms of connecting`, true);
+    } else if (partialSince >= 0 && now - partialSince > FRAME_DEADLINE_MS) {
+      this.fail(conn, 0, "E_TIMEOUT", `a frame was left incomplete for more than ${FRAME_DEADLINE_MS} ms`, true);
+    }
   }
 
   private register(conn: Conn, st: ConnState, m: MessageOf<"register">): void {

@@ -11,6 +11,10 @@ import type { CheckSpec, ComponentStatus, Health, Kind, Plane } from "../protoco
 export interface Conn {
   send(m: import("../protocol/messages.ts").Message): boolean;
   close(reason: string): void;
+  /** An already framed message (the event fan-out encodes once for every subscriber). */
+  sendFrame?(frame: Uint8Array): boolean;
+  /** Lowers the bytes this connection may have queued before it is cut off. */
+  limitPending?(bytes: number): void;
 }
 
 /**

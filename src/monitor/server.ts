@@ -17,7 +17,12 @@ import { loadJournal, type Loaded } from "./journal.ts";
 import { DEFAULT_SECURITY } from "../config/security.ts";
 import { mayRegister, OPEN_POLICY, resolvePolicy, type Policy } from "../security/policy.ts";
 import { ConnectionLimits } from "../security/limits.ts";
-import { Refusals } from "../security/refusal.ts";
+import { MAX_LINGERING, Refusals } from "../security/refusal.ts";
+import { OutputBudget } from "../transport/budget.ts";
+import type { Peer } from "../transport/peer.ts";
+import { connectionBudget, openFds, raiseNofile } from "../sys/fdlimit.ts";
+import { encode } from "../protocol/codec.ts";
+import { encodeFrame } from "../protocol/framing.ts";
 import { gidOf, uidOf } from "../sys/accounts.ts";
 import { peerCred } from "../sys/peercred.ts";
 import { beckonAll, prepareBeaconDir } from "../discovery/beacon.ts";
@@ -122,7 +127,13 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
           persistence.failed("events", eventLog.path, err); // said once per interval, counted, an event (deferred)
         }
       }
-      for (const sub of dispatcher.subscribers) sub.send({ type: "event", ...full });
+      if (dispatcher.subscribers.size) {
+        const frame = encodeFrame(encode({ type: "event", ...full })); // once, not once per subscriber
+        for (const sub of dispatcher.subscribers) {
+          if (sub.sendFrame) sub.sendFrame(frame);
+          else sub.send({ type: "event", ...full });
+        }
+      }
       adapters?.event(full);
       core?.node.observe(ev); // may emit a node-* event in turn (handled before this returns)
     },
@@ -131,16 +142,26 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
   // refusal per connection is logged, the rest are counted and summarised
   // when the connection closes.
   const refusals = new WeakMap<object, number>();
-  const limits = new ConnectionLimits(sec.maxConnections, sec.maxConnectionsPerUid, (uid) => uid === 0 || uid === policy.selfUid, (n, why) => {
+  // Never run out of descriptors (a Bun listener at EMFILE spins): admit only what fits with a reserve.
+  const softNofile = raiseNofile();
+  const lingerMax = Math.min(MAX_LINGERING, Math.max(0, Math.floor((softNofile - openFds()) / 8)));
+  const maxConnections = connectionBudget(sec.maxConnections, softNofile, openFds(), lingerMax);
+  if (maxConnections < sec.maxConnections) {
+    o.log("warn", "connection limit lowered to fit the descriptor limit", { max_connections: maxConnections, configured: sec.maxConnections, nofile: softNofile });
+  }
+  const limits = new ConnectionLimits(maxConnections, Math.min(sec.maxConnectionsPerUid, maxConnections), (uid) => uid === 0 || uid === policy.selfUid, (n, why) => {
     o.log("warn", "connections refused over the limit", { refused: n, last: why });
     dispatcher.emit({ component: "", event: "peer-limit", level: "", reason: `${n} connection(s) refused: ${why}` });
   });
-  const turnedAway = new Refusals();
+  const turnedAway = new Refusals(undefined, lingerMax);
+  const budget = new OutputBudget();
+  const peers = new Set<Peer>();
   const listener = await listenUnix(o.socketPath, (peer) => {
     const cred = peerCred(peer.fd);
     const over = limits.admit(peer, cred?.uid ?? -1);
     if (over) return turnedAway.refuse(peer, "E_LIMIT", over);
     dispatcher.open(peer, cred);
+    peers.add(peer);
     return {
       message: (p, m) => dispatcher.handle(p, m),
       refused: (p, code, message) => {
@@ -149,13 +170,19 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
         if (n === 1) o.log("warn", "refused frame", { code, message });
       },
       close: (p, reason) => {
+        peers.delete(p);
         limits.release(p);
         const n = refusals.get(p) ?? 0;
         if (n > 1) o.log("warn", "connection closed after refused frames", { refused: n, reason });
         dispatcher.closed(p, reason);
       },
     };
-  }, { group: socketGid });
+  }, { group: socketGid, budget, now });
+  // Deadlines for peers that never say hello or trickle a frame (protocol.md §2).
+  const sweeper = setInterval(() => {
+    const t = now();
+    for (const p of peers) dispatcher.sweep(p, p.openedAt, p.partialSince, t);
+  }, 1_000);
   try {
     prepareBeaconDir(o.socketPath, socketGid ?? null);
   } catch (e) {
@@ -189,6 +216,7 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
     async stop() {
       await beckoned;
       const stopping = core?.stop(); // first: the connections the listener closes are not failures
+      clearInterval(sweeper);
       listener.stop();
       limits.close();
       await stopping;

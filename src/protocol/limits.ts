@@ -24,6 +24,12 @@ export const COMPONENT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const MAX_BAD_FRAMES = 8;
 /** Pending outgoing bytes per connection before a peer that does not read is cut off. */
 export const MAX_PENDING_WRITE_BYTES = 1024 * 1024;
+/** The same for a subscriber: events are small, one that falls this far behind is dropped (it can re-subscribe). */
+export const MAX_SUBSCRIBER_PENDING_BYTES = 256 * 1024;
+/** A connection must send its <hello> within this long of connecting, or it is closed (E_TIMEOUT). */
+export const HELLO_DEADLINE_MS = 5_000;
+/** A frame whose first bytes arrived must be complete within this long (a byte-a-second trickle is closed, E_TIMEOUT). */
+export const FRAME_DEADLINE_MS = 5_000;
 
 /** A component asked for an action (`query kind="action"`: restart, stop) gets this long to answer (protocol.md §5.2). */
 export const ACTION_TIMEOUT_MS = 30_000;

@@ -4,9 +4,12 @@
  * Owns the incremental frame decoder and the outgoing queue: Bun's
  * `socket.write` is unbuffered and silently drops what the kernel did not take,
  * so a short write keeps the remainder here and `drain` flushes it. A peer
- * whose queue passes MAX_PENDING_WRITE_BYTES is not reading: it is cut off so
- * it cannot make the monitor hold its memory. Bad frames get an `<error>` reply;
- * past MAX_BAD_FRAMES, or on a fatal framing error, the connection is closed.
+ * whose queue passes its cap (MAX_PENDING_WRITE_BYTES, or less for a
+ * subscriber) is not reading: it is cut off so it cannot make the monitor hold
+ * its memory; an OutputBudget bounds all peers' queues together. Bad frames
+ * get an `<error>` reply; past MAX_BAD_FRAMES, or on a fatal framing error,
+ * the connection is closed. It also remembers since when a frame has been
+ * left incomplete, so a peer trickling bytes can be cut off (server sweep).
  */
 import type { Socket } from "bun";
 import { decode, encode } from "../protocol/codec.ts";
@@ -14,6 +17,7 @@ import { FrameDecoder, encodeFrame } from "../protocol/framing.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
 import { MAX_BAD_FRAMES, MAX_FRAME_BYTES, MAX_PENDING_WRITE_BYTES } from "../protocol/limits.ts";
 import type { Message } from "../protocol/messages.ts";
+import type { BudgetHolder, OutputBudget } from "./budget.ts";
 
 export interface PeerHandler {
   message(peer: Peer, msg: Message): void;
@@ -26,9 +30,13 @@ export interface PeerOptions {
   maxFrameBytes?: number;
   maxPendingBytes?: number;
   maxBadFrames?: number;
+  /** Shared cap on the bytes queued for all peers (the monitor's listener). */
+  budget?: OutputBudget;
+  /** Clock for `openedAt`/`partialSince` (monotonic ms). */
+  now?: () => number;
 }
 
-export class Peer {
+export class Peer implements BudgetHolder {
   /** Free slot for the owner (registry entry, pending requests...). */
   context: unknown = undefined;
   private readonly frames: FrameDecoder;
@@ -37,9 +45,15 @@ export class Peer {
   private badFrames = 0;
   private closed = false;
   private closeReason = "";
-  private readonly maxPending: number;
+  private maxPending: number;
   private readonly maxBad: number;
+  private readonly budget: OutputBudget | null;
+  private readonly now: () => number;
   readonly received = { frames: 0, bytes: 0 };
+  /** When the connection opened (monotonic ms). */
+  readonly openedAt: number;
+  /** Since when a frame has been only partly received; -1 when none is. */
+  partialSince = -1;
 
   constructor(
     private readonly socket: Socket<Peer>,
@@ -49,6 +63,24 @@ export class Peer {
     this.frames = new FrameDecoder(opts.maxFrameBytes ?? MAX_FRAME_BYTES);
     this.maxPending = opts.maxPendingBytes ?? MAX_PENDING_WRITE_BYTES;
     this.maxBad = opts.maxBadFrames ?? MAX_BAD_FRAMES;
+    this.budget = opts.budget ?? null;
+    this.now = opts.now ?? (() => performance.now());
+    this.openedAt = this.now();
+  }
+
+  /** Lowers this peer's queue cap (a subscriber is cut off sooner than a component). */
+  limitPending(bytes: number): void {
+    this.maxPending = Math.min(this.maxPending, bytes);
+  }
+
+  /** Sends an already framed message (one encoding shared by every subscriber of an event). */
+  sendFrame(frame: Uint8Array): boolean {
+    if (this.closed) return false;
+    return this.write(frame);
+  }
+
+  shed(reason: string): void {
+    this.close(`peer is ${reason}`);
   }
 
   get isOpen(): boolean {
@@ -78,7 +110,13 @@ export class Peer {
     this.frames.push(chunk);
     for (;;) {
       const f = this.frames.next();
-      if (f === null) return;
+      if (f === null) {
+        // Bytes of an unfinished frame: since when? (A complete frame resets it.)
+        if (this.frames.buffered === 0) this.partialSince = -1;
+        else if (this.partialSince < 0) this.partialSince = this.now();
+        return;
+      }
+      this.partialSince = -1;
       if (typeof f === "string") {
         this.received.frames++;
         const r = decode(f);
@@ -102,6 +140,7 @@ export class Peer {
       const n = this.socket.write(head);
       if (n < 0) return this.close("write failed: socket closed");
       this.pending -= Math.max(n, 0);
+      this.budget?.release(this, Math.max(n, 0), this.pending === 0);
       if (n < head.length) {
         this.queue[0] = head.subarray(n);
         return;
@@ -116,6 +155,7 @@ export class Peer {
     this.closed = true;
     this.closeReason = reason;
     this.queue = [];
+    this.budget?.release(this, this.pending, true);
     this.pending = 0;
     try {
       this.socket.end();
@@ -151,6 +191,7 @@ export class Peer {
       this.close(`peer is not reading: more than ${this.maxPending} bytes pending`);
       return false;
     }
+    if (this.budget && !this.budget.charge(this, buf.length)) return false;
     this.queue.push(buf);
     this.pending += buf.length;
     return true;
