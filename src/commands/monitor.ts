@@ -16,6 +16,8 @@ import { defaultSocketPath, defaultStateDir } from "../paths.ts";
 import { socketArg } from "./_shared.ts";
 import { err, out } from "../cli/out.ts";
 import { refuseInjectedEnv } from "../security/env.ts";
+import { resolvePolicy } from "../security/policy.ts";
+import { gidOf, uidOf } from "../sys/accounts.ts";
 
 /** What selects and shapes a monitor: shared with `hamon discovery`, which starts or becomes one. */
 export const daemonArgs: ArgsDef = {
@@ -79,6 +81,11 @@ export default defineCommand({
   },
 });
 
+function resolveErrors(c: MonitorConfig): string[] {
+  const r = resolvePolicy(c, process.getuid?.() ?? 0, (n) => uidOf(n), (n) => gidOf(n));
+  return r.ok ? [] : r.errors;
+}
+
 function load(path: string, log: Logger): MonitorConfig | null {
   let text: string;
   try {
@@ -87,8 +94,11 @@ function load(path: string, log: Logger): MonitorConfig | null {
     log("error", "cannot read the configuration", { path, error: (e as Error).message });
     return null;
   }
+  // One validation for --check-config and start-up: the syntax and values, then the names
+  // resolved as the monitor will (users and groups must exist), so "valid" means it starts.
   const r = parseConfig(text);
-  if (r.ok) return r.config;
-  for (const e of r.errors) err(`${path}: ${e}\n`);
+  const errors = r.ok ? resolveErrors(r.config) : r.errors;
+  if (r.ok && errors.length === 0) return r.config;
+  for (const e of errors) err(`${path}: ${e}\n`);
   return null;
 }

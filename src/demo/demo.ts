@@ -8,6 +8,7 @@
  * flap quarantine. `ospfd` is dynamic and starts inactive: `hamon activate
  * ospfd` brings it in.
  */
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_CONFIG, type ComponentConfig, type MonitorConfig } from "../config/config.ts";
@@ -21,10 +22,11 @@ function demo(name: string, behave: string, kind: "static" | "dynamic" = "static
   };
 }
 
+/** Each demo run starts fresh: its own new state dir (the demo's journal is not the product's, nor the last run's). */
 export function demoConfig(): MonitorConfig {
   return {
     ...DEFAULT_CONFIG,
-    stateDir: join(tmpdir(), `hamon-demo-${process.getuid?.() ?? 0}`),
+    stateDir: mkdtempSync(join(tmpdir(), "hamon-demo-")),
     stopOnExit: true,
     components: [demo("routed", "steady"), demo("snmpd", "steady"), demo("flaky", "flaky"), demo("ospfd", "steady", "dynamic")],
   };

@@ -101,6 +101,15 @@ export class Executor {
       return;
     }
     for (const t of targets) this.restart(t, `${level} for '${name}': ${reason}`);
+    if (level !== "restart-control-plane-and-fast-path") return;
+    // Half a recovery must not pass for a whole one: fast paths nothing here can restart are named.
+    const stranded = [...c.d.registry.all()].filter((t) => t.active && t.plane === "fast" && !t.declared?.start).map((t) => t.name);
+    if (stranded.length) {
+      c.emit({
+        component: name, event: "no-action", level,
+        reason: `control plane restarted (${targets.length} daemon(s)), but fast path ${stranded.map((s) => `'${s}'`).join(", ")} was not: hamon does not own it and no [levels] ${level} hook is configured: the HA framework must act`,
+      });
+    }
   }
 
   /** Starts an owned daemon (declared `start`). */

@@ -12,8 +12,12 @@ function table(path: string): string[][] {
   }
 }
 
+/** Largest id a uid_t/gid_t can name ((uid_t)-1 means "no change" to chown). */
+export const MAX_ID = 4_294_967_294;
+
 function lookup(path: string, nameOrId: string): number | null {
-  if (/^[0-9]+$/.test(nameOrId)) return Number(nameOrId);
+  if (/^[0-9]{1,10}$/.test(nameOrId)) return Number(nameOrId) <= MAX_ID ? Number(nameOrId) : null;
+  if (/^[0-9]+$/.test(nameOrId)) return null;
   const row = table(path).find((r) => r[0] === nameOrId);
   return row && /^[0-9]+$/.test(row[2] ?? "") ? Number(row[2]) : null;
 }

@@ -47,3 +47,23 @@ test("attach, cores in status, a dead core → restart-control-plane-and-fast-pa
   await w.waitEvent((e) => e.component === "dataplane" && e.event === "recover", "decision after writer death", m2);
   expect(await stateOf(w, "dataplane")).toBe("down/failed");
 }, 30_000);
+
+test("restart-control-plane-and-fast-path with an owned control plane and a fast path nothing can restart: the daemons restart, a no-action event names the fast path, the node stays red until the cores beat", async () => {
+  const { demoArgv } = await import("../helpers/watched.ts");
+  const hb = tmpPath();
+  const sim = await startSim(hb, 2);
+  sims.push(sim);
+  const w = await startWatched(`[[component]]\nname = "bgpd"\nstart = ${demoArgv("bgpd")}\n[[fastpath]]\nname = "dataplane"\nheartbeat = "${hb}"\nsuspect_ms = 40\ndead_ms = 120\ngrace_ms = 0\n`);
+  running.push(w);
+  await until(async () => (await stateOf(w, "dataplane")) === "up/ok" && (await stateOf(w, "bgpd")) === "up/ok", "both up", 15_000);
+  const mark = w.events.length;
+  await sim.send("stall 1");
+  await w.waitEvent((e) => e.component === "bgpd" && e.event === "started", "bgpd restarted by the recovery", mark);
+  const na = await w.waitEvent((e) => e.component === "dataplane" && e.event === "no-action", "no-action for the fast path", mark);
+  expect(na.level).toBe("restart-control-plane-and-fast-path");
+  expect(na.reason).toContain("fast path 'dataplane' was not");
+  const st = await w.cmd("status");
+  expect(st.type === "result" && st.monitor?.node?.health).toBe("red");
+  await sim.send("resume 1");
+  await w.waitEvent((e) => e.event === "node-green" || e.event === "node-yellow", "node no longer red once the cores beat", mark);
+}, 40_000);

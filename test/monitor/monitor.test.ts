@@ -207,6 +207,27 @@ describe("check-config", () => {
   });
 });
 
+describe("check-config and start-up agree (one validation)", () => {
+  test.each([
+    ["unknown socket_group", `[security]\nsocket_group = "no-such-group-x"\n`, "security.socket_group"],
+    ["socket_group past uid_t", `[security]\nsocket_group = "4294967296"\n`, "security.socket_group"],
+    ["unknown control_users", `[security]\ncontrol_users = ["no-such-user-x"]\n`, "security.control_users"],
+    ["unknown component user", `[[component]]\nname = "svc"\nuser = "no-such-user-x"\n`, "user 'no-such-user-x'"],
+  ])("%s: --check-config exits 78 and so does the monitor, with the same message (never 70)", async (_label, toml, key) => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-cc-"));
+    const cfg = join(dir, "hamon.toml");
+    writeFileSync(cfg, toml);
+    const { MAIN } = await import("../helpers/monitor-proc.ts");
+    const cc = Bun.spawnSync([process.execPath, MAIN, "monitor", "--check-config", cfg]);
+    expect(cc.exitCode).toBe(78);
+    expect(cc.stderr.toString()).toContain(key);
+    const run = Bun.spawnSync([process.execPath, MAIN, "monitor", "--config", cfg, "--socket", join(dir, "s.sock"), "--state-dir", join(dir, "state")], { timeout: 20_000 });
+    expect(run.exitCode).toBe(78);
+    expect(run.stderr.toString()).toContain(key);
+    expect(run.stderr.toString()).not.toContain("RangeError");
+  });
+});
+
 describe("client verbs on the command line", () => {
   test("activate, query (health and audit), restart, deactivate; errors exit non-zero with a message", async () => {
     const w = await watched(`${HEAD}[[component]]\nname = "ospfd"\nkind = "dynamic"\nstart = ${demoArgv("ospfd")}\n`);
@@ -259,5 +280,28 @@ describe("bad journal", () => {
         return false;
       }
     }, "a valid journal written");
+  }, 30_000);
+});
+
+describe("demo", () => {
+  test("each `monitor --demo` run starts fresh: a new state dir with no journal of the last run", async () => {
+    const { MAIN } = await import("../helpers/monitor-proc.ts");
+    const { probeSocket } = await import("../../src/transport/unix.ts");
+    const dirs: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const sock = join(mkdtempSync(join(tmpdir(), "hamon-demo-test-")), "s.sock");
+      const p = Bun.spawn([process.execPath, MAIN, "monitor", "--demo", "--socket", sock], { stderr: "pipe", stdout: "ignore" });
+      let err = "";
+      void (async () => { for await (const c of p.stderr) err += new TextDecoder().decode(c); })();
+      await until(() => /state_dir="([^"]+)"/.test(err), "the demo says its state dir", 10_000, () => err);
+      const dir = /state_dir="([^"]+)"/.exec(err)![1]!;
+      expect(err).not.toContain("journal reloaded");
+      dirs.push(dir);
+      await until(async () => (await probeSocket(sock)) === "alive", "demo listening");
+      p.kill("SIGTERM");
+      await p.exited;
+      expect(existsSync(join(dir, "journal.json"))).toBe(true); // it did write one…
+    }
+    expect(dirs[0]).not.toBe(dirs[1]); // …which the next run does not reuse
   }, 30_000);
 });
