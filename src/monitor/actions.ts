@@ -21,6 +21,7 @@ import type { Level } from "../protocol/messages.ts";
 import type { MonitorCore } from "./core.ts";
 import { runHook, writeFlightRecord } from "./records.ts";
 import type { Entry } from "./registry.ts";
+import { MONITOR_OWNER_VAR, ownerMark } from "../sidecar/orphan.ts";
 
 /** A level hook gets this long before it is killed. */
 export const HOOK_TIMEOUT_MS = 60_000;
@@ -120,7 +121,8 @@ export class Executor {
     const now = c.now();
     e.startedAtMs = now;
     try {
-      e.pid = c.sup.spawn(e.name, argv, { HAMON_SOCKET: c.o.socketPath, HAMON_COMPONENT: e.name });
+      // The mark lets the next monitor find it in /proc, journal or not (adopt, never start a second copy).
+      e.pid = c.sup.spawn(e.name, argv, { HAMON_SOCKET: c.o.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.o.socketPath) });
     } catch (err) {
       const reason = `cannot start ${argv[0]}: ${(err as Error).message}`;
       c.setState(e, "down", "failed", reason);

@@ -17,6 +17,7 @@ import type { Dispatcher, MonitorEvent, MonitorHooks } from "./dispatch.ts";
 import { Executor } from "./actions.ts";
 import { FastPaths } from "./fastpaths.ts";
 import { saveJournal, type JournalComponent, type Loaded } from "./journal.ts";
+import { findMonitorOwned, planAdoption, type Marked } from "../sidecar/orphan.ts";
 import type { EventSeq } from "./event-seq.ts";
 import type { PersistenceHealth } from "./persistence.ts";
 import type { Conn, Entry } from "./registry.ts";
@@ -141,6 +142,8 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       this.expect(e, now, "registered with the previous monitor; waiting for it to re-register", windowMs);
       this.rediscovery.await(e.name);
     }
+    // Owned daemons are found by their mark in /proc too: a missing, stale or unwritable journal must not start second copies.
+    const orphans = this.config.components.some((c) => c.start) ? findMonitorOwned(this.o.socketPath) : new Map<string, Marked[]>();
     for (const c of this.config.components) {
       const e = this.d.registry.ensure(c.name, { kind: c.kind, plane: c.plane, declared: c, state: "starting" });
       const past = journaled.get(c.name);
@@ -159,10 +162,17 @@ export class MonitorCore implements MonitorHooks, CheckSink {
         } else this.expect(e, now, r.why);
         continue;
       }
-      if (c.start && past && past.pid > 0 && this.sup.adopt(c.name, past.pid, past.startTime, true)) {
-        e.pid = past.pid;
-        if (past.restarting) this.exec.restart(e, "finishing the restart the previous monitor began", false);
-        else this.expect(e, now, `adopted pid ${past.pid} from the previous monitor; waiting for it to re-register`, Math.max(windowMs, c.readyTimeoutMs));
+      const adopted = c.start ? this.adoptOwned(c.name, c.start, past, orphans.get(c.name) ?? []) : 0;
+      if (adopted > 0) {
+        e.pid = adopted;
+        if (past?.restarting) this.exec.restart(e, "finishing the restart the previous monitor began", false);
+        else this.expect(e, now, `adopted pid ${adopted} from the previous monitor; waiting for it to re-register`, Math.max(windowMs, c.readyTimeoutMs));
+      } else if (c.start && past && past.pid > 0) {
+        // It was running under the previous monitor and is gone now: a failure (counted, decided on), not a first start.
+        const reason = `process ${past.pid} died while no monitor was running`;
+        this.setState(e, "down", "failed", reason);
+        this.emit({ component: c.name, event: "exited", level: "", reason });
+        this.feed({ type: "failure", component: c.name, reason, certain: true });
       } else if (c.start) this.exec.spawn(e, "initial start");
       else this.expect(e, now, "waiting for it to register", past?.up ? Math.max(windowMs, c.readyTimeoutMs) : c.readyTimeoutMs);
       if (e.state === "starting") this.rediscovery.await(e.name);
@@ -243,6 +253,40 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     // action starts, so a monitor killed mid-restart cannot forget them.
     if (r.actions.length) this.flushJournal();
     for (const a of r.actions) this.exec.act(a, now);
+  }
+
+  /**
+   * Finds the running copy of an owned daemon: the journal's pid if it is
+   * still that process, else the oldest marked process with the same argv
+   * (planAdoption); other marked copies are stopped, so exactly one runs.
+   * Returns the adopted pid, or 0.
+   */
+  private adoptOwned(name: string, argv: string[], past: JournalComponent | undefined, found: Marked[]): number {
+    if (past && past.pid > 0 && this.sup.adopt(name, past.pid, past.startTime, true)) {
+      for (const m of found) if (m.pid !== past.pid && !found.some((p) => p.pid === m.ppid)) this.stopStray(name, m, "a second copy");
+      return past.pid;
+    }
+    const plan = planAdoption(found, argv, () => null);
+    for (const m of plan.stop) this.stopStray(name, m, "a copy with other arguments or a duplicate");
+    if (plan.adopt && this.sup.adopt(name, plan.adopt.pid, plan.adopt.startTime, true)) {
+      this.o.log("info", "owned daemon found by its mark", { component: name, pid: plan.adopt.pid, journal: past ? "stale" : "none" });
+      return plan.adopt.pid;
+    }
+    return 0;
+  }
+
+  private stopStray(name: string, m: Marked, what: string): void {
+    this.o.log("warn", "stopping a stray owned daemon", { component: name, pid: m.pid, why: what });
+    this.emit({ component: name, event: "stray-stopped", level: "", reason: `pid ${m.pid}: ${what} (${m.argv.join(" ").slice(0, 200)})` });
+    try {
+      process.kill(-m.pid, "SIGKILL");
+    } catch {
+      try {
+        process.kill(m.pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
   }
 
   // ---- dispatcher hooks -------------------------------------------------
@@ -450,7 +494,13 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       this.nextLiveness = now + LIVENESS_MS;
       this.sup.poll();
     }
-    this.schedule(this.now());
+    // A freeze (SIGSTOP, a paused VM, an fsync stuck on a busy disk) *inside* this tick is not
+    // seen by the next timer: it is scheduled from after the freeze and fires on time, while the
+    // deadlines set before the freeze look missed, or a reply that waited in the socket makes
+    // them look met. Either way the evidence is stale: treat a long tick as starvation too.
+    const end = this.now();
+    if (end - now > STARVED_AFTER_MS) this.feed({ type: "starved", lateMs: end - now, recheckMs: Math.max(1_000, 2 * (end - now)) });
+    this.schedule(end);
   }
 
   private entryDeadlines(now: number): void {

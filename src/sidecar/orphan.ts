@@ -22,6 +22,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { processStat } from "../sys/proc.ts";
 
 export const OWNER_VAR = "HAMON_SIDECAR_OWNER";
+/** The monitor marks the daemons it owns the same way (its own variable: a sidecar's daemon is not the monitor's). */
+export const MONITOR_OWNER_VAR = "HAMON_MONITOR_OWNER";
 
 /** The mark a sidecar puts on its daemon: one per (component, monitor). */
 export function ownerMark(name: string, socket: string): string {
@@ -64,18 +66,39 @@ function sameArgv(a: readonly string[], b: readonly string[]): boolean {
 
 /** Processes carrying `mark` in OWNER_VAR (one pass over /proc; unreadable ones are skipped). */
 export function findMarked(mark: string, self = process.pid): Marked[] {
-  const want = `${OWNER_VAR}=${mark}`;
-  const out: Marked[] = [];
+  return scanMarked(OWNER_VAR, self, (v) => v === mark);
+}
+
+/**
+ * The daemons a monitor on `socket` marked, by component name (one pass over
+ * /proc at the monitor's start; a mark is "NAME SOCKET").
+ */
+export function findMonitorOwned(socket: string, self = process.pid): Map<string, Marked[]> {
+  const out = new Map<string, Marked[]>();
+  const tail = ` ${socket}`;
+  for (const m of scanMarked(MONITOR_OWNER_VAR, self, (v) => v.endsWith(tail))) {
+    const name = m.mark.slice(0, -tail.length);
+    const list = out.get(name);
+    if (list) list.push(m);
+    else out.set(name, [m]);
+  }
+  return out;
+}
+
+function scanMarked(variable: string, self: number, match: (value: string) => boolean): (Marked & { mark: string })[] {
+  const prefix = `${variable}=`;
+  const out: (Marked & { mark: string })[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^[1-9][0-9]*$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === self) continue;
     const env = readProc(pid, "environ");
-    if (env === null || !env.split("\0").includes(want)) continue;
+    const kv = env === null ? undefined : env.split("\0").find((x) => x.startsWith(prefix));
+    if (kv === undefined || !match(kv.slice(prefix.length))) continue;
     const st = processStat(pid);
     const argv = readProc(pid, "cmdline");
     if (st === null || argv === null) continue; // ended meanwhile, or a zombie
-    out.push({ pid, ppid: st.ppid, startTime: st.startTime, argv: argv.split("\0").slice(0, -1) });
+    out.push({ pid, ppid: st.ppid, startTime: st.startTime, argv: argv.split("\0").slice(0, -1), mark: kv.slice(prefix.length) });
   }
   return out;
 }
