@@ -18,6 +18,7 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, unlinkSync } f
 import { dirname, join } from "node:path";
 import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
 import { probeSocket } from "../transport/unix.ts";
+import { connectProbe } from "../sys/libc.ts";
 
 const SUFFIX = ".sock";
 /** A beacon that does not accept within this long is left alone this round. */
@@ -134,7 +135,8 @@ export async function beckonAll(socket: string, allowed: (name: string, uid: num
       if (!COMPONENT_NAME_RE.test(name) || !isSocket(path)) return; // not ours: never touch it
       const st = lstatSync(path, { throwIfNoEntry: false });
       if (!st || !allowed(name, st.uid, st.gid)) return;
-      const r = await probeSocket(path, BECKON_TIMEOUT_MS);
+      // Stale means nobody listens (ECONNREFUSED), not "the acceptor closed at once" (protocol.md §6.1).
+      const r = connectProbe(path);
       if (r === "alive") answered.push(name);
       else if (r === "dead") {
         try {

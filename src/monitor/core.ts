@@ -174,6 +174,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
         this.emit({ component: c.name, event: "exited", level: "", reason });
         this.feed({ type: "failure", component: c.name, reason, certain: true });
       } else if (c.start) this.exec.spawn(e, "initial start");
+      else if (past?.stopped) this.setState(e, "stopped", "ok", "deregistered cleanly before the monitor restarted");
       else this.expect(e, now, "waiting for it to register", past?.up ? Math.max(windowMs, c.readyTimeoutMs) : c.readyTimeoutMs);
       if (e.state === "starting") this.rediscovery.await(e.name);
     }
@@ -315,6 +316,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
 
   deregistered(e: Entry, reason: string): boolean {
     this.dropChecks(e);
+    this.markJournal(); // a clean goodbye survives a monitor restart (not awaited again)
     // An undeclared component saying goodbye is forgotten, unless it was deactivated: it stays listed as inactive.
     if (!e.declared && e.active && !this.sup.alive(e.name)) {
       this.feed({ type: "removed", component: e.name });
@@ -354,9 +356,15 @@ export class MonitorCore implements MonitorHooks, CheckSink {
         return;
       }
       case "report": {
-        const changed = e.health !== m.health || e.reason !== m.reason;
-        e.health = m.health;
-        e.reason = m.reason;
+        const changed = e.reported !== m.health || e.reportedReason !== m.reason;
+        e.reported = m.health;
+        e.reportedReason = m.reason;
+        // The component's own word replaces its last one; a failing check still shows (the worse of the two).
+        const checkFailed = e.slots.some((s) => this.checks.isFailed(s));
+        if (!checkFailed || m.health === "failed") {
+          e.health = m.health;
+          e.reason = m.reason;
+        }
         if (changed) this.emit({ component: e.name, event: `report-${m.health}`, level: "", reason: m.reason });
         if (m.health === "failed") this.feed({ type: "failure", component: e.name, reason: `reported failed: ${m.reason}`, certain: true });
         else if (m.health === "ok") this.feed({ type: "healthy", component: e.name });
@@ -406,8 +414,9 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       e.reason = reason;
       this.feed({ type: "failure", component: e.name, reason, certain });
     } else if (!e.slots.some((s) => this.checks.isFailed(s))) {
-      e.health = "ok";
-      e.reason = "";
+      // Checks pass again: what shows is the component's own last report (ok unless it said otherwise).
+      e.health = e.reported;
+      e.reason = e.reported === "ok" ? "" : e.reportedReason;
       this.feed({ type: "healthy", component: e.name });
     }
   }
@@ -540,7 +549,8 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       e.reason = detail;
       this.emit({ component: e.name, event: "degraded", level: "", reason: detail });
     } else if (h === "ok") {
-      if (e.health === "degraded" && !e.slots.some((s) => this.checks.isFailed(s))) {
+      // An ok reply clears a degraded *reply*, never a degraded *report* (only the next report does).
+      if (e.health === "degraded" && e.reported !== "degraded" && !e.slots.some((s) => this.checks.isFailed(s))) {
         e.health = "ok";
         e.reason = "";
       }
@@ -567,6 +577,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
         name: e.name, active: e.active, quarantined: e.quarantined, restarts: e.restarts,
         pid: owned ? this.sup.pidOf(e.name) : 0, startTime: owned ? this.sup.startTimeOf(e.name) : 0,
         kind: e.kind, plane: e.plane, up: e.state === "up" || (e.state === "starting" && e.readyByMs !== Infinity), restarting: e.expectGone,
+        ...(e.state === "stopped" ? { stopped: true } : {}),
       });
     }
     try {
@@ -581,10 +592,13 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   }
 }
 
-/** Declared checks override offered ones of the same name (timing, rise/fall); a component with none gets DEFAULT_CHECK. */
+/**
+ * Declared checks override offered ones of the same name (timing, rise/fall); a component with none gets DEFAULT_CHECK.
+ * An offered `timeout-ms` of 0 (or absent) means the monitor's default: the check's period (protocol.md §5.1).
+ */
 export function mergeChecks(offered: readonly { name: string; mode: "query" | "confirm"; periodMs: number; timeoutMs: number }[], declared: readonly CheckDef[]): CheckDef[] {
   const out = new Map<string, CheckDef>();
-  for (const c of offered) out.set(c.name, { ...c, rise: 1, fall: 1 });
+  for (const c of offered) out.set(c.name, { ...c, timeoutMs: c.timeoutMs > 0 ? c.timeoutMs : c.periodMs, rise: 1, fall: 1 });
   for (const c of declared) out.set(c.name, c);
   return out.size ? [...out.values()] : [DEFAULT_CHECK];
 }

@@ -17,15 +17,19 @@ export type Target = "events" | "journal" | "flight";
 /** While failing, at most one log line per target per this interval. */
 export const PERSIST_LOG_INTERVAL_MS = 30_000;
 
-interface Failing {
+interface TargetState {
+  failing: boolean;
   since: number;
   failed: number;
-  loggedAt: number;
+  /** A persistence-failed was said for the current episode (so its recovery is said too). */
+  announced: boolean;
+  /** When failing was last said (log + event) or logged again: at most once per interval, flapping included. */
+  saidAt: number;
   error: string;
 }
 
 export class PersistenceHealth {
-  private readonly failing = new Map<Target, Failing>();
+  private readonly targets = new Map<Target, TargetState>();
   /** Events that never reached events.jsonl. */
   eventsLost = 0;
   /** Journal writes that failed (the next one retries with everything). */
@@ -35,15 +39,17 @@ export class PersistenceHealth {
   constructor(private readonly log: Logger, private readonly emit: (ev: MonitorEvent) => void, private readonly now: () => number) {}
 
   get failingTargets(): string {
-    return [...this.failing.keys()].join(",");
+    return [...this.targets].filter(([, t]) => t.failing).map(([k]) => k).join(",");
   }
 
   ok(target: Target): void {
-    const f = this.failing.get(target);
-    if (!f) return;
-    this.failing.delete(target);
-    const why = `${target} writes succeed again after ${f.failed} failed (${Math.round(this.now() - f.since)} ms)`;
-    this.log("info", "persistence recovered", { target, failed: f.failed });
+    const t = this.targets.get(target);
+    if (!t || !t.failing) return;
+    t.failing = false;
+    if (!t.announced) return; // a failure never said is not followed by a recovery said
+    t.announced = false;
+    const why = `${target} writes succeed again after ${t.failed} failed (${Math.round(this.now() - t.since)} ms)`;
+    this.log("info", "persistence recovered", { target, failed: t.failed });
     queueMicrotask(() => this.emit({ component: "", event: "persistence-recovered", level: "", reason: why }));
   }
 
@@ -53,18 +59,27 @@ export class PersistenceHealth {
     else this.flightFailures++;
     const now = this.now();
     const error = (err as Error)?.message ?? String(err);
-    const f = this.failing.get(target);
-    if (!f) {
-      this.failing.set(target, { since: now, failed: 1, loggedAt: now, error });
+    let t = this.targets.get(target);
+    if (!t) {
+      t = { failing: false, since: now, failed: 0, announced: false, saidAt: -Infinity, error };
+      this.targets.set(target, t);
+    }
+    if (!t.failing) {
+      // A new episode; a disk that flaps (a freed block lets one write through) is not said again within the interval.
+      t.failing = true;
+      t.since = now;
+      t.failed = 0;
+    }
+    t.failed++;
+    t.error = error;
+    if (now - t.saidAt < PERSIST_LOG_INTERVAL_MS) return;
+    t.saidAt = now;
+    if (!t.announced) {
+      t.announced = true;
       this.log("error", "persistence failing", { target, path, error });
       queueMicrotask(() => this.emit({ component: "", event: "persistence-failed", level: "", reason: `${target}: cannot write ${path}: ${error}` }));
-      return;
-    }
-    f.failed++;
-    f.error = error;
-    if (now - f.loggedAt >= PERSIST_LOG_INTERVAL_MS) {
-      f.loggedAt = now;
-      this.log("error", "persistence still failing", { target, path, failed: f.failed, error });
+    } else {
+      this.log("error", "persistence still failing", { target, path, failed: t.failed, error });
     }
   }
 }

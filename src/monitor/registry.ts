@@ -60,6 +60,13 @@ export interface Entry {
   active: boolean;
   /** hamon itself is stopping or restarting it: its disconnect and exit are not failures. */
   expectGone: boolean;
+  /**
+   * What the component last said of itself in a `report` (ok until it does).
+   * The health shown is the worse of this and the checks (protocol.md §5.1):
+   * an ok query reply does not erase a reported `degraded`; the next report does.
+   */
+  reported: Health;
+  reportedReason: string;
 }
 
 export class Registry {
@@ -91,6 +98,7 @@ export class Registry {
       name, index: this.list.length, kind: init.kind, plane: init.plane, pid: 0, checks: [], actions: [], state: init.state ?? "starting",
       health: "ok", reason: "", conn: null, lastSeenMs: -1, registrations: 0, restarts: 0, declared: init.declared ?? null,
       slots: [], readyByMs: Infinity, readyWaitMs: 0, startedAtMs: -1, refailAtMs: Infinity, quarantined: false, active: true, expectGone: false,
+      reported: "ok", reportedReason: "",
     };
     this.list.push(e);
     this.byName.set(name, e);
@@ -107,7 +115,7 @@ export class Registry {
       e.kind = r.kind;
       e.plane = r.plane;
     }
-    Object.assign(e, { pid: r.pid, checks: r.checks, actions: r.actions ?? [], state: "up", conn, lastSeenMs: now, health: "ok", reason: "", readyByMs: Infinity, refailAtMs: Infinity });
+    Object.assign(e, { pid: r.pid, checks: r.checks, actions: r.actions ?? [], state: "up", conn, lastSeenMs: now, health: "ok", reason: "", readyByMs: Infinity, refailAtMs: Infinity, reported: "ok", reportedReason: "" });
     e.registrations++;
     return e;
   }

@@ -38,6 +38,20 @@ export function uint(el: XmlElement, attr: string, fallback?: number): number {
   return Number(v);
 }
 
+/** A request id: uint ≥ 1 (0 is reserved for errors that cannot name a request, protocol.md §5.4). */
+export function reqId(el: XmlElement): number {
+  const v = uint(el, "id");
+  if (v === 0) throw invalid(el, "id", "must be ≥ 1 (0 is reserved for errors not tied to a request)");
+  return v;
+}
+
+/** Like oneOf, but a value outside the set is E_UNKNOWN (a verb this monitor does not know), not E_INVALID. */
+export function known<T extends string>(el: XmlElement, attr: string, allowed: readonly T[]): T {
+  const v = str(el, attr);
+  if (!(allowed as readonly string[]).includes(v)) throw new HamonError("E_UNKNOWN", `<${el.name}> ${attr} '${truncate(v)}' is not supported by this monitor (supported: ${allowed.join(", ")})`);
+  return v as T;
+}
+
 export function oneOf<T extends string>(el: XmlElement, attr: string, allowed: readonly T[], fallback?: T): T {
   const v = el.attrs[attr];
   if (v === undefined) {

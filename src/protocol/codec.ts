@@ -10,7 +10,7 @@
 import { HamonError, type ErrorCode } from "./errors.ts";
 import { escapeXml as x, parseXml, type XmlElement } from "./xml.ts";
 import { MAX_FRAME_BYTES } from "./limits.ts";
-import { name, names, oneOf, str, uint } from "./attrs.ts";
+import { known, name, names, oneOf, reqId, str, uint } from "./attrs.ts";
 import {
   CHECK_MODES, HEALTH, KINDS, LEVELS, PLANES, QUERY_KINDS, ROLES, VERBS,
   type CheckSpec, type CheckStatus, type ComponentCounters, type ComponentStatus, type CoreStatus, type RecentEvent, type Message, type MessageOf, type MessageType, type MonitorInfo,
@@ -35,28 +35,28 @@ const DECODERS: { [T in MessageType]: Decoder } = {
   hello: (e) => ({ type: "hello", version: uint(e, "version"), minVersion: uint(e, "min-version", uint(e, "version")), role: oneOf(e, "role", ROLES), agent: str(e, "agent", "") }),
   welcome: (e) => ({ type: "welcome", version: uint(e, "version"), server: str(e, "server", "") }),
   register: (e) => ({
-    type: "register", id: uint(e, "id"), name: name(e, "name"), kind: oneOf(e, "kind", KINDS),
+    type: "register", id: reqId(e), name: name(e, "name"), kind: oneOf(e, "kind", KINDS),
     plane: oneOf(e, "plane", PLANES), pid: uint(e, "pid", 0), checks: children(e, "check", MAX_CHECKS).map(check),
     ...(e.attrs.actions ? { actions: names(e, "actions") } : {}),
   }),
-  deregister: (e) => ({ type: "deregister", id: uint(e, "id"), reason: str(e, "reason", "") }),
+  deregister: (e) => ({ type: "deregister", id: reqId(e), reason: str(e, "reason", "") }),
   report: (e) => ({ type: "report", health: oneOf(e, "health", HEALTH), reason: str(e, "reason", "") }),
   confirm: (e) => ({ type: "confirm", check: name(e, "check"), result: oneOf(e, "result", HEALTH, "ok"), reason: str(e, "reason", "") }),
   "error-report": (e) => ({ type: "error-report", level: oneOf(e, "level", LEVELS), reason: str(e, "reason", "") }),
-  query: (e) => ({ type: "query", id: uint(e, "id"), kind: oneOf(e, "kind", QUERY_KINDS), check: str(e, "check", ""), action: str(e, "action", "") }),
-  reply: (e) => ({ type: "reply", id: uint(e, "id"), health: oneOf(e, "health", HEALTH), detail: text(e) }),
-  command: (e) => ({ type: "command", id: uint(e, "id"), verb: oneOf(e, "verb", VERBS), target: name(e, "target", ""), kind: str(e, "kind", "") }),
+  query: (e) => ({ type: "query", id: reqId(e), kind: oneOf(e, "kind", QUERY_KINDS), check: str(e, "check", ""), action: str(e, "action", "") }),
+  reply: (e) => ({ type: "reply", id: reqId(e), health: oneOf(e, "health", HEALTH), detail: text(e) }),
+  command: (e) => ({ type: "command", id: reqId(e), verb: known(e, "verb", VERBS), target: name(e, "target", ""), kind: str(e, "kind", "") }),
   result: (e) => {
     const m = children(e, "monitor", 1)[0];
     const more = e.attrs.more === undefined ? {} : { more: oneOf(e, "more", ["0", "1"] as const) === "1" };
-    return { type: "result", id: uint(e, "id"), monitor: m ? monitorInfo(m) : null, components: children(e, "component", MAX_RESULT_COMPONENTS).map(componentStatus), detail: str(e, "detail", ""), ...more };
+    return { type: "result", id: reqId(e), monitor: m ? monitorInfo(m) : null, components: children(e, "component", MAX_RESULT_COMPONENTS).map(componentStatus), detail: str(e, "detail", ""), ...more };
   },
-  subscribe: (e) => ({ type: "subscribe", id: uint(e, "id") }),
+  subscribe: (e) => ({ type: "subscribe", id: reqId(e) }),
   event: (e) => ({
     type: "event", seq: uint(e, "seq"), time: uint(e, "time"), component: name(e, "component", ""), event: str(e, "event"),
     level: str(e, "level", ""), reason: str(e, "reason", ""),
   }),
-  ok: (e) => ({ type: "ok", id: uint(e, "id") }),
+  ok: (e) => ({ type: "ok", id: reqId(e) }),
   error: (e) => ({ type: "error", id: uint(e, "id", 0), code: str(e, "code"), message: str(e, "message", "") }),
 };
 

@@ -8,7 +8,7 @@
 import { encode } from "../protocol/codec.ts";
 import type { ComponentStatus, MessageOf, MonitorInfo } from "../protocol/messages.ts";
 import { formatAge } from "./age.ts";
-import { renderCores } from "./cores.ts";
+import { renderCores, renderCoresTsv } from "./cores.ts";
 import { colourFor, printable, renderTable, renderTsv } from "./table.ts";
 
 export interface StatusView {
@@ -41,8 +41,10 @@ export function renderStatusTable(v: StatusView, colour = false): string {
   return `${head}${renderTable(COLUMNS, v.components.map(row), paint)}${cores}`;
 }
 
+/** Tab-separated; a fast path named in the request is followed by a blank line and its cores (as on a terminal). */
 export function renderStatusPlain(v: StatusView): string {
-  return renderTsv(COLUMNS, v.components.map(row));
+  const cores = v.components.filter((c) => c.cores?.length).map((c) => `\n${renderCoresTsv(c.cores!)}`).join("");
+  return `${renderTsv(COLUMNS, v.components.map(row))}${cores}`;
 }
 
 export function renderStatusJson(v: StatusView): string {

@@ -36,7 +36,38 @@ export const libc = dlopen("libc.so.6", {
   getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
 });
+
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const ECONNREFUSED = 111;
+const ENOENT = 2;
+
+/**
+ * Does anyone listen on the UNIX stream socket `path`? One non-blocking
+ * connect(2), then close: "alive" as soon as the kernel queued the
+ * connection (whatever the acceptor then does: a beacon that accepts and
+ * closes at once is alive), "busy" when the backlog is full (EAGAIN), "dead"
+ * when nobody listens (ECONNREFUSED), "absent" when there is no such file.
+ * Never blocks, never waits for the acceptor.
+ */
+export function connectProbe(path: string): "alive" | "busy" | "dead" | "absent" {
+  const bytes = Buffer.from(path);
+  if (bytes.length > 107) return "dead";
+  const addr = new Uint8Array(110);
+  addr[0] = AF_UNIX; // sa_family_t, little-endian u16
+  addr.set(bytes, 2);
+  const fd = libc.symbols.socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "busy";
+  try {
+    if (libc.symbols.connect(fd, ptr(addr), 2 + bytes.length + 1) === 0) return "alive";
+    const e = errno();
+    return e === EWOULDBLOCK ? "busy" : e === ENOENT ? "absent" : e === ECONNREFUSED ? "dead" : "dead";
+  } finally {
+    libc.symbols.close(fd);
+  }
+}
 
 const CLOCK_MONOTONIC = 1;
 const timespec = new BigInt64Array(2);

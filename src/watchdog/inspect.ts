@@ -17,7 +17,8 @@ export interface Inspection {
 
 export async function inspectRegion(path: string, policy: AssessPolicy, windowMs: number): Promise<Inspection> {
   let invalid: string | null = null;
-  const w = new HeartbeatWatch(path, { ...policy, slowEvery: 1_000_000 }, (e: WatchEvent) => {
+  // The slow path (new inode, writer pid alive?) every few polls: a killed writer is writer-gone, not dead.
+  const w = new HeartbeatWatch(path, { ...policy, slowEvery: 5 }, (e: WatchEvent) => {
     if (e.verdict === "invalid") invalid = e.reason;
   });
   try {

@@ -83,9 +83,16 @@ export function validateHeader(u8: Uint8Array, size: number): HeaderResult {
   };
 }
 
-/** True when slot `i`'s cold line matches its CRC (checked once per mapping, not per poll). */
+/**
+ * True when slot `i`'s cold line matches its CRC (checked once per mapping,
+ * not per poll), or is all zero: a spare slot left zeroed is simply unused
+ * (docs/heartbeat.md §2), it needs no CRC.
+ */
 export function slotMetaOk(u8: Uint8Array, i: number): boolean {
   const base = HEADER_BYTES + i * SLOT_BYTES;
+  let zero = true;
+  for (let k = base + S.lcoreId; k < base + SLOT_BYTES && zero; k++) zero = u8[k] === 0;
+  if (zero) return true;
   const stored = new DataView(u8.buffer, u8.byteOffset + base + S.metaCrc, 4).getUint32(0, true);
   return crc32(u8.subarray(base + S.lcoreId, base + S.metaCrc)) === stored;
 }
