@@ -16,6 +16,8 @@
  *   quit                          clean stop (tombstone), exit 0
  * Prints "ready <pid>" once the region is published.
  */
+/* A program chooses its feature macros (the header defines none): POSIX and the usual Linux calls. */
+#define _DEFAULT_SOURCE
 #include "hamon_heartbeat.h"
 #include <pthread.h>
 #include <stdatomic.h>

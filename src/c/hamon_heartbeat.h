@@ -1,14 +1,23 @@
 /*
  * hamon heartbeat file, layout v1: the fast-path (writer) side.
- * Normative description: docs/heartbeat.md. Header-only, C11, Linux.
+ * Normative description: docs/heartbeat.md. Header-only, C11 or C++17, Linux.
+ *
+ * Include it in any order. It defines no feature-test macro: it needs the
+ * usual POSIX/Linux declarations, which -std=gnu11, g++, -D_DEFAULT_SOURCE or
+ * -D_GNU_SOURCE (DPDK's own build) all provide; under a strict -std=c11 add
+ * -D_DEFAULT_SOURCE. memfd_create is reached through syscall(2), and the
+ * memfd/seal constants are defined here when the libc headers did not.
  *
  *   struct hamon_hb hb;
  *   hamon_hb_create(&hb, "/run/fastpath/hb", 8, HAMON_HB_SEALED_MEMFD);  // before launching lcores
  *   hamon_hb_set_meta(&hb, i, lcore_id, socket_id, "rx0");                // each slot, before publish
  *   hamon_hb_publish(&hb);                                                 // rename into place
+ *   ... lcore i starts:          hamon_hb_launch(&hb, i);
  *   ... in lcore i's poll loop:  hamon_hb_beat(&hb, i);                    // one relaxed store
  *   hamon_hb_set_state(&hb, i, HAMON_HB_IDLE, 200);                        // before a bounded wait
- *   hamon_hb_stop(&hb);                                                    // clean shutdown tombstone
+ *   ... lcore i returns:         hamon_hb_exit(&hb, i);                    // its own slot: EXITED
+ *   hamon_hb_stopping(&hb);  join the lcores;  hamon_hb_stop(&hb);         // control thread: tombstone
+ *   hamon_hb_close(&hb);                                                   // unmap; remove a memfd link
  *
  * Rules: one writer per byte range (each lcore writes only its slot's hot
  * line; the control thread writes the header words); the monitor never
@@ -18,7 +27,6 @@
 #ifndef HAMON_HEARTBEAT_H
 #define HAMON_HEARTBEAT_H
 
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -29,8 +37,35 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+/* From <linux/memfd.h> and <linux/fcntl.h>, for headers included without _GNU_SOURCE. */
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#endif
+#ifndef F_SEAL_SEAL
+#define F_SEAL_SEAL 0x0001
+#endif
+#ifndef F_SEAL_SHRINK
+#define F_SEAL_SHRINK 0x0002
+#endif
+#ifndef F_SEAL_GROW
+#define F_SEAL_GROW 0x0004
+#endif
+
+#ifdef __cplusplus
+#define HAMON_HB_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define HAMON_HB_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
 
 #define HAMON_HB_MAGIC "FPHBEAT1"
 #define HAMON_HB_MAJOR 1
@@ -81,42 +116,56 @@ struct hamon_hb_slot {
   uint32_t meta_crc32;        /* +124 CRC-32 of slot bytes [+64,+124) */
 };
 
-_Static_assert(sizeof(struct hamon_hb_header) == 256, "header size");
-_Static_assert(offsetof(struct hamon_hb_header, layout_major) == 8, "layout_major");
-_Static_assert(offsetof(struct hamon_hb_header, layout_minor) == 10, "layout_minor");
-_Static_assert(offsetof(struct hamon_hb_header, header_size) == 12, "header_size");
-_Static_assert(offsetof(struct hamon_hb_header, slot_size) == 16, "slot_size");
-_Static_assert(offsetof(struct hamon_hb_header, slot_count) == 20, "slot_count");
-_Static_assert(offsetof(struct hamon_hb_header, file_size) == 24, "file_size");
-_Static_assert(offsetof(struct hamon_hb_header, instance_id) == 32, "instance_id");
-_Static_assert(offsetof(struct hamon_hb_header, writer_pid) == 40, "writer_pid");
-_Static_assert(offsetof(struct hamon_hb_header, flags) == 44, "flags");
-_Static_assert(offsetof(struct hamon_hb_header, start_time_ticks) == 48, "start_time_ticks");
-_Static_assert(offsetof(struct hamon_hb_header, beat_hint_us) == 56, "beat_hint_us");
-_Static_assert(offsetof(struct hamon_hb_header, header_crc32) == 60, "header_crc32");
-_Static_assert(offsetof(struct hamon_hb_header, writer_state) == 64, "writer_state");
-_Static_assert(offsetof(struct hamon_hb_header, control_beat) == 72, "control_beat");
-_Static_assert(sizeof(struct hamon_hb_slot) == 128, "slot size");
-_Static_assert(offsetof(struct hamon_hb_slot, state) == 8, "state");
-_Static_assert(offsetof(struct hamon_hb_slot, state_seq) == 12, "state_seq");
-_Static_assert(offsetof(struct hamon_hb_slot, launch_gen) == 16, "launch_gen");
-_Static_assert(offsetof(struct hamon_hb_slot, max_idle_ms) == 20, "max_idle_ms");
-_Static_assert(offsetof(struct hamon_hb_slot, work) == 24, "work");
-_Static_assert(offsetof(struct hamon_hb_slot, lcore_id) == 64, "lcore_id");
-_Static_assert(offsetof(struct hamon_hb_slot, socket_id) == 68, "socket_id");
-_Static_assert(offsetof(struct hamon_hb_slot, name) == 72, "name");
-_Static_assert(offsetof(struct hamon_hb_slot, meta_crc32) == 124, "meta_crc32");
+HAMON_HB_STATIC_ASSERT(sizeof(struct hamon_hb_header) == 256, "header size");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, layout_major) == 8, "layout_major");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, layout_minor) == 10, "layout_minor");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, header_size) == 12, "header_size");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, slot_size) == 16, "slot_size");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, slot_count) == 20, "slot_count");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, file_size) == 24, "file_size");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, instance_id) == 32, "instance_id");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, writer_pid) == 40, "writer_pid");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, flags) == 44, "flags");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, start_time_ticks) == 48, "start_time_ticks");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, beat_hint_us) == 56, "beat_hint_us");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, header_crc32) == 60, "header_crc32");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, writer_state) == 64, "writer_state");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_header, control_beat) == 72, "control_beat");
+HAMON_HB_STATIC_ASSERT(sizeof(struct hamon_hb_slot) == 128, "slot size");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, state) == 8, "state");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, state_seq) == 12, "state_seq");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, launch_gen) == 16, "launch_gen");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, max_idle_ms) == 20, "max_idle_ms");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, work) == 24, "work");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, lcore_id) == 64, "lcore_id");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, socket_id) == 68, "socket_id");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, name) == 72, "name");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, meta_crc32) == 124, "meta_crc32");
 
 enum hamon_hb_transport { HAMON_HB_PLAIN_FILE = 0, HAMON_HB_SEALED_MEMFD = 1 };
+
+/*
+ * What each lcore keeps for itself: its counters, never read back from the
+ * shared region (the reader's loads must not pull the line back and forth),
+ * each on its own cache line outside the region (no false sharing between
+ * cores on the datapath).
+ */
+struct hamon_hb_local {
+  uint64_t beat;
+  uint32_t seq;
+  uint32_t gen;
+  uint8_t pad[48];
+};
+HAMON_HB_STATIC_ASSERT(sizeof(struct hamon_hb_local) == 64, "one cache line per lcore");
 
 struct hamon_hb {
   struct hamon_hb_header *hdr;
   struct hamon_hb_slot *slots;
+  struct hamon_hb_local *local; /* slot_count entries, 64-byte aligned, private memory */
   size_t size;
   int fd;
   enum hamon_hb_transport transport;
   char path[256];
-  uint32_t seq[HAMON_HB_MAX_SLOTS]; /* lcore-private copies, never read back from shm */
 };
 
 static inline uint32_t hamon_hb_crc32(const void *data, size_t len) {
@@ -150,8 +199,12 @@ static inline int hamon_hb_create(struct hamon_hb *hb, const char *path, uint32_
   snprintf(hb->path, sizeof hb->path, "%s", path);
   hb->transport = t;
   hb->size = ((HAMON_HB_HEADER_SIZE + (size_t)n * HAMON_HB_SLOT_SIZE) + 4095) & ~(size_t)4095;
+  hb->fd = -1;
+  hb->local = (struct hamon_hb_local *)aligned_alloc(64, (size_t)n * sizeof(struct hamon_hb_local));
+  if (!hb->local) return -ENOMEM;
+  memset(hb->local, 0, (size_t)n * sizeof(struct hamon_hb_local));
   if (t == HAMON_HB_SEALED_MEMFD) {
-    hb->fd = memfd_create("hamon-heartbeat", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    hb->fd = (int)syscall(__NR_memfd_create, "hamon-heartbeat", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   } else {
     char tmp[300];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
@@ -214,10 +267,9 @@ static inline void hamon_hb_beat_n(struct hamon_hb *hb, uint32_t i, uint64_t loc
   __atomic_store_n(&hb->slots[i].beat, local, __ATOMIC_RELAXED);
 }
 
-/* Convenience form: reads its own counter back (the slot is this lcore's, so the line is local). */
+/* Convenience form: the lcore's private counter (its own cache line), one store into the region. */
 static inline void hamon_hb_beat(struct hamon_hb *hb, uint32_t i) {
-  uint64_t b = __atomic_load_n(&hb->slots[i].beat, __ATOMIC_RELAXED);
-  __atomic_store_n(&hb->slots[i].beat, b + 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&hb->slots[i].beat, ++hb->local[i].beat, __ATOMIC_RELAXED);
 }
 
 /* State change (rare): state and promise first, then the sequence with release order. */
@@ -225,14 +277,18 @@ static inline void hamon_hb_set_state(struct hamon_hb *hb, uint32_t i, enum hamo
   struct hamon_hb_slot *s = &hb->slots[i];
   __atomic_store_n(&s->max_idle_ms, max_idle_ms, __ATOMIC_RELAXED);
   __atomic_store_n(&s->state, (uint32_t)st, __ATOMIC_RELAXED);
-  __atomic_store_n(&s->state_seq, ++hb->seq[i], __ATOMIC_RELEASE);
+  __atomic_store_n(&s->state_seq, ++hb->local[i].seq, __ATOMIC_RELEASE);
 }
 
 /* At the start of an lcore's main function: a (re)launch. */
 static inline void hamon_hb_launch(struct hamon_hb *hb, uint32_t i) {
-  struct hamon_hb_slot *s = &hb->slots[i];
-  __atomic_store_n(&s->launch_gen, __atomic_load_n(&s->launch_gen, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&hb->slots[i].launch_gen, ++hb->local[i].gen, __ATOMIC_RELAXED);
   hamon_hb_set_state(hb, i, HAMON_HB_RUNNING, 0);
+}
+
+/* On an lcore's way out, by that lcore: its slot says EXITED (never judged again). */
+static inline void hamon_hb_exit(struct hamon_hb *hb, uint32_t i) {
+  hamon_hb_set_state(hb, i, HAMON_HB_EXITED, 0);
 }
 
 /* Control-thread heartbeat (optional). */
@@ -240,11 +296,44 @@ static inline void hamon_hb_control_beat(struct hamon_hb *hb) {
   __atomic_store_n(&hb->hdr->control_beat, hb->hdr->control_beat + 1, __ATOMIC_RELAXED);
 }
 
-/* Clean shutdown: a tombstone the monitor reads as "stopped on purpose". */
+/* Control thread, when shutdown begins (lcores still running): informational for the reader. */
+static inline void hamon_hb_stopping(struct hamon_hb *hb) {
+  __atomic_store_n(&hb->hdr->writer_state, HAMON_HB_W_STOPPING, __ATOMIC_RELEASE);
+}
+
+/*
+ * Control thread, after every lcore has returned (joined, e.g.
+ * rte_eal_mp_wait_lcore): the clean-stop tombstone. An lcore that did not
+ * call hamon_hb_exit is marked EXITED here; that is still one writer per
+ * line, because the join handed its line to the control thread.
+ */
 static inline void hamon_hb_stop(struct hamon_hb *hb) {
-  for (uint32_t i = 0; i < hb->hdr->slot_count; i++)
-    if (__atomic_load_n(&hb->slots[i].state, __ATOMIC_RELAXED) != HAMON_HB_UNUSED) hamon_hb_set_state(hb, i, HAMON_HB_EXITED, 0);
+  for (uint32_t i = 0; i < hb->hdr->slot_count; i++) {
+    uint32_t st = __atomic_load_n(&hb->slots[i].state, __ATOMIC_RELAXED);
+    if (st != HAMON_HB_UNUSED && st != HAMON_HB_EXITED) hamon_hb_exit(hb, i);
+  }
   __atomic_store_n(&hb->hdr->writer_state, HAMON_HB_W_STOPPED_CLEAN, __ATOMIC_RELEASE);
+}
+
+/*
+ * Releases the region. A memfd's link at the path is removed (it would
+ * dangle once this process exits) if it is still ours; a plain file stays,
+ * tombstone and all, until the next start publishes a new one.
+ */
+static inline void hamon_hb_close(struct hamon_hb *hb) {
+  if (hb->transport == HAMON_HB_SEALED_MEMFD && hb->fd >= 0) {
+    char target[64], seen[64];
+    snprintf(target, sizeof target, "/proc/%d/fd/%d", (int)getpid(), hb->fd);
+    ssize_t n = readlink(hb->path, seen, sizeof seen - 1);
+    if (n > 0 && (size_t)n == strlen(target) && memcmp(seen, target, (size_t)n) == 0) unlink(hb->path);
+  }
+  if (hb->hdr) munmap(hb->hdr, hb->size);
+  if (hb->fd >= 0) close(hb->fd);
+  free(hb->local);
+  hb->hdr = NULL;
+  hb->slots = NULL;
+  hb->local = NULL;
+  hb->fd = -1;
 }
 
 #endif
