@@ -316,14 +316,13 @@ export class MonitorCore implements MonitorHooks, CheckSink {
 
   deregistered(e: Entry, reason: string): boolean {
     this.dropChecks(e);
-    this.markJournal(); // a clean goodbye survives a monitor restart (not awaited again)
     // An undeclared component saying goodbye is forgotten, unless it was deactivated: it stays listed as inactive.
-    if (!e.declared && e.active && !this.sup.alive(e.name)) {
-      this.feed({ type: "removed", component: e.name });
-      return true;
-    }
+    const forget = !e.declared && e.active && !this.sup.alive(e.name);
     this.setState(e, e.active ? "stopped" : "inactive", "ok", `deregistered: ${reason}`);
-    return false;
+    if (forget) this.feed({ type: "removed", component: e.name });
+    // On disk before the ok goes out: a monitor killed right after must not await it again.
+    this.flushJournal(true);
+    return forget;
   }
 
   disconnected(e: Entry, reason: string): void {

@@ -9,6 +9,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWatched, type Watched } from "../helpers/watched.ts";
+import { readJournal } from "../helpers/journal.ts";
 
 const running: Watched[] = [];
 afterEach(async () => {
@@ -23,6 +24,8 @@ test("a client written from docs/protocol.md alone passes every check against th
   running.push(w);
   const py = Bun.spawn(["python3", join(import.meta.dir, "conformance.py"), w.sock], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   const lines: string[] = [];
+  const journals: string[] = [];
+  const logs: string[] = [];
   const dec = new TextDecoder();
   let buf = "";
   for await (const chunk of py.stdout) {
@@ -32,6 +35,8 @@ test("a client written from docs/protocol.md alone passes every check against th
       buf = buf.slice(nl + 1);
       lines.push(line);
       if (line === "RESTART") {
+        journals.push(JSON.stringify(readJournal(join(state, "journal.json")).components));
+        logs.push(w.stderr().slice(-3000));
         w.proc.kill("SIGKILL");
         await w.proc.exited;
         running.splice(running.indexOf(w), 1);
@@ -45,7 +50,7 @@ test("a client written from docs/protocol.md alone passes every check against th
   await py.exited;
   const err = await new Response(py.stderr).text();
   const failures = lines.filter((l) => l.startsWith("FAIL"));
-  expect({ failures, err: err.slice(-2000) }).toEqual({ failures: [], err: "" });
+  expect({ failures, err: err.slice(-2000), ...(failures.length ? { journals, logs, now: w.stderr().slice(-3000) } : {}) }).toEqual({ failures: [], err: "" });
   expect(lines.at(-1)).toMatch(/^\d+ passed, 0 failed$/);
   expect(lines.filter((l) => l.startsWith("ok ")).length).toBeGreaterThanOrEqual(30);
 }, 120_000);
