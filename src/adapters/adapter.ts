@@ -6,9 +6,9 @@
  */
 import type { NodeVerdict } from "../engine/node.ts";
 import type { Logger } from "../log.ts";
-import type { MonitorEvent } from "../monitor/dispatch.ts";
+import type { FullEvent, MonitorEvent } from "../events/event.ts";
 
-export type FullEvent = MonitorEvent & { readonly seq: number; readonly time: number };
+export type { FullEvent, MonitorEvent };
 
 export interface Adapter {
   readonly name: string;

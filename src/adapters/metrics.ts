@@ -6,7 +6,7 @@
  * leaves a stale series behind. docs/integrations.md lists every metric.
  */
 import { NODE_HEALTHS, type NodeVerdict } from "../engine/node.ts";
-import { LATENESS_BUCKETS_S } from "../monitor/lateness.ts";
+import { LATENESS_BUCKETS_S } from "../engine/lateness.ts";
 import { HEALTH as HEALTHS, LEVELS, type Level } from "../protocol/messages.ts";
 
 export const COMPONENT_STATES = ["starting", "up", "down", "inactive", "stopped"] as const;

@@ -1,4 +1,5 @@
-/** Flags shared by several commands, defined once; and the client-session helper. */
+/** The client-session helpers shared by the client verbs; the shared flags are in src/cli/args.ts (re-exported). */
+export { jsonArg, socketArg, timeoutArg, xmlArg } from "../cli/args.ts";
 import { intArg } from "../cli/strict.ts";
 import { Session } from "../library/session.ts";
 import { defaultSocketPath } from "../paths.ts";
@@ -6,10 +7,6 @@ import type { MessageOf, Verb } from "../protocol/messages.ts";
 import { HamonError } from "../protocol/errors.ts";
 import { err } from "../cli/out.ts";
 
-export const socketArg = { socket: { type: "string", alias: "s", description: "Monitor socket path (default: $HAMON_SOCKET, /run/hamon/hamon.sock as root)", valueHint: "PATH" } } as const;
-export const timeoutArg = { timeout: { type: "string", alias: "t", description: "Give up after this many milliseconds (default 5000)", valueHint: "MS" } } as const;
-export const jsonArg = { json: { type: "boolean", description: "Machine-readable JSON (stable, additive schema)" } } as const;
-export const xmlArg = { xml: { type: "boolean", description: "The monitor's <result> document (schema: docs/hamon-v1.xsd)" } } as const;
 
 /** Default client deadline: keeps a cron job from hanging on a stuck monitor. */
 export const CLIENT_TIMEOUT_MS = 5_000;

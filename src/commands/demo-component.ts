@@ -3,6 +3,7 @@
  * `steady` stays healthy; `flaky` fails 4–8 s into each life, crashing
  * (exit 1) on an even pid and hanging (stops answering queries) on an odd one.
  */
+import { untilSignal } from "../sys/signals.ts";
 import { defineCommand } from "citty";
 import { Component, type QueryAnswer } from "../library/index.ts";
 
@@ -27,9 +28,7 @@ export default defineCommand({
         hung = true;
       }, 4_000 + Math.random() * 4_000);
     }
-    await new Promise<void>((resolve) => {
-      for (const s of ["SIGTERM", "SIGINT"] as const) process.on(s, () => resolve());
-    });
+    await untilSignal().signal;
     await c.stop("demo stop");
     return 0;
   },

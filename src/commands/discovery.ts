@@ -13,7 +13,7 @@ import { guard } from "../discovery/guardian.ts";
 import { discoverOnce } from "../discovery/once.ts";
 import { runDaemon } from "../monitor/daemon.ts";
 import { EXIT } from "../cli/exit.ts";
-import { daemonArgs, daemonArgv, daemonOptions, loggerFor, type DaemonArgValues } from "./monitor.ts";
+import { daemonArgs, daemonArgv, daemonOptions, loggerFor, type DaemonArgValues } from "../cli/daemon.ts";
 import { err, out } from "../cli/out.ts";
 import { refuseInjectedEnv } from "../security/env.ts";
 

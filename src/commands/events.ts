@@ -6,6 +6,7 @@
  *                             rides through monitor restarts, stops on SIGINT/SIGTERM
  * --json prints JSON Lines (the events.jsonl schema).
  */
+import { untilSignal } from "../sys/signals.ts";
 import { defineCommand } from "citty";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -55,9 +56,7 @@ export default defineCommand({
       return EXIT.OK;
     }
     const socket = args.socket || defaultSocketPath();
-    let stop!: () => void;
-    const stopped = new Promise<void>((resolve) => (stop = resolve));
-    for (const s of ["SIGINT", "SIGTERM"] as const) process.once(s, () => stop());
+    const stopped = untilSignal(undefined, false).signal.then(() => {});
     let first = true;
     let done = false;
     void stopped.then(() => (done = true));

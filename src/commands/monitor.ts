@@ -5,59 +5,12 @@
  * runs the embedded demo appliance (what `npm start` does). Exits 75 when
  * another monitor holds the lock for the socket.
  */
-import { defineCommand, type ArgsDef } from "citty";
-import { readFileSync } from "node:fs";
+import { defineCommand } from "citty";
 import { EXIT } from "../cli/exit.ts";
-import { DEFAULT_CONFIG, parseConfig, type MonitorConfig } from "../config/config.ts";
-import { demoConfig } from "../demo/demo.ts";
-import { createLogger, type Logger } from "../log.ts";
-import { runDaemon, type DaemonOptions } from "../monitor/daemon.ts";
-import { defaultSocketPath, defaultStateDir } from "../paths.ts";
-import { socketArg } from "./_shared.ts";
+import { daemonArgs, daemonOptions, loadConfig, loggerFor, type DaemonArgValues } from "../cli/daemon.ts";
+import { runDaemon } from "../monitor/daemon.ts";
 import { err, out } from "../cli/out.ts";
 import { refuseInjectedEnv } from "../security/env.ts";
-import { resolvePolicy } from "../security/policy.ts";
-import { gidOf, uidOf } from "../sys/accounts.ts";
-
-/** What selects and shapes a monitor: shared with `hamon discovery`, which starts or becomes one. */
-export const daemonArgs: ArgsDef = {
-  ...socketArg,
-  config: { type: "string", alias: "c", description: "Configuration file (TOML); without it, the built-in default", valueHint: "FILE" },
-  "state-dir": { type: "string", description: "Journal, events.jsonl and flight records (default /var/lib/hamon as root)", valueHint: "DIR" },
-  "dry-run": { type: "boolean", description: "Decide and record, but never restart or run level hooks" },
-  demo: { type: "boolean", description: "Run the embedded demo appliance (what `npm start` does)" },
-  "log-format": { type: "enum", options: ["text", "json"], description: "Diagnostics format on stderr", default: "text" },
-  "log-level": { type: "enum", options: ["debug", "info", "warn", "error"], description: "Least severe level logged", default: "info" },
-};
-
-/** The parsed values of daemonArgs (citty gives them untyped once the def is an ArgsDef). */
-export type DaemonArgValues = { socket?: string; config?: string; "state-dir"?: string; "dry-run"?: boolean; demo?: boolean; "log-format"?: string; "log-level"?: string };
-
-export function loggerFor(args: DaemonArgValues): Logger {
-  return createLogger({ format: (args["log-format"] ?? "text") as "text" | "json", minLevel: (args["log-level"] ?? "info") as "info" });
-}
-
-/** Config, socket and state dir from the flags; null (errors printed) when the config is invalid. */
-export function daemonOptions(args: DaemonArgValues, log: Logger): DaemonOptions | null {
-  let config = args.demo ? demoConfig() : args.config ? load(args.config, log) : DEFAULT_CONFIG;
-  if (!config) return null;
-  if (args["dry-run"]) config = { ...config, dryRun: true };
-  const socketPath = args.socket || config.socket || defaultSocketPath();
-  const stateDir = args["state-dir"] || config.stateDir || defaultStateDir();
-  return { config, socketPath, stateDir, log };
-}
-
-/** The same flags again, for a `hamon monitor` started by a guardian. */
-export function daemonArgv(args: DaemonArgValues, socketPath: string): string[] {
-  const out = ["monitor", "--socket", socketPath];
-  if (args.config) out.push("--config", args.config);
-  if (args["state-dir"]) out.push("--state-dir", args["state-dir"]);
-  if (args["dry-run"]) out.push("--dry-run");
-  if (args.demo) out.push("--demo");
-  if (args["log-format"]) out.push("--log-format", args["log-format"]);
-  if (args["log-level"]) out.push("--log-level", args["log-level"]);
-  return out;
-}
 
 export default defineCommand({
   meta: { name: "monitor", description: "Run the monitoring daemon (foreground)" },
@@ -71,7 +24,7 @@ export default defineCommand({
     const refused = a["check-config"] ? null : refuseInjectedEnv("monitor");
     if (refused) return err(refused), EXIT.CONFIG;
     if (a["check-config"]) {
-      const c = load(a["check-config"], log);
+      const c = loadConfig(a["check-config"], log);
       if (!c) return EXIT.CONFIG;
       out(`${a["check-config"]}: valid (${c.components.length} components, ${c.fastpaths.length} fast paths)\n`);
       return 0;
@@ -80,25 +33,3 @@ export default defineCommand({
     return o ? runDaemon(o) : EXIT.CONFIG;
   },
 });
-
-function resolveErrors(c: MonitorConfig): string[] {
-  const r = resolvePolicy(c, process.getuid?.() ?? 0, (n) => uidOf(n), (n) => gidOf(n));
-  return r.ok ? [] : r.errors;
-}
-
-function load(path: string, log: Logger): MonitorConfig | null {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    log("error", "cannot read the configuration", { path, error: (e as Error).message });
-    return null;
-  }
-  // One validation for --check-config and start-up: the syntax and values, then the names
-  // resolved as the monitor will (users and groups must exist), so "valid" means it starts.
-  const r = parseConfig(text);
-  const errors = r.ok ? resolveErrors(r.config) : r.errors;
-  if (r.ok && errors.length === 0) return r.config;
-  for (const e of errors) err(`${path}: ${e}\n`);
-  return null;
-}

@@ -1,6 +1,7 @@
 /**
- * Beacons: how a new monitor reaches components actively instead of waiting
- * for each one's reconnect backoff to expire.
+ * Beacons, the monitor's side: how a new monitor reaches components actively
+ * instead of waiting for each one's reconnect backoff to expire (the
+ * component's side, listenBeacon, is src/library/beacon.ts).
  *
  * Every registered component listens on `<dir of the monitor socket>/beacons/<name>.sock`.
  * The protocol is the connection itself: a monitor that has just started
@@ -15,22 +16,13 @@
  * is gone. A beacon nobody listens on (its component died) is removed.
  */
 import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
-import { probeSocket } from "../transport/unix.ts";
 import { connectProbe } from "../sys/libc.ts";
+import { BEACON_SUFFIX, beaconDir, beaconPath, isSocket } from "../library/beacon.ts";
 
-const SUFFIX = ".sock";
-/** A beacon that does not accept within this long is left alone this round. */
-const BECKON_TIMEOUT_MS = 500;
-
-export function beaconDir(socket: string): string {
-  return join(dirname(socket), "beacons");
-}
-
-export function beaconPath(socket: string, name: string): string {
-  return join(beaconDir(socket), `${name}${SUFFIX}`);
-}
+const SUFFIX = BEACON_SUFFIX;
+export { beaconDir, beaconPath };
 
 /**
  * The monitor's side: the beacon directory, group-writable (the socket's
@@ -47,57 +39,6 @@ export function prepareBeaconDir(socket: string, gid: number | null): void {
   if (!st.isDirectory() || st.uid !== process.getuid?.()) return;
   if (gid !== null) chownSync(dir, -1, gid);
   chmodSync(dir, 0o1770);
-}
-
-export interface Beacon {
-  readonly path: string;
-  close(): void;
-}
-
-/**
- * Listens on the component's beacon; `onBeckon` runs for every touch. Returns
- * null (and the caller relies on its backoff alone) when the directory is
- * not writable or a live beacon of that name exists (another instance).
- */
-export async function listenBeacon(socket: string, name: string, onBeckon: () => void): Promise<Beacon | null> {
-  const path = beaconPath(socket, name);
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
-    if (isSocket(path)) {
-      if ((await probeSocket(path, BECKON_TIMEOUT_MS)) !== "dead") return null; // someone else listens on it
-      unlinkSync(path);
-    }
-    const old = process.umask(0o117); // 0660
-    let server: ReturnType<typeof Bun.listen>;
-    try {
-      server = Bun.listen({
-        unix: path,
-        socket: {
-          open(s) {
-            s.end();
-            onBeckon();
-          },
-          data() {},
-          error() {},
-        },
-      });
-    } finally {
-      process.umask(old);
-    }
-    return {
-      path,
-      close() {
-        server.stop(true);
-        try {
-          if (isSocket(path)) unlinkSync(path);
-        } catch {
-          /* already gone */
-        }
-      },
-    };
-  } catch {
-    return null;
-  }
 }
 
 export interface BeckonResult {
@@ -149,12 +90,4 @@ export async function beckonAll(socket: string, allowed: (name: string, uid: num
     }),
   );
   return { answered: answered.sort(), removed: removed.sort() };
-}
-
-function isSocket(path: string): boolean {
-  try {
-    return lstatSync(path).isSocket();
-  } catch {
-    return false;
-  }
 }

@@ -6,7 +6,7 @@
  * monitor restarts: when the connection drops it reconnects with capped
  * exponential backoff plus jitter and registers again by itself, then re-sends
  * its latest status report and any error reports made while disconnected.
- * Once registered it also listens on its beacon (src/discovery/beacon.ts): a
+ * Once registered it also listens on its beacon (src/library/beacon.ts): a
  * new monitor touches it and the component reconnects at once instead of
  * waiting out its backoff.
  * Library code never exits the process and never throws from a callback.
@@ -20,7 +20,7 @@
 import { HamonError } from "../protocol/errors.ts";
 import type { CheckSpec, Health, Kind, Level, Message, MessageOf, Plane, QueryKind } from "../protocol/messages.ts";
 import { defaultSocketPath } from "../paths.ts";
-import { listenBeacon, type Beacon } from "../discovery/beacon.ts";
+import { listenBeacon, type Beacon } from "./beacon.ts";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
 import { Session } from "./session.ts";
 

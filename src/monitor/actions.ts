@@ -18,7 +18,7 @@ import type { Action } from "../engine/decide.ts";
 import { severity } from "../engine/policy.ts";
 import { ACTION_TIMEOUT_MS } from "../protocol/limits.ts";
 import type { Level } from "../protocol/messages.ts";
-import type { MonitorCore } from "./core.ts";
+import type { ExecutorContext } from "./context.ts";
 import { runHook, writeFlightRecord } from "./records.ts";
 import type { Entry } from "./registry.ts";
 import { MONITOR_OWNER_VAR, ownerMark } from "../sidecar/orphan.ts";
@@ -28,7 +28,7 @@ export const HOOK_TIMEOUT_MS = 60_000;
 
 
 export class Executor {
-  constructor(private readonly core: MonitorCore) {}
+  constructor(private readonly core: ExecutorContext) {}
 
   act(a: Action, now: number): void {
     const c = this.core;
@@ -41,7 +41,7 @@ export class Executor {
       }
       case "flight-record": return this.flightRecord(a.component, a.level, a.reason, now);
       case "quarantine": {
-        const e = c.d.registry.get(a.component);
+        const e = c.registry.get(a.component);
         if (e) e.quarantined = true;
         c.emit({ component: a.component, event: "quarantined", level: "", reason: a.reason });
         c.markJournal();
@@ -49,7 +49,7 @@ export class Executor {
       }
       case "ignore": {
         // A failure inside the grace period: if the component is still down when grace ends, it is raised again.
-        const e = c.d.registry.get(a.component);
+        const e = c.registry.get(a.component);
         const grace = c.engine.components.get(a.component)?.graceUntil ?? 0;
         if (e && grace > now && !e.quarantined) {
           e.refailAtMs = Math.min(e.refailAtMs, grace);
@@ -59,7 +59,7 @@ export class Executor {
         return;
       }
       case "recheck": {
-        const e = c.d.registry.get(a.component);
+        const e = c.registry.get(a.component);
         if (e) {
           for (const s of e.slots) c.checks.recheck(s, now);
           c.reschedule(now);
@@ -80,7 +80,7 @@ export class Executor {
   /** Carries out `level` for `name` (also used by the operator's restart verb). */
   perform(level: Level, name: string, reason: string): void {
     const c = this.core;
-    const e = c.d.registry.get(name);
+    const e = c.registry.get(name);
     if (level === "restart-daemon" && e?.declared?.start) return this.restart(e, reason);
     if (level === "restart-daemon" && e?.conn && e.actions.includes("restart")) return this.delegate(e, reason);
     this.fallback(level, name, reason);
@@ -96,7 +96,7 @@ export class Executor {
       return;
     }
     const planes = level === "restart-control-plane" ? ["control"] : ["control", "fast"];
-    const targets = [...c.d.registry.all()].filter((t) => t.active && t.declared?.start && planes.includes(t.plane));
+    const targets = [...c.registry.all()].filter((t) => t.active && t.declared?.start && planes.includes(t.plane));
     if (targets.length === 0) {
       c.emit({ component: name, event: "no-action", level, reason: `no [levels] ${level} hook and no daemon hamon owns on the ${planes.join("+")} plane` });
       return;
@@ -104,7 +104,7 @@ export class Executor {
     for (const t of targets) this.restart(t, `${level} for '${name}': ${reason}`);
     if (level !== "restart-control-plane-and-fast-path") return;
     // Half a recovery must not pass for a whole one: fast paths nothing here can restart are named.
-    const stranded = [...c.d.registry.all()].filter((t) => t.active && t.plane === "fast" && !t.declared?.start).map((t) => t.name);
+    const stranded = [...c.registry.all()].filter((t) => t.active && t.plane === "fast" && !t.declared?.start).map((t) => t.name);
     if (stranded.length) {
       c.emit({
         component: name, event: "no-action", level,
@@ -122,7 +122,7 @@ export class Executor {
     e.startedAtMs = now;
     try {
       // The mark lets the next monitor find it in /proc, journal or not (adopt, never start a second copy).
-      e.pid = c.sup.spawn(e.name, argv, { HAMON_SOCKET: c.o.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.o.socketPath) });
+      e.pid = c.sup.spawn(e.name, argv, { HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) });
     } catch (err) {
       const reason = `cannot start ${argv[0]}: ${(err as Error).message}`;
       c.setState(e, "down", "failed", reason);
@@ -204,20 +204,20 @@ export class Executor {
   private flightRecord(name: string, level: Level, reason: string, now: number): void {
     const c = this.core;
     const checks = c.checks.slots().map((s) => {
-      const e = c.d.registry.at(c.checks.ownerOf(s));
+      const e = c.registry.at(c.checks.ownerOf(s));
       return {
         component: e?.name ?? "?", check: c.checks.nameOf(s), failed: c.checks.isFailed(s),
         samples: c.checks.samples(s).map((x) => ({ ago_ms: Math.round(now - x.atMs), ok: x.ok, reason: x.reason })),
       };
     });
-    const components = [...c.d.registry.all()].map((e) => c.d.registry.status(e, now));
+    const components = [...c.registry.all()].map((e) => c.registry.status(e, now));
     try {
-      const path = writeFlightRecord(c.o.stateDir, name, { time: new Date().toISOString(), component: name, level, reason, components, checks, cores: c.fast.snapshot() });
-      c.o.persistence?.ok("flight");
+      const path = writeFlightRecord(c.stateDir, name, { time: new Date().toISOString(), component: name, level, reason, components, checks, cores: c.cores() });
+      c.persistence?.ok("flight");
       c.emit({ component: name, event: "flight-record", level, reason: path });
     } catch (err) {
-      if (c.o.persistence) c.o.persistence.failed("flight", `${c.o.stateDir}/flight`, err);
-      else c.o.log("error", "flight record failed", { component: name, error: (err as Error).message });
+      if (c.persistence) c.persistence.failed("flight", `${c.stateDir}/flight`, err);
+      else c.log("error", "flight record failed", { component: name, error: (err as Error).message });
     }
   }
 }

@@ -20,7 +20,7 @@ import { saveJournal, type JournalComponent, type Loaded } from "./journal.ts";
 import { findMonitorOwned, planAdoption, type Marked } from "../sidecar/orphan.ts";
 import type { EventSeq } from "./event-seq.ts";
 import type { PersistenceHealth } from "./persistence.ts";
-import type { Conn, Entry } from "./registry.ts";
+import type { Conn, Entry, Registry } from "./registry.ts";
 import { LIVENESS_MS, Supervisor, type ExitInfo } from "./supervisor.ts";
 import { Verbs } from "./verbs.ts";
 import { AdHocQueries } from "./adhoc.ts";
@@ -28,7 +28,7 @@ import { pidExists } from "../sys/proc.ts";
 import type { Notifier } from "../sys/sd-notify.ts";
 import { notifyReady, Rediscovery, type DiscoveryOutcome } from "./rediscovery.ts";
 import { NodeJudge } from "./node.ts";
-import { LatenessHistogram } from "./lateness.ts";
+import { LatenessHistogram } from "../engine/lateness.ts";
 import type { NodeVerdict } from "../engine/node.ts";
 
 /** A component that offers no check is still queried: liveness of its event loop. */
@@ -76,6 +76,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   private plannedWake = Infinity;
   private nextLiveness = 0;
   private journalDirty = false;
+  private readonly journalWaiters: (() => void)[] = [];
   private stopped = false;
   private nextWatchdogMs = Infinity;
   rediscovery!: Rediscovery;
@@ -105,6 +106,32 @@ export class MonitorCore implements MonitorHooks, CheckSink {
 
   get config(): MonitorConfig {
     return this.o.config;
+  }
+
+  // ---- the narrow views lent to the helpers (context.ts) --------------------
+  get registry(): Registry {
+    return this.d.registry;
+  }
+  get stateDir(): string {
+    return this.o.stateDir;
+  }
+  get socketPath(): string {
+    return this.o.socketPath;
+  }
+  get log(): Logger {
+    return this.o.log;
+  }
+  get persistence(): PersistenceHealth | null {
+    return this.o.persistence ?? null;
+  }
+  get replies(): Dispatcher {
+    return this.d;
+  }
+  get effects(): Executor {
+    return this.exec;
+  }
+  cores(): ReturnType<FastPaths["snapshot"]> {
+    return this.fast.snapshot();
   }
 
   get journalPath(): string {
@@ -320,8 +347,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     const forget = !e.declared && e.active && !this.sup.alive(e.name);
     this.setState(e, e.active ? "stopped" : "inactive", "ok", `deregistered: ${reason}`);
     if (forget) this.feed({ type: "removed", component: e.name });
-    // On disk before the ok goes out: a monitor killed right after must not await it again.
-    this.flushJournal(true);
+    this.markJournal();
     return forget;
   }
 
@@ -559,6 +585,12 @@ export class MonitorCore implements MonitorHooks, CheckSink {
 
   // ---- journal --------------------------------------------------------------
 
+  /** Runs `then` after the next journal write (coalesced: 1,500 goodbyes in one turn are one write). */
+  whenJournaled(then: () => void): void {
+    this.journalWaiters.push(then);
+    this.markJournal();
+  }
+
   markJournal(): void {
     if (this.journalDirty) return;
     this.journalDirty = true;
@@ -569,6 +601,16 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   flushJournal(force = false): void {
     if (!this.journalDirty && !force) return;
     this.journalDirty = false;
+    const waiters = this.journalWaiters.splice(0);
+    try {
+      this.writeJournal();
+    } finally {
+      // Answered whether or not the write succeeded: a full disk is reported (persistence-failed), not a hung peer.
+      for (const w of waiters) w();
+    }
+  }
+
+  private writeJournal(): void {
     const comps: JournalComponent[] = [];
     for (const e of this.d.registry.all()) {
       const owned = this.sup.owns(e.name);

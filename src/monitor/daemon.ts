@@ -3,6 +3,7 @@
  * and what `hamon discovery --standby` does once it has won the lock. The
  * outcome is an exit status (src/cli/exit.ts).
  */
+import { untilSignal } from "../sys/signals.ts";
 import { EXIT } from "../cli/exit.ts";
 import type { MonitorConfig } from "../config/config.ts";
 import type { Logger } from "../log.ts";
@@ -32,9 +33,7 @@ export async function startDaemon(o: DaemonOptions): Promise<MonitorServer | nul
 export async function runDaemon(o: DaemonOptions): Promise<number> {
   const server = await startDaemon(o);
   if (!server) return EXIT.LOCKED;
-  const signal = await new Promise<string>((resolve) => {
-    for (const s of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(s, () => resolve(s));
-  });
+  const signal = await untilSignal(["SIGTERM", "SIGINT", "SIGHUP"]).signal;
   o.log("info", "stopping", { signal });
   await server.stop();
   return EXIT.OK;

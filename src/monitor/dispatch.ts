@@ -17,12 +17,8 @@ import { Registry, type Conn, type Entry } from "./registry.ts";
 import { mayRegister, mayUseVerb, OPEN_POLICY, type Policy } from "../security/policy.ts";
 import type { PeerCred } from "../sys/peercred.ts";
 
-export interface MonitorEvent {
-  component: string;
-  event: string;
-  level: string;
-  reason: string;
-}
+import type { MonitorEvent } from "../events/event.ts";
+export type { MonitorEvent };
 
 export interface ConnState {
   role: Role | null;
@@ -58,6 +54,8 @@ export interface MonitorHooks {
   registered(e: Entry, m: MessageOf<"register">): void;
   /** A component said goodbye; return true if the entry should be forgotten. */
   deregistered(e: Entry, reason: string): boolean;
+  /** Runs `then` once what changed so far is on disk (one write for every caller of this turn). */
+  whenJournaled(then: () => void): void;
   /** The component's connection closed; `e.conn` still names it (the hook decides what it means). */
   disconnected(e: Entry, reason: string): void;
   says(e: Entry, m: MessageOf<"report" | "confirm" | "error-report" | "reply">): void;
@@ -227,8 +225,13 @@ export class Dispatcher {
     e.conn = null;
     const forget = this.hooks ? this.hooks.deregistered(e, m.reason) : true;
     if (forget) this.registry.remove(e.name);
-    conn.send({ type: "ok", id: m.id });
-    this.deps.emit({ component: e.name, event: "deregistered", level: "", reason: m.reason });
+    // The ok promises a durable goodbye: a monitor killed right after must not await it again.
+    const ack = () => {
+      conn.send({ type: "ok", id: m.id });
+      this.deps.emit({ component: e.name, event: "deregistered", level: "", reason: m.reason });
+    };
+    if (this.hooks) this.hooks.whenJournaled(ack);
+    else ack();
   }
 
   private componentSays(conn: Conn, st: ConnState, m: MessageOf<"report" | "confirm" | "error-report" | "reply">): void {

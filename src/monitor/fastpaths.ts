@@ -11,7 +11,7 @@ import type { ComponentPolicy } from "../engine/policy.ts";
 import { MAX_RESULT_CORES } from "../protocol/codec.ts";
 import type { CoreStatus } from "../protocol/messages.ts";
 import { HeartbeatWatch, type CoreView, type WatchEvent } from "../watchdog/watch.ts";
-import type { MonitorCore } from "./core.ts";
+import type { FastPathContext } from "./context.ts";
 import type { Entry } from "./registry.ts";
 
 /** A declared fast path must publish a valid region within this after the monitor starts. */
@@ -29,7 +29,7 @@ export class FastPaths {
   private readonly list: Watched[] = [];
   nextPollMs = Infinity;
 
-  constructor(private readonly core: MonitorCore) {}
+  constructor(private readonly core: FastPathContext) {}
 
   policyOf(name: string): ComponentPolicy | null {
     for (const w of this.list) if (w.cfg.name === name) return w.cfg.policy;
@@ -39,7 +39,7 @@ export class FastPaths {
   start(now: number): void {
     const c = this.core;
     for (const cfg of c.config.fastpaths) {
-      const entry = c.d.registry.ensure(cfg.name, { kind: "static", plane: "fast", state: "starting" });
+      const entry = c.registry.ensure(cfg.name, { kind: "static", plane: "fast", state: "starting" });
       const w: Watched = { cfg, entry, bad: new Map(), watch: null as unknown as HeartbeatWatch };
       w.watch = new HeartbeatWatch(cfg.heartbeat, { suspectMs: cfg.suspectMs, deadMs: cfg.deadMs, idleSlackMs: cfg.idleSlackMs, pollMs: c.config.tickMs }, (ev) => this.onEvent(w, ev));
       this.list.push(w);

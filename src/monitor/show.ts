@@ -6,13 +6,13 @@
 import { decide } from "../engine/decide.ts";
 import { SAMPLES_SHOWN } from "../protocol/codec.ts";
 import type { CheckStatus, ComponentCounters } from "../protocol/messages.ts";
-import type { MonitorCore } from "./core.ts";
+import type { DetailContext } from "./context.ts";
 
 /** Sample reasons are cut to this many characters (a show must fit in a frame). */
 const SAMPLE_REASON_CHARS = 120;
 
-export function componentDetail(c: MonitorCore, name: string, now: number): { counters: ComponentCounters; checks: CheckStatus[] } | null {
-  const e = c.d.registry.get(name);
+export function componentDetail(c: DetailContext, name: string, now: number): { counters: ComponentCounters; checks: CheckStatus[] } | null {
+  const e = c.registry.get(name);
   if (!e) return null;
   const st = c.engine.components.get(name);
   const checks = e.slots.map((s): CheckStatus => ({
@@ -33,7 +33,7 @@ export function componentDetail(c: MonitorCore, name: string, now: number): { co
 }
 
 /** What the engine would decide on a failure of `name` now: the pure engine asked "what if", its new state discarded. */
-function nextOnFailure(c: MonitorCore, name: string, now: number): string {
+function nextOnFailure(c: DetailContext, name: string, now: number): string {
   const r = decide(c.engine, { type: "failure", component: name, reason: "what if", certain: true }, now, c.policyOf);
   const recover = r.actions.find((a) => a.type === "recover");
   if (recover) return recover.level;

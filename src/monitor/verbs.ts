@@ -7,7 +7,7 @@
  */
 import type { MessageOf, QueryKind } from "../protocol/messages.ts";
 import { QUERY_KINDS } from "../protocol/messages.ts";
-import type { MonitorCore } from "./core.ts";
+import type { VerbsContext } from "./context.ts";
 import { formatAnswer } from "../protocol/answer.ts";
 import type { Conn, Entry } from "./registry.ts";
 
@@ -15,7 +15,7 @@ import type { Conn, Entry } from "./registry.ts";
 export const QUERY_TIMEOUT_MS = 5_000;
 
 export class Verbs {
-  constructor(private readonly core: MonitorCore) {}
+  constructor(private readonly core: VerbsContext) {}
 
   command(conn: Conn, m: MessageOf<"command">): boolean {
     switch (m.verb) {
@@ -31,25 +31,25 @@ export class Verbs {
     const c = this.core;
     const e = this.target(conn, m);
     if (!e) return;
-    if (!e.active) return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is deactivated: activate it instead`, false);
+    if (!e.active) return c.replies.fail(conn, m.id, "E_STATE", `'${e.name}' is deactivated: activate it instead`, false);
     const was = e.quarantined ? " (quarantine cleared)" : "";
     e.quarantined = false;
     c.feed({ type: "operator-reset", component: e.name });
-    c.emit({ component: e.name, event: "operator-restart", level: "restart-daemon", reason: `requested by ${c.d.who(conn)}${was}` });
-    c.exec.perform("restart-daemon", e.name, "operator request");
+    c.emit({ component: e.name, event: "operator-restart", level: "restart-daemon", reason: `requested by ${c.replies.who(conn)}${was}` });
+    c.effects.perform("restart-daemon", e.name, "operator request");
     this.result(conn, m.id, e.name, `restart of '${e.name}' requested${was}`);
   }
 
   private activate(conn: Conn, m: MessageOf<"command">): void {
     const c = this.core;
-    if (!m.target) return c.d.fail(conn, m.id, "E_INVALID", "activate needs a component name", false);
-    const e = c.d.registry.get(m.target) ?? c.d.registry.ensure(m.target, { kind: "dynamic", plane: "control", state: "inactive" });
-    if (e.kind !== "dynamic") return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is static: it is always active`, false);
+    if (!m.target) return c.replies.fail(conn, m.id, "E_INVALID", "activate needs a component name", false);
+    const e = c.registry.get(m.target) ?? c.registry.ensure(m.target, { kind: "dynamic", plane: "control", state: "inactive" });
+    if (e.kind !== "dynamic") return c.replies.fail(conn, m.id, "E_STATE", `'${e.name}' is static: it is always active`, false);
     if (e.active && e.registrations > 0 && e.conn) return this.result(conn, m.id, e.name, `'${e.name}' is already active`);
     e.active = true;
-    c.emit({ component: e.name, event: "activated", level: "", reason: `by ${c.d.who(conn)}` });
+    c.emit({ component: e.name, event: "activated", level: "", reason: `by ${c.replies.who(conn)}` });
     if (e.conn) c.setState(e, "up", "ok", "");
-    else if (e.declared?.start) c.exec.spawn(e, "activated");
+    else if (e.declared?.start) c.effects.spawn(e, "activated");
     else c.expect(e, c.now(), "activated: waiting for it to register");
     c.markJournal();
     this.result(conn, m.id, e.name, `'${e.name}' activated`);
@@ -59,15 +59,15 @@ export class Verbs {
     const c = this.core;
     const e = this.target(conn, m);
     if (!e) return;
-    if (e.kind !== "dynamic") return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is static: it cannot be deactivated`, false);
+    if (e.kind !== "dynamic") return c.replies.fail(conn, m.id, "E_STATE", `'${e.name}' is static: it cannot be deactivated`, false);
     e.active = false;
     e.readyByMs = Infinity;
     e.refailAtMs = Infinity;
     c.dropChecks(e);
     c.setState(e, "inactive", "ok", "deactivated");
-    c.emit({ component: e.name, event: "deactivated", level: "", reason: `by ${c.d.who(conn)}` });
-    if (e.declared?.start) void c.exec.stopOwned(e, "deactivated");
-    else if (e.conn) void c.exec.delegateStop(e, "deactivated");
+    c.emit({ component: e.name, event: "deactivated", level: "", reason: `by ${c.replies.who(conn)}` });
+    if (e.declared?.start) void c.effects.stopOwned(e, "deactivated");
+    else if (e.conn) void c.effects.delegateStop(e, "deactivated");
     c.markJournal();
     this.result(conn, m.id, e.name, `'${e.name}' deactivated`);
   }
@@ -77,25 +77,25 @@ export class Verbs {
     const e = this.target(conn, m);
     if (!e) return;
     const kind = (m.kind || "health") as QueryKind;
-    if (!QUERY_KINDS.includes(kind)) return c.d.fail(conn, m.id, "E_INVALID", `query kind must be ${QUERY_KINDS.join("|")}, got '${m.kind}'`, false);
-    if (!e.conn) return c.d.fail(conn, m.id, "E_STATE", `'${e.name}' is not connected (${e.state})`, false);
+    if (!QUERY_KINDS.includes(kind)) return c.replies.fail(conn, m.id, "E_INVALID", `query kind must be ${QUERY_KINDS.join("|")}, got '${m.kind}'`, false);
+    if (!e.conn) return c.replies.fail(conn, m.id, "E_STATE", `'${e.name}' is not connected (${e.state})`, false);
     void c.adhoc.ask(e.conn, kind, "", QUERY_TIMEOUT_MS).then((a) => {
       if (a) this.result(conn, m.id, e.name, formatAnswer(a.health, a.detail));
-      else c.d.fail(conn, m.id, "E_TIMEOUT", `'${e.name}' did not answer the ${kind} query within ${QUERY_TIMEOUT_MS} ms`, false);
+      else c.replies.fail(conn, m.id, "E_TIMEOUT", `'${e.name}' did not answer the ${kind} query within ${QUERY_TIMEOUT_MS} ms`, false);
     });
   }
 
   /** The named component, or null after answering E_NOT_FOUND. */
   private target(conn: Conn, m: MessageOf<"command">): Entry | null {
-    const e = this.core.d.registry.get(m.target);
-    if (!e) this.core.d.fail(conn, m.id, "E_NOT_FOUND", `no component named '${m.target}'`, false);
+    const e = this.core.registry.get(m.target);
+    if (!e) this.core.replies.fail(conn, m.id, "E_NOT_FOUND", `no component named '${m.target}'`, false);
     return e ?? null;
   }
 
   private result(conn: Conn, id: number, name: string, detail: string): void {
     const c = this.core;
-    const e = c.d.registry.get(name);
+    const e = c.registry.get(name);
     const now = c.now();
-    c.d.sendResult(conn, { type: "result", id, monitor: c.d.monitorInfo(now), components: e ? [c.d.registry.status(e, now)] : [], detail });
+    c.replies.sendResult(conn, { type: "result", id, monitor: c.replies.monitorInfo(now), components: e ? [c.registry.status(e, now)] : [], detail });
   }
 }

@@ -7,7 +7,7 @@
  * lock holder and waits, then SIGKILL; monitor is codes.ts over what it sees.
  */
 import { existsSync } from "node:fs";
-import { daemonArgv, daemonOptions, type DaemonArgValues } from "../commands/monitor.ts";
+import { daemonArgv, daemonOptions, type DaemonArgValues } from "../cli/daemon.ts";
 import { startAndWait } from "../discovery/once.ts";
 import { answers, killHolder, lockState } from "../discovery/probe.ts";
 import { Session } from "../library/session.ts";

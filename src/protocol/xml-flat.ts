@@ -10,7 +10,7 @@
  * fast-xml-parser; a test checks both paths agree on every sample and on
  * fuzzed attribute values.
  */
-import type { XmlElement } from "./xml.ts";
+import type { XmlElement } from "./element.ts";
 
 const RESERVED = new Set(["__proto__", "constructor", "prototype"]);
 const NO_CHILDREN: readonly XmlElement[] = Object.freeze([]);

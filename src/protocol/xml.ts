@@ -15,13 +15,8 @@ import { scanXml } from "./xml-scan.ts";
 import { parseFlat } from "./xml-flat.ts";
 import { MAX_DEPTH } from "./limits.ts";
 
-export interface XmlElement {
-  readonly name: string;
-  readonly attrs: Readonly<Record<string, string>>;
-  readonly children: readonly XmlElement[];
-  /** Concatenated character data directly inside this element. */
-  readonly text: string;
-}
+import type { XmlElement } from "./element.ts";
+export type { XmlElement };
 
 const ATTRS = "@";
 const TEXT = "#text";

@@ -21,6 +21,7 @@
  *   `stopTimeoutMs`), the component deregisters (no alarm), and the sidecar
  *   exits with the daemon's status; a watched daemon is left alone (exit 0).
  */
+import { untilSignal } from "../sys/signals.ts";
 import { Component, type QueryAnswer } from "../library/component.ts";
 import type { Health, Kind, Plane } from "../protocol/messages.ts";
 import type { Logger } from "../log.ts";
@@ -109,16 +110,14 @@ class Sidecar {
       ...(this.owned && !o.exitWithDaemon ? { actions: { restart: () => this.restart(), stop: () => this.stopForMonitor() } } : {}),
       log: (line) => o.log("info", line, { component: o.name }),
     });
-    const onSignal = (sig: NodeJS.Signals) => void this.finish(sig);
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
+    const stop = untilSignal();
+    void stop.signal.then((sig) => this.finish(sig));
     await this.ready();
     if (!this.finishing) this.comp.start().catch((e: Error) => o.log("error", "registration refused", { component: o.name, error: e.message }));
     const timer = o.probes?.length || o.pidfile ? setInterval(() => void this.tick(), o.intervalMs ?? 1_000) : null;
     const code = await exit;
     if (timer) clearInterval(timer);
-    process.off("SIGTERM", onSignal);
-    process.off("SIGINT", onSignal);
+    stop.cancel();
     return code;
   }
 

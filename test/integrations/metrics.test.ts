@@ -1,7 +1,7 @@
 /** The Prometheus text format as a pure rendering: names, types, label escaping, histogram buckets. */
 import { expect, test } from "bun:test";
 import { escapeLabel, renderMetrics, type MetricsSnapshot } from "../../src/adapters/metrics.ts";
-import { LatenessHistogram } from "../../src/monitor/lateness.ts";
+import { LatenessHistogram } from "../../src/engine/lateness.ts";
 
 function snap(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
   const h = new LatenessHistogram();

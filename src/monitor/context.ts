@@ -1,0 +1,87 @@
+/**
+ * What the monitor core lends its helpers: narrow views, not the core.
+ * The effects executor (actions.ts), the fast paths, the operator verbs and
+ * `show` each take the smallest of these that does the job, so none of them
+ * imports core.ts (no import cycle inside src/monitor/, checked by
+ * test/architecture.test.ts) and each can be driven by a test double.
+ *
+ * @example
+ *   class FastPaths { constructor(private readonly c: FastPathContext) {} }
+ */
+import type { MonitorConfig } from "../config/config.ts";
+import type { EngineEvent, EngineState } from "../engine/decide.ts";
+import type { ComponentPolicy } from "../engine/policy.ts";
+import type { Logger } from "../log.ts";
+import type { Health, MessageOf, MonitorInfo } from "../protocol/messages.ts";
+import type { CoreView } from "../watchdog/watch.ts";
+import type { AdHocQueries } from "./adhoc.ts";
+import type { CheckTable } from "./checks.ts";
+import type { MonitorEvent } from "./dispatch.ts";
+import type { PersistenceHealth } from "./persistence.ts";
+import type { Conn, Entry, LifeState, Registry } from "./registry.ts";
+import type { Supervisor } from "./supervisor.ts";
+import type { ErrorCode } from "../protocol/errors.ts";
+
+/** The bookkeeping every helper shares: the registry, the clock, events, the engine's input. */
+export interface CoreContext {
+  readonly config: MonitorConfig;
+  readonly registry: Registry;
+  now(): number;
+  emit(ev: MonitorEvent): void;
+  feed(ev: EngineEvent): void;
+  setState(e: Entry, state: LifeState, health: Health, reason: string): void;
+}
+
+/** What `show NAME` reads. */
+export interface DetailContext {
+  readonly registry: Registry;
+  readonly engine: EngineState;
+  readonly checks: CheckTable;
+  policyOf(name: string): ComponentPolicy;
+}
+
+/** The fast paths only report what their regions show. */
+export type FastPathContext = CoreContext;
+
+/** The effects executor carries out decisions: processes, hooks, queries, flight records. */
+export interface ExecutorContext extends CoreContext, DetailContext {
+  readonly sup: Supervisor;
+  readonly adhoc: AdHocQueries;
+  readonly stopping: boolean;
+  readonly stateDir: string;
+  readonly socketPath: string;
+  readonly log: Logger;
+  readonly persistence: PersistenceHealth | null;
+  expect(e: Entry, now: number, reason: string, waitMs?: number): void;
+  reschedule(now: number): void;
+  markJournal(): void;
+  flushJournal(force?: boolean): void;
+  /** Every fast path's cores (the flight recorder). */
+  cores(): { fastpath: string; cores: CoreView[] }[];
+}
+
+/** The executor's operations the verbs use (kept structural: verbs.ts need not import actions.ts). */
+export interface Effects {
+  perform(level: MessageOf<"error-report">["level"], name: string, reason: string): void;
+  spawn(e: Entry, why: string): void;
+  stopOwned(e: Entry, why: string): Promise<void>;
+  delegateStop(e: Entry, why: string): Promise<void>;
+}
+
+/** The dispatcher's replies the verbs use. */
+export interface Replies {
+  fail(conn: Conn, id: number, code: ErrorCode, message: string, close: boolean): void;
+  who(conn: Conn): string;
+  sendResult(conn: Conn, m: MessageOf<"result">): void;
+  monitorInfo(now: number): MonitorInfo;
+}
+
+/** The operator verbs: restart, activate, deactivate, query. */
+export interface VerbsContext extends CoreContext {
+  readonly replies: Replies;
+  readonly effects: Effects;
+  readonly adhoc: AdHocQueries;
+  expect(e: Entry, now: number, reason: string, waitMs?: number): void;
+  markJournal(): void;
+  dropChecks(e: Entry): void;
+}
