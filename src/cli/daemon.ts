@@ -79,3 +79,14 @@ export function loadConfig(path: string, log: Logger): MonitorConfig | null {
   for (const e of errors) err(`${path}: ${e}\n`);
   return null;
 }
+
+/** `hamon discovery`: the monitor's flags (passed to the monitor it starts or becomes) and its own. */
+export const discoveryArgs = {
+  ...daemonArgs,
+  once: { type: "boolean", description: "Check once and exit (0 running, 3 started, 4 hung, 5 replaced, 1 failed)" },
+  standby: { type: "boolean", description: "When the monitor dies, become the monitor in this process" },
+  "kill-hung": { type: "boolean", description: "With --once: kill a lock holder that does not answer, then start a new monitor" },
+  timeout: { type: "string", alias: "t", description: "With --once: how long the monitor gets to answer (default 2000)", valueHint: "MS" },
+  "hang-ms": { type: "string", description: "Guardian: a monitor silent this long is hung and killed (default 10000)", valueHint: "MS" },
+  "ping-ms": { type: "string", description: "Guardian: ping period (default 1000)", valueHint: "MS" },
+} as const satisfies ArgsDef;

@@ -13,23 +13,15 @@ import { guard } from "../discovery/guardian.ts";
 import { discoverOnce } from "../discovery/once.ts";
 import { runDaemon } from "../monitor/daemon.ts";
 import { EXIT } from "../cli/exit.ts";
-import { daemonArgs, daemonArgv, daemonOptions, loggerFor, type DaemonArgValues } from "../cli/daemon.ts";
+import { daemonArgv, daemonOptions, discoveryArgs, loggerFor, type DaemonArgValues } from "../cli/daemon.ts";
 import { err, out } from "../cli/out.ts";
 import { refuseInjectedEnv } from "../security/env.ts";
-
-export const DISCOVERY_EXIT = { RUNNING: 0, FAILED: 1, STARTED: 3, HUNG: 4, REPLACED: 5 } as const;
+import { renderOnce } from "../render/once.ts";
+import { untilSignal } from "../sys/signals.ts";
 
 export default defineCommand({
   meta: { name: "discovery", description: "Guard the monitor: restart it (or take over with --standby) when it dies; --once for cron" },
-  args: {
-    ...daemonArgs,
-    once: { type: "boolean", description: "Check once and exit (0 running, 3 started, 4 hung, 5 replaced, 1 failed)" },
-    standby: { type: "boolean", description: "When the monitor dies, become the monitor in this process" },
-    "kill-hung": { type: "boolean", description: "With --once: kill a lock holder that does not answer, then start a new monitor" },
-    timeout: { type: "string", alias: "t", description: "With --once: how long the monitor gets to answer (default 2000)", valueHint: "MS" },
-    "hang-ms": { type: "string", description: "Guardian: a monitor silent this long is hung and killed (default 10000)", valueHint: "MS" },
-    "ping-ms": { type: "string", description: "Guardian: ping period (default 1000)", valueHint: "MS" },
-  },
+  args: discoveryArgs,
   async run({ args }) {
     const refused = refuseInjectedEnv("discovery");
     if (refused) return err(refused), EXIT.CONFIG;
@@ -39,26 +31,10 @@ export default defineCommand({
     if (!opts) return EXIT.CONFIG;
     const monitorArgv = daemonArgv(a, opts.socketPath);
     if (a.once) {
-      const r = await discoverOnce({ socket: opts.socketPath, monitorArgv, timeoutMs: intArg("timeout", a.timeout, 10, 600_000, 2_000), killHung: !!a["kill-hung"] });
-      switch (r.kind) {
-        case "running": return DISCOVERY_EXIT.RUNNING;
-        case "started":
-          out(`started monitor pid ${r.pid}, answering after ${r.ms} ms\n`);
-          return DISCOVERY_EXIT.STARTED;
-        case "replaced":
-          out(`killed hung monitor pid ${r.killed}; started monitor pid ${r.pid}, answering after ${r.ms} ms\n`);
-          return DISCOVERY_EXIT.REPLACED;
-        case "hung":
-          err(`hamon discovery: ${r.why}${r.pid ? " (--kill-hung replaces it)" : ""}\n`);
-          return DISCOVERY_EXIT.HUNG;
-        case "failed":
-          err(`hamon discovery: ${r.reason}\n`);
-          return DISCOVERY_EXIT.FAILED;
-      }
+      const r = renderOnce(await discoverOnce({ socket: opts.socketPath, monitorArgv, timeoutMs: intArg("timeout", a.timeout, 10, 600_000, 2_000), killHung: !!a["kill-hung"] }));
+      return out(r.out), err(r.err), r.code;
     }
-    let stop!: () => void;
-    const stopped = new Promise<void>((resolve) => (stop = resolve));
-    for (const s of ["SIGTERM", "SIGINT"] as const) process.once(s, () => stop());
+    const stopped = untilSignal(undefined, false).signal.then(() => {});
     log("info", a.standby ? "standby guardian" : "guardian", { socket: opts.socketPath });
     return guard({
       socket: opts.socketPath, monitorArgv, log, stop: stopped,

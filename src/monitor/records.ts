@@ -1,72 +1,16 @@
 /**
- * What the monitor writes to its state directory, besides the journal:
- * - events.jsonl: every event, one JSON object per line, appended (rotated to
- *   events.jsonl.1 past 16 MiB so a flapping component cannot fill the disk);
+ * What the monitor writes to its state directory, besides the journal and
+ * events.jsonl (src/events/log.ts):
  * - flight/<time>-<component>.json: the recent samples of every check, dumped
  *   before any recovery above restart-daemon, so the evidence survives the
  *   restart it triggers.
  * And the level hooks: argv commands run with HAMON_COMPONENT, HAMON_LEVEL
  * and HAMON_REASON in their environment.
  */
-import { closeSync, mkdirSync, openSync, readSync, renameSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { appendLine, writeAtomic } from "../sys/atomic.ts";
+import { writeAtomic } from "../sys/atomic.ts";
 import { childEnv } from "../security/env.ts";
-
-export const EVENT_LOG_MAX_BYTES = 16 * 1024 * 1024;
-
-export class EventLog {
-  private bytes = -1;
-
-  constructor(readonly path: string) {}
-
-  append(record: object): void {
-    const line = `${JSON.stringify(record)}\n`;
-    try {
-      if (this.bytes < 0) this.bytes = sizeOf(this.path);
-      if (this.bytes + line.length > EVENT_LOG_MAX_BYTES) {
-        renameSync(this.path, `${this.path}.1`);
-        this.bytes = 0;
-      }
-      this.bytes += appendLine(this.path, line); // whole or not at all
-
-    } catch (e) {
-      // The state dir may be read-only or full: events still reach subscribers and the log.
-      this.bytes = -1;
-      throw e;
-    }
-  }
-}
-
-/** The highest `seq` among the last events of events.jsonl (0 when none): a new monitor numbers above it. */
-export function lastLoggedSeq(path: string): number {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch {
-    return 0;
-  }
-  try {
-    const size = statSync(path).size;
-    const buf = Buffer.alloc(Math.min(size, 64 * 1024));
-    const n = readSync(fd, buf, 0, buf.length, size - buf.length);
-    let max = 0;
-    for (const m of buf.subarray(0, n).toString("utf8").matchAll(/"seq":(\d{1,15})[,}]/g)) max = Math.max(max, Number(m[1]));
-    return max;
-  } catch {
-    return 0;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
 
 /** Writes a flight record; returns its path. */
 export function writeFlightRecord(stateDir: string, component: string, record: object, wallMs = Date.now()): string {

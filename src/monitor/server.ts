@@ -10,7 +10,7 @@ import { listenUnix, type Listener } from "../transport/unix.ts";
 import type { Logger } from "../log.ts";
 import { MonitorCore } from "./core.ts";
 import { COMPONENT_BURST, COMPONENT_RATE_PER_S, Dispatcher, type MonitorEvent } from "./dispatch.ts";
-import { EventLog, lastLoggedSeq } from "./records.ts";
+import { EventLog, lastLoggedSeq } from "../events/log.ts";
 import { EventSeq } from "./event-seq.ts";
 import { PersistenceHealth } from "./persistence.ts";
 import { loadJournal, type Loaded } from "./journal.ts";

@@ -39,3 +39,8 @@ export function parseEventLog(text: string): { events: EventLine[]; bad: number[
   }
   return { events, bad };
 }
+
+/** "FILE: N line(s) not an event, skipped (line a, b, …)". */
+export function renderBadLines(file: string, lines: readonly number[]): string {
+  return `${file}: ${lines.length} line(s) not an event, skipped (line ${lines.slice(0, 5).join(", ")}${lines.length > 5 ? ", …" : ""})`;
+}

@@ -9,7 +9,7 @@
  *   new pid after a restart, and rides through monitor restarts (library).
  * - Health: the process is alive and every `--probe` connects. Probes run every
  *   `intervalMs` and a change is reported at once; a health query probes anew.
- *   Audit queries run the audit command (src/sidecar/audit.ts).
+ *   Audit queries run the audit command (src/probes/exec.ts).
  * - When an owned daemon dies, the sidecar reports `failed` with the cause and
  *   waits for the monitor's decision (restart-daemon arrives as an action);
  *   `exitWithDaemon` instead exits with the daemon's status, for a sidecar that
@@ -25,8 +25,8 @@ import { untilSignal } from "../sys/signals.ts";
 import { Component, type QueryAnswer } from "../library/component.ts";
 import type { Health, Kind, Plane } from "../protocol/messages.ts";
 import type { Logger } from "../log.ts";
-import { runAudit } from "./audit.ts";
-import { runProbes, type Probe } from "./probes.ts";
+import { runAudit } from "../probes/exec.ts";
+import { runProbes, type Probe } from "../probes/connect.ts";
 import { OwnedDaemon, readPidfile, stopPid, watchPid, type Ended } from "./target.ts";
 import { findMarked, ownerMark, OWNER_VAR, planAdoption, sidecarFor } from "./orphan.ts";
 import { resolve } from "node:path";

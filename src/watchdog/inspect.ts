@@ -3,6 +3,7 @@
  * return what was seen. Used by `hamon heartbeat` (a writer's self-check and
  * an operator's look at a fast path without a monitor).
  */
+import { existsSync, readlinkSync } from "node:fs";
 import { HeartbeatWatch, type CoreView, type WatchEvent } from "./watch.ts";
 import type { HeaderInfo } from "./layout.ts";
 import type { AssessPolicy } from "./assess.ts";
@@ -13,6 +14,18 @@ export interface Inspection {
   cores: CoreView[];
   /** Why the region could not be used, when it could not. */
   invalid: string | null;
+  /** The writer's pid when the path is a memfd link whose writer is gone (the memfd went with it). */
+  writerGone: number | null;
+}
+
+/** A memfd goes with its writer: a link to /proc/PID/fd/N whose PID is gone is a dead writer, not a bad region. */
+function deadMemfdWriter(path: string): number | null {
+  try {
+    const m = /^\/proc\/([1-9][0-9]*)\/fd\/[0-9]+$/.exec(readlinkSync(path));
+    return m && !existsSync(`/proc/${m[1]}`) ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function inspectRegion(path: string, policy: AssessPolicy, windowMs: number): Promise<Inspection> {
@@ -28,7 +41,8 @@ export async function inspectRegion(path: string, policy: AssessPolicy, windowMs
       await Bun.sleep(policy.pollMs);
       w.poll(performance.now());
     }
-    return { header: w.attached, sealed: w.sealed, cores: w.cores(), invalid: w.attached ? null : (invalid ?? "not attached") };
+    const bad = w.attached ? null : (invalid ?? "not attached");
+    return { header: w.attached, sealed: w.sealed, cores: w.cores(), invalid: bad, writerGone: bad === null ? null : deadMemfdWriter(path) };
   } finally {
     w.close();
   }

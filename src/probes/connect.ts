@@ -1,9 +1,10 @@
 /**
- * Sidecar probes: can a client reach the daemon's service right now? A probe
- * is a connect (TCP or UNIX stream) with a deadline; it sends nothing and
- * closes at once, so it works against any protocol. A refused or timed-out
- * connect means the daemon is alive but not serving: the sidecar reports it
- * `failed` with the probe's own words.
+ * Connect probes, for everyone who watches a daemon from outside (the
+ * sidecar today, the monitor's plain daemons next): can a client reach the
+ * daemon's service right now? A probe is a connect (TCP or UNIX stream) with
+ * a deadline; it sends nothing and closes at once, so it works against any
+ * protocol. A refused or timed-out connect means the daemon is alive but not
+ * serving: the watcher reports it `failed` with the probe's own words.
  *
  *   tcp://HOST:PORT     tcp://127.0.0.1:179, tcp://[::1]:2601
  *   unix:PATH           unix:/run/frr/zserv.api

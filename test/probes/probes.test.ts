@@ -1,9 +1,9 @@
-/** The sidecar's parts on their own: probe specs and connects, the audit command's mapping. */
+/** The probe module on its own: probe specs and connects, the exec check's (audit command's) mapping. */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { runAudit, splitCommand } from "../../src/sidecar/audit.ts";
-import { parseProbe, runProbe, runProbes } from "../../src/sidecar/probes.ts";
+import { runAudit, splitCommand } from "../../src/probes/exec.ts";
+import { parseProbe, runProbe, runProbes } from "../../src/probes/connect.ts";
 
 describe("probe specs", () => {
   test.each([

@@ -1,6 +1,7 @@
 /**
- * The sidecar's audit command: what the monitor's `audit` queries run for a
- * daemon that cannot answer them itself. An argv array, never a shell: the
+ * Exec checks: a command run with a deadline whose exit status is a health
+ * (the sidecar's audit command today: what the monitor's `audit` queries run
+ * for a daemon that cannot answer them itself). An argv array, never a shell: the
  * flag's value is split on whitespace (no quoting; wrap anything fancier in a
  * script). Exit status maps like a Nagios plugin: 0 ok, 1 degraded, anything
  * else (2, a signal, a timeout, a missing binary) failed. The first non-empty
