@@ -11,7 +11,7 @@
  */
 import type { PacemakerConfig } from "../config/integrations.ts";
 import type { NodeHealth } from "../engine/node.ts";
-import { childEnv } from "../security/env.ts";
+import { runWithDeadline } from "../process/run.ts";
 import { TroubleOnce, type Adapter, type AdapterDeps } from "./adapter.ts";
 
 /** attrd_updater is killed after this (it can hang while the cluster is forming). */
@@ -36,11 +36,9 @@ export function pacemakerAdapter(cfg: PacemakerConfig, d: AdapterDeps): Adapter 
   const run = async (health: NodeHealth): Promise<void> => {
     const argv = attrdArgv(bin!, cfg, health);
     try {
-      const p = Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: childEnv({}) });
-      const timer = setTimeout(() => p.kill("SIGKILL"), ATTRD_TIMEOUT_MS);
-      const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
-      clearTimeout(timer);
-      if (code !== 0) throw new Error(`exit ${p.signalCode ?? code}: ${err.trim().split("\n")[0] ?? ""}`);
+      const r = await runWithDeadline(argv, { timeoutMs: ATTRD_TIMEOUT_MS, capture: true });
+      if (!r.exit) throw new Error(r.startError ?? "could not start");
+      if (r.exit.code !== 0) throw new Error(`exit ${r.exit.signal ?? r.exit.code}: ${r.stderr.trim().split("\n")[0] ?? ""}`);
       sent = health;
       trouble.ok("attrd_updater");
       d.log("info", "pacemaker: health attribute set", { attribute: cfg.attribute, value: health });

@@ -7,9 +7,8 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Session } from "../library/session.ts";
 import { selfArgv } from "../sys/self.ts";
-import { sameProcessAlive } from "../sys/proc.ts";
 import { isLocked, lockPathFor, readHolder, type Holder } from "./lock.ts";
-import { childEnv } from "../security/env.ts";
+import { realProcesses, signalIdentified } from "../process/control.ts";
 
 /** One protocol round trip: true when a monitor is there and its loop turns. */
 export async function answers(socket: string, timeoutMs: number): Promise<boolean> {
@@ -33,7 +32,7 @@ export function lockState(socket: string): { locked: boolean; holder: Holder | n
 
 /** SIGKILLs a hung lock holder (only if it is still the same process) and waits for the kernel to drop its lock. */
 export async function killHolder(socket: string, h: Holder, waitMs = 2_000): Promise<boolean> {
-  if (sameProcessAlive(h.pid, h.startTime)) process.kill(h.pid, "SIGKILL");
+  signalIdentified(realProcesses, h.pid, h.startTime, "SIGKILL");
   for (const t0 = performance.now(); performance.now() - t0 < waitMs; await Bun.sleep(5)) {
     if (!lockState(socket).locked) return true;
   }
@@ -51,9 +50,11 @@ export function startDetached(socket: string, argv: readonly string[]): Started 
   mkdirSync(dirname(socket), { recursive: true, mode: 0o750 });
   const logFd = openSync(join(dirname(socket), "monitor.log"), "a", 0o640);
   try {
-    const child = Bun.spawn([...selfArgv(), ...argv], { stdio: ["ignore", logFd, logFd], detached: true, env: childEnv() });
+    const child = realProcesses.spawn([...selfArgv(), ...argv], { output: logFd });
     child.unref();
-    return { pid: child.pid, exitCode: () => child.exitCode };
+    let code: number | null = null;
+    void child.exited.then((s) => (code = s.status));
+    return { pid: child.pid, exitCode: () => code };
   } finally {
     closeSync(logFd); // the child has its own copy
   }

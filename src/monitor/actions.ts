@@ -19,9 +19,10 @@ import { severity } from "../engine/policy.ts";
 import { ACTION_TIMEOUT_MS } from "../protocol/limits.ts";
 import type { Level } from "../protocol/messages.ts";
 import type { ExecutorContext } from "./context.ts";
-import { runHook, writeFlightRecord } from "./records.ts";
+import { writeFlightRecord } from "./records.ts";
+import { runWithDeadline } from "../process/run.ts";
 import type { Entry } from "./registry.ts";
-import { MONITOR_OWNER_VAR, ownerMark } from "../sidecar/orphan.ts";
+import { MONITOR_OWNER_VAR, ownerMark } from "../process/adopt.ts";
 
 /** A level hook gets this long before it is killed. */
 export const HOOK_TIMEOUT_MS = 60_000;
@@ -196,8 +197,10 @@ export class Executor {
 
   private hook(argv: string[], name: string, level: Level, reason: string): void {
     const c = this.core;
-    void runHook(argv, { component: name, level, reason }, HOOK_TIMEOUT_MS).then((r) => {
-      c.emit({ component: name, event: r.code === 0 ? "hook-done" : "hook-failed", level, reason: `${argv[0]} ${r.how}` });
+    // The hook gets HAMON_COMPONENT, HAMON_LEVEL and HAMON_REASON; killed with its process group at the deadline.
+    void runWithDeadline(argv, { env: { HAMON_COMPONENT: name, HAMON_LEVEL: level, HAMON_REASON: reason }, timeoutMs: HOOK_TIMEOUT_MS }).then((r) => {
+      const how = r.exit ? r.exit.how : `could not start ${argv[0]}: ${r.startError}`;
+      c.emit({ component: name, event: r.exit?.code === 0 ? "hook-done" : "hook-failed", level, reason: `${argv[0]} ${how}` });
     });
   }
 

@@ -19,7 +19,7 @@ import type { CheckTable } from "./checks.ts";
 import type { MonitorEvent } from "./dispatch.ts";
 import type { PersistenceHealth } from "./persistence.ts";
 import type { Conn, Entry, LifeState, Registry } from "./registry.ts";
-import type { Supervisor } from "./supervisor.ts";
+import type { Supervisor } from "../process/supervisor.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
 
 /** The bookkeeping every helper shares: the registry, the clock, events, the engine's input. */

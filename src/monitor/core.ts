@@ -17,14 +17,14 @@ import type { Dispatcher, MonitorEvent, MonitorHooks } from "./dispatch.ts";
 import { Executor } from "./actions.ts";
 import { FastPaths } from "./fastpaths.ts";
 import { saveJournal, type JournalComponent, type Loaded } from "./journal.ts";
-import { findMonitorOwned, planAdoption, type Marked } from "../sidecar/orphan.ts";
+import { findMonitorOwned, planAdoption, type Marked } from "../process/adopt.ts";
 import type { EventSeq } from "./event-seq.ts";
 import type { PersistenceHealth } from "./persistence.ts";
 import type { Conn, Entry, Registry } from "./registry.ts";
-import { LIVENESS_MS, Supervisor, type ExitInfo } from "./supervisor.ts";
+import { LIVENESS_MS, Supervisor, type ExitInfo } from "../process/supervisor.ts";
 import { Verbs } from "./verbs.ts";
 import { AdHocQueries } from "./adhoc.ts";
-import { pidExists } from "../sys/proc.ts";
+import { realProcesses, signalIdentified, type ProcessControl } from "../process/control.ts";
 import type { Notifier } from "../sys/sd-notify.ts";
 import { notifyReady, Rediscovery, type DiscoveryOutcome } from "./rediscovery.ts";
 import { NodeJudge } from "./node.ts";
@@ -55,12 +55,25 @@ export interface CoreOptions {
   /** Event numbering; its reserved ceiling is journaled. */
   seq?: EventSeq;
   persistence?: PersistenceHealth;
+  /** Process control (default: the real processes; a fake in tests). */
+  control?: ProcessControl;
+  /** The scheduler's one timer (default setTimeout; a fake clock's in tests, with `now`). */
+  timer?: LoopTimer;
 }
+
+/** What the scheduler needs of a timer: one pending wake-up at a time. */
+export interface LoopTimer {
+  set(fn: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const REAL_TIMER: LoopTimer = { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
 
 export class MonitorCore implements MonitorHooks, CheckSink {
   engine: EngineState = INITIAL_STATE;
   readonly checks = new CheckTable();
   readonly sup: Supervisor;
+  private readonly pc: ProcessControl;
   readonly exec: Executor;
   readonly fast: FastPaths;
   readonly verbs: Verbs;
@@ -72,7 +85,8 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   /** Discovery is over but the fast paths have not been polled yet: arm the judge after the next poll. */
   private armAfterPoll = false;
   readonly now: () => number;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timer: unknown = null;
+  private readonly loopTimer: LoopTimer;
   private plannedWake = Infinity;
   private nextLiveness = 0;
   private journalDirty = false;
@@ -90,7 +104,9 @@ export class MonitorCore implements MonitorHooks, CheckSink {
 
   constructor(readonly d: Dispatcher, readonly o: CoreOptions) {
     this.now = o.now ?? (() => performance.now());
-    this.sup = new Supervisor({ onExit: (x) => this.processExited(x), log: o.log });
+    this.pc = o.control ?? realProcesses;
+    this.loopTimer = o.timer ?? REAL_TIMER;
+    this.sup = new Supervisor({ onExit: (x) => this.processExited(x), log: o.log, control: this.pc });
     this.exec = new Executor(this);
     this.fast = new FastPaths(this);
     this.verbs = new Verbs(this);
@@ -218,7 +234,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   async stop(): Promise<void> {
     this.stopped = true;
     this.o.notifier?.send("STOPPING=1\n");
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.loopTimer.clear(this.timer);
     this.timer = null;
     this.fast.close();
     this.adhoc.cancelAll();
@@ -306,15 +322,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   private stopStray(name: string, m: Marked, what: string): void {
     this.o.log("warn", "stopping a stray owned daemon", { component: name, pid: m.pid, why: what });
     this.emit({ component: name, event: "stray-stopped", level: "", reason: `pid ${m.pid}: ${what} (${m.argv.join(" ").slice(0, 200)})` });
-    try {
-      process.kill(-m.pid, "SIGKILL");
-    } catch {
-      try {
-        process.kill(m.pid, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
+    signalIdentified(this.pc, m.pid, m.startTime, "SIGKILL", true);
   }
 
   // ---- dispatcher hooks -------------------------------------------------
@@ -357,7 +365,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     if (!e.active) return this.setState(e, "inactive", "ok", "deactivated");
     // hamon is restarting it, or a new instance was already started after its exit.
     if (e.expectGone || e.state === "starting") return;
-    const pidNote = e.pid > 0 && !pidExists(e.pid) ? `; process ${e.pid} is gone` : "";
+    const pidNote = e.pid > 0 && !this.pc.exists(e.pid) ? `; process ${e.pid} is gone` : "";
     this.d.registry.disconnect(e, `connection lost: ${reason}${pidNote}`);
     this.feed({ type: "failure", component: e.name, reason: `connection lost: ${reason}${pidNote}`, certain: true });
   }
@@ -483,11 +491,11 @@ export class MonitorCore implements MonitorHooks, CheckSink {
 
   private schedule(now: number): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.loopTimer.clear(this.timer);
     const next = this.nextDeadline(now);
     const delay = Math.max(1, Math.min(MAX_SLEEP_MS, next - now));
     this.plannedWake = now + delay;
-    this.timer = setTimeout(this.onTimerBound, delay);
+    this.timer = this.loopTimer.set(this.onTimerBound, delay);
   }
 
   private nextDeadline(now: number): number {

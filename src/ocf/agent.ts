@@ -6,6 +6,7 @@
  * the agent, like `discovery --once` starts it); stop sends SIGTERM to the
  * lock holder and waits, then SIGKILL; monitor is codes.ts over what it sees.
  */
+import { realProcesses, signalIdentified } from "../process/control.ts";
 import { existsSync } from "node:fs";
 import { daemonArgv, daemonOptions, type DaemonArgValues } from "../cli/daemon.ts";
 import { startAndWait } from "../discovery/once.ts";
@@ -13,7 +14,6 @@ import { answers, killHolder, lockState } from "../discovery/probe.ts";
 import { Session } from "../library/session.ts";
 import type { Logger } from "../log.ts";
 import type { Health } from "../protocol/messages.ts";
-import { sameProcessAlive } from "../sys/proc.ts";
 import { metadata } from "./metadata.ts";
 import { parseAnswer } from "../protocol/answer.ts";
 import { monitorCode, OCF } from "./codes.ts";
@@ -76,7 +76,7 @@ export async function runAgent(action: string, io: AgentIo): Promise<number> {
 async function stop(socket: string, budget: number, io: AgentIo): Promise<number> {
   const { holder } = lockState(socket);
   if (!holder) return OCF.SUCCESS; // not running: stopping is done
-  if (sameProcessAlive(holder.pid, holder.startTime)) process.kill(holder.pid, "SIGTERM");
+  signalIdentified(realProcesses, holder.pid, holder.startTime, "SIGTERM");
   for (const t0 = performance.now(); performance.now() - t0 < budget - 2_000; await Bun.sleep(20)) {
     if (!lockState(socket).locked) return OCF.SUCCESS;
   }

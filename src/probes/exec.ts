@@ -8,7 +8,7 @@
  * line of stdout (else stderr), cut to 512 characters, is the detail.
  */
 import type { Health } from "../protocol/messages.ts";
-import { childEnv } from "../security/env.ts";
+import { runWithDeadline } from "../process/run.ts";
 
 export const AUDIT_DETAIL_MAX = 512;
 
@@ -17,23 +17,13 @@ export function splitCommand(cmd: string): string[] {
 }
 
 export async function runAudit(argv: readonly string[], timeoutMs: number): Promise<{ health: Health; detail: string }> {
-  let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
-  try {
-    proc = Bun.spawn([...argv], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: childEnv() });
-  } catch (e) {
-    return { health: "failed", detail: `audit command ${argv[0]} could not start: ${(e as Error).message}` };
-  }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    proc.kill("SIGKILL");
-  }, timeoutMs);
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
-  const line = firstLine(out) || firstLine(err);
-  if (timedOut) return { health: "failed", detail: `audit command timed out after ${timeoutMs} ms${line ? `: ${line}` : ""}` };
+  const r = await runWithDeadline(argv, { timeoutMs, capture: true });
+  if (!r.exit) return { health: "failed", detail: `audit command ${argv[0]} could not start: ${r.startError}` };
+  const line = firstLine(r.stdout) || firstLine(r.stderr);
+  if (r.timedOut) return { health: "failed", detail: `audit command timed out after ${timeoutMs} ms${line ? `: ${line}` : ""}` };
+  const code = r.exit.code;
   const health: Health = code === 0 ? "ok" : code === 1 ? "degraded" : "failed";
-  const how = proc.signalCode ? `killed by ${proc.signalCode}` : `exit ${code}`;
+  const how = r.exit.signal ? `killed by ${r.exit.signal}` : `exit ${code}`;
   return { health, detail: line ? (code === 0 ? line : `${line} (${how})`) : how };
 }
 

@@ -27,8 +27,8 @@ import type { Health, Kind, Plane } from "../protocol/messages.ts";
 import type { Logger } from "../log.ts";
 import { runAudit } from "../probes/exec.ts";
 import { runProbes, type Probe } from "../probes/connect.ts";
-import { OwnedDaemon, readPidfile, stopPid, watchPid, type Ended } from "./target.ts";
-import { findMarked, ownerMark, OWNER_VAR, planAdoption, sidecarFor } from "./orphan.ts";
+import { OwnedDaemon, readPidfile, stopPid, watchPid, type Ended } from "../process/owned.ts";
+import { findMarked, ownerMark, OWNER_VAR, planAdoption, sidecarFor } from "../process/adopt.ts";
 import { resolve } from "node:path";
 import { processStartTime } from "../sys/proc.ts";
 

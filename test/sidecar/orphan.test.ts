@@ -3,7 +3,7 @@
  * table-tested, and the /proc scan against real processes carrying the mark.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { findMarked, ownerMark, OWNER_VAR, planAdoption, sidecarFor, type Marked } from "../../src/sidecar/orphan.ts";
+import { findMarked, ownerMark, OWNER_VAR, planAdoption, sidecarFor, type Marked } from "../../src/process/adopt.ts";
 
 const ARGV = ["/usr/sbin/bgpd", "-d"];
 const m = (pid: number, ppid: number, startTime: number, argv: string[] = ARGV): Marked => ({ pid, ppid, startTime, argv });

@@ -1,5 +1,6 @@
 /**
- * Process supervision, the I/O edge for the daemons hamon owns or watches.
+ * Supervision of the daemons the monitor owns or watches, on ProcessControl
+ * (control.ts; a fake in tests).
  *
  * - spawn: argv (never a shell), detached (setsid: its own session and process
  *   group, so it outlives a monitor crash and a stop can signal the group).
@@ -13,8 +14,7 @@
  * (stop, restart) are not.
  */
 import { readFileSync } from "node:fs";
-import { pidExists, processStartTime, sameProcessAlive } from "../sys/proc.ts";
-import { childEnv } from "../security/env.ts";
+import { realProcesses, type ProcessControl } from "./control.ts";
 
 export interface ExitInfo {
   name: string;
@@ -29,7 +29,6 @@ interface Proc {
   startTime: number;
   /** hamon spawned it (or a previous hamon did): its process group is ours to signal. */
   owned: boolean;
-  child: Bun.Subprocess | null;
   stopping: boolean;
   exited: Promise<void>;
   markExited: () => void;
@@ -38,6 +37,8 @@ interface Proc {
 export interface SupervisorOptions {
   onExit(info: ExitInfo): void;
   log(level: "info" | "warn", line: string, fields?: Record<string, string | number>): void;
+  /** Default: the real processes. */
+  control?: ProcessControl;
 }
 
 /** How often adopted/attached processes are checked (kill 0; start time every 10th). */
@@ -48,7 +49,11 @@ export class Supervisor {
   private readonly watched: Proc[] = [];
   private polls = 0;
 
-  constructor(private readonly o: SupervisorOptions) {}
+  private readonly pc: ProcessControl;
+
+  constructor(private readonly o: SupervisorOptions) {
+    this.pc = o.control ?? realProcesses;
+  }
 
   pidOf(name: string): number {
     return this.procs.get(name)?.pid ?? 0;
@@ -74,27 +79,22 @@ export class Supervisor {
   spawn(name: string, argv: string[], env: Record<string, string>): number {
     let markExited = () => {};
     const exited = new Promise<void>((r) => (markExited = r));
-    const p: Proc = { name, pid: 0, startTime: 0, owned: true, child: null, stopping: false, exited, markExited };
-    const child = Bun.spawn(argv, {
-      detached: true,
-      stdio: ["ignore", "inherit", "inherit"],
-      env: childEnv(env),
-      onExit: (_sub, code, signal) => this.exited(p, signal ? `killed by ${typeof signal === "number" ? `signal ${signal}` : signal}` : `exited with status ${code ?? "?"}`),
-    });
-    p.child = child;
+    const p: Proc = { name, pid: 0, startTime: 0, owned: true, stopping: false, exited, markExited };
+    const child = this.pc.spawn(argv, { env });
     p.pid = child.pid;
-    p.startTime = processStartTime(child.pid) ?? 0;
+    p.startTime = child.startTime;
     this.procs.set(name, p);
+    void child.exited.then((s) => this.exited(p, s.how));
     return child.pid;
   }
 
   /** Watches a running process; false when `pid` is gone or is not the process started at `startTime`. */
   adopt(name: string, pid: number, startTime: number | null, owned: boolean): boolean {
-    const st = processStartTime(pid);
+    const st = this.pc.startTime(pid);
     if (st === null || (startTime !== null && startTime !== 0 && st !== startTime)) return false;
     let markExited = () => {};
     const exited = new Promise<void>((r) => (markExited = r));
-    const p: Proc = { name, pid, startTime: st, owned, child: null, stopping: false, exited, markExited };
+    const p: Proc = { name, pid, startTime: st, owned, stopping: false, exited, markExited };
     this.procs.set(name, p);
     this.watched.push(p);
     return true;
@@ -119,7 +119,7 @@ export class Supervisor {
     const deep = ++this.polls % 10 === 0;
     for (let i = this.watched.length - 1; i >= 0; i--) {
       const p = this.watched[i]!;
-      if (deep ? !sameProcessAlive(p.pid, p.startTime) : !pidExists(p.pid)) this.exited(p, "vanished (no longer running)");
+      if (deep ? this.pc.startTime(p.pid) !== p.startTime : !this.pc.exists(p.pid)) this.exited(p, "vanished (no longer running)");
     }
   }
 
@@ -141,31 +141,32 @@ export class Supervisor {
     p.stopping = true;
     if (stopArgv) {
       try {
-        Bun.spawn(stopArgv, { stdio: ["ignore", "inherit", "inherit"], env: childEnv({ ...env, HAMON_PID: String(p.pid) }) });
+        this.pc.spawn(stopArgv, { env: { ...env, HAMON_PID: String(p.pid) }, session: false });
       } catch (e) {
         this.o.log("warn", "stop command failed to start", { component: name, error: (e as Error).message });
       }
     } else {
-      signal(p, "SIGTERM");
+      this.signal(p, "SIGTERM");
     }
     const done = await Promise.race([p.exited.then(() => true), Bun.sleep(timeoutMs).then(() => false)]);
     if (done) {
-      if (p.owned) signal(p, "SIGKILL"); // stragglers left in its group
+      if (p.owned) this.signal(p, "SIGKILL"); // stragglers left in its group
       return "stopped";
     }
     this.o.log("warn", "stop timed out: SIGKILL", { component: name, pid: p.pid, timeout_ms: timeoutMs });
-    signal(p, "SIGKILL");
+    this.signal(p, "SIGKILL");
     await Promise.race([p.exited, Bun.sleep(1_000)]);
     return `killed after ${timeoutMs} ms`;
   }
 
   /** Kill whatever is left of a dead process's group (a daemon's forked children). */
   reap(pid: number): void {
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      /* group already empty */
-    }
+    this.pc.signal(pid, "SIGKILL", true);
+  }
+
+  /** Owned processes are signalled as a group (setsid made pgid = pid); attached ones alone. */
+  private signal(p: Proc, sig: "SIGTERM" | "SIGKILL"): void {
+    this.pc.signal(p.pid, sig, p.owned);
   }
 
   private exited(p: Proc, how: string): void {
@@ -183,18 +184,5 @@ export class Supervisor {
   private unwatch(p: Proc): void {
     const i = this.watched.indexOf(p);
     if (i >= 0) this.watched.splice(i, 1);
-  }
-}
-
-/** Owned processes are signalled as a group (setsid made pgid = pid); attached ones alone. */
-function signal(p: Proc, sig: "SIGTERM" | "SIGKILL"): void {
-  try {
-    process.kill(p.owned ? -p.pid : p.pid, sig);
-  } catch {
-    try {
-      process.kill(p.pid, sig);
-    } catch {
-      /* already gone */
-    }
   }
 }

@@ -1,13 +1,12 @@
 /**
- * The process a sidecar stands for: one it owns (spawned from argv, or adopted
+ * The process a sidecar stands for (on ProcessControl, control.ts): one it owns (spawned from argv, or adopted
  * from an earlier sidecar; stopped with SIGTERM then SIGKILL) or one it
  * watches (a pid, or the pid a pidfile names). Every pid not our child is
  * identified by its start time, so a recycled pid is never taken for it. All
  * end the same way: a promise of how the process ended.
  */
 import { readFileSync } from "node:fs";
-import { processStartTime, sameProcessAlive } from "../sys/proc.ts";
-import { childEnv } from "../security/env.ts";
+import { realProcesses, type ProcessControl } from "./control.ts";
 
 /** How often a watched (not owned) pid is checked. */
 export const WATCH_INTERVAL_MS = 100;
@@ -20,39 +19,43 @@ export interface Ended {
 
 /**
  * The daemon a sidecar owns: normally its child; after `adopt`, a daemon an
- * earlier sidecar spawned and left running (src/sidecar/orphan.ts), watched by
+ * earlier sidecar spawned and left running (src/process/adopt.ts), watched by
  * pid and start time and stopped by pid until the next `start` replaces it.
  */
 export class OwnedDaemon {
-  private child: Bun.Subprocess | null = null;
+  private child: { pid: number; done: boolean } | null = null;
   private adopted: { pid: number; startTime: number; cancel(): void } | null = null;
   ended: Promise<Ended> = Promise.resolve({ code: 0, why: "not started" });
 
   /** `env` is added to the daemon's environment (the owner mark). */
-  constructor(private readonly argv: readonly string[], private readonly env: Record<string, string> = {}) {}
+  constructor(private readonly argv: readonly string[], private readonly env: Record<string, string> = {}, private readonly pc: ProcessControl = realProcesses) {}
 
   get pid(): number {
     return this.child?.pid ?? this.adopted?.pid ?? 0;
   }
 
   get running(): boolean {
-    if (this.adopted) return sameProcessAlive(this.adopted.pid, this.adopted.startTime);
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+    if (this.adopted) return this.pc.startTime(this.adopted.pid) === this.adopted.startTime;
+    return this.child !== null && !this.child.done;
   }
 
-  /** Spawns the daemon (throws when it cannot start); returns its pid. */
+  /** Spawns the daemon (throws when it cannot start); returns its pid. Its child: it is signalled alone, not as a group. */
   start(): number {
     this.drop();
-    const child = Bun.spawn([...this.argv], { stdio: ["inherit", "inherit", "inherit"], env: childEnv(this.env) });
+    const p = this.pc.spawn(this.argv, { env: this.env, session: false, input: "inherit" });
+    const child = { pid: p.pid, done: false };
     this.child = child;
-    this.ended = child.exited.then((code) => ({ code, why: child.signalCode ? `killed by ${child.signalCode}` : `exited with status ${code}` }));
-    return child.pid;
+    this.ended = p.exited.then((s) => {
+      child.done = true;
+      return { code: s.status, why: s.how };
+    });
+    return p.pid;
   }
 
   /** Takes over a running daemon that is not our child. Its exit status cannot be known: an end reads "process N is gone" (code 1). */
   adopt(pid: number, startTime: number): number {
     this.drop();
-    const w = watchPid(pid, startTime);
+    const w = watchPid(pid, startTime, this.pc);
     this.adopted = { pid, startTime, cancel: w.cancel };
     this.ended = w.ended;
     return pid;
@@ -72,10 +75,10 @@ export class OwnedDaemon {
   /** Signals the current daemon; an adopted one only while its pid still names it. */
   private killer(): (sig: NodeJS.Signals) => void {
     const child = this.child;
-    if (child) return (sig) => child.kill(sig);
+    if (child) return (sig) => this.pc.signal(child.pid, sig, false);
     const a = this.adopted!;
     return (sig) => {
-      if (sameProcessAlive(a.pid, a.startTime)) process.kill(a.pid, sig);
+      if (this.pc.startTime(a.pid) === a.startTime) this.pc.signal(a.pid, sig, false);
     };
   }
 
@@ -86,18 +89,18 @@ export class OwnedDaemon {
 }
 
 /** Stops a process by pid (SIGTERM, SIGKILL after `timeoutMs`), never a recycled pid; resolves when it is gone. */
-export function stopPid(pid: number, startTime: number, timeoutMs: number): Promise<Ended> {
-  const d = new OwnedDaemon([]);
+export function stopPid(pid: number, startTime: number, timeoutMs: number, pc: ProcessControl = realProcesses): Promise<Ended> {
+  const d = new OwnedDaemon([], {}, pc);
   d.adopt(pid, startTime);
   return d.stop(timeoutMs);
 }
 
 /** Watches a process started elsewhere until it ends (or `cancel`). */
-export function watchPid(pid: number, startTime: number): { ended: Promise<Ended>; cancel(): void } {
+export function watchPid(pid: number, startTime: number, pc: ProcessControl = realProcesses): { ended: Promise<Ended>; cancel(): void } {
   let cancel = () => {};
   const ended = new Promise<Ended>((resolve) => {
     const t = setInterval(() => {
-      if (sameProcessAlive(pid, startTime)) return;
+      if (pc.startTime(pid) === startTime) return;
       clearInterval(t);
       resolve({ code: 1, why: `process ${pid} is gone` });
     }, WATCH_INTERVAL_MS);
@@ -107,7 +110,7 @@ export function watchPid(pid: number, startTime: number): { ended: Promise<Ended
 }
 
 /** The live process a pidfile names, or why there is none. */
-export function readPidfile(path: string): { pid: number; startTime: number } | { why: string } {
+export function readPidfile(path: string, pc: ProcessControl = realProcesses): { pid: number; startTime: number } | { why: string } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -117,6 +120,6 @@ export function readPidfile(path: string): { pid: number; startTime: number } | 
   const m = /^\s*([1-9][0-9]{0,9})\s*$/.exec(text);
   if (!m) return { why: `pidfile ${path} does not hold a pid` };
   const pid = Number(m[1]);
-  const startTime = processStartTime(pid);
+  const startTime = pc.startTime(pid);
   return startTime === null ? { why: `pidfile ${path} names pid ${pid}, which is not running` } : { pid, startTime };
 }
