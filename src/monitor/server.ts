@@ -1,13 +1,19 @@
 /**
- * The monitor's socket edge: listens, hands each peer to the Dispatcher,
- * fans events out to subscribers and the log. Returned as a handle so the
- * daemon (and tests) can stop it deterministically.
+ * The composition root: puts the monitor together, in order — the lock, the
+ * state directory, the journal (its reserved event numbers come first), the
+ * event fan-out, the dispatcher, the socket edge, the core, the HA-engine
+ * adapters, the beacons — and registers each part's stop in a Group, which
+ * tears them down in reverse order. Returned as a handle so the daemon (and
+ * tests) stop it deterministically.
  */
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { MonitorConfig } from "../config/config.ts";
-import { listenUnix, type Listener } from "../transport/unix.ts";
 import type { Logger } from "../log.ts";
+import type { Listener } from "../transport/unix.ts";
+import { EventFanout } from "../events/fanout.ts";
+import { Group } from "./group.ts";
+import { openSocketEdge } from "./socket.ts";
 import { MonitorCore } from "./core.ts";
 import { COMPONENT_BURST, COMPONENT_RATE_PER_S, Dispatcher, type MonitorEvent } from "./dispatch.ts";
 import { EventLog, lastLoggedSeq } from "../events/log.ts";
@@ -16,15 +22,7 @@ import { PersistenceHealth } from "./persistence.ts";
 import { loadJournal, type Loaded } from "./journal.ts";
 import { DEFAULT_SECURITY } from "../config/security.ts";
 import { mayRegister, OPEN_POLICY, resolvePolicy, type Policy } from "../security/policy.ts";
-import { ConnectionLimits } from "../security/limits.ts";
-import { MAX_LINGERING, Refusals } from "../security/refusal.ts";
-import { OutputBudget } from "../transport/budget.ts";
-import type { Peer } from "../transport/peer.ts";
-import { connectionBudget, openFds, raiseNofile } from "../sys/fdlimit.ts";
-import { encode } from "../protocol/codec.ts";
-import { encodeFrame } from "../protocol/framing.ts";
 import { gidOf, uidOf } from "../sys/accounts.ts";
-import { peerCred } from "../sys/peercred.ts";
 import { beckonAll, prepareBeaconDir } from "../discovery/beacon.ts";
 import { lockPathFor, tryLock, type MonitorLock } from "../discovery/lock.ts";
 import { HamonError } from "../protocol/errors.ts";
@@ -78,6 +76,17 @@ export async function startMonitorServer(o: MonitorServerOptions): Promise<Monit
 }
 
 async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<MonitorServer> {
+  const group = new Group(o.log);
+  group.add("lock", () => lock.release());
+  try {
+    return await compose(o, group);
+  } catch (e) {
+    await group.stop();
+    throw e;
+  }
+}
+
+async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorServer> {
   const now = o.now ?? (() => performance.now());
   const sec = o.config?.security ?? DEFAULT_SECURITY;
   let policy: Policy = OPEN_POLICY;
@@ -93,9 +102,6 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
     const st = statSync(o.stateDir);
     if (st.uid === process.getuid?.() && (st.mode & 0o007) !== 0) chmodSync(o.stateDir, st.mode & 0o770);
   }
-  // Created with the core (below); events before then have no adapter to reach.
-  let adapters: Adapters | null = null;
-  let core: MonitorCore | null = null;
   const eventLog = o.config && o.stateDir ? new EventLog(join(o.stateDir, "events.jsonl")) : null;
   // The journal first: its reserved event sequence numbers every event, the first included.
   const seq = new EventSeq();
@@ -107,6 +113,7 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
     seq.resumeAbove(Math.max(journal.ok === true ? journal.data.seqCeiling : 0, eventLog ? lastLoggedSeq(eventLog.path) : 0));
   }
   const persistence = new PersistenceHealth(o.log, (ev) => dispatcher.emit(ev), now);
+  let fanout: EventFanout | null = null;
   const dispatcher: Dispatcher = new Dispatcher({
     now,
     startedAt: now(),
@@ -114,75 +121,33 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
     policy,
     persistence: () => ({ eventsLost: persistence.eventsLost, journalFailures: persistence.journalFailures, failing: persistence.failingTargets }),
     log: (level, line) => o.log(level, line),
-    emit(ev) {
-      const full = { ...ev, seq: seq.next(), time: Date.now() };
-      dispatcher.recent.push(full);
-      o.log(ev.event === "disconnected" ? "warn" : "info", `event ${ev.event}`, { component: ev.component, level: ev.level, reason: ev.reason });
-      o.onEvent?.(full);
-      if (eventLog) {
-        try {
-          eventLog.append(full);
-          persistence.ok("events");
-        } catch (err) {
-          persistence.failed("events", eventLog.path, err); // said once per interval, counted, an event (deferred)
-        }
-      }
-      if (dispatcher.subscribers.size) {
-        const frame = encodeFrame(encode({ type: "event", ...full })); // once, not once per subscriber
-        for (const sub of dispatcher.subscribers) {
-          if (sub.sendFrame) sub.sendFrame(frame);
-          else sub.send({ type: "event", ...full });
-        }
-      }
-      adapters?.event(full);
-      core?.node.observe(ev); // may emit a node-* event in turn (handled before this returns)
-    },
+    emit: (ev) => fanout!.emit(ev),
   });
-  // A peer sending garbage must not be able to flood the log: the first
-  // refusal per connection is logged, the rest are counted and summarised
-  // when the connection closes.
-  const refusals = new WeakMap<object, number>();
-  // Never run out of descriptors (a Bun listener at EMFILE spins): admit only what fits with a reserve.
-  const softNofile = raiseNofile();
-  const lingerMax = Math.min(MAX_LINGERING, Math.max(0, Math.floor((softNofile - openFds()) / 8)));
-  const maxConnections = connectionBudget(sec.maxConnections, softNofile, openFds(), lingerMax);
-  if (maxConnections < sec.maxConnections) {
-    o.log("warn", "connection limit lowered to fit the descriptor limit", { max_connections: maxConnections, configured: sec.maxConnections, nofile: softNofile });
+  fanout = new EventFanout({ seq, log: o.log, file: eventLog, persisted: persistence, recent: dispatcher.recent, subscribers: dispatcher.subscribers });
+  if (o.onEvent) fanout.addSink(o.onEvent);
+  const notifier = o.config && o.stateDir ? notifierFromEnv() : null;
+  if (notifier) group.add("sd_notify", () => notifier.close());
+  let core: MonitorCore | null = null;
+  let adapters: Adapters | null = null;
+  if (o.config && o.stateDir) {
+    const c = new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier, onVerdict: (v) => adapters?.verdict(v), journal, seq, persistence });
+    const a = new Adapters(o.config.integrations, {
+      components: () => [...dispatcher.registry.all()], // an entry has every field a metric reads
+      fastpaths: () => c.fast.snapshot(),
+      lateness: () => c.lateness,
+      persistence: () => persistence,
+    }, VERSION, { log: o.log, emit: (ev) => dispatcher.emit(ev) });
+    group.add("adapters", () => a.stop());
+    fanout.addSink((full) => a.event(full));
+    fanout.addSink((_full, ev) => c.node.observe(ev)); // may emit a node-* event in turn (handled before emit returns)
+    core = c;
+    adapters = a;
   }
-  const limits = new ConnectionLimits(maxConnections, Math.min(sec.maxConnectionsPerUid, maxConnections), (uid) => uid === 0 || uid === policy.selfUid, (n, why) => {
-    o.log("warn", "connections refused over the limit", { refused: n, last: why });
-    dispatcher.emit({ component: "", event: "peer-limit", level: "", reason: `${n} connection(s) refused: ${why}` });
-  });
-  const turnedAway = new Refusals(undefined, lingerMax);
-  const budget = new OutputBudget();
-  const peers = new Set<Peer>();
-  const listener = await listenUnix(o.socketPath, (peer) => {
-    const cred = peerCred(peer.fd);
-    const over = limits.admit(peer, cred?.uid ?? -1);
-    if (over) return turnedAway.refuse(peer, "E_LIMIT", over);
-    dispatcher.open(peer, cred);
-    peers.add(peer);
-    return {
-      message: (p, m) => dispatcher.handle(p, m),
-      refused: (p, code, message) => {
-        const n = (refusals.get(p) ?? 0) + 1;
-        refusals.set(p, n);
-        if (n === 1) o.log("warn", "refused frame", { code, message });
-      },
-      close: (p, reason) => {
-        peers.delete(p);
-        limits.release(p);
-        const n = refusals.get(p) ?? 0;
-        if (n > 1) o.log("warn", "connection closed after refused frames", { refused: n, reason });
-        dispatcher.closed(p, reason);
-      },
-    };
-  }, { group: socketGid, budget, now });
-  // Deadlines for peers that never say hello or trickle a frame (protocol.md §2).
-  const sweeper = setInterval(() => {
-    const t = now();
-    for (const p of peers) dispatcher.sweep(p, p.openedAt, p.partialSince, t);
-  }, 1_000);
+  // The core's stop begins before the socket closes (those closes are not failures) and is awaited after.
+  let coreStopping: Promise<void> | undefined;
+  group.add("core (settled)", () => coreStopping);
+  const edge = await openSocketEdge(dispatcher, { socketPath: o.socketPath, gid: socketGid, maxConnections: sec.maxConnections, maxConnectionsPerUid: sec.maxConnectionsPerUid, policy, log: o.log, now });
+  group.add("socket", () => edge.stop());
   try {
     prepareBeaconDir(o.socketPath, socketGid ?? null);
   } catch (e) {
@@ -190,39 +155,18 @@ async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<
     o.log("warn", "beacon directory not prepared", { error: (e as Error).message });
   }
   o.log("info", "monitor listening", { socket: o.socketPath, pid: process.pid, group: sec.socketGroup ?? "(own)" });
-  const notifier = o.config && o.stateDir ? notifierFromEnv() : null;
-  if (o.config && o.stateDir) {
-    const cfg = o.config;
-    const c = new MonitorCore(dispatcher, { config: cfg, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier, onVerdict: (v) => adapters?.verdict(v), journal, seq, persistence });
-    adapters = new Adapters(cfg.integrations, {
-      components: () => [...dispatcher.registry.all()], // an entry has every field a metric reads
-      fastpaths: () => c.fast.snapshot(),
-      lateness: () => c.lateness,
-      persistence: () => persistence,
-    }, VERSION, { log: o.log, emit: (ev) => dispatcher.emit(ev) });
-    core = c;
-    c.start();
-  }
-  // Reach the components actively: each touched beacon makes its component
-  // reconnect now rather than when its backoff expires.
-  const beckoned = core
-    ? beckonAll(o.socketPath, (name, uid, gid) => mayRegister(policy, { pid: 0, uid, gid, groups: [gid] }, name) === null).then((r) => core.beckoned(r.answered, r.removed), (err) => {
+  core?.start();
+  // Reach the components actively: each touched beacon makes its component reconnect now rather than when its backoff expires.
+  const c = core;
+  const beckoned = c
+    ? beckonAll(o.socketPath, (name, uid, gid) => mayRegister(policy, { pid: 0, uid, gid, groups: [gid] }, name) === null).then((r) => c.beckoned(r.answered, r.removed), (err) => {
         o.log("warn", "beacons not reached", { error: (err as Error).message });
-        core.beckoned([], []);
+        c.beckoned([], []);
       })
     : Promise.resolve();
-  return {
-    dispatcher, listener, core,
-    async stop() {
-      await beckoned;
-      const stopping = core?.stop(); // first: the connections the listener closes are not failures
-      clearInterval(sweeper);
-      listener.stop();
-      limits.close();
-      await stopping;
-      await adapters?.stop();
-      notifier?.close();
-      lock.release();
-    },
-  };
+  group.add("core", async () => {
+    await beckoned;
+    coreStopping = c?.stop();
+  });
+  return { dispatcher, listener: edge.listener, core, stop: () => group.stop() };
 }
