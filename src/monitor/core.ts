@@ -2,10 +2,13 @@
  * The monitor core: turns what components say (dispatcher hooks), what the
  * check schedule sees, what processes do and what heartbeat regions show
  * into engine events; feeds the pure `decide()`; hands its actions to the
- * executor (actions.ts). It owns the one scheduler timer: it sleeps until the
- * earliest deadline (check due, query timeout, readiness, grace end, liveness
- * poll, fast-path poll) and measures how late it woke (starvation guard).
+ * executor (actions.ts). It is the client of the loop (loop.ts: the one
+ * timer, asleep until the earliest deadline — check due, query timeout,
+ * readiness, grace end, liveness poll, fast-path poll — and the starvation
+ * guard) and the source of the journal (journal-writer.ts).
  */
+import { Loop, MAX_SLEEP_MS, REAL_TIMER, type LoopClient, type LoopTimer } from "./loop.ts";
+import { JournalWriter } from "./journal-writer.ts";
 import type { MonitorConfig } from "../config/config.ts";
 import { decide, INITIAL_STATE, type EngineEvent, type EngineState } from "../engine/decide.ts";
 import { FAST_PATH_POLICY, severity, type ComponentPolicy } from "../engine/policy.ts";
@@ -16,7 +19,7 @@ import { CheckTable, type CheckDef, type CheckSink } from "./checks.ts";
 import type { Dispatcher, MonitorEvent, MonitorHooks } from "./dispatch.ts";
 import { Executor } from "./actions.ts";
 import { FastPaths } from "./fastpaths.ts";
-import { saveJournal, type JournalComponent, type Loaded } from "./journal.ts";
+import type { JournalComponent, Loaded } from "./journal.ts";
 import { findMonitorOwned, planAdoption, type Marked } from "../process/adopt.ts";
 import type { EventSeq } from "./event-seq.ts";
 import type { PersistenceHealth } from "./persistence.ts";
@@ -33,10 +36,6 @@ import type { NodeVerdict } from "../engine/node.ts";
 
 /** A component that offers no check is still queried: liveness of its event loop. */
 export const DEFAULT_CHECK: CheckDef = { name: "health", mode: "query", periodMs: 1_000, timeoutMs: 1_000, rise: 1, fall: 1 };
-/** Woken this much later than planned: the monitor was starved (not the components). */
-export const STARVED_AFTER_MS = 250;
-/** Longest sleep: bounds how stale `now`-based bookkeeping can get. */
-const MAX_SLEEP_MS = 1_000;
 /** The node verdict is recomputed at least this often (the starvation window ends without an event). */
 const JUDGE_EVERY_MS = 500;
 
@@ -61,15 +60,7 @@ export interface CoreOptions {
   timer?: LoopTimer;
 }
 
-/** What the scheduler needs of a timer: one pending wake-up at a time. */
-export interface LoopTimer {
-  set(fn: () => void, delayMs: number): unknown;
-  clear(handle: unknown): void;
-}
-
-const REAL_TIMER: LoopTimer = { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
-
-export class MonitorCore implements MonitorHooks, CheckSink {
+export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   engine: EngineState = INITIAL_STATE;
   readonly checks = new CheckTable();
   readonly sup: Supervisor;
@@ -81,16 +72,13 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   readonly node: NodeJudge;
   /** How late each timer wake-up was (Prometheus; the starvation guard acts on single wake-ups). */
   readonly lateness = new LatenessHistogram();
+  private readonly loop: Loop;
+  private readonly journal: JournalWriter;
   private nextJudgeMs = 0;
   /** Discovery is over but the fast paths have not been polled yet: arm the judge after the next poll. */
   private armAfterPoll = false;
   readonly now: () => number;
-  private timer: unknown = null;
-  private readonly loopTimer: LoopTimer;
-  private plannedWake = Infinity;
   private nextLiveness = 0;
-  private journalDirty = false;
-  private readonly journalWaiters: (() => void)[] = [];
   private stopped = false;
   private nextWatchdogMs = Infinity;
   rediscovery!: Rediscovery;
@@ -98,15 +86,25 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   get stopping(): boolean {
     return this.stopped;
   }
-  private readonly onTimerBound = () => this.onTimer();
-  private readonly flushBound = () => this.flushJournal();
   private readonly undeclaredFastPolicy: ComponentPolicy;
 
   constructor(readonly d: Dispatcher, readonly o: CoreOptions) {
     this.now = o.now ?? (() => performance.now());
     this.pc = o.control ?? realProcesses;
-    this.loopTimer = o.timer ?? REAL_TIMER;
+    this.loop = new Loop(this, this.now, o.timer ?? REAL_TIMER, this.lateness);
     this.sup = new Supervisor({ onExit: (x) => this.processExited(x), log: o.log, control: this.pc });
+    const core = this;
+    this.journal = new JournalWriter(`${o.stateDir}/journal.json`, {
+      get engine() {
+        return core.engine;
+      },
+      entries: () => d.registry.all(),
+      sup: this.sup,
+      seqCeiling: () => o.seq?.ceiling ?? 0,
+      get stopped() {
+        return core.stopped;
+      },
+    }, o.persistence ?? null, o.log);
     this.exec = new Executor(this);
     this.fast = new FastPaths(this);
     this.verbs = new Verbs(this);
@@ -224,7 +222,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     if (this.o.notifier?.watchdogMs) this.nextWatchdogMs = now;
     this.fast.start(now);
     this.markJournal();
-    this.schedule(now);
+    this.loop.start(now);
   }
 
   /**
@@ -234,8 +232,7 @@ export class MonitorCore implements MonitorHooks, CheckSink {
   async stop(): Promise<void> {
     this.stopped = true;
     this.o.notifier?.send("STOPPING=1\n");
-    if (this.timer) this.loopTimer.clear(this.timer);
-    this.timer = null;
+    this.loop.stop();
     this.fast.close();
     this.adhoc.cancelAll();
     if (this.config.stopOnExit) {
@@ -485,20 +482,11 @@ export class MonitorCore implements MonitorHooks, CheckSink {
 
   /** Wake earlier than planned if `now`'s bookkeeping added an earlier deadline. */
   reschedule(now: number): void {
-    const next = this.nextDeadline(now);
-    if (next < this.plannedWake - 1) this.schedule(now);
+    this.loop.reschedule(now);
   }
 
-  private schedule(now: number): void {
-    if (this.stopped) return;
-    if (this.timer) this.loopTimer.clear(this.timer);
-    const next = this.nextDeadline(now);
-    const delay = Math.max(1, Math.min(MAX_SLEEP_MS, next - now));
-    this.plannedWake = now + delay;
-    this.timer = this.loopTimer.set(this.onTimerBound, delay);
-  }
-
-  private nextDeadline(now: number): number {
+  /** The loop's client: the earliest deadline of anything the core watches. */
+  nextDeadline(now: number): number {
     let next = Math.min(this.checks.nextWakeMs, now + MAX_SLEEP_MS, this.fast.nextPollMs, this.rediscovery.untilMs, this.nextWatchdogMs);
     for (const e of this.d.registry.list) {
       if (!e) continue;
@@ -509,12 +497,13 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     return next;
   }
 
-  private onTimer(): void {
-    this.timer = null;
-    const now = this.now();
-    const late = now - this.plannedWake;
-    this.lateness.observe(late);
-    if (late > STARVED_AFTER_MS) this.feed({ type: "starved", lateMs: late, recheckMs: Math.max(1_000, 2 * late) });
+  /** The loop's client: the monitor was starved; uncertain failures are re-checked for a while. */
+  starved(lateMs: number): void {
+    this.feed({ type: "starved", lateMs, recheckMs: Math.max(1_000, 2 * lateMs) });
+  }
+
+  /** The loop's client: one turn of everything time-driven. */
+  tick(now: number): void {
     if (now >= this.nextWatchdogMs) {
       // From the loop itself: if it stops turning, systemd stops hearing this.
       this.o.notifier!.send("WATCHDOG=1\n");
@@ -536,13 +525,6 @@ export class MonitorCore implements MonitorHooks, CheckSink {
       this.nextLiveness = now + LIVENESS_MS;
       this.sup.poll();
     }
-    // A freeze (SIGSTOP, a paused VM, an fsync stuck on a busy disk) *inside* this tick is not
-    // seen by the next timer: it is scheduled from after the freeze and fires on time, while the
-    // deadlines set before the freeze look missed, or a reply that waited in the socket makes
-    // them look met. Either way the evidence is stale: treat a long tick as starvation too.
-    const end = this.now();
-    if (end - now > STARVED_AFTER_MS) this.feed({ type: "starved", lateMs: end - now, recheckMs: Math.max(1_000, 2 * (end - now)) });
-    this.schedule(end);
   }
 
   private entryDeadlines(now: number): void {
@@ -591,53 +573,19 @@ export class MonitorCore implements MonitorHooks, CheckSink {
     }
   }
 
-  // ---- journal --------------------------------------------------------------
+  // ---- journal (journal-writer.ts) -------------------------------------------
 
-  /** Runs `then` after the next journal write (coalesced: 1,500 goodbyes in one turn are one write). */
   whenJournaled(then: () => void): void {
-    this.journalWaiters.push(then);
-    this.markJournal();
+    this.journal.whenWritten(then);
   }
 
   markJournal(): void {
-    if (this.journalDirty) return;
-    this.journalDirty = true;
-    setTimeout(this.flushBound, 0); // coalesce every change of this turn into one write
+    this.journal.mark();
   }
 
   /** Writes the journal now if anything changed (also the write-ahead before actions, restarts and spawns). */
   flushJournal(force = false): void {
-    if (!this.journalDirty && !force) return;
-    this.journalDirty = false;
-    const waiters = this.journalWaiters.splice(0);
-    try {
-      this.writeJournal();
-    } finally {
-      // Answered whether or not the write succeeded: a full disk is reported (persistence-failed), not a hung peer.
-      for (const w of waiters) w();
-    }
-  }
-
-  private writeJournal(): void {
-    const comps: JournalComponent[] = [];
-    for (const e of this.d.registry.all()) {
-      const owned = this.sup.owns(e.name);
-      comps.push({
-        name: e.name, active: e.active, quarantined: e.quarantined, restarts: e.restarts,
-        pid: owned ? this.sup.pidOf(e.name) : 0, startTime: owned ? this.sup.startTimeOf(e.name) : 0,
-        kind: e.kind, plane: e.plane, up: e.state === "up" || (e.state === "starting" && e.readyByMs !== Infinity), restarting: e.expectGone,
-        ...(e.state === "stopped" ? { stopped: true } : {}),
-      });
-    }
-    try {
-      saveJournal(this.journalPath, this.engine, comps, this.o.seq?.ceiling ?? 0);
-      this.o.persistence?.ok("journal");
-    } catch (err) {
-      // Not lost: every save rewrites everything; retried a second later (not at once: no spin on a full disk).
-      if (!this.stopped) setTimeout(() => this.markJournal(), 1_000);
-      if (this.o.persistence) this.o.persistence.failed("journal", this.journalPath, err);
-      else this.o.log("error", "journal write failed", { path: this.journalPath, error: (err as Error).message });
-    }
+    this.journal.flush(force);
   }
 }
 
