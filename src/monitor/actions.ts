@@ -42,8 +42,6 @@ export class Executor {
       }
       case "flight-record": return this.flightRecord(a.component, a.level, a.reason, now);
       case "quarantine": {
-        const e = c.registry.get(a.component);
-        if (e) e.quarantined = true;
         c.emit({ component: a.component, event: "quarantined", level: "", reason: a.reason });
         c.markJournal();
         return;
@@ -52,7 +50,7 @@ export class Executor {
         // A failure inside the grace period: if the component is still down when grace ends, it is raised again.
         const e = c.registry.get(a.component);
         const grace = c.engine.components.get(a.component)?.graceUntil ?? 0;
-        if (e && grace > now && !e.quarantined) {
+        if (e && grace > now && !c.registry.quarantinedOf(e.name)) {
           e.refailAtMs = Math.min(e.refailAtMs, grace);
           c.reschedule(now);
         }

@@ -80,6 +80,8 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   readonly now: () => number;
   private nextLiveness = 0;
   private stopped = false;
+  private readonly inbox: EngineEvent[] = [];
+  private feeding = false;
   private nextWatchdogMs = Infinity;
   rediscovery!: Rediscovery;
   /** Set once stop() begins: nothing is (re)started after that. */
@@ -104,6 +106,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       get stopped() {
         return core.stopped;
       },
+      quarantinedOf: (n) => core.quarantined(n),
     }, o.persistence ?? null, o.log);
     this.exec = new Executor(this);
     this.fast = new FastPaths(this);
@@ -116,6 +119,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     });
     this.undeclaredFastPolicy = { ...FAST_PATH_POLICY, graceMs: o.config.defaults.graceMs, healthyResetMs: o.config.defaults.healthyResetMs, flap: o.config.defaults.flap };
     d.hooks = this;
+    d.registry.quarantinedOf = (name) => this.quarantined(name);
   }
 
   get config(): MonitorConfig {
@@ -179,7 +183,6 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       if (!past.up || declared.has(past.name)) continue;
       const e = this.d.registry.ensure(past.name, { kind: past.kind ?? "static", plane: past.plane ?? "control" });
       e.restarts = past.restarts;
-      e.quarantined = this.engine.components.get(past.name)?.quarantined ?? false;
       this.expect(e, now, "registered with the previous monitor; waiting for it to re-register", windowMs);
       this.rediscovery.await(e.name);
     }
@@ -189,7 +192,6 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       const e = this.d.registry.ensure(c.name, { kind: c.kind, plane: c.plane, declared: c, state: "starting" });
       const past = journaled.get(c.name);
       e.active = c.kind === "static" || (past?.active ?? false);
-      e.quarantined = this.engine.components.get(c.name)?.quarantined ?? false;
       e.restarts = past?.restarts ?? 0;
       if (!e.active) {
         this.setState(e, "inactive", "ok", "not activated");
@@ -284,6 +286,19 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   /** Feeds the engine and executes its actions. */
   feed(ev: EngineEvent): void {
     if (this.stopped) return; // shutting down: connections closing now are not failures
+    // Never re-entrant: an event fed while an earlier one's actions run (a spawn that fails, a
+    // death seen during a restart) waits until those actions are done, then is decided.
+    this.inbox.push(ev);
+    if (this.feeding) return;
+    this.feeding = true;
+    try {
+      for (let next = this.inbox.shift(); next; next = this.inbox.shift()) this.decideAndAct(next);
+    } finally {
+      this.feeding = false;
+    }
+  }
+
+  private decideAndAct(ev: EngineEvent): void {
     const now = this.now();
     const r = decide(this.engine, ev, now, this.policyOf);
     if (r.state !== this.engine) {
@@ -497,6 +512,11 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     return next;
   }
 
+  /** Quarantine lives in the engine state only (one place): entries and views ask it. */
+  quarantined(name: string): boolean {
+    return this.engine.components.get(name)?.quarantined ?? false;
+  }
+
   /** The loop's client: the monitor was starved; uncertain failures are re-checked for a while. */
   starved(lateMs: number): void {
     this.feed({ type: "starved", lateMs, recheckMs: Math.max(1_000, 2 * lateMs) });
@@ -542,7 +562,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       }
       if (now >= e.refailAtMs) {
         e.refailAtMs = Infinity;
-        if (e.state === "down" && e.active && !e.quarantined) this.feed({ type: "failure", component: e.name, reason: `still down after the grace period: ${e.reason}`, certain: true });
+        if (e.state === "down" && e.active && !this.quarantined(e.name)) this.feed({ type: "failure", component: e.name, reason: `still down after the grace period: ${e.reason}`, certain: true });
       }
     }
   }

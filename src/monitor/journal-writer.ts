@@ -22,6 +22,7 @@ export interface JournalSource {
   readonly sup: Supervisor;
   seqCeiling(): number;
   readonly stopped: boolean;
+  quarantinedOf(name: string): boolean;
 }
 
 export class JournalWriter {
@@ -63,7 +64,7 @@ export class JournalWriter {
     for (const e of s.entries()) {
       const owned = s.sup.owns(e.name);
       comps.push({
-        name: e.name, active: e.active, quarantined: e.quarantined, restarts: e.restarts,
+        name: e.name, active: e.active, quarantined: s.quarantinedOf(e.name), restarts: e.restarts,
         pid: owned ? s.sup.pidOf(e.name) : 0, startTime: owned ? s.sup.startTimeOf(e.name) : 0,
         kind: e.kind, plane: e.plane, up: e.state === "up" || (e.state === "starting" && e.readyByMs !== Infinity), restarting: e.expectGone,
         ...(e.state === "stopped" ? { stopped: true } : {}),

@@ -55,7 +55,6 @@ export interface Entry {
   startedAtMs: number;
   /** A failure ignored during grace is re-raised then if the component is still down. */
   refailAtMs: number;
-  quarantined: boolean;
   /** Static: always. Dynamic: between activate and deactivate; inactive ones never alarm. */
   active: boolean;
   /** hamon itself is stopping or restarting it: its disconnect and exit are not failures. */
@@ -71,6 +70,8 @@ export interface Entry {
 
 export class Registry {
   private readonly byName = new Map<string, Entry>();
+  /** Whether a component is quarantined: the engine's state is the one place that says so (set by the core). */
+  quarantinedOf: (name: string) => boolean = () => false;
   /** Every entry ever created, by index; removed ones are null. */
   readonly list: (Entry | null)[] = [];
 
@@ -97,7 +98,7 @@ export class Registry {
     const e: Entry = {
       name, index: this.list.length, kind: init.kind, plane: init.plane, pid: 0, checks: [], actions: [], state: init.state ?? "starting",
       health: "ok", reason: "", conn: null, lastSeenMs: -1, registrations: 0, restarts: 0, declared: init.declared ?? null,
-      slots: [], readyByMs: Infinity, readyWaitMs: 0, startedAtMs: -1, refailAtMs: Infinity, quarantined: false, active: true, expectGone: false,
+      slots: [], readyByMs: Infinity, readyWaitMs: 0, startedAtMs: -1, refailAtMs: Infinity, active: true, expectGone: false,
       reported: "ok", reportedReason: "",
     };
     this.list.push(e);
@@ -142,7 +143,7 @@ export class Registry {
 
   status(e: Entry, now: number): ComponentStatus {
     return {
-      name: e.name, kind: e.kind, plane: e.plane, state: e.quarantined ? "quarantined" : e.state, health: e.health, reason: e.reason,
+      name: e.name, kind: e.kind, plane: e.plane, state: this.quarantinedOf(e.name) ? "quarantined" : e.state, health: e.health, reason: e.reason,
       pid: e.pid, ageMs: e.lastSeenMs < 0 ? -1 : Math.max(0, Math.round(now - e.lastSeenMs)), restarts: e.restarts,
     };
   }

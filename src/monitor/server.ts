@@ -132,7 +132,7 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
   if (o.config && o.stateDir) {
     const c = new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier, onVerdict: (v) => adapters?.verdict(v), journal, seq, persistence });
     const a = new Adapters(o.config.integrations, {
-      components: () => [...dispatcher.registry.all()], // an entry has every field a metric reads
+      components: () => [...dispatcher.registry.all()].map((e) => ({ ...e, quarantined: dispatcher.registry.quarantinedOf(e.name) })),
       fastpaths: () => c.fast.snapshot(),
       lateness: () => c.lateness,
       persistence: () => persistence,

@@ -32,9 +32,8 @@ export class Verbs {
     const e = this.target(conn, m);
     if (!e) return;
     if (!e.active) return c.replies.fail(conn, m.id, "E_STATE", `'${e.name}' is deactivated: activate it instead`, false);
-    const was = e.quarantined ? " (quarantine cleared)" : "";
-    e.quarantined = false;
-    c.feed({ type: "operator-reset", component: e.name });
+    const was = c.registry.quarantinedOf(e.name) ? " (quarantine cleared)" : "";
+    c.feed({ type: "operator-reset", component: e.name }); // the engine forgets the history, quarantine included
     c.emit({ component: e.name, event: "operator-restart", level: "restart-daemon", reason: `requested by ${c.replies.who(conn)}${was}` });
     c.effects.perform("restart-daemon", e.name, "operator request");
     this.result(conn, m.id, e.name, `restart of '${e.name}' requested${was}`);
