@@ -51,7 +51,7 @@ export class Executor {
         const e = c.registry.get(a.component);
         const grace = c.engine.components.get(a.component)?.graceUntil ?? 0;
         if (e && grace > now && !c.registry.quarantinedOf(e.name)) {
-          e.refailAtMs = Math.min(e.refailAtMs, grace);
+          c.life(e, { type: "grace", untilMs: grace }, now);
           c.reschedule(now);
         }
         c.emit({ component: a.component, event: "ignored", level: "", reason: a.reason });
@@ -124,7 +124,7 @@ export class Executor {
       e.pid = c.sup.spawn(e.name, argv, { HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) });
     } catch (err) {
       const reason = `cannot start ${argv[0]}: ${(err as Error).message}`;
-      c.setState(e, "down", "failed", reason);
+      c.life(e, { type: "failed", reason }, now);
       c.emit({ component: e.name, event: "start-failed", level: "", reason });
       c.feed({ type: "failure", component: e.name, reason, certain: true });
       return;
@@ -140,7 +140,7 @@ export class Executor {
     if (count) e.restarts++;
     if (!c.sup.alive(e.name)) return this.spawn(e, why); // already dead: no stop to wait for
     e.expectGone = true;
-    c.setState(e, "starting", "ok", `restarting: ${why}`);
+    c.life(e, { type: "restarting", why });
     c.flushJournal(true); // "restarting" on disk: a monitor killed during the stop finishes it
     void c.sup.stop(e.name, e.declared?.stop ?? null, c.config.stopTimeoutMs, { HAMON_COMPONENT: e.name }).then((how) => {
       e.expectGone = false;

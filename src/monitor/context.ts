@@ -12,13 +12,14 @@ import type { MonitorConfig } from "../config/config.ts";
 import type { EngineEvent, EngineState } from "../engine/decide.ts";
 import type { ComponentPolicy } from "../engine/policy.ts";
 import type { Logger } from "../log.ts";
-import type { Health, MessageOf, MonitorInfo } from "../protocol/messages.ts";
+import type { MessageOf, MonitorInfo } from "../protocol/messages.ts";
 import type { CoreView } from "../watchdog/watch.ts";
 import type { AdHocQueries } from "./adhoc.ts";
 import type { CheckTable } from "./checks.ts";
 import type { MonitorEvent } from "./dispatch.ts";
 import type { PersistenceHealth } from "./persistence.ts";
-import type { Conn, Entry, LifeState, Registry } from "./registry.ts";
+import type { Conn, Entry, Registry } from "./registry.ts";
+import type { LifeEvent } from "../engine/lifecycle.ts";
 import type { Supervisor } from "../process/supervisor.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
 
@@ -29,7 +30,8 @@ export interface CoreContext {
   now(): number;
   emit(ev: MonitorEvent): void;
   feed(ev: EngineEvent): void;
-  setState(e: Entry, state: LifeState, health: Health, reason: string): void;
+  /** The one way a component's standing changes (engine/lifecycle.ts); what the row asks is carried out. */
+  life(e: Entry, ev: LifeEvent, now?: number): void;
 }
 
 /** What `show NAME` reads. */

@@ -7,6 +7,7 @@
  * readiness, grace end, liveness poll, fast-path poll — and the starvation
  * guard) and the source of the journal (journal-writer.ts).
  */
+import type { LifeAction, LifeEvent } from "../engine/lifecycle.ts";
 import { Loop, MAX_SLEEP_MS, REAL_TIMER, type LoopClient, type LoopTimer } from "./loop.ts";
 import { JournalWriter } from "./journal-writer.ts";
 import type { MonitorConfig } from "../config/config.ts";
@@ -191,17 +192,16 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     for (const c of this.config.components) {
       const e = this.d.registry.ensure(c.name, { kind: c.kind, plane: c.plane, declared: c, state: "starting" });
       const past = journaled.get(c.name);
-      e.active = c.kind === "static" || (past?.active ?? false);
       e.restarts = past?.restarts ?? 0;
-      if (!e.active) {
-        this.setState(e, "inactive", "ok", "not activated");
+      if (c.kind !== "static" && !past?.active) {
+        this.life(e, { type: "deactivated", reason: "not activated" }, now);
         continue;
       }
       if (c.pidfile) {
         const r = this.sup.attachPidfile(c.name, c.pidfile);
         if (r.ok) {
           e.pid = r.pid;
-          this.setState(e, "up", "ok", `attached to pid ${r.pid}`);
+          this.life(e, { type: "present", reason: `attached to pid ${r.pid}` }, now);
         } else this.expect(e, now, r.why);
         continue;
       }
@@ -213,11 +213,11 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       } else if (c.start && past && past.pid > 0) {
         // It was running under the previous monitor and is gone now: a failure (counted, decided on), not a first start.
         const reason = `process ${past.pid} died while no monitor was running`;
-        this.setState(e, "down", "failed", reason);
+        this.life(e, { type: "failed", reason }, now);
         this.emit({ component: c.name, event: "exited", level: "", reason });
         this.feed({ type: "failure", component: c.name, reason, certain: true });
       } else if (c.start) this.exec.spawn(e, "initial start");
-      else if (past?.stopped) this.setState(e, "stopped", "ok", "deregistered cleanly before the monitor restarted");
+      else if (past?.stopped) this.life(e, { type: "deregistered", reason: "cleanly, before the monitor restarted" }, now);
       else this.expect(e, now, "waiting for it to register", past?.up ? Math.max(windowMs, c.readyTimeoutMs) : c.readyTimeoutMs);
       if (e.state === "starting") this.rediscovery.await(e.name);
     }
@@ -342,9 +342,9 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   registered(e: Entry, m: MessageOf<"register">): void {
     const now = this.now();
     if (!e.active) {
-      if (e.kind !== "dynamic") e.active = true;
-      else {
-        e.active = true; // a declared dynamic component registering is activated by it
+      this.life(e, { type: "activated" }, now);
+      if (e.kind === "dynamic") {
+        // A declared dynamic component registering is activated by it.
         this.emit({ component: e.name, event: "activated", level: "", reason: "it registered" });
         this.markJournal();
       }
@@ -365,7 +365,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     this.dropChecks(e);
     // An undeclared component saying goodbye is forgotten, unless it was deactivated: it stays listed as inactive.
     const forget = !e.declared && e.active && !this.sup.alive(e.name);
-    this.setState(e, e.active ? "stopped" : "inactive", "ok", `deregistered: ${reason}`);
+    this.life(e, { type: "deregistered", reason });
     if (forget) this.feed({ type: "removed", component: e.name });
     this.markJournal();
     return forget;
@@ -374,11 +374,11 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   disconnected(e: Entry, reason: string): void {
     this.dropChecks(e);
     e.conn = null;
-    if (!e.active) return this.setState(e, "inactive", "ok", "deactivated");
+    if (!e.active) return this.life(e, { type: "deactivated", reason: "deactivated" });
     // hamon is restarting it, or a new instance was already started after its exit.
     if (e.expectGone || e.state === "starting") return;
     const pidNote = e.pid > 0 && !this.pc.exists(e.pid) ? `; process ${e.pid} is gone` : "";
-    this.d.registry.disconnect(e, `connection lost: ${reason}${pidNote}`);
+    this.d.registry.disconnect(e, `connection lost: ${reason}${pidNote}`, this.now());
     this.feed({ type: "failure", component: e.name, reason: `connection lost: ${reason}${pidNote}`, certain: true });
   }
 
@@ -402,17 +402,9 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       }
       case "report": {
         const changed = e.reported !== m.health || e.reportedReason !== m.reason;
-        e.reported = m.health;
-        e.reportedReason = m.reason;
-        // The component's own word replaces its last one; a failing check still shows (the worse of the two).
-        const checkFailed = e.slots.some((s) => this.checks.isFailed(s));
-        if (!checkFailed || m.health === "failed") {
-          e.health = m.health;
-          e.reason = m.reason;
-        }
+        const actions = this.d.registry.apply(e, { type: "report", health: m.health, reason: m.reason, checksFailing: this.checksFailing(e) }, now);
         if (changed) this.emit({ component: e.name, event: `report-${m.health}`, level: "", reason: m.reason });
-        if (m.health === "failed") this.feed({ type: "failure", component: e.name, reason: `reported failed: ${m.reason}`, certain: true });
-        else if (m.health === "ok") this.feed({ type: "healthy", component: e.name });
+        this.act(e, actions);
         return;
       }
       case "error-report": {
@@ -454,16 +446,8 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     const e = this.d.registry.at(owner);
     if (!e) return;
     this.emit({ component: e.name, event: ok ? "check-ok" : "check-failed", level: "", reason });
-    if (!ok) {
-      e.health = "failed";
-      e.reason = reason;
-      this.feed({ type: "failure", component: e.name, reason, certain });
-    } else if (!e.slots.some((s) => this.checks.isFailed(s))) {
-      // Checks pass again: what shows is the component's own last report (ok unless it said otherwise).
-      e.health = e.reported;
-      e.reason = e.reported === "ok" ? "" : e.reportedReason;
-      this.feed({ type: "healthy", component: e.name });
-    }
+    if (!ok) this.life(e, { type: "check-failed", reason, certain });
+    else if (!this.checksFailing(e)) this.life(e, { type: "checks-ok" });
   }
 
   // ---- processes ------------------------------------------------------------
@@ -474,7 +458,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     this.sup.reap(x.pid);
     if (e.expectGone) return;
     const reason = `process ${x.pid} ${x.how}`;
-    this.setState(e, "down", "failed", reason);
+    this.life(e, { type: "failed", reason });
     this.emit({ component: e.name, event: "exited", level: "", reason });
     this.feed({ type: "failure", component: e.name, reason, certain: true });
   }
@@ -483,16 +467,25 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
 
   /** Expect `e` to register by its ready timeout. */
   expect(e: Entry, now: number, reason: string, waitMs = e.declared?.readyTimeoutMs ?? 10_000): void {
-    e.readyWaitMs = waitMs;
-    e.readyByMs = now + waitMs;
-    this.setState(e, "starting", "ok", reason);
+    this.life(e, { type: "expect", reason, waitMs }, now);
     this.reschedule(now);
   }
 
-  setState(e: Entry, state: Entry["state"], health: Health, reason: string): void {
-    e.state = state;
-    e.health = health;
-    e.reason = reason;
+  /** The one way a component's standing changes: a row of the lifecycle table (engine/lifecycle.ts), then what it asks. */
+  life(e: Entry, ev: LifeEvent, now = this.now()): void {
+    this.act(e, this.d.registry.apply(e, ev, now));
+  }
+
+  private act(e: Entry, actions: readonly LifeAction[]): void {
+    for (const a of actions) {
+      if (a.type === "failure") this.feed({ type: "failure", component: e.name, reason: a.reason, certain: a.certain });
+      else if (a.type === "healthy") this.feed({ type: "healthy", component: e.name });
+      else this.emit({ component: e.name, event: "degraded", level: "", reason: a.reason });
+    }
+  }
+
+  private checksFailing(e: Entry): boolean {
+    return e.slots.some((s) => this.checks.isFailed(s));
   }
 
   /** Wake earlier than planned if `now`'s bookkeeping added an earlier deadline. */
@@ -552,18 +545,8 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     for (let i = 0; i < list.length; i++) {
       const e = list[i];
       if (!e) continue;
-      if (now >= e.readyByMs) {
-        e.readyByMs = Infinity;
-        if (e.state === "starting" && e.active) {
-          const why = `not registered within ${e.readyWaitMs} ms (${e.reason})`;
-          this.setState(e, "down", "failed", why);
-          this.feed({ type: "failure", component: e.name, reason: why, certain: false });
-        }
-      }
-      if (now >= e.refailAtMs) {
-        e.refailAtMs = Infinity;
-        if (e.state === "down" && e.active && !this.quarantined(e.name)) this.feed({ type: "failure", component: e.name, reason: `still down after the grace period: ${e.reason}`, certain: true });
-      }
+      if (now >= e.readyByMs) this.life(e, { type: "ready-due" }, now);
+      if (now >= e.refailAtMs) this.life(e, { type: "refail-due", quarantined: this.quarantined(e.name) }, now);
     }
   }
 
@@ -579,18 +562,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   }
 
   private noteHealth(e: Entry, h: Health, detail: string): void {
-    if (h === "degraded" && e.health !== "degraded") {
-      e.health = "degraded";
-      e.reason = detail;
-      this.emit({ component: e.name, event: "degraded", level: "", reason: detail });
-    } else if (h === "ok") {
-      // An ok reply clears a degraded *reply*, never a degraded *report* (only the next report does).
-      if (e.health === "degraded" && e.reported !== "degraded" && !e.slots.some((s) => this.checks.isFailed(s))) {
-        e.health = "ok";
-        e.reason = "";
-      }
-      if (this.engine.components.has(e.name)) this.feed({ type: "healthy", component: e.name });
-    }
+    this.life(e, { type: "answer", health: h, detail, checksFailing: this.checksFailing(e), known: this.engine.components.has(e.name) });
   }
 
   // ---- journal (journal-writer.ts) -------------------------------------------

@@ -164,7 +164,7 @@ export class Dispatcher {
     if (st?.component && st.component.conn === conn) {
       this.deps.emit({ component: st.component.name, event: "disconnected", level: "", reason });
       if (this.hooks) this.hooks.disconnected(st.component, reason);
-      else this.registry.disconnect(st.component, `connection lost: ${reason}`);
+      else this.registry.disconnect(st.component, `connection lost: ${reason}`, this.deps.now());
     } else if (st && st.role !== null && st.role !== "component" && reason.startsWith("peer is not reading")) {
       this.dropped(st, conn, reason);
     }
@@ -244,8 +244,7 @@ export class Dispatcher {
     if (this.hooks) return this.hooks.says(e, m);
     if (m.type === "report") {
       const changed = e.health !== m.health || e.reason !== m.reason;
-      e.health = m.health;
-      e.reason = m.reason;
+      this.registry.apply(e, { type: "report", health: m.health, reason: m.reason, checksFailing: false }, this.deps.now()); // no core: nothing acts on it
       if (changed) this.deps.emit({ component: e.name, event: `report-${m.health}`, level: "", reason: m.reason });
     } else if (m.type === "error-report") {
       this.deps.emit({ component: e.name, event: "error-report", level: m.level, reason: m.reason });

@@ -43,8 +43,7 @@ export class FastPaths {
       const w: Watched = { cfg, entry, bad: new Map(), watch: null as unknown as HeartbeatWatch };
       w.watch = new HeartbeatWatch(cfg.heartbeat, { suspectMs: cfg.suspectMs, deadMs: cfg.deadMs, idleSlackMs: cfg.idleSlackMs, pollMs: c.config.tickMs }, (ev) => this.onEvent(w, ev));
       this.list.push(w);
-      entry.readyByMs = now + FASTPATH_READY_MS;
-      c.setState(entry, "starting", "ok", `waiting for a valid heartbeat region at ${cfg.heartbeat}`);
+      c.life(entry, { type: "expect", reason: `waiting for a valid heartbeat region at ${cfg.heartbeat}`, waitMs: FASTPATH_READY_MS }, now);
     }
     if (this.list.length) this.nextPollMs = now;
   }
@@ -80,14 +79,13 @@ export class FastPaths {
         const h = w.watch.attached;
         e.pid = h?.writerPid ?? 0;
         e.registrations++;
-        e.readyByMs = Infinity;
         e.lastSeenMs = c.now();
         w.bad.clear();
-        c.setState(e, "up", "ok", "");
+        c.life(e, { type: "present", reason: "" });
         c.emit({ component: name, event: "attached", level: "", reason: ev.reason });
         c.feed({ type: "healthy", component: name });
       } else {
-        e.reason = `heartbeat region: ${ev.reason}`;
+        c.life(e, { type: "note", reason: `heartbeat region: ${ev.reason}` });
         c.emit({ component: name, event: "heartbeat-invalid", level: "", reason: ev.reason });
       }
       return;
@@ -97,14 +95,14 @@ export class FastPaths {
       case "ok": case "unmonitored":
         w.bad.delete(ev.slot);
         if (w.bad.size === 0 && e.health !== "ok") {
-          c.setState(e, "up", "ok", "");
+          c.life(e, { type: "present", reason: "" });
           c.emit({ component: name, event: "cores-ok", level: "", reason: `${core} ${ev.verdict}` });
           c.feed({ type: "healthy", component: name });
         }
         return;
       case "suspect": {
         w.bad.set(ev.slot, "suspect");
-        if (e.health === "ok") c.setState(e, "up", "degraded", `${core}: no beat for ${w.cfg.suspectMs} ms (suspect)`);
+        c.life(e, { type: "degraded", reason: `${core}: no beat for ${w.cfg.suspectMs} ms (suspect)` });
         c.emit({ component: name, event: "core-suspect", level: "", reason: `${core}: no beat for ${w.cfg.suspectMs} ms` });
         return;
       }
@@ -112,7 +110,7 @@ export class FastPaths {
         const why = ev.verdict === "dead" ? `${core}: no beat for ${w.cfg.deadMs} ms (dead)` : ev.verdict === "corrupt" ? `${core}: corrupt ${ev.reason}` : `writer gone: ${ev.reason}`;
         const first = e.health !== "failed";
         w.bad.set(ev.slot, ev.verdict);
-        c.setState(e, ev.verdict === "writer-gone" ? "down" : "up", "failed", why);
+        c.life(e, { type: "failed", reason: why, state: ev.verdict === "writer-gone" ? "down" : "up" });
         c.emit({ component: name, event: `core-${ev.verdict}`, level: "", reason: why });
         // One failure per episode: a writer that dies takes every core with it.
         if (first) c.feed({ type: "failure", component: name, reason: why, certain: ev.verdict !== "dead" });

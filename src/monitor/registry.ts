@@ -6,7 +6,8 @@
  * uses, and the tick loop walks the array without allocating an iterator.
  */
 import type { ComponentConfig } from "../config/config.ts";
-import type { CheckSpec, ComponentStatus, Health, Kind, Plane } from "../protocol/messages.ts";
+import { lifecycle, NEW_LIFE, type Life, type LifeAction, type LifeEvent, type LifeState } from "../engine/lifecycle.ts";
+import type { CheckSpec, ComponentStatus, Kind, Plane } from "../protocol/messages.ts";
 
 export interface Conn {
   send(m: import("../protocol/messages.ts").Message): boolean;
@@ -17,17 +18,15 @@ export interface Conn {
   limitPending?(bytes: number): void;
 }
 
-/**
- * Lifecycle:
- * - starting: expected to register (spawned, activated, or the monitor just started)
- * - up: registered and connected, or an attached daemon that is alive
- * - down: expected but absent (died, disconnected, never registered)
- * - inactive: a dynamic component not activated: absence is normal
- * - stopped: deregistered on purpose (no alarm)
- */
-export type LifeState = "starting" | "up" | "down" | "inactive" | "stopped";
+export type { LifeState };
 
-export interface Entry {
+/**
+ * A component as the monitor knows it. Its standing (state, health, reason,
+ * deadlines, what it reported, whether it is active) is a `Life`, read-only
+ * here: it changes only through `Registry.apply` and the pure lifecycle table
+ * (src/engine/lifecycle.ts).
+ */
+export interface Entry extends Life {
   readonly name: string;
   readonly index: number;
   kind: Kind;
@@ -36,9 +35,6 @@ export interface Entry {
   checks: CheckSpec[];
   /** Actions it carries out on request (`register actions=`): a sidecar owning its daemon says "restart stop". */
   actions: readonly string[];
-  state: LifeState;
-  health: Health;
-  reason: string;
   conn: Conn | null;
   lastSeenMs: number;
   registrations: number;
@@ -47,29 +43,21 @@ export interface Entry {
   declared: ComponentConfig | null;
   /** Check-table slots of this component while it is registered. */
   slots: number[];
-  /** Must register by then (starting), else it failed. Infinity = no deadline. */
-  readyByMs: number;
-  /** How long it was given to register (for the message when it does not). */
-  readyWaitMs: number;
   /** When it was (re)started, for the spawn → registered latency. */
   startedAtMs: number;
-  /** A failure ignored during grace is re-raised then if the component is still down. */
-  refailAtMs: number;
-  /** Static: always. Dynamic: between activate and deactivate; inactive ones never alarm. */
-  active: boolean;
   /** hamon itself is stopping or restarting it: its disconnect and exit are not failures. */
   expectGone: boolean;
-  /**
-   * What the component last said of itself in a `report` (ok until it does).
-   * The health shown is the worse of this and the checks (protocol.md §5.1):
-   * an ok query reply does not erase a reported `degraded`; the next report does.
-   */
-  reported: Health;
-  reportedReason: string;
 }
 
 export class Registry {
   private readonly byName = new Map<string, Entry>();
+
+  /** The one way an entry's standing changes: one row of the lifecycle table; returns what the caller must do. */
+  apply(e: Entry, ev: LifeEvent, now: number): readonly LifeAction[] {
+    const r = lifecycle(e, ev, now);
+    Object.assign(e as Life, r.life);
+    return r.actions;
+  }
   /** Whether a component is quarantined: the engine's state is the one place that says so (set by the core). */
   quarantinedOf: (name: string) => boolean = () => false;
   /** Every entry ever created, by index; removed ones are null. */
@@ -96,10 +84,9 @@ export class Registry {
     const prev = this.byName.get(name);
     if (prev) return prev;
     const e: Entry = {
-      name, index: this.list.length, kind: init.kind, plane: init.plane, pid: 0, checks: [], actions: [], state: init.state ?? "starting",
-      health: "ok", reason: "", conn: null, lastSeenMs: -1, registrations: 0, restarts: 0, declared: init.declared ?? null,
-      slots: [], readyByMs: Infinity, readyWaitMs: 0, startedAtMs: -1, refailAtMs: Infinity, active: true, expectGone: false,
-      reported: "ok", reportedReason: "",
+      ...NEW_LIFE, state: init.state ?? "starting",
+      name, index: this.list.length, kind: init.kind, plane: init.plane, pid: 0, checks: [], actions: [],
+      conn: null, lastSeenMs: -1, registrations: 0, restarts: 0, declared: init.declared ?? null, slots: [], startedAtMs: -1, expectGone: false,
     };
     this.list.push(e);
     this.byName.set(name, e);
@@ -116,7 +103,8 @@ export class Registry {
       e.kind = r.kind;
       e.plane = r.plane;
     }
-    Object.assign(e, { pid: r.pid, checks: r.checks, actions: r.actions ?? [], state: "up", conn, lastSeenMs: now, health: "ok", reason: "", readyByMs: Infinity, refailAtMs: Infinity, reported: "ok", reportedReason: "" });
+    Object.assign(e, { pid: r.pid, checks: r.checks, actions: r.actions ?? [], conn, lastSeenMs: now });
+    this.apply(e, { type: "registered" }, now);
     e.registrations++;
     return e;
   }
@@ -126,12 +114,9 @@ export class Registry {
    * component reported just before (a sidecar's "killed by SIGKILL") is better
    * evidence than the disconnect itself, so it is kept.
    */
-  disconnect(e: Entry, reason: string): void {
-    const lastWords = e.health === "failed" && e.reason ? e.reason : "";
+  disconnect(e: Entry, reason: string, now: number): void {
     e.conn = null;
-    e.state = "down";
-    e.health = "failed";
-    e.reason = lastWords ? `${lastWords}; then ${reason}` : reason;
+    this.apply(e, { type: "lost", reason }, now);
   }
 
   remove(name: string): void {

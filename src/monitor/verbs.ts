@@ -45,9 +45,9 @@ export class Verbs {
     const e = c.registry.get(m.target) ?? c.registry.ensure(m.target, { kind: "dynamic", plane: "control", state: "inactive" });
     if (e.kind !== "dynamic") return c.replies.fail(conn, m.id, "E_STATE", `'${e.name}' is static: it is always active`, false);
     if (e.active && e.registrations > 0 && e.conn) return this.result(conn, m.id, e.name, `'${e.name}' is already active`);
-    e.active = true;
+    c.life(e, { type: "activated" });
     c.emit({ component: e.name, event: "activated", level: "", reason: `by ${c.replies.who(conn)}` });
-    if (e.conn) c.setState(e, "up", "ok", "");
+    if (e.conn) c.life(e, { type: "present", reason: "" });
     else if (e.declared?.start) c.effects.spawn(e, "activated");
     else c.expect(e, c.now(), "activated: waiting for it to register");
     c.markJournal();
@@ -59,11 +59,8 @@ export class Verbs {
     const e = this.target(conn, m);
     if (!e) return;
     if (e.kind !== "dynamic") return c.replies.fail(conn, m.id, "E_STATE", `'${e.name}' is static: it cannot be deactivated`, false);
-    e.active = false;
-    e.readyByMs = Infinity;
-    e.refailAtMs = Infinity;
     c.dropChecks(e);
-    c.setState(e, "inactive", "ok", "deactivated");
+    c.life(e, { type: "deactivated", reason: "deactivated" });
     c.emit({ component: e.name, event: "deactivated", level: "", reason: `by ${c.replies.who(conn)}` });
     if (e.declared?.start) void c.effects.stopOwned(e, "deactivated");
     else if (e.conn) void c.effects.delegateStop(e, "deactivated");

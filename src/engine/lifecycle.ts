@@ -1,0 +1,143 @@
+/**
+ * A component's lifecycle as one pure table, as s6-supervise keeps its
+ * service: `lifecycle(life, event, now) → { life, actions }`. The monitor
+ * never writes a component's state, health, reason or deadlines itself: it
+ * applies an event here and carries out the actions (a failure for the
+ * engine, health for the engine). What `decide()` (decide.ts) is to recovery,
+ * this is to one component's standing.
+ *
+ * States: starting (expected by a deadline), up, down (expected but absent),
+ * inactive (a dynamic component not activated: absence is normal), stopped
+ * (deregistered on purpose). Health is the worse of what the component last
+ * reported and what its checks say (protocol.md §5.1).
+ *
+ * @example
+ *   const r = lifecycle(e, { type: "ready-due" }, now); // starting past its deadline → down/failed + a failure
+ */
+import type { Health } from "../protocol/messages.ts";
+
+export type LifeState = "starting" | "up" | "down" | "inactive" | "stopped";
+
+export interface Life {
+  readonly state: LifeState;
+  readonly health: Health;
+  readonly reason: string;
+  /** Must register by then (starting); Infinity = no deadline. */
+  readonly readyByMs: number;
+  /** How long it was given (for the message when it does not). */
+  readonly readyWaitMs: number;
+  /** A failure ignored during grace is raised again then if it is still down. */
+  readonly refailAtMs: number;
+  /** What the component last said of itself in a `report`. */
+  readonly reported: Health;
+  readonly reportedReason: string;
+  readonly active: boolean;
+}
+
+export type LifeEvent =
+  /** Expect it to register (spawned, activated, awaited after a monitor restart). */
+  | { type: "expect"; reason: string; waitMs: number }
+  | { type: "registered" }
+  /** It is there without registering: an attached daemon, a fast path's region, an activated connected component. */
+  | { type: "present"; reason: string }
+  | { type: "deregistered"; reason: string }
+  | { type: "activated" }
+  | { type: "deactivated"; reason: string }
+  /** hamon is restarting it: its disconnect and exit are not failures. */
+  | { type: "restarting"; why: string }
+  /** It is gone or broken: exited, could not start, died while no monitor ran, a writer gone. `state` "up" for a fast path whose process runs. */
+  | { type: "failed"; reason: string; state?: "down" | "up" }
+  /** Its connection was lost; what it said just before (a sidecar's "killed by SIGKILL") is kept as better evidence. */
+  | { type: "lost"; reason: string }
+  /** The readiness deadline passed. */
+  | { type: "ready-due" }
+  /** The grace after a recovery ended. */
+  | { type: "refail-due"; quarantined: boolean }
+  /** A failure was ignored during grace ending at `untilMs`: raise it again then. */
+  | { type: "grace"; untilMs: number }
+  /** Its own report. `checksFailing`: whether a check currently fails. */
+  | { type: "report"; health: Health; reason: string; checksFailing: boolean }
+  /** A reply or confirm said how it is. */
+  | { type: "answer"; health: Health; detail: string; checksFailing: boolean; known: boolean }
+  | { type: "check-failed"; reason: string; certain: boolean }
+  /** Every check passes again. */
+  | { type: "checks-ok" }
+  /** Degraded without failing (a fast-path core gone suspect). */
+  | { type: "degraded"; reason: string }
+  /** Only the reason changes (a heartbeat region that cannot be used yet). */
+  | { type: "note"; reason: string };
+
+export type LifeAction =
+  | { type: "failure"; reason: string; certain: boolean }
+  | { type: "healthy" }
+  /** Its health changed to degraded (an event for the operator). */
+  | { type: "degraded"; reason: string };
+
+export interface LifeResult {
+  readonly life: Life;
+  readonly actions: readonly LifeAction[];
+}
+
+export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", active: true };
+
+const NONE: readonly LifeAction[] = [];
+
+export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
+  switch (ev.type) {
+    case "expect": return to({ ...l, state: "starting", health: "ok", reason: ev.reason, readyByMs: now + ev.waitMs, readyWaitMs: ev.waitMs });
+    case "registered": return to({ ...l, state: "up", health: "ok", reason: "", readyByMs: Infinity, refailAtMs: Infinity, reported: "ok", reportedReason: "" });
+    case "present": return to({ ...l, state: "up", health: "ok", reason: ev.reason, readyByMs: Infinity });
+    case "deregistered": return to({ ...l, state: l.active ? "stopped" : "inactive", health: "ok", reason: `deregistered: ${ev.reason}` });
+    case "activated": return to({ ...l, active: true });
+    case "deactivated": return to({ ...l, active: false, state: "inactive", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity });
+    case "restarting": return to({ ...l, state: "starting", health: "ok", reason: `restarting: ${ev.why}` });
+    case "failed": return to({ ...l, state: ev.state ?? "down", health: "failed", reason: ev.reason });
+    case "lost": {
+      const lastWords = l.health === "failed" && l.reason ? l.reason : "";
+      return to({ ...l, state: "down", health: "failed", reason: lastWords ? `${lastWords}; then ${ev.reason}` : ev.reason });
+    }
+    case "ready-due": {
+      const next = { ...l, readyByMs: Infinity };
+      if (l.state !== "starting" || !l.active) return to(next);
+      const why = `not registered within ${l.readyWaitMs} ms (${l.reason})`;
+      // Uncertain: the monitor's own lateness can fake a missed deadline.
+      return { life: { ...next, state: "down", health: "failed", reason: why }, actions: [{ type: "failure", reason: why, certain: false }] };
+    }
+    case "refail-due": {
+      const next = { ...l, refailAtMs: Infinity };
+      if (l.state !== "down" || !l.active || ev.quarantined) return to(next);
+      return { life: next, actions: [{ type: "failure", reason: `still down after the grace period: ${l.reason}`, certain: true }] };
+    }
+    case "grace": return to({ ...l, refailAtMs: Math.min(l.refailAtMs, ev.untilMs) });
+    case "report": {
+      // Its own word replaces its last one; a failing check still shows (the worse of the two).
+      const shown = !ev.checksFailing || ev.health === "failed" ? { health: ev.health, reason: ev.reason } : {};
+      const next = { ...l, ...shown, reported: ev.health, reportedReason: ev.reason };
+      if (ev.health === "failed") return { life: next, actions: [{ type: "failure", reason: `reported failed: ${ev.reason}`, certain: true }] };
+      return { life: next, actions: ev.health === "ok" ? [{ type: "healthy" }] : NONE };
+    }
+    case "answer": {
+      if (ev.health === "degraded") {
+        if (l.health === "degraded") return to(l);
+        return { life: { ...l, health: "degraded", reason: ev.detail }, actions: [{ type: "degraded", reason: ev.detail }] };
+      }
+      if (ev.health !== "ok") return to(l); // a failed answer fails its check: the check table says so
+      // An ok answer clears a degraded *answer*, never a degraded *report* (only the next report does).
+      const clear = l.health === "degraded" && l.reported !== "degraded" && !ev.checksFailing;
+      return { life: clear ? { ...l, health: "ok", reason: "" } : l, actions: ev.known ? [{ type: "healthy" }] : NONE };
+    }
+    case "check-failed": return { life: { ...l, health: "failed", reason: ev.reason }, actions: [{ type: "failure", reason: ev.reason, certain: ev.certain }] };
+    // Checks pass again: what shows is the component's own last report (ok unless it said otherwise).
+    case "checks-ok": return { life: { ...l, health: l.reported, reason: l.reported === "ok" ? "" : l.reportedReason }, actions: [{ type: "healthy" }] };
+    case "degraded": return to(l.health === "ok" ? { ...l, state: "up", health: "degraded", reason: ev.reason } : l);
+    case "note": return to({ ...l, reason: ev.reason });
+    default: {
+      const never: never = ev;
+      throw new Error(`unhandled lifecycle event ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function to(life: Life): LifeResult {
+  return { life, actions: NONE };
+}

@@ -1,0 +1,43 @@
+/** The component lifecycle table, one row per case: (life, event) → (life, actions). */
+import { describe, expect, test } from "bun:test";
+import { lifecycle, NEW_LIFE, type Life, type LifeEvent } from "../../src/engine/lifecycle.ts";
+
+const NOW = 10_000;
+const up: Life = { ...NEW_LIFE, state: "up" };
+const starting: Life = { ...NEW_LIFE, state: "starting", reason: "spawned", readyByMs: NOW - 1, readyWaitMs: 3_000 };
+const down: Life = { ...NEW_LIFE, state: "down", health: "failed", reason: "exited with status 1", refailAtMs: NOW - 1 };
+
+describe("lifecycle", () => {
+  test.each<[string, Life, LifeEvent, Partial<Life>, unknown[]]>([
+    ["expect: starting with a deadline", up, { type: "expect", reason: "spawned", waitMs: 500 }, { state: "starting", health: "ok", reason: "spawned", readyByMs: NOW + 500, readyWaitMs: 500 }, []],
+    ["registered: up, deadlines and the last report cleared", { ...down, reported: "degraded" }, { type: "registered" }, { state: "up", health: "ok", reason: "", refailAtMs: Infinity, reported: "ok" }, []],
+    ["ready-due while starting: down, an uncertain failure", starting, { type: "ready-due" }, { state: "down", health: "failed", reason: "not registered within 3000 ms (spawned)", readyByMs: Infinity }, [{ type: "failure", certain: false }]],
+    ["ready-due once up: the deadline is simply dropped", { ...up, readyByMs: NOW - 1 }, { type: "ready-due" }, { state: "up", readyByMs: Infinity }, []],
+    ["ready-due while inactive: nothing", { ...starting, active: false }, { type: "ready-due" }, { state: "starting", readyByMs: Infinity }, []],
+    ["refail-due while down: a certain failure", down, { type: "refail-due", quarantined: false }, { refailAtMs: Infinity }, [{ type: "failure", reason: "still down after the grace period: exited with status 1", certain: true }]],
+    ["refail-due while quarantined: nothing", down, { type: "refail-due", quarantined: true }, { refailAtMs: Infinity }, []],
+    ["grace: the earlier refail time wins", { ...down, refailAtMs: NOW + 50 }, { type: "grace", untilMs: NOW + 500 }, { refailAtMs: NOW + 50 }, []],
+    ["lost after last words: both kept", { ...up, health: "failed", reason: "killed by SIGKILL" }, { type: "lost", reason: "connection lost: EOF" }, { state: "down", reason: "killed by SIGKILL; then connection lost: EOF" }, []],
+    ["deregistered while active: stopped", up, { type: "deregistered", reason: "bye" }, { state: "stopped", reason: "deregistered: bye" }, []],
+    ["deactivated: inactive, no deadline", starting, { type: "deactivated", reason: "deactivated" }, { state: "inactive", active: false, readyByMs: Infinity, refailAtMs: Infinity }, []],
+    ["report degraded while a check fails: the failure still shows", { ...up, health: "failed", reason: "check" }, { type: "report", health: "degraded", reason: "flap", checksFailing: true }, { health: "failed", reason: "check", reported: "degraded" }, []],
+    ["report failed: a certain failure", up, { type: "report", health: "failed", reason: "rib broken", checksFailing: false }, { health: "failed", reported: "failed" }, [{ type: "failure", reason: "reported failed: rib broken", certain: true }]],
+    ["an ok answer does not erase a reported degraded", { ...up, health: "degraded", reason: "flap", reported: "degraded", reportedReason: "flap" }, { type: "answer", health: "ok", detail: "", checksFailing: false, known: true }, { health: "degraded", reason: "flap" }, [{ type: "healthy" }]],
+    ["an ok answer clears a degraded answer", { ...up, health: "degraded", reason: "slow" }, { type: "answer", health: "ok", detail: "", checksFailing: false, known: true }, { health: "ok", reason: "" }, [{ type: "healthy" }]],
+    ["a degraded answer: degraded, said once", up, { type: "answer", health: "degraded", detail: "slow", checksFailing: false, known: true }, { health: "degraded", reason: "slow" }, [{ type: "degraded", reason: "slow" }]],
+    ["checks ok again: the last report shows", { ...up, health: "failed", reported: "degraded", reportedReason: "flap" }, { type: "checks-ok" }, { health: "degraded", reason: "flap" }, [{ type: "healthy" }]],
+    ["check failed: failed, and a failure of the check's certainty", up, { type: "check-failed", reason: "no reply within 200 ms", certain: false }, { health: "failed" }, [{ type: "failure", certain: false }]],
+    ["degraded (a suspect core) only from ok", { ...up, health: "failed", reason: "dead" }, { type: "degraded", reason: "suspect" }, { health: "failed", reason: "dead" }, []],
+  ])("%s", (_label, life, ev, want, actions) => {
+    const r = lifecycle(life, ev, NOW);
+    expect(r.life).toMatchObject(want);
+    expect(r.actions).toMatchObject(actions);
+    expect(r.actions.length).toBe(actions.length);
+  });
+
+  test("the input is never changed (a new life each time)", () => {
+    const before = { ...up };
+    lifecycle(up, { type: "failed", reason: "x" }, NOW);
+    expect(up).toEqual(before);
+  });
+});
