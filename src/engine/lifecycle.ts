@@ -81,6 +81,8 @@ export interface LifeResult {
 export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", active: true };
 
 const NONE: readonly LifeAction[] = [];
+/** Shared: an ok answer arrives every period for every check (the hot path allocates no action list). */
+const HEALTHY: readonly LifeAction[] = Object.freeze([Object.freeze({ type: "healthy" as const })]);
 
 export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
   switch (ev.type) {
@@ -114,7 +116,7 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
       const shown = !ev.checksFailing || ev.health === "failed" ? { health: ev.health, reason: ev.reason } : {};
       const next = { ...l, ...shown, reported: ev.health, reportedReason: ev.reason };
       if (ev.health === "failed") return { life: next, actions: [{ type: "failure", reason: `reported failed: ${ev.reason}`, certain: true }] };
-      return { life: next, actions: ev.health === "ok" ? [{ type: "healthy" }] : NONE };
+      return { life: next, actions: ev.health === "ok" ? HEALTHY : NONE };
     }
     case "answer": {
       if (ev.health === "degraded") {
@@ -124,11 +126,11 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
       if (ev.health !== "ok") return to(l); // a failed answer fails its check: the check table says so
       // An ok answer clears a degraded *answer*, never a degraded *report* (only the next report does).
       const clear = l.health === "degraded" && l.reported !== "degraded" && !ev.checksFailing;
-      return { life: clear ? { ...l, health: "ok", reason: "" } : l, actions: ev.known ? [{ type: "healthy" }] : NONE };
+      return { life: clear ? { ...l, health: "ok", reason: "" } : l, actions: ev.known ? HEALTHY : NONE };
     }
     case "check-failed": return { life: { ...l, health: "failed", reason: ev.reason }, actions: [{ type: "failure", reason: ev.reason, certain: ev.certain }] };
     // Checks pass again: what shows is the component's own last report (ok unless it said otherwise).
-    case "checks-ok": return { life: { ...l, health: l.reported, reason: l.reported === "ok" ? "" : l.reportedReason }, actions: [{ type: "healthy" }] };
+    case "checks-ok": return { life: { ...l, health: l.reported, reason: l.reported === "ok" ? "" : l.reportedReason }, actions: HEALTHY };
     case "degraded": return to(l.health === "ok" ? { ...l, state: "up", health: "degraded", reason: ev.reason } : l);
     case "note": return to({ ...l, reason: ev.reason });
     default: {

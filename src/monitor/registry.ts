@@ -55,7 +55,7 @@ export class Registry {
   /** The one way an entry's standing changes: one row of the lifecycle table; returns what the caller must do. */
   apply(e: Entry, ev: LifeEvent, now: number): readonly LifeAction[] {
     const r = lifecycle(e, ev, now);
-    Object.assign(e as Life, r.life);
+    if (r.life !== e) Object.assign(e as Life, r.life); // an unchanged life (most answers) is the entry itself
     return r.actions;
   }
   /** Whether a component is quarantined: the engine's state is the one place that says so (set by the core). */
