@@ -7,6 +7,7 @@
  *   parseConfig('[[component]]\nname = "ospfd"\nplane = "data"\n')
  *   // { ok: false, errors: ['component[0].plane: must be one of control, fast, system, got "data"'] }
  */
+import { parseProbe, type Probe } from "../probes/connect.ts";
 import { LEVELS, PLANES, KINDS, CHECK_MODES, type Level, type Plane, type Kind, type CheckMode } from "../protocol/messages.ts";
 import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
 import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy, type LadderRule } from "../engine/policy.ts";
@@ -16,9 +17,24 @@ import { argv, bool, ConfigErrors, int, isTable, oneOf, onlyKeys, str, type Tabl
 
 const DAY_MS = 86_400_000;
 
+/**
+ * What the monitor itself runs for a check that needs no library: a connect
+ * probe (optionally sending bytes and expecting some back within the check's
+ * timeout: what catches a hung daemon whose socket still accepts) or a
+ * command (argv, exit 0 ok, 1 degraded, else failed).
+ */
+export type CheckRun = { probe: Probe; send: string; expect: string } | { exec: string[] };
+
+/** How a started daemon counts as ready: it registers (library), it was started, or its probe checks pass. */
+export const READY_MODES = ["registered", "started", "probe"] as const;
+export type ReadyMode = (typeof READY_MODES)[number];
+
 export interface CheckConfig {
   name: string;
+  /** The schedule: probe and exec checks are scheduled like query checks (the monitor asks, here itself). */
   mode: CheckMode;
+  /** Set for probe and exec checks: the monitor runs them, the component says nothing. */
+  run: CheckRun | null;
   periodMs: number;
   timeoutMs: number;
   /** Consecutive passes before failed → ok. */
@@ -38,8 +54,10 @@ export interface ComponentConfig {
   stop: string[] | null;
   /** Attach mode: a daemon started by someone else, found by pid file. */
   pidfile: string | null;
-  /** A started (or activated) component must register within this, else it failed. */
+  /** A started (or activated) component must be ready within this, else it failed. */
   readyTimeoutMs: number;
+  /** What "ready" means for it (default registered: it links the library). */
+  ready: ReadyMode;
   checks: CheckConfig[];
   policy: ComponentPolicy;
 }
@@ -133,7 +151,7 @@ export function validateConfig(raw: unknown): ConfigResult {
 }
 
 function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
-  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready_timeout_ms", "check", ...POLICY_KEYS], e);
+  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "check", ...POLICY_KEYS], e);
   const plane = oneOf(t, "plane", path, e, PLANES, "control");
   const base = plane === "fast" ? { ...FAST_PATH_POLICY, ...pick(defaults) } : defaults;
   const c: ComponentConfig = {
@@ -145,10 +163,17 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
     stop: argv(t, "stop", path, e),
     pidfile: t.pidfile === undefined ? null : str(t, "pidfile", path, e, "", /^\/.+/),
     readyTimeoutMs: int(t, "ready_timeout_ms", path, e, 10, DAY_MS, 10_000),
+    ready: oneOf(t, "ready", path, e, READY_MODES, "registered"),
     checks: list(t, "check", e, path).map((ct, i) => check(ct, `${path}.check[${i}]`, e)),
     policy: policyFrom(t, path, { ...base, plane }, e, true),
   };
   if (c.start && c.pidfile) e.add(`${path}`, "give start (hamon owns the daemon) or pidfile (attach), not both");
+  if (c.ready !== "registered") {
+    // A plain daemon says nothing: only checks the monitor runs itself can watch it.
+    if (!c.start) e.add(`${path}.ready`, "is for daemons hamon starts (give start)", c.ready);
+    for (const [i, ch] of c.checks.entries()) if (!ch.run) e.add(`${path}.check[${i}].mode`, `must be probe or exec for a daemon that does not register (ready = "${c.ready}")`, ch.mode);
+    if (c.ready === "probe" && !c.checks.some((ch) => ch.run)) e.add(`${path}.ready`, "\"probe\" needs at least one probe or exec check", c.ready);
+  }
   if (c.kind === "dynamic" && c.pidfile) e.add(`${path}.pidfile`, "a dynamic component registers itself when activated; pidfile is for static ones");
   return c;
 }
@@ -167,15 +192,41 @@ function fastpath(t: Table, path: string, defaults: ComponentPolicy, e: ConfigEr
   };
 }
 
+const CONFIG_CHECK_MODES = [...CHECK_MODES, "probe", "exec"] as const;
+
 function check(t: Table, path: string, e: ConfigErrors): CheckConfig {
-  onlyKeys(t, path, ["name", "mode", "period_ms", "timeout_ms", "rise", "fall"], e);
+  onlyKeys(t, path, ["name", "mode", "period_ms", "timeout_ms", "rise", "fall", "connect", "send", "expect", "argv"], e);
   const periodMs = int(t, "period_ms", path, e, 10, DAY_MS, 1_000);
   const timeoutMs = int(t, "timeout_ms", path, e, 1, DAY_MS, Math.min(periodMs, 1_000));
   if (timeoutMs > periodMs) e.add(`${path}.timeout_ms`, `must be ≤ period_ms (${periodMs})`, timeoutMs);
+  const mode = oneOf(t, "mode", path, e, CONFIG_CHECK_MODES, "query");
   return {
-    name: required(t, "name", path, e), mode: oneOf(t, "mode", path, e, CHECK_MODES, "query"), periodMs, timeoutMs,
+    name: required(t, "name", path, e), mode: mode === "confirm" ? "confirm" : "query", run: checkRun(t, mode, path, e), periodMs, timeoutMs,
     rise: int(t, "rise", path, e, 1, 100, 1), fall: int(t, "fall", path, e, 1, 100, 1),
   };
+}
+
+/** The probe or command of a probe/exec check; the keys that belong to another mode are refused. */
+function checkRun(t: Table, mode: (typeof CONFIG_CHECK_MODES)[number], path: string, e: ConfigErrors): CheckRun | null {
+  const own = mode === "probe" ? ["connect", "send", "expect"] : mode === "exec" ? ["argv"] : [];
+  for (const k of ["connect", "send", "expect", "argv"]) if (t[k] !== undefined && !own.includes(k)) e.add(`${path}.${k}`, `is not a key of a ${mode} check`, t[k]);
+  if (mode === "exec") {
+    const a = argv(t, "argv", path, e);
+    if (!a && t.argv === undefined) e.add(`${path}.argv`, "is required for an exec check");
+    return a ? { exec: a } : null;
+  }
+  if (mode !== "probe") return null;
+  if (t.connect === undefined) e.add(`${path}.connect`, "is required for a probe check");
+  const spec = t.connect === undefined ? "" : str(t, "connect", path, e, "");
+  let probe: Probe | null = null;
+  try {
+    probe = spec ? parseProbe(spec) : null;
+  } catch (err) {
+    e.add(`${path}.connect`, (err as Error).message, spec);
+  }
+  const send = t.send === undefined ? "" : str(t, "send", path, e, "");
+  const expect = t.expect === undefined ? "" : str(t, "expect", path, e, "");
+  return probe ? { probe, send, expect } : null;
 }
 
 const POLICY_KEYS = ["base_level", "max_recommend", "grace_ms", "healthy_reset_ms", "flap_restarts", "flap_within_ms", "escalate_on_flap", "ladder"] as const;

@@ -129,8 +129,11 @@ export class Executor {
       c.feed({ type: "failure", component: e.name, reason, certain: true });
       return;
     }
-    c.expect(e, now, `${why}: started pid ${e.pid}`);
+    const ready = e.declared?.ready ?? "registered";
+    if (ready !== "registered") c.armChecks(e, now); // a plain daemon: the checks the monitor runs itself
+    if (ready !== "started") c.expect(e, now, `${why}: started pid ${e.pid}`);
     c.emit({ component: e.name, event: "started", level: "", reason: `pid ${e.pid} (${why})` });
+    if (ready === "started") c.becameReady(e, now, "started");
     c.flushJournal(true); // the new pid on disk now: a monitor killed next adopts it instead of starting a second copy
   }
 

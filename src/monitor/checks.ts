@@ -128,6 +128,11 @@ export class CheckTable {
     return this.mode[slot] === 1 ? "confirm" : "query";
   }
 
+  /** The timeout of the check a query id belongs to. */
+  timeoutOf(id: number): number {
+    return this.timeout[(id - 1) % MAX_SLOTS] ?? 0;
+  }
+
   periodOf(slot: number): number {
     return this.period[slot]!;
   }

@@ -60,6 +60,10 @@ export interface ExecutorContext extends CoreContext, DetailContext {
   flushJournal(force?: boolean): void;
   /** Every fast path's cores (the flight recorder). */
   cores(): { fastpath: string; cores: CoreView[] }[];
+  /** A plain daemon's probe and exec checks, armed at its start. */
+  armChecks(e: Entry, now: number): void;
+  /** A daemon that does not register is ready (started, or its probe passed). */
+  becameReady(e: Entry, now: number, why: string): void;
 }
 
 /** The executor's operations the verbs use (kept structural: verbs.ts need not import actions.ts). */

@@ -7,6 +7,7 @@
  * readiness, grace end, liveness poll, fast-path poll — and the starvation
  * guard) and the source of the journal (journal-writer.ts).
  */
+import { CheckRunner } from "../probes/runner.ts";
 import type { LifeAction, LifeEvent } from "../engine/lifecycle.ts";
 import { Loop, MAX_SLEEP_MS, REAL_TIMER, type LoopClient, type LoopTimer } from "./loop.ts";
 import { JournalWriter } from "./journal-writer.ts";
@@ -70,6 +71,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   readonly fast: FastPaths;
   readonly verbs: Verbs;
   readonly adhoc = new AdHocQueries();
+  private readonly runner = new CheckRunner();
   readonly node: NodeJudge;
   /** How late each timer wake-up was (Prometheus; the starvation guard acts on single wake-ups). */
   readonly lateness = new LatenessHistogram();
@@ -209,7 +211,12 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       if (adopted > 0) {
         e.pid = adopted;
         if (past?.restarting) this.exec.restart(e, "finishing the restart the previous monitor began", false);
-        else this.expect(e, now, `adopted pid ${adopted} from the previous monitor; waiting for it to re-register`, Math.max(windowMs, c.readyTimeoutMs));
+        else if (c.ready !== "registered") {
+          // A plain daemon never registers: its own checks say whether it is fine.
+          this.armChecks(e, now);
+          if (c.ready === "started") this.becameReady(e, now, `adopted pid ${adopted}:`);
+          else this.expect(e, now, `adopted pid ${adopted} from the previous monitor; waiting for its probe`, c.readyTimeoutMs);
+        } else this.expect(e, now, `adopted pid ${adopted} from the previous monitor; waiting for it to re-register`, Math.max(windowMs, c.readyTimeoutMs));
       } else if (c.start && past && past.pid > 0) {
         // It was running under the previous monitor and is gone now: a failure (counted, decided on), not a first start.
         const reason = `process ${past.pid} died while no monitor was running`;
@@ -438,13 +445,49 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
 
   sendQuery(owner: number, check: string, id: number): boolean {
     const e = this.d.registry.at(owner);
-    if (!e || !e.conn) return false;
+    if (!e) return false;
+    // A probe or exec check is run by the monitor itself; its result comes back as the reply would.
+    const run = e.declared?.checks.find((c) => c.name === check)?.run;
+    if (run) return this.runner.start(e, run, this.checks.timeoutOf(id), (health, detail) => this.ran(e, id, health, detail)), true;
+    if (!e.conn) return false;
     return e.conn.send({ type: "query", id, kind: "health", check, action: "" });
+  }
+
+  /** A probe or exec check finished: a sample like a reply; the first pass makes a `ready = "probe"` daemon ready. */
+  private ran(e: Entry, id: number, health: Health, detail: string): void {
+    const now = this.now();
+    if (!this.checks.reply(id, health !== "failed", detail, now, this)) return; // too late: the check already failed
+    this.noteHealth(e, health, detail);
+    if (health !== "failed" && e.state === "starting" && e.declared?.ready === "probe" && !e.expectGone) this.becameReady(e, now, "its probe passed");
+  }
+
+  /** A plain daemon (ready = started | probe) is watched by the checks the monitor runs itself, armed at its start. */
+  armChecks(e: Entry, now: number): void {
+    this.dropChecks(e);
+    for (const c of e.declared?.checks ?? []) if (c.run) e.slots.push(this.checks.add(e.index, c, now));
+    this.reschedule(now);
+  }
+
+  /** A daemon that does not register became ready: `ready`, the startup latency, healthy. */
+  becameReady(e: Entry, now: number, why: string): void {
+    this.life(e, { type: "present", reason: "" }, now);
+    e.lastSeenMs = now;
+    e.registrations++;
+    if (e.startedAtMs >= 0) {
+      this.emit({ component: e.name, event: "ready", level: "", reason: `${why} ${Math.round(now - e.startedAtMs)} ms after start` });
+      e.startedAtMs = -1;
+    }
+    this.feed({ type: "healthy", component: e.name });
+    this.rediscovery.arrived(e.name, now);
+    this.markJournal();
   }
 
   transition(_slot: number, owner: number, ok: boolean, reason: string, certain: boolean): void {
     const e = this.d.registry.at(owner);
     if (!e) return;
+    // A daemon still starting (ready = "probe") fails its probe until it serves: that is what "not ready
+    // yet" looks like, not a failure. Its ready_timeout_ms decides if it never gets there.
+    if (!ok && e.state === "starting" && e.declared?.ready === "probe") return this.life(e, { type: "note", reason: `starting; not ready yet: ${reason}` });
     this.emit({ component: e.name, event: ok ? "check-ok" : "check-failed", level: "", reason });
     if (!ok) this.life(e, { type: "check-failed", reason, certain });
     else if (!this.checksFailing(e)) this.life(e, { type: "checks-ok" });
@@ -456,6 +499,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     const e = this.d.registry.get(x.name);
     if (!e || !e.active) return;
     this.sup.reap(x.pid);
+    if (e.declared && e.declared.ready !== "registered") this.dropChecks(e); // its checks watched that process
     if (e.expectGone) return;
     const reason = `process ${x.pid} ${x.how}`;
     this.life(e, { type: "failed", reason });

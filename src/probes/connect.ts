@@ -25,10 +25,20 @@ export function parseProbe(spec: string): Probe {
   return { kind: "tcp", host: m[1]!.replace(/^\[|\]$/g, ""), port, spec };
 }
 
-/** Connects once; resolves null when the service accepted, else why not. Never rejects. */
-export function runProbe(p: Probe, timeoutMs: number): Promise<string | null> {
+/** Most bytes of an answer kept while looking for `expect`. */
+export const EXPECT_MAX_BYTES = 4096;
+
+/**
+ * Connects once; resolves null when the service accepted (and, with `expect`,
+ * answered `send` with bytes containing it, all within `timeoutMs`), else why
+ * not. A stopped (SIGSTOP) daemon's socket still accepts: only send/expect
+ * tells it is hung. Never rejects.
+ */
+export function runProbe(p: Probe, timeoutMs: number, io: { send: string; expect: string } = { send: "", expect: "" }): Promise<string | null> {
   return new Promise((resolve) => {
     let settled = false;
+    let seen = "";
+    let connected = false;
     const done = (why: string | null, sock?: { end(): void }) => {
       if (settled) return;
       settled = true;
@@ -40,12 +50,20 @@ export function runProbe(p: Probe, timeoutMs: number): Promise<string | null> {
       }
       resolve(why);
     };
-    const timer = setTimeout(() => done(`${p.spec}: no answer within ${timeoutMs} ms`), timeoutMs);
+    const timer = setTimeout(() => done(connected && io.expect ? `${p.spec}: no '${io.expect}' within ${timeoutMs} ms` : `${p.spec}: no answer within ${timeoutMs} ms`), timeoutMs);
     // The errno name (ECONNREFUSED, ECONNRESET, ENOENT) is what an operator greps for; the message only when there is none.
     const failed = (e: Error) => done(`${p.spec}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
     const handlers = {
-      open: (s: { end(): void }) => done(null, s),
-      data: () => {},
+      open: (s: { end(): void; write(b: string): number }) => {
+        connected = true;
+        if (io.send) s.write(io.send);
+        if (!io.expect) done(null, s);
+      },
+      data: (s: { end(): void }, d: Uint8Array) => {
+        if (seen.length < EXPECT_MAX_BYTES) seen += new TextDecoder().decode(d);
+        if (seen.includes(io.expect)) done(null, s);
+      },
+      close: () => done(`${p.spec}: closed before '${io.expect}'`),
       error: (_s: unknown, e: Error) => failed(e),
       connectError: (_s: unknown, e: Error) => failed(e),
     };

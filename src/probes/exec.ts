@@ -16,11 +16,11 @@ export function splitCommand(cmd: string): string[] {
   return cmd.trim().split(/\s+/).filter((w) => w !== "");
 }
 
-export async function runAudit(argv: readonly string[], timeoutMs: number): Promise<{ health: Health; detail: string }> {
+export async function runAudit(argv: readonly string[], timeoutMs: number, what = "audit command"): Promise<{ health: Health; detail: string }> {
   const r = await runWithDeadline(argv, { timeoutMs, capture: true });
-  if (!r.exit) return { health: "failed", detail: `audit command ${argv[0]} could not start: ${r.startError}` };
+  if (!r.exit) return { health: "failed", detail: `${what} ${argv[0]} could not start: ${r.startError}` };
   const line = firstLine(r.stdout) || firstLine(r.stderr);
-  if (r.timedOut) return { health: "failed", detail: `audit command timed out after ${timeoutMs} ms${line ? `: ${line}` : ""}` };
+  if (r.timedOut) return { health: "failed", detail: `${what} timed out after ${Math.round(timeoutMs)} ms${line ? `: ${line}` : ""}` };
   const code = r.exit.code;
   const health: Health = code === 0 ? "ok" : code === 1 ? "degraded" : "failed";
   const how = r.exit.signal ? `killed by ${r.exit.signal}` : `exit ${code}`;

@@ -147,6 +147,8 @@ export class Supervisor {
       }
     } else {
       this.signal(p, "SIGTERM");
+      // A stopped (SIGSTOP) daemon cannot act on SIGTERM until it runs again: wake it (watchfrr's restart never does).
+      this.pc.signal(p.pid, "SIGCONT", p.owned);
     }
     const done = await Promise.race([p.exited.then(() => true), Bun.sleep(timeoutMs).then(() => false)]);
     if (done) {

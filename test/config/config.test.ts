@@ -43,7 +43,7 @@ test("an example configuration parses into typed policy", () => {
   expect(c).toMatchObject({ socket: "/run/hamon/hamon.sock", tickMs: 10, dryRun: true });
   expect(c.levels["reboot-system"]).toEqual(["/usr/libexec/appliance/reboot", "--reason-from-env"]);
   expect(c.components[0]).toMatchObject({ name: "ospfd", kind: "dynamic", start: ["/usr/sbin/ospfd", "-f", "/etc/frr/ospfd.conf"] });
-  expect(c.components[0]!.checks[0]).toEqual({ name: "lsdb", mode: "query", periodMs: 1000, timeoutMs: 200, rise: 1, fall: 3 });
+  expect(c.components[0]!.checks[0]).toEqual({ name: "lsdb", mode: "query", run: null, periodMs: 1000, timeoutMs: 200, rise: 1, fall: 3 });
   expect(c.components[0]!.policy).toMatchObject({ maxRecommend: "restart-daemon", graceMs: 3000, ladder: [{ failures: 2, withinMs: 30000, then: "restart-control-plane" }] });
   expect(c.fastpaths[0]).toMatchObject({ name: "fp", heartbeat: "/run/fastpath/hb", deadMs: 250, suspectMs: 50 });
   expect(c.fastpaths[0]!.policy).toMatchObject({ plane: "fast", baseLevel: "restart-control-plane-and-fast-path", escalateOnFlap: true, graceMs: 3000 });
@@ -92,13 +92,16 @@ test("docs/hamon.example.toml (the README's configuration reference) is valid an
   const r = parseConfig(text);
   if (!r.ok) throw new Error(r.errors.join("\n"));
   const c = r.config;
-  expect(c.components.map((x) => x.name)).toEqual(["routed", "ospfd", "sshd"]);
+  expect(c.components.map((x) => x.name)).toEqual(["routed", "bgpd", "ospfd", "sshd"]);
+  const bgpd = c.components[1]!;
+  expect(bgpd.ready).toBe("probe");
+  expect(bgpd.checks.map((x) => x.run && ("probe" in x.run ? x.run.probe.spec : x.run.exec[0]))).toEqual(["tcp://127.0.0.1:2605", "/usr/local/lib/appliance/check-bgp"]);
   expect(c.components[0]!.checks.map((x) => [x.name, x.mode, x.fall])).toEqual([["rib", "query", 2], ["spf-loop", "confirm", 1]]);
-  expect(c.components[2]!.pidfile).toBe("/run/sshd.pid");
+  expect(c.components[3]!.pidfile).toBe("/run/sshd.pid");
   expect(c.fastpaths[0]!.policy.baseLevel).toBe("restart-control-plane-and-fast-path");
   expect(c.levels["reboot-system"]).toEqual(["/usr/bin/systemctl", "reboot"]);
   expect(c.security).toMatchObject({ socketGroup: "root", controlUsers: [], allowUndeclared: true, maxConnectionsPerUid: 256 });
-  expect(c.components[1]!.user).toBe("root");
+  expect(c.components[2]!.user).toBe("root");
   expect(c.integrations).toEqual({
     node: { degradedPenalty: 10, controlPlanePenalty: 50, starvedPenalty: 20 },
     keepalived: { dir: "/run/hamon/keepalived", onMonitorExit: "fault" },

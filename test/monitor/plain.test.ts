@@ -1,0 +1,77 @@
+/**
+ * Plain daemons owned by the monitor (issue 18, first part): no library, no
+ * process of ours beside them. Readiness by `ready = "started" | "probe"`;
+ * watched by probe checks (connect, send/expect: what catches a hang, since a
+ * stopped daemon's socket still accepts) and exec checks the monitor runs
+ * itself; a SIGSTOPped daemon is stopped with SIGTERM + SIGCONT and restarted.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { parseConfig } from "../../src/config/config.ts";
+import { pidOf, startWatched, stateOf, until, type Watched } from "../helpers/watched.ts";
+
+const PONG = join(import.meta.dir, "..", "fixtures", "pong.ts");
+const running: Watched[] = [];
+const pids: number[] = [];
+afterEach(async () => {
+  for (const w of running.splice(0)) await w.close();
+  for (const p of pids.splice(0)) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
+});
+
+function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const p = l.port;
+  l.stop(true);
+  return p;
+}
+
+const pongd = (port: number, extra = "") => `[monitor]\nstop_timeout_ms = 2000\nstop_on_exit = true\n[defaults]\ngrace_ms = 0\n[[component]]\nname = "pongd"\nstart = ${JSON.stringify([process.execPath, PONG, String(port)])}\nready = "probe"\n${extra}[[component.check]]\nname = "pong"\nmode = "probe"\nconnect = "tcp://127.0.0.1:${port}"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 200\ntimeout_ms = 200\n`;
+
+describe("plain daemons", () => {
+  test("ready = probe: up once the probe answers; SIGSTOP → the probe's expect times out → restarted (SIGTERM + SIGCONT) → ready again", async () => {
+    const port = freePort();
+    const w = await startWatched(pongd(port));
+    running.push(w);
+    // Ready right at the monitor's start, before a subscriber can connect: read the log.
+    await until(() => /event ready component="pongd" level="" reason="its probe passed/.test(w.stderr()), "ready by probe", 15_000, () => w.stderr());
+    expect(await stateOf(w, "pongd")).toBe("up/ok");
+    const pid = await pidOf(w, "pongd");
+    pids.push(pid);
+    const mark = w.events.length;
+    process.kill(pid, "SIGSTOP");
+    const failed = await w.waitEvent((e) => e.component === "pongd" && e.event === "check-failed", "the hang seen", mark, 10_000);
+    expect(failed.reason).toContain("no 'PONG' within 200 ms");
+    await w.waitEvent((e) => e.component === "pongd" && e.event === "recover" && e.level === "restart-daemon", "restart decided", mark);
+    await w.waitEvent((e) => e.component === "pongd" && e.event === "ready", "ready again", mark, 15_000);
+    const pid2 = await pidOf(w, "pongd");
+    expect(pid2).not.toBe(pid);
+    pids.push(pid2);
+    await until(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, "the stopped daemon is gone (SIGCONT let SIGTERM act)");
+  }, 40_000);
+
+  test("ready = started with an exec check: up at once; the check's exit 1 is degraded; kill -9 → restarted", async () => {
+    const w = await startWatched(`[defaults]\ngrace_ms = 0\n[[component]]\nname = "sleepy"\nstart = ["/bin/sleep", "600"]\nready = "started"\n[[component.check]]\nname = "self-test"\nmode = "exec"\nargv = ["/bin/sh", "-c", "echo table drift; exit 1"]\nperiod_ms = 300\ntimeout_ms = 300\n`);
+    running.push(w);
+    await until(() => /event ready component="sleepy" level="" reason="started/.test(w.stderr()), "ready at start", 10_000, () => w.stderr());
+    await w.waitEvent((e) => e.component === "sleepy" && e.event === "degraded" && e.reason.includes("table drift"), "the exec check's degraded");
+    const pid = await pidOf(w, "sleepy");
+    const mark = w.events.length;
+    process.kill(pid, "SIGKILL");
+    await w.waitEvent((e) => e.component === "sleepy" && e.event === "exited", "death seen", mark);
+    await w.waitEvent((e) => e.component === "sleepy" && e.event === "ready", "ready again", mark, 10_000);
+    expect(await pidOf(w, "sleepy")).not.toBe(pid);
+  }, 30_000);
+
+  test.each([
+    [`ready = "probe"\n`, "component[0].ready", "needs at least one probe or exec check"],
+    [`ready = "started"\n[[component.check]]\nname = "h"\n`, "component[0].check[0].mode", "must be probe or exec"],
+    [`[[component.check]]\nname = "p"\nmode = "probe"\n`, "component[0].check[0].connect", "is required for a probe check"],
+    [`[[component.check]]\nname = "p"\nmode = "probe"\nconnect = "http://x"\n`, "component[0].check[0].connect", "expected tcp://HOST:PORT or unix:PATH"],
+    [`[[component.check]]\nname = "x"\nmode = "exec"\n`, "component[0].check[0].argv", "is required"],
+    [`[[component.check]]\nname = "x"\nmode = "exec"\nargv = ["/bin/true"]\nsend = "hi"\n`, "component[0].check[0].send", "is not a key of a exec check"],
+  ])("config: %s → %s", (extra, key, why) => {
+    const r = parseConfig(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.find((l) => l.startsWith(`${key}: `) && l.includes(why))).toBeDefined();
+  });
+});
