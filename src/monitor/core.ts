@@ -231,7 +231,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     if (this.o.notifier?.watchdogMs) this.nextWatchdogMs = now;
     this.fast.start(now);
     this.markJournal();
-    this.loop.start(now);
+    this.loop.start(this.now()); // not the `now` of the start: spawning and journaling the owned daemons took time
   }
 
   /**
