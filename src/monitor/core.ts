@@ -448,7 +448,9 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     if (!e) return false;
     // A probe or exec check is run by the monitor itself; its result comes back as the reply would.
     const run = e.declared?.checks.find((c) => c.name === check)?.run;
-    if (run) return this.runner.start(e, run, this.checks.timeoutOf(id), (health, detail) => this.ran(e, id, health, detail)), true;
+    // Its own deadline a little before the check's, so the probe's own words ("no 'PONG' within …") are the evidence.
+    const t = this.checks.timeoutOf(id);
+    if (run) return this.runner.start(e, run, Math.max(1, Math.min(t - 1, Math.floor(t * 0.9))), (health, detail) => this.ran(e, id, health, detail)), true;
     if (!e.conn) return false;
     return e.conn.send({ type: "query", id, kind: "health", check, action: "" });
   }
