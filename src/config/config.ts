@@ -25,8 +25,8 @@ const DAY_MS = 86_400_000;
  */
 export type CheckRun = { probe: Probe; send: string; expect: string } | { exec: string[] };
 
-/** How a started daemon counts as ready: it registers (library), it was started, or its probe checks pass. */
-export const READY_MODES = ["registered", "started", "probe"] as const;
+/** How a started daemon counts as ready: it registers (library), it was started, its probe checks pass, or (a forking daemon) its pid file names a live process. */
+export const READY_MODES = ["registered", "started", "probe", "pidfile"] as const;
 export type ReadyMode = (typeof READY_MODES)[number];
 
 export interface CheckConfig {
@@ -167,7 +167,8 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
     checks: list(t, "check", e, path).map((ct, i) => check(ct, `${path}.check[${i}]`, e)),
     policy: policyFrom(t, path, { ...base, plane }, e, true),
   };
-  if (c.start && c.pidfile) e.add(`${path}`, "give start (hamon owns the daemon) or pidfile (attach), not both");
+  if (c.start && c.pidfile && c.ready !== "pidfile") e.add(`${path}`, "give start (hamon owns the daemon) or pidfile (attach), not both; or both with ready = \"pidfile\" (a forking daemon)");
+  if (c.ready === "pidfile" && !c.pidfile) e.add(`${path}.pidfile`, "is required with ready = \"pidfile\"");
   if (c.ready !== "registered") {
     // A plain daemon says nothing: only checks the monitor runs itself can watch it.
     if (!c.start) e.add(`${path}.ready`, "is for daemons hamon starts (give start)", c.ready);

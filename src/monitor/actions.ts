@@ -130,7 +130,8 @@ export class Executor {
       return;
     }
     const ready = e.declared?.ready ?? "registered";
-    if (ready !== "registered") c.armChecks(e, now); // a plain daemon: the checks the monitor runs itself
+    // A plain daemon: the checks the monitor runs itself (a forking one's once its pid file names the daemon).
+    if (ready === "started" || ready === "probe") c.armChecks(e, now);
     if (ready !== "started") c.expect(e, now, `${why}: started pid ${e.pid}`);
     c.emit({ component: e.name, event: "started", level: "", reason: `pid ${e.pid} (${why})` });
     if (ready === "started") c.becameReady(e, now, "started");

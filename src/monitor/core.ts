@@ -7,11 +7,12 @@
  * readiness, grace end, liveness poll, fast-path poll — and the starvation
  * guard) and the source of the journal (journal-writer.ts).
  */
+import { readPidfile } from "../process/owned.ts";
 import { CheckRunner } from "../probes/runner.ts";
 import type { LifeAction, LifeEvent } from "../engine/lifecycle.ts";
 import { Loop, MAX_SLEEP_MS, REAL_TIMER, type LoopClient, type LoopTimer } from "./loop.ts";
 import { JournalWriter } from "./journal-writer.ts";
-import type { MonitorConfig } from "../config/config.ts";
+import type { ComponentConfig, MonitorConfig } from "../config/config.ts";
 import { decide, INITIAL_STATE, type EngineEvent, type EngineState } from "../engine/decide.ts";
 import { FAST_PATH_POLICY, severity, type ComponentPolicy } from "../engine/policy.ts";
 import type { Logger } from "../log.ts";
@@ -38,6 +39,8 @@ import type { NodeVerdict } from "../engine/node.ts";
 
 /** A component that offers no check is still queried: liveness of its event loop. */
 export const DEFAULT_CHECK: CheckDef = { name: "health", mode: "query", periodMs: 1_000, timeoutMs: 1_000, rise: 1, fall: 1 };
+/** A forking daemon's pid file is looked at this often until it names the daemon. */
+const PIDFILE_POLL_MS = 20;
 /** The node verdict is recomputed at least this often (the starvation window ends without an event). */
 const JUDGE_EVERY_MS = 500;
 
@@ -199,7 +202,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
         this.life(e, { type: "deactivated", reason: "not activated" }, now);
         continue;
       }
-      if (c.pidfile) {
+      if (c.pidfile && c.ready !== "pidfile") {
         const r = this.sup.attachPidfile(c.name, c.pidfile);
         if (r.ok) {
           e.pid = r.pid;
@@ -207,14 +210,14 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
         } else this.expect(e, now, r.why);
         continue;
       }
-      const adopted = c.start ? this.adoptOwned(c.name, c.start, past, orphans.get(c.name) ?? []) : 0;
+      const adopted = c.start ? this.adoptOwned(c, past, orphans.get(c.name) ?? []) : 0;
       if (adopted > 0) {
         e.pid = adopted;
         if (past?.restarting) this.exec.restart(e, "finishing the restart the previous monitor began", false);
         else if (c.ready !== "registered") {
           // A plain daemon never registers: its own checks say whether it is fine.
           this.armChecks(e, now);
-          if (c.ready === "started") this.becameReady(e, now, `adopted pid ${adopted}:`);
+          if (c.ready === "started" || c.ready === "pidfile") this.becameReady(e, now, `adopted pid ${adopted}:`);
           else this.expect(e, now, `adopted pid ${adopted} from the previous monitor; waiting for its probe`, c.readyTimeoutMs);
         } else this.expect(e, now, `adopted pid ${adopted} from the previous monitor; waiting for it to re-register`, Math.max(windowMs, c.readyTimeoutMs));
       } else if (c.start && past && past.pid > 0) {
@@ -324,12 +327,17 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
    * (planAdoption); other marked copies are stopped, so exactly one runs.
    * Returns the adopted pid, or 0.
    */
-  private adoptOwned(name: string, argv: string[], past: JournalComponent | undefined, found: Marked[]): number {
+  private adoptOwned(c: ComponentConfig, past: JournalComponent | undefined, found: Marked[]): number {
+    const name = c.name;
     if (past && past.pid > 0 && this.sup.adopt(name, past.pid, past.startTime, true)) {
       for (const m of found) if (m.pid !== past.pid && !found.some((p) => p.pid === m.ppid)) this.stopStray(name, m, "a second copy");
       return past.pid;
     }
-    const plan = planAdoption(found, argv, () => null);
+    // A forking daemon runs another argv than its launcher: the one its pid file names is the daemon.
+    const named = c.ready === "pidfile" ? readPidfile(c.pidfile!, this.pc) : null;
+    const plan = named && "pid" in named
+      ? { adopt: found.find((m) => m.pid === named.pid) ?? null, stop: found.filter((m) => m.pid !== named.pid && !found.some((p) => p.pid === m.ppid)) }
+      : planAdoption(found, c.start!, () => null);
     for (const m of plan.stop) this.stopStray(name, m, "a copy with other arguments or a duplicate");
     if (plan.adopt && this.sup.adopt(name, plan.adopt.pid, plan.adopt.startTime, true)) {
       this.o.log("info", "owned daemon found by its mark", { component: name, pid: plan.adopt.pid, journal: past ? "stale" : "none" });
@@ -470,6 +478,30 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     this.reschedule(now);
   }
 
+  /**
+   * Waits for a forking daemon's pid file to name a live process started after
+   * its launcher (not a stale file from an earlier run), then watches that
+   * process by pid and start time. Polled every PIDFILE_POLL_MS while the
+   * component is still starting; its ready_timeout_ms decides if it never comes.
+   */
+  private awaitPidfile(e: Entry, path: string, launcherStart: number): void {
+    const poll = () => {
+      if (this.stopped || e.state !== "starting" || e.expectGone) return;
+      const r = readPidfile(path, this.pc);
+      if ("pid" in r && r.startTime >= launcherStart && this.sup.adopt(e.name, r.pid, r.startTime, true)) {
+        const now = this.now();
+        e.pid = r.pid;
+        this.armChecks(e, now);
+        this.becameReady(e, now, `pid file names pid ${r.pid}`);
+        this.flushJournal(true); // its pid on disk: a monitor killed next adopts it
+        this.reschedule(now);
+        return;
+      }
+      setTimeout(poll, PIDFILE_POLL_MS);
+    };
+    poll();
+  }
+
   /** A daemon that does not register became ready: `ready`, the startup latency, healthy. */
   becameReady(e: Entry, now: number, why: string): void {
     this.life(e, { type: "present", reason: "" }, now);
@@ -500,6 +532,8 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   private processExited(x: ExitInfo): void {
     const e = this.d.registry.get(x.name);
     if (!e || !e.active) return;
+    // A forking daemon's launcher finished: the daemon is the pid its file will name.
+    if (e.declared?.ready === "pidfile" && e.state === "starting" && !e.expectGone && x.code === 0 && x.pid === e.pid) return this.awaitPidfile(e, e.declared.pidfile!, x.startTime);
     this.sup.reap(x.pid);
     if (e.declared && e.declared.ready !== "registered") this.dropChecks(e); // its checks watched that process
     if (e.expectGone) return;

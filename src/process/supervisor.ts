@@ -21,6 +21,10 @@ export interface ExitInfo {
   pid: number;
   /** "exited with status 3", "killed by SIGKILL", "vanished". */
   how: string;
+  /** The exit code when it exited by itself (null: a signal, or a watched process that vanished). */
+  code: number | null;
+  /** Its start time (clock ticks since boot). */
+  startTime: number;
 }
 
 interface Proc {
@@ -84,7 +88,7 @@ export class Supervisor {
     p.pid = child.pid;
     p.startTime = child.startTime;
     this.procs.set(name, p);
-    void child.exited.then((s) => this.exited(p, s.how));
+    void child.exited.then((s) => this.exited(p, s.how, s.code));
     return child.pid;
   }
 
@@ -171,11 +175,11 @@ export class Supervisor {
     this.pc.signal(p.pid, sig, p.owned);
   }
 
-  private exited(p: Proc, how: string): void {
+  private exited(p: Proc, how: string, code: number | null = null): void {
     if (this.procs.get(p.name) === p) this.forget(p);
     else this.unwatch(p);
     p.markExited();
-    if (!p.stopping) this.o.onExit({ name: p.name, pid: p.pid, how });
+    if (!p.stopping) this.o.onExit({ name: p.name, pid: p.pid, how, code, startTime: p.startTime });
   }
 
   private forget(p: Proc): void {

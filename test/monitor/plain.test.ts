@@ -6,6 +6,8 @@
  * itself; a SIGSTOPped daemon is stopped with SIGTERM + SIGCONT and restarted.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/config.ts";
 import { pidOf, startWatched, stateOf, until, type Watched } from "../helpers/watched.ts";
@@ -64,7 +66,38 @@ describe("plain daemons", () => {
     expect(await pidOf(w, "sleepy")).not.toBe(pid);
   }, 30_000);
 
+  test("ready = pidfile (a forking daemon): the launcher's exit is no failure, the daemon is the pid in the file; kill -9 → restarted; a new monitor adopts it by the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-fork-"));
+    const pidfile = join(dir, "forky.pid");
+    const toml = `[defaults]\ngrace_ms = 0\n[[component]]\nname = "forky"\nstart = ["/bin/sh", "-c", "sleep 600 & echo $! > ${pidfile}"]\npidfile = "${pidfile}"\nready = "pidfile"\n`;
+    const w = await startWatched(toml);
+    running.push(w);
+    await until(() => /event ready component="forky" level="" reason="pid file names pid \d+/.test(w.stderr()), "ready by its pid file", 10_000, () => w.stderr());
+    const pid = await pidOf(w, "forky");
+    pids.push(pid);
+    expect(readFileSync(pidfile, "utf8").trim()).toBe(String(pid));
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]).toBe("sleep"); // the daemon, not its launcher
+    expect(await stateOf(w, "forky")).toBe("up/ok");
+    const mark = w.events.length;
+    process.kill(pid, "SIGKILL");
+    await w.waitEvent((e) => e.component === "forky" && e.event === "exited", "the daemon's death seen", mark);
+    await w.waitEvent((e) => e.component === "forky" && e.event === "ready", "ready again", mark, 10_000);
+    const pid2 = await pidOf(w, "forky");
+    expect(pid2).not.toBe(pid);
+    pids.push(pid2);
+    expect(w.events.slice(mark).filter((e) => e.component === "forky" && e.event === "exited").length).toBe(1); // the launcher's exit 0 is not one
+    // A new monitor (the old one killed) adopts the daemon its pid file names.
+    w.proc.kill("SIGKILL");
+    await w.proc.exited;
+    running.splice(running.indexOf(w), 1);
+    const w2 = await startWatched(toml, w.stateDir, w.sock);
+    running.push(w2);
+    await until(async () => (await stateOf(w2, "forky")) === "up/ok", "adopted", 10_000, () => w2.stderr());
+    expect(await pidOf(w2, "forky")).toBe(pid2);
+  }, 40_000);
+
   test.each([
+    [`ready = "pidfile"\n`, "component[0].pidfile", "is required with ready"],
     [`ready = "probe"\n`, "component[0].ready", "needs at least one probe or exec check"],
     [`ready = "started"\n[[component.check]]\nname = "h"\n`, "component[0].check[0].mode", "must be probe or exec"],
     [`[[component.check]]\nname = "p"\nmode = "probe"\n`, "component[0].check[0].connect", "is required for a probe check"],
