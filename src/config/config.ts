@@ -58,6 +58,10 @@ export interface ComponentConfig {
   readyTimeoutMs: number;
   /** What "ready" means for it (default registered: it links the library). */
   ready: ReadyMode;
+  /** Started only once these (declared components) are ready: start order. */
+  after: string[];
+  /** Restarted whenever one of these is restarted (bgpd binds to zebra). */
+  bindsTo: string[];
   checks: CheckConfig[];
   policy: ComponentPolicy;
 }
@@ -137,6 +141,7 @@ export function validateConfig(raw: unknown): ConfigResult {
     if (seen.has(n)) e.add(`component/fastpath #${i}`, "duplicate name", n);
     seen.add(n);
   }
+  dependencies(components, e);
   const config: MonitorConfig = {
     socket: mon.socket === undefined ? null : str(mon, "socket", "monitor", e, "", /^\/.+/),
     stateDir: mon.state_dir === undefined ? null : str(mon, "state_dir", "monitor", e, "", /^\/.+/),
@@ -151,7 +156,7 @@ export function validateConfig(raw: unknown): ConfigResult {
 }
 
 function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
-  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "check", ...POLICY_KEYS], e);
+  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "check", ...POLICY_KEYS], e);
   const plane = oneOf(t, "plane", path, e, PLANES, "control");
   const base = plane === "fast" ? { ...FAST_PATH_POLICY, ...pick(defaults) } : defaults;
   const c: ComponentConfig = {
@@ -164,6 +169,8 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
     pidfile: t.pidfile === undefined ? null : str(t, "pidfile", path, e, "", /^\/.+/),
     readyTimeoutMs: int(t, "ready_timeout_ms", path, e, 10, DAY_MS, 10_000),
     ready: oneOf(t, "ready", path, e, READY_MODES, "registered"),
+    after: nameList(t, "after", path, e),
+    bindsTo: nameList(t, "binds_to", path, e),
     checks: list(t, "check", e, path).map((ct, i) => check(ct, `${path}.check[${i}]`, e)),
     policy: policyFrom(t, path, { ...base, plane }, e, true),
   };
@@ -191,6 +198,52 @@ function fastpath(t: Table, path: string, defaults: ComponentPolicy, e: ConfigEr
     idleSlackMs: int(t, "idle_slack_ms", path, e, 0, DAY_MS, 50),
     policy: policyFrom(t, path, { ...FAST_PATH_POLICY, ...pick(defaults), plane: "fast", baseLevel: FAST_PATH_POLICY.baseLevel, maxRecommend: FAST_PATH_POLICY.maxRecommend, escalateOnFlap: true }, e, true),
   };
+}
+
+/** An array of component names (`after`, `binds_to`); [] when absent. */
+function nameList(t: Table, key: string, path: string, e: ConfigErrors): string[] {
+  const v = t[key];
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string" && COMPONENT_NAME_RE.test(x))) {
+    e.add(`${path}.${key}`, "must be an array of component names", v);
+    return [];
+  }
+  return v as string[];
+}
+
+/**
+ * `after` and `binds_to` name declared components that hamon starts, and never
+ * form a cycle (a cycle would start nothing, or restart for ever).
+ */
+function dependencies(components: readonly ComponentConfig[], e: ConfigErrors): void {
+  const byName = new Map(components.map((c) => [c.name, c]));
+  components.forEach((c, i) => {
+    for (const key of ["after", "binds_to"] as const) {
+      for (const n of key === "after" ? c.after : c.bindsTo) {
+        const d = byName.get(n);
+        if (!d) e.add(`component[${i}].${key}`, "names no declared component", n);
+        else if (n === c.name) e.add(`component[${i}].${key}`, "names the component itself", n);
+        else if (!d.start) e.add(`component[${i}].${key}`, "names a component hamon does not start", n);
+      }
+    }
+  });
+  for (const key of ["after", "binds_to"] as const) {
+    const state = new Map<string, 1 | 2>(); // 1 visiting, 2 done
+    const visit = (c: ComponentConfig, trail: string[]): void => {
+      if (state.get(c.name) === 2) return;
+      if (state.get(c.name) === 1) {
+        e.add(key, "forms a cycle", [...trail.slice(trail.indexOf(c.name)), c.name].join(" → "));
+        return;
+      }
+      state.set(c.name, 1);
+      for (const n of key === "after" ? c.after : c.bindsTo) {
+        const d = byName.get(n);
+        if (d && d !== c) visit(d, [...trail, c.name]);
+      }
+      state.set(c.name, 2);
+    };
+    for (const c of components) visit(c, []);
+  }
 }
 
 const CONFIG_CHECK_MODES = [...CHECK_MODES, "probe", "exec"] as const;

@@ -45,6 +45,8 @@ export type LifeEvent =
   | { type: "deactivated"; reason: string }
   /** hamon is restarting it: its disconnect and exit are not failures. */
   | { type: "restarting"; why: string }
+  /** Held back until what it starts after is ready: no deadline runs meanwhile. */
+  | { type: "waiting"; reason: string }
   /** It is gone or broken: exited, could not start, died while no monitor ran, a writer gone. `state` "up" for a fast path whose process runs. */
   | { type: "failed"; reason: string; state?: "down" | "up" }
   /** Its connection was lost; what it said just before (a sidecar's "killed by SIGKILL") is kept as better evidence. */
@@ -93,6 +95,7 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
     case "activated": return to({ ...l, active: true });
     case "deactivated": return to({ ...l, active: false, state: "inactive", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity });
     case "restarting": return to({ ...l, state: "starting", health: "ok", reason: `restarting: ${ev.why}` });
+    case "waiting": return to({ ...l, state: "starting", health: "ok", reason: ev.reason, readyByMs: Infinity });
     case "failed": return to({ ...l, state: ev.state ?? "down", health: "failed", reason: ev.reason });
     case "lost": {
       const lastWords = l.health === "failed" && l.reason ? l.reason : "";

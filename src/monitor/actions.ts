@@ -112,11 +112,13 @@ export class Executor {
     }
   }
 
-  /** Starts an owned daemon (declared `start`). */
+  /** Starts an owned daemon (declared `start`), or holds it back until what it starts `after` is ready. */
   spawn(e: Entry, why: string): void {
     const c = this.core;
     const argv = e.declared?.start;
     if (!argv || c.stopping) return;
+    const missing = (e.declared?.after ?? []).filter((n) => c.registry.get(n)?.state !== "up");
+    if (missing.length) return c.holdBack(e, why, missing);
     const now = c.now();
     e.startedAtMs = now;
     try {
@@ -142,7 +144,10 @@ export class Executor {
   restart(e: Entry, why: string, count = true): void {
     const c = this.core;
     if (count) e.restarts++;
-    if (!c.sup.alive(e.name)) return this.spawn(e, why); // already dead: no stop to wait for
+    if (!c.sup.alive(e.name)) {
+      this.spawn(e, why); // already dead: no stop to wait for
+      return this.restartBound(e);
+    }
     e.expectGone = true;
     c.life(e, { type: "restarting", why });
     c.flushJournal(true); // "restarting" on disk: a monitor killed during the stop finishes it
@@ -151,6 +156,14 @@ export class Executor {
       c.emit({ component: e.name, event: "stopped", level: "", reason: how });
       if (e.active) this.spawn(e, why);
     });
+    this.restartBound(e); // after `e` left "up": what starts after it waits for it
+  }
+
+  /** What binds to `e` (`binds_to`) is restarted with it (bgpd with zebra); `after` then holds it until `e` is ready. */
+  private restartBound(e: Entry): void {
+    for (const t of this.core.registry.all()) {
+      if (t.active && t.declared?.start && t.declared.bindsTo.includes(e.name) && !t.expectGone) this.restart(t, `'${e.name}', which it binds to, is restarting`);
+    }
   }
 
   /**

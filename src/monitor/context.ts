@@ -64,6 +64,8 @@ export interface ExecutorContext extends CoreContext, DetailContext {
   armChecks(e: Entry, now: number): void;
   /** A daemon that does not register is ready (started, or its probe passed). */
   becameReady(e: Entry, now: number, why: string): void;
+  /** `e` waits for `missing` (its `after`) to be ready, then is started. */
+  holdBack(e: Entry, why: string, missing: readonly string[]): void;
 }
 
 /** The executor's operations the verbs use (kept structural: verbs.ts need not import actions.ts). */

@@ -374,6 +374,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     this.rediscovery.arrived(e.name, now);
     this.markJournal();
     this.reschedule(now);
+    if (this.heldBack.size) this.releaseHeldBack();
   }
 
   deregistered(e: Entry, reason: string): boolean {
@@ -502,6 +503,29 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     poll();
   }
 
+  /** Components held back by `after`, with why they were to start. */
+  private readonly heldBack = new Map<string, string>();
+
+  holdBack(e: Entry, why: string, missing: readonly string[]): void {
+    this.heldBack.set(e.name, why);
+    this.life(e, { type: "waiting", reason: `waiting for ${missing.join(", ")} to be ready (${why})` });
+  }
+
+  /** Something became ready: start what was waiting for it (and only for it or others already up). */
+  private releaseHeldBack(): void {
+    for (const [name, why] of [...this.heldBack]) {
+      const e = this.d.registry.get(name);
+      if (!e || !e.active) {
+        this.heldBack.delete(name);
+        continue;
+      }
+      if ((e.declared?.after ?? []).every((n) => this.d.registry.get(n)?.state === "up")) {
+        this.heldBack.delete(name);
+        this.exec.spawn(e, why);
+      }
+    }
+  }
+
   /** A daemon that does not register became ready: `ready`, the startup latency, healthy. */
   becameReady(e: Entry, now: number, why: string): void {
     this.life(e, { type: "present", reason: "" }, now);
@@ -514,6 +538,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     this.feed({ type: "healthy", component: e.name });
     this.rediscovery.arrived(e.name, now);
     this.markJournal();
+    if (this.heldBack.size) this.releaseHeldBack();
   }
 
   transition(_slot: number, owner: number, ok: boolean, reason: string, certain: boolean): void {

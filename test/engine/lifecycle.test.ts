@@ -27,6 +27,7 @@ describe("lifecycle", () => {
     ["a degraded answer: degraded, said once", up, { type: "answer", health: "degraded", detail: "slow", checksFailing: false, known: true }, { health: "degraded", reason: "slow" }, [{ type: "degraded", reason: "slow" }]],
     ["checks ok again: the last report shows", { ...up, health: "failed", reported: "degraded", reportedReason: "flap" }, { type: "checks-ok" }, { health: "degraded", reason: "flap" }, [{ type: "healthy" }]],
     ["check failed: failed, and a failure of the check's certainty", up, { type: "check-failed", reason: "no reply within 200 ms", certain: false }, { health: "failed" }, [{ type: "failure", certain: false }]],
+    ["waiting (held back by after): starting, no deadline runs", { ...down, readyByMs: NOW + 5 }, { type: "waiting", reason: "waiting for zebra" }, { state: "starting", health: "ok", reason: "waiting for zebra", readyByMs: Infinity }, []],
     ["degraded (a suspect core) only from ok", { ...up, health: "failed", reason: "dead" }, { type: "degraded", reason: "suspect" }, { health: "failed", reason: "dead" }, []],
   ])("%s", (_label, life, ev, want, actions) => {
     const r = lifecycle(life, ev, NOW);

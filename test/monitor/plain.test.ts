@@ -110,3 +110,45 @@ describe("plain daemons", () => {
     if (!r.ok) expect(r.errors.find((l) => l.startsWith(`${key}: `) && l.includes(why))).toBeDefined();
   });
 });
+
+describe("start order and bindings", () => {
+  test("after: started only once what it starts after is ready; binds_to: restarted with it, then held until it is ready again", async () => {
+    const port = freePort();
+    const pongArgv = JSON.stringify([process.execPath, PONG, String(port)]);
+    // zebra is slow to serve (a probe readiness); bgpd starts after it and binds to it. bgpd is listed first.
+    const w = await startWatched(`[monitor]\nstop_on_exit = true\n[defaults]\ngrace_ms = 0\n[[component]]\nname = "bgpd"\nstart = ["/bin/sleep", "600"]\nready = "started"\nafter = ["zebra"]\nbinds_to = ["zebra"]\n[[component]]\nname = "zebra"\nstart = ${pongArgv}\nready = "probe"\n[[component.check]]\nname = "up"\nmode = "probe"\nconnect = "tcp://127.0.0.1:${port}"\nperiod_ms = 100\ntimeout_ms = 100\n`);
+    running.push(w);
+    await until(async () => (await stateOf(w, "bgpd")) === "up/ok" && (await stateOf(w, "zebra")) === "up/ok", "both up", 15_000, () => w.stderr());
+    const log = w.stderr();
+    expect(log.indexOf('event ready component="zebra"')).toBeLessThan(log.indexOf('event started component="bgpd"')); // the order
+    const bgpd1 = await pidOf(w, "bgpd");
+    const zebra1 = await pidOf(w, "zebra");
+    pids.push(bgpd1, zebra1);
+    const mark = w.events.length;
+    process.kill(zebra1, "SIGKILL");
+    await w.waitEvent((e) => e.component === "bgpd" && e.event === "stopped", "bgpd stopped with zebra", mark, 10_000);
+    await w.waitEvent((e) => e.component === "zebra" && e.event === "ready", "zebra ready again", mark, 15_000);
+    const bgpdStart = await w.waitEvent((e) => e.component === "bgpd" && e.event === "started", "bgpd started again", mark, 15_000);
+    const zebraReady = w.events.findIndex((e, i) => i >= mark && e.component === "zebra" && e.event === "ready");
+    expect(w.events.indexOf(bgpdStart)).toBeGreaterThan(zebraReady); // after zebra was ready again
+    const bgpd2 = await pidOf(w, "bgpd");
+    expect(bgpd2).not.toBe(bgpd1);
+    pids.push(bgpd2, await pidOf(w, "zebra"));
+  }, 40_000);
+
+  test.each([
+    [`after = ["nobody"]\n`, "component[0].after", "names no declared component"],
+    [`binds_to = ["d"]\n`, "component[0].binds_to", "names the component itself"],
+    [`after = "e"\n`, "component[0].after", "must be an array of component names"],
+  ])("config: %s → %s", (extra, key, why) => {
+    const r = parseConfig(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}[[component]]\nname = "e"\nstart = ["/bin/sleep", "9"]\n`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.find((l) => l.startsWith(`${key}: `) && l.includes(why))).toBeDefined();
+  });
+
+  test("config: a cycle in after is refused", () => {
+    const r = parseConfig(`[[component]]\nname = "a"\nstart = ["/bin/sleep", "9"]\nafter = ["b"]\n[[component]]\nname = "b"\nstart = ["/bin/sleep", "9"]\nafter = ["a"]\n`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join("\n")).toMatch(/after: forms a cycle.*a → b → a|after: forms a cycle.*b → a → b/);
+  });
+});
