@@ -62,6 +62,10 @@ export interface ComponentConfig {
   after: string[];
   /** Restarted whenever one of these is restarted (bgpd binds to zebra). */
   bindsTo: string[];
+  /** The daemon's working directory (absolute; default the monitor's). */
+  cwd: string | null;
+  /** Added to the daemon's environment (after hamon's own scrubbing of injection variables). */
+  env: Record<string, string>;
   checks: CheckConfig[];
   policy: ComponentPolicy;
 }
@@ -156,7 +160,7 @@ export function validateConfig(raw: unknown): ConfigResult {
 }
 
 function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
-  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "check", ...POLICY_KEYS], e);
+  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "cwd", "env", "check", ...POLICY_KEYS], e);
   const plane = oneOf(t, "plane", path, e, PLANES, "control");
   const base = plane === "fast" ? { ...FAST_PATH_POLICY, ...pick(defaults) } : defaults;
   const c: ComponentConfig = {
@@ -171,6 +175,8 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
     ready: oneOf(t, "ready", path, e, READY_MODES, "registered"),
     after: nameList(t, "after", path, e),
     bindsTo: nameList(t, "binds_to", path, e),
+    cwd: t.cwd === undefined ? null : str(t, "cwd", path, e, "", /^\/.*/),
+    env: envTable(t, path, e),
     checks: list(t, "check", e, path).map((ct, i) => check(ct, `${path}.check[${i}]`, e)),
     policy: policyFrom(t, path, { ...base, plane }, e, true),
   };
@@ -198,6 +204,27 @@ function fastpath(t: Table, path: string, defaults: ComponentPolicy, e: ConfigEr
     idleSlackMs: int(t, "idle_slack_ms", path, e, 0, DAY_MS, 50),
     policy: policyFrom(t, path, { ...FAST_PATH_POLICY, ...pick(defaults), plane: "fast", baseLevel: FAST_PATH_POLICY.baseLevel, maxRecommend: FAST_PATH_POLICY.maxRecommend, escalateOnFlap: true }, e, true),
   };
+}
+
+/** Names a daemon's environment may not set: hamon's own, and what would inject code into a Bun or ld.so child. */
+const ENV_RESERVED = /^(HAMON_|BUN_|NODE_OPTIONS$|LD_PRELOAD$|LD_AUDIT$)/;
+
+/** `env = { NAME = "value" }`: string values, POSIX names, none reserved. */
+function envTable(t: Table, path: string, e: ConfigErrors): Record<string, string> {
+  const v = t.env;
+  if (v === undefined) return {};
+  if (!isTable(v)) {
+    e.add(`${path}.env`, "must be a table of NAME = \"value\"", v);
+    return {};
+  }
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, x] of Object.entries(v)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) e.add(`${path}.env`, "names must be [A-Za-z_][A-Za-z0-9_]*", k);
+    else if (ENV_RESERVED.test(k)) e.add(`${path}.env.${k}`, "is reserved (hamon's own, or code injection into the child)", k);
+    else if (typeof x !== "string") e.add(`${path}.env.${k}`, "must be a string", x);
+    else out[k] = x;
+  }
+  return out;
 }
 
 /** An array of component names (`after`, `binds_to`); [] when absent. */

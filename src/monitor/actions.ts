@@ -123,7 +123,8 @@ export class Executor {
     e.startedAtMs = now;
     try {
       // The mark lets the next monitor find it in /proc, journal or not (adopt, never start a second copy).
-      e.pid = c.sup.spawn(e.name, argv, { HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) });
+      const d = e.declared!;
+      e.pid = c.sup.spawn(e.name, argv, { ...d.env, HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) }, d.cwd ?? undefined);
     } catch (err) {
       const reason = `cannot start ${argv[0]}: ${(err as Error).message}`;
       c.life(e, { type: "failed", reason }, now);

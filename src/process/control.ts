@@ -33,6 +33,8 @@ export interface SpawnOptions {
   readonly session?: boolean;
   /** Default "ignore"; "inherit" passes ours on (a sidecar's daemon). */
   readonly input?: "inherit" | "ignore";
+  /** Working directory (default ours). */
+  readonly cwd?: string;
 }
 
 export interface Spawned {
@@ -81,6 +83,7 @@ export const realProcesses: ProcessControl = {
       stderr: out,
       detached: o.session ?? true,
       env: childEnv(o.env ?? {}),
+      ...(o.cwd ? { cwd: o.cwd } : {}),
     });
     const exited = child.exited.then((code) => {
       const sig = child.signalCode;

@@ -152,3 +152,27 @@ describe("start order and bindings", () => {
     if (!r.ok) expect(r.errors.join("\n")).toMatch(/after: forms a cycle.*a → b → a|after: forms a cycle.*b → a → b/);
   });
 });
+
+describe("the daemon's environment", () => {
+  test("cwd and env reach the daemon (beside hamon's own variables)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-cwd-"));
+    const out = join(dir, "out.txt");
+    const w = await startWatched(`[[component]]\nname = "envd"\nstart = ["/bin/sh", "-c", "pwd > ${out}; echo $GREETING $HAMON_COMPONENT >> ${out}; exec sleep 600"]\nready = "started"\ncwd = "${dir}"\nenv = { GREETING = "hello" }\n`);
+    running.push(w);
+    await until(() => { try { return readFileSync(out, "utf8").split("\n").length >= 3; } catch { return false; } }, "the daemon wrote what it saw", 10_000, () => w.stderr());
+    expect(readFileSync(out, "utf8")).toBe(`${dir}\nhello envd\n`);
+    pids.push(await pidOf(w, "envd"));
+  }, 20_000);
+
+  test.each([
+    [`env = { LD_PRELOAD = "/tmp/x.so" }\n`, "component[0].env.LD_PRELOAD", "is reserved"],
+    [`env = { HAMON_SOCKET = "/x" }\n`, "component[0].env.HAMON_SOCKET", "is reserved"],
+    [`env = { "A-B" = "x" }\n`, "component[0].env", "names must be"],
+    [`env = { N = 3 }\n`, "component[0].env.N", "must be a string"],
+    [`cwd = "relative"\n`, "component[0].cwd", "must match"],
+  ])("config: %s → %s", (extra, key, why) => {
+    const r = parseConfig(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.find((l) => l.startsWith(`${key}: `) && l.includes(why))).toBeDefined();
+  });
+});
