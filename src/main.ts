@@ -19,6 +19,7 @@ const subs: Record<string, Loader> = {
   show: () => load(import("./commands/show.ts")),
   check: () => load(import("./commands/check.ts")),
   events: () => load(import("./commands/events.ts")),
+  logs: () => load(import("./commands/logs.ts")),
   component: () => load(import("./commands/component.ts")),
   discovery: () => load(import("./commands/discovery.ts")),
   heartbeat: () => load(import("./commands/heartbeat.ts")),

@@ -66,6 +66,10 @@ export interface ComponentConfig {
   cwd: string | null;
   /** Added to the daemon's environment (after hamon's own scrubbing of injection variables). */
   env: Record<string, string>;
+  /** Its stdout/stderr: the monitor's own stderr (inherit), or its own rotated file in the state dir (log). */
+  output: "inherit" | "log";
+  logMaxBytes: number;
+  logKeep: number;
   checks: CheckConfig[];
   policy: ComponentPolicy;
 }
@@ -160,7 +164,7 @@ export function validateConfig(raw: unknown): ConfigResult {
 }
 
 function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
-  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "cwd", "env", "check", ...POLICY_KEYS], e);
+  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "cwd", "env", "output", "log_max_bytes", "log_keep", "check", ...POLICY_KEYS], e);
   const plane = oneOf(t, "plane", path, e, PLANES, "control");
   const base = plane === "fast" ? { ...FAST_PATH_POLICY, ...pick(defaults) } : defaults;
   const c: ComponentConfig = {
@@ -177,6 +181,9 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
     bindsTo: nameList(t, "binds_to", path, e),
     cwd: t.cwd === undefined ? null : str(t, "cwd", path, e, "", /^\/.*/),
     env: envTable(t, path, e),
+    output: oneOf(t, "output", path, e, ["inherit", "log"] as const, "inherit"),
+    logMaxBytes: int(t, "log_max_bytes", path, e, 4_096, 1_073_741_824, 1_048_576),
+    logKeep: int(t, "log_keep", path, e, 1, 100, 2),
     checks: list(t, "check", e, path).map((ct, i) => check(ct, `${path}.check[${i}]`, e)),
     policy: policyFrom(t, path, { ...base, plane }, e, true),
   };

@@ -23,6 +23,7 @@ import { writeFlightRecord } from "./records.ts";
 import { runWithDeadline } from "../process/run.ts";
 import type { Entry } from "./registry.ts";
 import { MONITOR_OWNER_VAR, ownerMark } from "../process/adopt.ts";
+import { closeLog, openLog } from "../process/logfile.ts";
 
 /** A level hook gets this long before it is killed. */
 export const HOOK_TIMEOUT_MS = 60_000;
@@ -124,7 +125,12 @@ export class Executor {
     try {
       // The mark lets the next monitor find it in /proc, journal or not (adopt, never start a second copy).
       const d = e.declared!;
-      e.pid = c.sup.spawn(e.name, argv, { ...d.env, HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) }, d.cwd ?? undefined);
+      const log = d.output === "log" ? openLog(c.stateDir, e.name) : undefined; // the daemon writes it itself: no pipe of ours
+      try {
+        e.pid = c.sup.spawn(e.name, argv, { ...d.env, HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) }, d.cwd ?? undefined, log);
+      } finally {
+        if (log !== undefined) closeLog(log); // the child has its own copy
+      }
     } catch (err) {
       const reason = `cannot start ${argv[0]}: ${(err as Error).message}`;
       c.life(e, { type: "failed", reason }, now);

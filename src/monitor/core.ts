@@ -7,6 +7,7 @@
  * readiness, grace end, liveness poll, fast-path poll — and the starvation
  * guard) and the source of the journal (journal-writer.ts).
  */
+import { logPath, rotateIfBig } from "../process/logfile.ts";
 import { readPidfile } from "../process/owned.ts";
 import { CheckRunner } from "../probes/runner.ts";
 import type { LifeAction, LifeEvent } from "../engine/lifecycle.ts";
@@ -39,6 +40,8 @@ import type { NodeVerdict } from "../engine/node.ts";
 
 /** A component that offers no check is still queried: liveness of its event loop. */
 export const DEFAULT_CHECK: CheckDef = { name: "health", mode: "query", periodMs: 1_000, timeoutMs: 1_000, rise: 1, fall: 1 };
+/** How often daemon logs (`output = "log"`) are checked for rotation. */
+const LOG_CHECK_MS = 2_000;
 /** A forking daemon's pid file is looked at this often until it names the daemon. */
 const PIDFILE_POLL_MS = 20;
 /** The node verdict is recomputed at least this often (the starvation window ends without an event). */
@@ -85,6 +88,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   private armAfterPoll = false;
   readonly now: () => number;
   private nextLiveness = 0;
+  private nextLogCheckMs = 0;
   private stopped = false;
   private readonly inbox: EngineEvent[] = [];
   private feeding = false;
@@ -642,6 +646,22 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     if (this.sup.watchedCount > 0 && now >= this.nextLiveness) {
       this.nextLiveness = now + LIVENESS_MS;
       this.sup.poll();
+    }
+    if (now >= this.nextLogCheckMs) {
+      this.nextLogCheckMs = now + LOG_CHECK_MS;
+      this.rotateLogs();
+    }
+  }
+
+  /** Daemons with `output = "log"`: rotate what passed its size (copy-truncate; process/logfile.ts). */
+  private rotateLogs(): void {
+    for (const c of this.config.components) {
+      if (c.output !== "log") continue;
+      try {
+        if (rotateIfBig(logPath(this.o.stateDir, c.name), c.logMaxBytes, c.logKeep)) this.o.log("info", "daemon log rotated", { component: c.name });
+      } catch (err) {
+        if (this.o.persistence) this.o.persistence.failed("logs", logPath(this.o.stateDir, c.name), err);
+      }
     }
   }
 

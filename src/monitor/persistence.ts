@@ -12,7 +12,7 @@
 import type { Logger } from "../log.ts";
 import type { MonitorEvent } from "./dispatch.ts";
 
-export type Target = "events" | "journal" | "flight";
+export type Target = "events" | "journal" | "flight" | "logs";
 
 /** While failing, at most one log line per target per this interval. */
 export const PERSIST_LOG_INTERVAL_MS = 30_000;

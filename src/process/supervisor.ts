@@ -80,11 +80,11 @@ export class Supervisor {
   }
 
   /** Starts `argv` in its own session. Throws if it cannot be executed. */
-  spawn(name: string, argv: string[], env: Record<string, string>, cwd?: string): number {
+  spawn(name: string, argv: string[], env: Record<string, string>, cwd?: string, output?: number): number {
     let markExited = () => {};
     const exited = new Promise<void>((r) => (markExited = r));
     const p: Proc = { name, pid: 0, startTime: 0, owned: true, stopping: false, exited, markExited };
-    const child = this.pc.spawn(argv, { env, ...(cwd ? { cwd } : {}) });
+    const child = this.pc.spawn(argv, { env, ...(cwd ? { cwd } : {}), ...(output !== undefined ? { output } : {}) });
     p.pid = child.pid;
     p.startTime = child.startTime;
     this.procs.set(name, p);

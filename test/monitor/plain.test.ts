@@ -176,3 +176,31 @@ describe("the daemon's environment", () => {
     if (!r.ok) expect(r.errors.find((l) => l.startsWith(`${key}: `) && l.includes(why))).toBeDefined();
   });
 });
+
+describe("a daemon's output", () => {
+  test("output = log: stdout and stderr in the state dir, rotated past log_max_bytes, read by `hamon logs`; the daemon writes the file itself (it survives a monitor kill -9)", async () => {
+    const { MAIN } = await import("../helpers/monitor-proc.ts");
+    const script = `i=0; while :; do i=$((i+1)); echo "out line $i"; echo "err line $i" >&2; sleep 0.01; done`;
+    const toml = `[[component]]\nname = "chatty"\nstart = ["/bin/sh", "-c", ${JSON.stringify(script)}]\nready = "started"\noutput = "log"\nlog_max_bytes = 4096\nlog_keep = 2\n`;
+    const w = await startWatched(toml);
+    running.push(w);
+    const path = join(w.stateDir, "logs", "chatty.log");
+    await until(() => { try { return readFileSync(path, "utf8").includes("err line 3"); } catch { return false; } }, "stdout and stderr in the log", 10_000, () => w.stderr());
+    expect(w.stderr()).not.toContain("out line"); // not the monitor's stderr any more
+    await until(() => { try { return readFileSync(`${path}.1`, "utf8").length > 4096; } catch { return false; } }, "rotated past 4096 bytes", 15_000);
+    const r = Bun.spawnSync([process.execPath, MAIN, "logs", "chatty", "--lines", "3", "--state-dir", w.stateDir]);
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.toString().trim().split("\n");
+    expect(lines.length).toBe(3);
+    for (const l of lines) expect(l).toMatch(/^(out|err) line \d+$/);
+    const pid = await pidOf(w, "chatty");
+    pids.push(pid);
+    // The monitor dies; the daemon keeps writing its file (no pipe of ours to break).
+    w.proc.kill("SIGKILL");
+    await w.proc.exited;
+    running.splice(running.indexOf(w), 1);
+    const before = readFileSync(path, "utf8").length;
+    await until(() => readFileSync(path, "utf8").length > before + 100, "the daemon still writes with no monitor");
+    expect(() => process.kill(pid, 0)).not.toThrow();
+  }, 40_000);
+});
