@@ -64,6 +64,10 @@ export interface ComponentConfig {
   bindsTo: string[];
   /** The daemon's working directory (absolute; default the monitor's). */
   cwd: string | null;
+  /** The group it runs as (default: `user`'s primary group); `user` is the user it runs as (and registers as). */
+  group: string | null;
+  /** Its umask (octal), default the monitor's. */
+  umask: number | null;
   /** Added to the daemon's environment (after hamon's own scrubbing of injection variables). */
   env: Record<string, string>;
   /** Its stdout/stderr: the monitor's own stderr (inherit), or its own rotated file in the state dir (log). */
@@ -164,7 +168,7 @@ export function validateConfig(raw: unknown): ConfigResult {
 }
 
 function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
-  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "cwd", "env", "output", "log_max_bytes", "log_keep", "check", ...POLICY_KEYS], e);
+  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "cwd", "env", "output", "log_max_bytes", "log_keep", "group", "umask", "check", ...POLICY_KEYS], e);
   const plane = oneOf(t, "plane", path, e, PLANES, "control");
   const base = plane === "fast" ? { ...FAST_PATH_POLICY, ...pick(defaults) } : defaults;
   const c: ComponentConfig = {
@@ -180,6 +184,8 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
     after: nameList(t, "after", path, e),
     bindsTo: nameList(t, "binds_to", path, e),
     cwd: t.cwd === undefined ? null : str(t, "cwd", path, e, "", /^\/.*/),
+    group: t.group === undefined ? null : principal(t.group, `${path}.group`, e),
+    umask: t.umask === undefined ? null : parseInt(str(t, "umask", path, e, "022", /^0?[0-7]{3}$/), 8),
     env: envTable(t, path, e),
     output: oneOf(t, "output", path, e, ["inherit", "log"] as const, "inherit"),
     logMaxBytes: int(t, "log_max_bytes", path, e, 4_096, 1_073_741_824, 1_048_576),

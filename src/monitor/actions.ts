@@ -24,6 +24,7 @@ import { runWithDeadline } from "../process/run.ts";
 import type { Entry } from "./registry.ts";
 import { MONITOR_OWNER_VAR, ownerMark } from "../process/adopt.ts";
 import { closeLog, openLog } from "../process/logfile.ts";
+import { gidOf, primaryGidOf, uidOf } from "../sys/accounts.ts";
 
 /** A level hook gets this long before it is killed. */
 export const HOOK_TIMEOUT_MS = 60_000;
@@ -127,7 +128,12 @@ export class Executor {
       const d = e.declared!;
       const log = d.output === "log" ? openLog(c.stateDir, e.name) : undefined; // the daemon writes it itself: no pipe of ours
       try {
-        e.pid = c.sup.spawn(e.name, argv, { ...d.env, HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) }, d.cwd ?? undefined, log);
+        // Run as `user` (which alone may then register it) and its primary group, or `group`.
+        const uid = d.user === null ? null : uidOf(d.user);
+        const gid = d.group !== null ? gidOf(d.group) : d.user !== null ? primaryGidOf(d.user) : null;
+        e.pid = c.sup.spawn(e.name, argv, { ...d.env, HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) }, {
+          ...(d.cwd ? { cwd: d.cwd } : {}), ...(log !== undefined ? { output: log } : {}), ...(uid !== null ? { uid } : {}), ...(gid !== null ? { gid } : {}), ...(d.umask !== null ? { umask: d.umask } : {}),
+        });
       } finally {
         if (log !== undefined) closeLog(log); // the child has its own copy
       }

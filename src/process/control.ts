@@ -35,6 +35,11 @@ export interface SpawnOptions {
   readonly input?: "inherit" | "ignore";
   /** Working directory (default ours). */
   readonly cwd?: string;
+  /** Run as this uid/gid (supplementary groups cleared). */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** The child's umask (default ours). */
+  readonly umask?: number;
 }
 
 export interface Spawned {
@@ -77,14 +82,23 @@ export function signalIdentified(pc: ProcessControl, pid: number, startTime: num
 export const realProcesses: ProcessControl = {
   spawn(argv, o = {}) {
     const out = o.output ?? "inherit";
-    const child = Bun.spawn([...argv], {
-      stdin: o.input ?? "ignore",
-      stdout: out,
-      stderr: out,
-      detached: o.session ?? true,
-      env: childEnv(o.env ?? {}),
-      ...(o.cwd ? { cwd: o.cwd } : {}),
-    });
+    // The child inherits the umask at spawn: set ours around the (synchronous) spawn only.
+    const oldMask = o.umask === undefined ? null : process.umask(o.umask);
+    let child: Bun.Subprocess;
+    try {
+      child = Bun.spawn([...argv], {
+        stdin: o.input ?? "ignore",
+        stdout: out,
+        stderr: out,
+        detached: o.session ?? true,
+        env: childEnv(o.env ?? {}),
+        ...(o.cwd ? { cwd: o.cwd } : {}),
+        ...(o.uid !== undefined ? { uid: o.uid } : {}),
+        ...(o.gid !== undefined ? { gid: o.gid } : {}),
+      });
+    } finally {
+      if (oldMask !== null) process.umask(oldMask);
+    }
     const exited = child.exited.then((code) => {
       const sig = child.signalCode;
       return describeExit(sig ? null : code, typeof sig === "number" ? `signal ${sig}` : (sig ?? null));

@@ -14,7 +14,7 @@
  * (stop, restart) are not.
  */
 import { readFileSync } from "node:fs";
-import { realProcesses, type ProcessControl } from "./control.ts";
+import { realProcesses, type ProcessControl, type SpawnOptions } from "./control.ts";
 
 export interface ExitInfo {
   name: string;
@@ -80,11 +80,11 @@ export class Supervisor {
   }
 
   /** Starts `argv` in its own session. Throws if it cannot be executed. */
-  spawn(name: string, argv: string[], env: Record<string, string>, cwd?: string, output?: number): number {
+  spawn(name: string, argv: string[], env: Record<string, string>, more: Omit<SpawnOptions, "env"> = {}): number {
     let markExited = () => {};
     const exited = new Promise<void>((r) => (markExited = r));
     const p: Proc = { name, pid: 0, startTime: 0, owned: true, stopping: false, exited, markExited };
-    const child = this.pc.spawn(argv, { env, ...(cwd ? { cwd } : {}), ...(output !== undefined ? { output } : {}) });
+    const child = this.pc.spawn(argv, { ...more, env });
     p.pid = child.pid;
     p.startTime = child.startTime;
     this.procs.set(name, p);

@@ -45,6 +45,7 @@ export function resolvePolicy(c: MonitorConfig, selfUid: number, uidOf: (n: stri
   const register = s.componentGroups.length ? { uids: new Set<number>(), gids: ids(s.componentGroups, gidOf, "security.component_groups: group") } : null;
   const declared = new Map<string, number | null>();
   for (const comp of c.components) declared.set(comp.name, comp.user === null ? null : uidOf(comp.user) ?? (errors.push(`component ${comp.name}: user '${comp.user}' does not exist`), -1));
+  for (const comp of c.components) if (comp.group !== null && gidOf(comp.group) === null) errors.push(`component ${comp.name}: group '${comp.group}' does not exist`);
   for (const fp of c.fastpaths) declared.set(fp.name, null);
   if (s.socketGroup !== null && gidOf(s.socketGroup) === null) errors.push(`security.socket_group: group '${s.socketGroup}' does not exist`);
   return errors.length ? { ok: false, errors } : { ok: true, policy: { selfUid, control, read, register, allowUndeclared: s.allowUndeclared, declared } };

@@ -23,4 +23,11 @@ function lookup(path: string, nameOrId: string): number | null {
 }
 
 export const uidOf = (nameOrId: string, passwd = "/etc/passwd"): number | null => lookup(passwd, nameOrId);
+
+/** A user's primary group id (field 4 of /etc/passwd), or null. */
+export function primaryGidOf(nameOrId: string, passwd = "/etc/passwd"): number | null {
+  const uid = lookup(passwd, nameOrId);
+  const row = uid === null ? undefined : table(passwd).find((r) => r[2] === String(uid));
+  return row && /^[0-9]+$/.test(row[3] ?? "") ? Number(row[3]) : null;
+}
 export const gidOf = (nameOrId: string, group = "/etc/group"): number | null => lookup(group, nameOrId);

@@ -6,7 +6,7 @@
  * itself; a SIGSTOPped daemon is stopped with SIGTERM + SIGCONT and restarted.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/config.ts";
@@ -203,4 +203,33 @@ describe("a daemon's output", () => {
     await until(() => readFileSync(path, "utf8").length > before + 100, "the daemon still writes with no monitor");
     expect(() => process.kill(pid, 0)).not.toThrow();
   }, 40_000);
+});
+
+describe("who the daemon runs as", () => {
+  test("user (and its primary group), umask: the daemon runs as nobody with no supplementary group and creates files 0600", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-runas-"));
+    chmodSync(dir, 0o1777);
+    const f = join(dir, "made-by-daemon");
+    const w = await startWatched(`[[component]]\nname = "lowly"\nstart = ["/bin/sh", "-c", "touch ${f}; exec sleep 600"]\nready = "started"\nuser = "nobody"\numask = "077"\n`);
+    running.push(w);
+    await until(() => existsSync(f), "the daemon made its file", 10_000, () => w.stderr());
+    const pid = await pidOf(w, "lowly");
+    pids.push(pid);
+    const st = readFileSync(`/proc/${pid}/status`, "utf8");
+    expect(/^Uid:\s+(\d+)/m.exec(st)?.[1]).toBe("65534");
+    expect(/^Gid:\s+(\d+)/m.exec(st)?.[1]).toBe("65534");
+    expect(/^Groups:[ \t]*(.*)$/m.exec(st)?.[1]?.trim()).toBe(""); // root's groups are not inherited
+    expect(statSync(f).mode & 0o777).toBe(0o600);
+  }, 20_000);
+
+  test("an unknown group is refused by --check-config and at start alike", () => {
+    const r = parseConfig(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\ngroup = "no-such-group-x"\n`);
+    expect(r.ok).toBe(true); // the syntax is fine; the name is resolved as the monitor will
+    const { MAIN } = require("../helpers/monitor-proc.ts") as typeof import("../helpers/monitor-proc.ts");
+    const dir = mkdtempSync(join(tmpdir(), "hamon-grp-"));
+    writeFileSync(join(dir, "h.toml"), `[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\ngroup = "no-such-group-x"\n`);
+    const cc = Bun.spawnSync([process.execPath, MAIN, "monitor", "--check-config", join(dir, "h.toml")]);
+    expect(cc.exitCode).toBe(78);
+    expect(cc.stderr.toString()).toContain("group 'no-such-group-x' does not exist");
+  });
 });
