@@ -12,10 +12,11 @@ import type { MonitorConfig } from "../config/config.ts";
 import type { EngineEvent, EngineState } from "../engine/decide.ts";
 import type { ComponentPolicy } from "../engine/policy.ts";
 import type { Logger } from "../log.ts";
-import type { MessageOf, MonitorInfo } from "../protocol/messages.ts";
+import type { Health, MessageOf, MonitorInfo } from "../protocol/messages.ts";
+import type { ProcessControl } from "../process/control.ts";
 import type { CoreView } from "../watchdog/watch.ts";
 import type { AdHocQueries } from "./adhoc.ts";
-import type { CheckTable } from "./checks.ts";
+import type { CheckSink, CheckTable } from "./checks.ts";
 import type { MonitorEvent } from "./dispatch.ts";
 import type { PersistenceHealth } from "./persistence.ts";
 import type { Conn, Entry, Registry } from "./registry.ts";
@@ -82,6 +83,23 @@ export interface Replies {
   who(conn: Conn): string;
   sendResult(conn: Conn, m: MessageOf<"result">): void;
   monitorInfo(now: number): MonitorInfo;
+}
+
+/** Plain daemons (plain.ts): their checks, readiness, pid files, start order. */
+export interface PlainContext extends CoreContext {
+  readonly checks: CheckTable;
+  readonly sup: Supervisor;
+  readonly control: ProcessControl;
+  readonly stopping: boolean;
+  /** Where check samples go (the core). */
+  readonly sink: CheckSink;
+  readonly effects: { spawn(e: Entry, why: string): void };
+  answer(e: Entry, health: Health, detail: string): void;
+  dropChecks(e: Entry): void;
+  reschedule(now: number): void;
+  markJournal(): void;
+  flushJournal(force?: boolean): void;
+  arrived(name: string, now: number): void;
 }
 
 /** The operator verbs: restart, activate, deactivate, query. */

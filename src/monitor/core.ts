@@ -8,8 +8,8 @@
  * guard) and the source of the journal (journal-writer.ts).
  */
 import { logPath, rotateIfBig } from "../process/logfile.ts";
+import { PlainDaemons } from "./plain.ts";
 import { readPidfile } from "../process/owned.ts";
-import { CheckRunner } from "../probes/runner.ts";
 import type { LifeAction, LifeEvent } from "../engine/lifecycle.ts";
 import { Loop, MAX_SLEEP_MS, REAL_TIMER, type LoopClient, type LoopTimer } from "./loop.ts";
 import { JournalWriter } from "./journal-writer.ts";
@@ -42,8 +42,6 @@ import type { NodeVerdict } from "../engine/node.ts";
 export const DEFAULT_CHECK: CheckDef = { name: "health", mode: "query", periodMs: 1_000, timeoutMs: 1_000, rise: 1, fall: 1 };
 /** How often daemon logs (`output = "log"`) are checked for rotation. */
 const LOG_CHECK_MS = 2_000;
-/** A forking daemon's pid file is looked at this often until it names the daemon. */
-const PIDFILE_POLL_MS = 20;
 /** The node verdict is recomputed at least this often (the starvation window ends without an event). */
 const JUDGE_EVERY_MS = 500;
 
@@ -77,7 +75,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   readonly fast: FastPaths;
   readonly verbs: Verbs;
   readonly adhoc = new AdHocQueries();
-  private readonly runner = new CheckRunner();
+  private readonly plain: PlainDaemons;
   readonly node: NodeJudge;
   /** How late each timer wake-up was (Prometheus; the starvation guard acts on single wake-ups). */
   readonly lateness = new LatenessHistogram();
@@ -121,6 +119,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     this.exec = new Executor(this);
     this.fast = new FastPaths(this);
     this.verbs = new Verbs(this);
+    this.plain = new PlainDaemons(this);
     this.node = new NodeJudge({
       registry: d.registry, weights: o.config.integrations.node,
       starved: () => this.now() < this.engine.starvedUntil,
@@ -378,7 +377,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     this.rediscovery.arrived(e.name, now);
     this.markJournal();
     this.reschedule(now);
-    if (this.heldBack.size) this.releaseHeldBack();
+    this.plain.releaseHeldBack();
   }
 
   deregistered(e: Entry, reason: string): boolean {
@@ -463,86 +462,41 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     const run = e.declared?.checks.find((c) => c.name === check)?.run;
     // Its own deadline a little before the check's, so the probe's own words ("no 'PONG' within …") are the evidence.
     const t = this.checks.timeoutOf(id);
-    if (run) return this.runner.start(e, run, Math.max(1, Math.min(t - 1, Math.floor(t * 0.9))), (health, detail) => this.ran(e, id, health, detail)), true;
+    if (run) return this.plain.runCheck(e, run, id, Math.max(1, Math.min(t - 1, Math.floor(t * 0.9)))), true;
     if (!e.conn) return false;
     return e.conn.send({ type: "query", id, kind: "health", check, action: "" });
   }
 
-  /** A probe or exec check finished: a sample like a reply; the first pass makes a `ready = "probe"` daemon ready. */
-  private ran(e: Entry, id: number, health: Health, detail: string): void {
-    const now = this.now();
-    if (!this.checks.reply(id, health !== "failed", detail, now, this)) return; // too late: the check already failed
-    this.noteHealth(e, health, detail);
-    if (health !== "failed" && e.state === "starting" && e.declared?.ready === "probe" && !e.expectGone) this.becameReady(e, now, "its probe passed");
-  }
+  // ---- plain daemons (plain.ts) ------------------------------------------------
 
-  /** A plain daemon (ready = started | probe) is watched by the checks the monitor runs itself, armed at its start. */
   armChecks(e: Entry, now: number): void {
-    this.dropChecks(e);
-    for (const c of e.declared?.checks ?? []) if (c.run) e.slots.push(this.checks.add(e.index, c, now));
-    this.reschedule(now);
+    this.plain.armChecks(e, now);
   }
 
-  /**
-   * Waits for a forking daemon's pid file to name a live process started after
-   * its launcher (not a stale file from an earlier run), then watches that
-   * process by pid and start time. Polled every PIDFILE_POLL_MS while the
-   * component is still starting; its ready_timeout_ms decides if it never comes.
-   */
-  private awaitPidfile(e: Entry, path: string, launcherStart: number): void {
-    const poll = () => {
-      if (this.stopped || e.state !== "starting" || e.expectGone) return;
-      const r = readPidfile(path, this.pc);
-      if ("pid" in r && r.startTime >= launcherStart && this.sup.adopt(e.name, r.pid, r.startTime, true)) {
-        const now = this.now();
-        e.pid = r.pid;
-        this.armChecks(e, now);
-        this.becameReady(e, now, `pid file names pid ${r.pid}`);
-        this.flushJournal(true); // its pid on disk: a monitor killed next adopts it
-        this.reschedule(now);
-        return;
-      }
-      setTimeout(poll, PIDFILE_POLL_MS);
-    };
-    poll();
+  becameReady(e: Entry, now: number, why: string): void {
+    this.plain.becameReady(e, now, why);
   }
-
-  /** Components held back by `after`, with why they were to start. */
-  private readonly heldBack = new Map<string, string>();
 
   holdBack(e: Entry, why: string, missing: readonly string[]): void {
-    this.heldBack.set(e.name, why);
-    this.life(e, { type: "waiting", reason: `waiting for ${missing.join(", ")} to be ready (${why})` });
+    this.plain.holdBack(e, why, missing);
   }
 
-  /** Something became ready: start what was waiting for it (and only for it or others already up). */
-  private releaseHeldBack(): void {
-    for (const [name, why] of [...this.heldBack]) {
-      const e = this.d.registry.get(name);
-      if (!e || !e.active) {
-        this.heldBack.delete(name);
-        continue;
-      }
-      if ((e.declared?.after ?? []).every((n) => this.d.registry.get(n)?.state === "up")) {
-        this.heldBack.delete(name);
-        this.exec.spawn(e, why);
-      }
-    }
+  /** For plain.ts: a probe or exec check's answer, seen as a reply's would be. */
+  answer(e: Entry, health: Health, detail: string): void {
+    this.noteHealth(e, health, detail);
   }
 
-  /** A daemon that does not register became ready: `ready`, the startup latency, healthy. */
-  becameReady(e: Entry, now: number, why: string): void {
-    this.life(e, { type: "present", reason: "" }, now);
-    e.lastSeenMs = now;
-    e.registrations++;
-    if (e.startedAtMs >= 0) {
-      this.emit({ component: e.name, event: "ready", level: "", reason: `${why} ${Math.round(now - e.startedAtMs)} ms after start` });
-      e.startedAtMs = -1;
-    }
-    this.feed({ type: "healthy", component: e.name });
-    this.rediscovery.arrived(e.name, now);
-    this.markJournal();
-    if (this.heldBack.size) this.releaseHeldBack();
+  get control(): ProcessControl {
+    return this.pc;
+  }
+
+  /** The core is the check table's sink (its samples become engine events). */
+  get sink(): CheckSink {
+    return this;
+  }
+
+  arrived(name: string, now: number): void {
+    this.rediscovery.arrived(name, now);
   }
 
   transition(_slot: number, owner: number, ok: boolean, reason: string, certain: boolean): void {
@@ -562,7 +516,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     const e = this.d.registry.get(x.name);
     if (!e || !e.active) return;
     // A forking daemon's launcher finished: the daemon is the pid its file will name.
-    if (e.declared?.ready === "pidfile" && e.state === "starting" && !e.expectGone && x.code === 0 && x.pid === e.pid) return this.awaitPidfile(e, e.declared.pidfile!, x.startTime);
+    if (e.declared?.ready === "pidfile" && e.state === "starting" && !e.expectGone && x.code === 0 && x.pid === e.pid) return this.plain.awaitPidfile(e, e.declared.pidfile!, x.startTime);
     this.sup.reap(x.pid);
     if (e.declared && e.declared.ready !== "registered") this.dropChecks(e); // its checks watched that process
     if (e.expectGone) return;
