@@ -12,8 +12,9 @@
  * are measured at the subscriber, so they include event delivery.
  * Options: --only a,b,c,d,e  --trials N  --seconds S  --source
  */
+import { processCpuTicks as cpuTicks } from "../src/sys/proc.ts";
 import { parseArgs } from "node:util";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Session } from "../src/library/session.ts";
@@ -34,11 +35,6 @@ const TICK_HZ = 100; // USER_HZ on Linux
 type Ev = MessageOf<"event">;
 
 const ms = (x: number) => `${x.toFixed(2)} ms`;
-
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
-}
 
 async function monitorWith(toml: string): Promise<{ mon: MonitorProc; events: Ev[]; waiters: ((e: Ev) => void)[]; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "hamon-bench-"));

@@ -10,6 +10,7 @@
  *     and with a 1 s exec check (/bin/true) on 10 of them.
  * Options: --daemons N (50)  --trials N (30)  --seconds S (15)  --source
  */
+import { processCpuTicks as cpuTicks } from "../src/sys/proc.ts";
 import { parseArgs } from "node:util";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,10 +29,6 @@ const SECONDS = Number(values.seconds);
 const self = hamonArgv(values.source);
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(f[11]) + Number(f[12]);
-}
 function pssKiB(pid: number): number {
   try {
     return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? 0);

@@ -188,7 +188,8 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
     umask: t.umask === undefined ? null : parseInt(str(t, "umask", path, e, "022", /^0?[0-7]{3}$/), 8),
     env: envTable(t, path, e),
     output: oneOf(t, "output", path, e, ["inherit", "log"] as const, "inherit"),
-    logMaxBytes: int(t, "log_max_bytes", path, e, 4_096, 1_073_741_824, 1_048_576),
+    // At most 64 MiB: rotation copies the file on the monitor's loop (about 30 ms for 64 MiB here).
+    logMaxBytes: int(t, "log_max_bytes", path, e, 4_096, 67_108_864, 1_048_576),
     logKeep: int(t, "log_keep", path, e, 1, 100, 2),
     checks: list(t, "check", e, path).map((ct, i) => check(ct, `${path}.check[${i}]`, e)),
     policy: policyFrom(t, path, { ...base, plane }, e, true),

@@ -459,7 +459,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     const e = this.d.registry.at(owner);
     if (!e) return false;
     // A probe or exec check is run by the monitor itself; its result comes back as the reply would.
-    const run = e.declared?.checks.find((c) => c.name === check)?.run;
+    const run = runOf(e, check);
     // Its own deadline a little before the check's, so the probe's own words ("no 'PONG' within …") are the evidence.
     const t = this.checks.timeoutOf(id);
     if (run) return this.plain.runCheck(e, run, id, Math.max(1, Math.min(t - 1, Math.floor(t * 0.9)))), true;
@@ -669,4 +669,12 @@ export function mergeChecks(offered: readonly { name: string; mode: "query" | "c
   for (const c of offered) out.set(c.name, { ...c, timeoutMs: c.timeoutMs > 0 ? c.timeoutMs : c.periodMs, rise: 1, fall: 1 });
   for (const c of declared) out.set(c.name, c);
   return out.size ? [...out.values()] : [DEFAULT_CHECK];
+}
+
+/** The probe/exec run of `e`'s check `name`, or null (a plain loop: sendQuery runs once per query, no closure). */
+function runOf(e: Entry, name: string): import("../config/config.ts").CheckRun | null {
+  const checks = e.declared?.checks;
+  if (!checks) return null;
+  for (let i = 0; i < checks.length; i++) if (checks[i]!.name === name) return checks[i]!.run;
+  return null;
 }

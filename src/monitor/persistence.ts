@@ -35,6 +35,8 @@ export class PersistenceHealth {
   /** Journal writes that failed (the next one retries with everything). */
   journalFailures = 0;
   flightFailures = 0;
+  /** Daemon log rotations that failed. */
+  logFailures = 0;
 
   constructor(private readonly log: Logger, private readonly emit: (ev: MonitorEvent) => void, private readonly now: () => number) {}
 
@@ -56,6 +58,7 @@ export class PersistenceHealth {
   failed(target: Target, path: string, err: unknown): void {
     if (target === "events") this.eventsLost++;
     else if (target === "journal") this.journalFailures++;
+    else if (target === "logs") this.logFailures++;
     else this.flightFailures++;
     const now = this.now();
     const error = (err as Error)?.message ?? String(err);

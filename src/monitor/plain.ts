@@ -25,7 +25,7 @@ export class PlainDaemons {
 
   /** Runs a probe or exec check for query `id`; its result is a sample like a reply. */
   runCheck(e: Entry, run: CheckRun, id: number, timeoutMs: number): void {
-    this.runner.start(e, run, timeoutMs, (health, detail) => this.ran(e, id, health, detail));
+    this.runner.start(run, timeoutMs, (health, detail) => this.ran(e, id, health, detail));
   }
 
   /** A probe or exec check finished: a sample like a reply; the first pass makes a `ready = "probe"` daemon ready. */

@@ -19,7 +19,7 @@ export class CheckRunner {
   private running = 0;
   private readonly queue: { argv: string[]; timeoutMs: number; until: number; done: Done }[] = [];
 
-  start(_owner: unknown, run: CheckRun, timeoutMs: number, done: Done): void {
+  start(run: CheckRun, timeoutMs: number, done: Done): void {
     if ("probe" in run) {
       void runProbe(run.probe, timeoutMs, run).then((why) => (why === null ? done("ok", `${run.probe.spec}: answered`) : done("failed", why)));
       return;

@@ -5,7 +5,7 @@
  * identified by its start time, so a recycled pid is never taken for it. All
  * end the same way: a promise of how the process ended.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { realProcesses, type ProcessControl } from "./control.ts";
 
 /** How often a watched (not owned) pid is checked. */
@@ -113,6 +113,8 @@ export function watchPid(pid: number, startTime: number, pc: ProcessControl = re
 export function readPidfile(path: string, pc: ProcessControl = realProcesses): { pid: number; startTime: number } | { why: string } {
   let text: string;
   try {
+    // Only a regular file: a FIFO planted at the path would block this read, and the monitor's loop with it.
+    if (!statSync(path).isFile()) return { why: `pidfile ${path} is not a regular file` };
     text = readFileSync(path, "utf8");
   } catch (e) {
     return { why: `pidfile ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };

@@ -13,8 +13,8 @@
  * Unexpected deaths are reported through `onExit`; deaths hamon caused
  * (stop, restart) are not.
  */
-import { readFileSync } from "node:fs";
 import { realProcesses, type ProcessControl, type SpawnOptions } from "./control.ts";
+import { readPidfile } from "./owned.ts";
 
 export interface ExitInfo {
   name: string;
@@ -106,16 +106,10 @@ export class Supervisor {
 
   /** Reads a pid file and adopts that pid (not owned: hamon never signals its group). */
   attachPidfile(name: string, path: string): { ok: true; pid: number } | { ok: false; why: string } {
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch (e) {
-      return { ok: false, why: `pid file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
-    }
-    const pid = Number(text.trim().split(/\s+/)[0]);
-    if (!Number.isSafeInteger(pid) || pid <= 1) return { ok: false, why: `pid file ${path}: no valid pid in ${JSON.stringify(text.slice(0, 32))}` };
-    if (!this.adopt(name, pid, null, false)) return { ok: false, why: `pid file ${path}: process ${pid} is not running` };
-    return { ok: true, pid };
+    const r = readPidfile(path, this.pc); // the one pid-file reader (regular files only: never a blocking read)
+    if ("why" in r) return { ok: false, why: r.why };
+    if (!this.adopt(name, r.pid, r.startTime, false)) return { ok: false, why: `pidfile ${path}: process ${r.pid} is not running` };
+    return { ok: true, pid: r.pid };
   }
 
   /** Liveness of adopted/attached processes. Call every LIVENESS_MS. */

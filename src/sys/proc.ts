@@ -27,6 +27,17 @@ export function processStat(pid: number): { ppid: number; startTime: number } | 
   return Number.isFinite(startTime) && Number.isFinite(ppid) ? { ppid, startTime } : null;
 }
 
+/** CPU time `pid` used so far, user + system, in clock ticks (fields 14 and 15 of /proc/PID/stat); 0 when gone. */
+export function processCpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+
 /** True while the process that had `startTime` when first seen is still running. */
 export function sameProcessAlive(pid: number, startTime: number): boolean {
   return processStartTime(pid) === startTime;

@@ -11,6 +11,7 @@ import { mkdtempSync, openSync, closeSync, renameSync, symlinkSync, truncateSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim, tmpPath } from "../helpers/hbsim.ts";
+import { readPidfile } from "../../src/process/owned.ts";
 import { MAIN } from "../helpers/monitor-proc.ts";
 import { startWatched, until, type Watched } from "../helpers/watched.ts";
 
@@ -141,4 +142,11 @@ describe("a region that shrinks", () => {
     await responsive(w);
     await stops(w);
   }, 30_000);
+});
+
+describe("special files at a pid file path", () => {
+  test("a FIFO as a pid file is refused at once, never read (a blocking read would stop the loop)", () => {
+    const r = readPidfile(fifo());
+    expect(r).toMatchObject({ why: expect.stringContaining("is not a regular file") });
+  });
 });

@@ -4,8 +4,8 @@
  * refuses or drops them with a documented code, and a component with a
  * 100 ms check stays monitored on time throughout (no false failure).
  */
+import { processCpuTicks as cpuTicks } from "../../src/sys/proc.ts";
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Component } from "../../src/library/component.ts";
 import { MAIN, startMonitor } from "../helpers/monitor-proc.ts";
@@ -38,12 +38,6 @@ async function peers(sock: string, mode: string, n: number, seconds: number): Pr
   const out = await new Response(p.stdout).text();
   await p.exited;
   return JSON.parse(out);
-}
-
-/** CPU ticks (1/100 s) the process used so far. */
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").slice(readFileSync(`/proc/${pid}/stat`, "utf8").lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]);
 }
 
 const falseFailures = (w: Watched) => w.events.filter((e) => e.component === "steady" && (e.event === "check-failed" || e.event === "recover"));

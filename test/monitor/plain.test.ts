@@ -20,6 +20,13 @@ afterEach(async () => {
   for (const p of pids.splice(0)) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
 });
 
+/** The config is refused with an error on `key` that says `why`. */
+function refused(toml: string, key: string, why: string): void {
+  const r = parseConfig(toml);
+  expect(r.ok).toBe(false);
+  if (!r.ok) expect(r.errors.find((l) => l.startsWith(`${key}: `) && l.includes(why))).toBeDefined();
+}
+
 function freePort(): number {
   const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const p = l.port;
@@ -104,11 +111,7 @@ describe("plain daemons", () => {
     [`[[component.check]]\nname = "p"\nmode = "probe"\nconnect = "http://x"\n`, "component[0].check[0].connect", "expected tcp://HOST:PORT or unix:PATH"],
     [`[[component.check]]\nname = "x"\nmode = "exec"\n`, "component[0].check[0].argv", "is required"],
     [`[[component.check]]\nname = "x"\nmode = "exec"\nargv = ["/bin/true"]\nsend = "hi"\n`, "component[0].check[0].send", "is not a key of a exec check"],
-  ])("config: %s → %s", (extra, key, why) => {
-    const r = parseConfig(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}`);
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.find((l) => l.startsWith(`${key}: `) && l.includes(why))).toBeDefined();
-  });
+  ])("config: %s → %s", (extra, key, why) => refused(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}`, key, why));
 });
 
 describe("start order and bindings", () => {
@@ -140,11 +143,7 @@ describe("start order and bindings", () => {
     [`after = ["nobody"]\n`, "component[0].after", "names no declared component"],
     [`binds_to = ["d"]\n`, "component[0].binds_to", "names the component itself"],
     [`after = "e"\n`, "component[0].after", "must be an array of component names"],
-  ])("config: %s → %s", (extra, key, why) => {
-    const r = parseConfig(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}[[component]]\nname = "e"\nstart = ["/bin/sleep", "9"]\n`);
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.find((l) => l.startsWith(`${key}: `) && l.includes(why))).toBeDefined();
-  });
+  ])("config: %s → %s", (extra, key, why) => refused(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}[[component]]\nname = "e"\nstart = ["/bin/sleep", "9"]\n`, key, why));
 
   test("config: a cycle in after is refused", () => {
     const r = parseConfig(`[[component]]\nname = "a"\nstart = ["/bin/sleep", "9"]\nafter = ["b"]\n[[component]]\nname = "b"\nstart = ["/bin/sleep", "9"]\nafter = ["a"]\n`);
@@ -170,11 +169,7 @@ describe("the daemon's environment", () => {
     [`env = { "A-B" = "x" }\n`, "component[0].env", "names must be"],
     [`env = { N = 3 }\n`, "component[0].env.N", "must be a string"],
     [`cwd = "relative"\n`, "component[0].cwd", "must match"],
-  ])("config: %s → %s", (extra, key, why) => {
-    const r = parseConfig(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}`);
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.find((l) => l.startsWith(`${key}: `) && l.includes(why))).toBeDefined();
-  });
+  ])("config: %s → %s", (extra, key, why) => refused(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}`, key, why));
 });
 
 describe("a daemon's output", () => {
