@@ -110,8 +110,12 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
     }
     case "refail-due": {
       const next = { ...l, refailAtMs: Infinity };
-      if (l.state !== "down" || !l.active || ev.quarantined) return to(next);
-      return { life: next, actions: [{ type: "failure", reason: `still down after the grace period: ${l.reason}`, certain: true }] };
+      // Still failing: down, or up with a failed health (a check that failed during grace fails on,
+      // without a new transition to say so: a daemon that hung right after its restart).
+      const failing = l.state === "down" || (l.state === "up" && l.health === "failed");
+      if (!failing || !l.active || ev.quarantined) return to(next);
+      const what = l.state === "down" ? "still down" : "still failing";
+      return { life: next, actions: [{ type: "failure", reason: `${what} after the grace period: ${l.reason}`, certain: true }] };
     }
     case "grace": return to({ ...l, refailAtMs: Math.min(l.refailAtMs, ev.untilMs) });
     case "report": {

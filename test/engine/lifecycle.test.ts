@@ -15,6 +15,8 @@ describe("lifecycle", () => {
     ["ready-due once up: the deadline is simply dropped", { ...up, readyByMs: NOW - 1 }, { type: "ready-due" }, { state: "up", readyByMs: Infinity }, []],
     ["ready-due while inactive: nothing", { ...starting, active: false }, { type: "ready-due" }, { state: "starting", readyByMs: Infinity }, []],
     ["refail-due while down: a certain failure", down, { type: "refail-due", quarantined: false }, { refailAtMs: Infinity }, [{ type: "failure", reason: "still down after the grace period: exited with status 1", certain: true }]],
+    ["refail-due while up with a failed check: a certain failure (a hang during grace is cured after it)", { ...down, state: "up", reason: "check 'vty' failed" }, { type: "refail-due", quarantined: false }, { refailAtMs: Infinity }, [{ type: "failure", reason: "still failing after the grace period: check 'vty' failed", certain: true }]],
+    ["refail-due while up and healthy again: nothing", { ...down, state: "up", health: "ok" }, { type: "refail-due", quarantined: false }, { refailAtMs: Infinity }, []],
     ["refail-due while quarantined: nothing", down, { type: "refail-due", quarantined: true }, { refailAtMs: Infinity }, []],
     ["grace: the earlier refail time wins", { ...down, refailAtMs: NOW + 50 }, { type: "grace", untilMs: NOW + 500 }, { refailAtMs: NOW + 50 }, []],
     ["lost after last words: both kept", { ...up, health: "failed", reason: "killed by SIGKILL" }, { type: "lost", reason: "connection lost: EOF" }, { state: "down", reason: "killed by SIGKILL; then connection lost: EOF" }, []],

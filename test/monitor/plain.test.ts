@@ -58,6 +58,29 @@ describe("plain daemons", () => {
     await until(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, "the stopped daemon is gone (SIGCONT let SIGTERM act)");
   }, 40_000);
 
+  test("a hang during the grace after a restart is cured once the grace ends (the check fails on, with no new transition)", async () => {
+    const port = freePort();
+    const w = await startWatched(pongd(port).replace("grace_ms = 0", "grace_ms = 1500"));
+    running.push(w);
+    await until(() => /event ready component="pongd"/.test(w.stderr()), "ready by probe", 15_000, () => w.stderr());
+    const pid = await pidOf(w, "pongd");
+    pids.push(pid);
+    let mark = w.events.length;
+    process.kill(pid, "SIGKILL");
+    await w.waitEvent((e) => e.component === "pongd" && e.event === "ready", "ready after the kill", mark, 15_000);
+    const pid2 = await pidOf(w, "pongd");
+    pids.push(pid2);
+    mark = w.events.length;
+    process.kill(pid2, "SIGSTOP"); // inside the 1.5 s grace
+    await w.waitEvent((e) => e.component === "pongd" && e.event === "ignored", "the hang ignored during grace", mark);
+    const rec = await w.waitEvent((e) => e.component === "pongd" && e.event === "recover", "recovered once grace ended", mark, 15_000);
+    expect(rec.reason).toContain("still failing after the grace period");
+    await w.waitEvent((e) => e.component === "pongd" && e.event === "ready", "ready again", mark, 15_000);
+    const pid3 = await pidOf(w, "pongd");
+    pids.push(pid3);
+    expect(pid3).not.toBe(pid2);
+  }, 40_000);
+
   test("ready = started with an exec check: up at once; the check's exit 1 is degraded; kill -9 → restarted", async () => {
     const w = await startWatched(`[defaults]\ngrace_ms = 0\n[[component]]\nname = "sleepy"\nstart = ["/bin/sleep", "600"]\nready = "started"\n[[component.check]]\nname = "self-test"\nmode = "exec"\nargv = ["/bin/sh", "-c", "echo table drift; exit 1"]\nperiod_ms = 300\ntimeout_ms = 300\n`);
     running.push(w);
