@@ -44,6 +44,11 @@ export interface CheckSink {
 
 export interface Sample { readonly atMs: number; readonly ok: boolean; readonly reason: string }
 
+/** The slot a query id belongs to (ids encode it: see the header). */
+export function slotOfId(id: number): number {
+  return (id - 1) % MAX_SLOTS;
+}
+
 /** The next multiple of `period` after `now`, at least half a period away. */
 function gridAfter(now: number, period: number): number {
   return (Math.round(now / period) + 1) * period;
@@ -130,7 +135,7 @@ export class CheckTable {
 
   /** The timeout of the check a query id belongs to. */
   timeoutOf(id: number): number {
-    return this.timeout[(id - 1) % MAX_SLOTS] ?? 0;
+    return this.timeout[slotOfId(id)] ?? 0;
   }
 
   periodOf(slot: number): number {
@@ -181,7 +186,7 @@ export class CheckTable {
 
   /** A reply arrived. Returns false when `id` is not an outstanding query (late or forged). */
   reply(id: number, ok: boolean, reason: string, now: number, sink: CheckSink): boolean {
-    const slot = (id - 1) % MAX_SLOTS;
+    const slot = slotOfId(id);
     if (id < 1 || slot >= this.high || this.pending[slot] !== id) return false;
     this.pending[slot] = 0;
     this.sample(slot, ok, now, sink, reason);
@@ -205,6 +210,20 @@ export class CheckTable {
     this.failRun[slot] = 0;
     this.due[slot] = this.mode[slot] === 0 ? now : now + this.period[slot]! + this.timeout[slot]!;
     if (this.due[slot]! < this.nextWakeMs) this.nextWakeMs = this.due[slot]!;
+  }
+
+  /**
+   * Asks again soon, at least `afterMs` from now, rather than a whole period
+   * later: a daemon that is starting fails its probe until it serves, and its
+   * readiness (and what starts after it) should not wait a period for that.
+   */
+  retrySoon(slot: number, afterMs: number, now: number): void {
+    if (!this.active[slot] || this.mode[slot] !== 0 || this.pending[slot] !== 0) return;
+    // Past the coalescing window, so an unrelated wake-up cannot send it at once.
+    const due = now + afterMs + Math.min(this.period[slot]! * 0.1, 100);
+    if (due >= this.due[slot]!) return;
+    this.due[slot] = due;
+    if (due < this.nextWakeMs) this.nextWakeMs = due;
   }
 
   /** Recent samples of `slot`, oldest first (flight recorder; allocates, used rarely). */

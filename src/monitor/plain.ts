@@ -12,9 +12,12 @@ import { readPidfile } from "../process/owned.ts";
 import type { Health } from "../protocol/messages.ts";
 import type { PlainContext } from "./context.ts";
 import type { Entry } from "./registry.ts";
+import { slotOfId } from "./checks.ts";
 
 /** A forking daemon's pid file is looked at this often until it names the daemon. */
 export const PIDFILE_POLL_MS = 20;
+/** A starting `ready = "probe"` daemon whose probe failed is probed again after this (plus the coalescing window), not a period later. */
+export const READY_RETRY_MS = 50;
 
 export class PlainDaemons {
   private readonly runner = new CheckRunner();
@@ -33,7 +36,12 @@ export class PlainDaemons {
     const now = this.c.now();
     if (!this.c.checks.reply(id, health !== "failed", detail, now, this.c.sink)) return; // too late: the check already failed
     this.c.answer(e, health, detail);
-    if (health !== "failed" && e.state === "starting" && e.declared?.ready === "probe" && !e.expectGone) this.becameReady(e, now, "its probe passed");
+    if (e.state !== "starting" || e.declared?.ready !== "probe" || e.expectGone) return;
+    if (health !== "failed") this.becameReady(e, now, "its probe passed");
+    else {
+      this.c.checks.retrySoon(slotOfId(id), READY_RETRY_MS, now);
+      this.c.reschedule(now);
+    }
   }
 
   /** A plain daemon (ready = started | probe) is watched by the checks the monitor runs itself, armed at its start. */

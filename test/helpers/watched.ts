@@ -28,11 +28,12 @@ export function demoArgv(name: string, behave = "steady"): string {
   return JSON.stringify([process.execPath, MAIN, "demo-component", "--name", name, "--behave", behave]);
 }
 
-export async function startWatched(toml: string, stateDir = mkdtempSync(join(tmpdir(), "hamon-state-")), sock?: string, env?: Record<string, string>): Promise<Watched> {
+/** `cmd`: the argv that runs hamon (default: this Bun on the source), e.g. behind `ip netns exec NS`. */
+export async function startWatched(toml: string, stateDir = mkdtempSync(join(tmpdir(), "hamon-state-")), sock?: string, env?: Record<string, string>, cmd?: string[]): Promise<Watched> {
   const cfgDir = mkdtempSync(join(tmpdir(), "hamon-cfg-"));
   const cfg = join(cfgDir, "hamon.toml");
   writeFileSync(cfg, toml);
-  const m = await startMonitor(["--config", cfg, "--state-dir", stateDir, "--log-level", "debug"], undefined, sock, env);
+  const m = await startMonitor(["--config", cfg, "--state-dir", stateDir, "--log-level", "debug"], cmd, sock, env);
   const events: Ev[] = [];
   const sub = await Session.open(m.sock, { role: "subscriber", onMessage: (msg) => { if (msg.type === "event") events.push(msg); } });
   await sub.request({ type: "subscribe", id: sub.nextId() });

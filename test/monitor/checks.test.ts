@@ -31,6 +31,26 @@ describe("query checks", () => {
     expect(r.moves).toEqual([]);
   });
 
+  test("retrySoon: asked again after afterMs plus the coalescing window, not a period later; never at once on an unrelated wake-up", () => {
+    const P: CheckDef = { ...Q, periodMs: 1_000, timeoutMs: 500 };
+    const t = new CheckTable();
+    const r = recorder();
+    const slot = t.add(1, P, 0);
+    t.tick(0, r.sink);
+    t.reply(r.sent[0]!.id, false, "ECONNREFUSED", 2, r.sink);
+    t.retrySoon(slot, 50, 2);
+    expect(t.nextWakeMs).toBe(152); // 2 + 50 + min(10 % of 1000, 100)
+    t.tick(10, r.sink); // a fast-path tick: too early
+    expect(r.sent.length).toBe(1);
+    t.tick(60, r.sink); // within the window of the retry's due time
+    expect(r.sent.length).toBe(2);
+    t.retrySoon(slot, 50, 61); // a query is outstanding: nothing changes
+    t.reply(r.sent[1]!.id, true, "", 62, r.sink);
+    t.retrySoon(slot, 5_000, 63); // later than its period: the period wins
+    t.tick(950, r.sink);
+    expect(r.sent.length).toBe(3);
+  });
+
   test("no reply by the deadline: one failed transition, marked uncertain (a missed deadline)", () => {
     const t = new CheckTable();
     const r = recorder();

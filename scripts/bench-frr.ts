@@ -1,0 +1,59 @@
+/**
+ * npm run bench:frr — Debian's FRR owned by hamon with docs/examples/frr.toml
+ * (test/helpers/frr-lab.ts: its own network namespace), the compiled binary:
+ *  - kill -9 of bgpd → its vty answering again, p50/p95 over --trials;
+ *  - SIGSTOP of bgpd → its vty answering again (the 1 s vty check with a
+ *    500 ms deadline sees the hang; SIGTERM + SIGCONT, restart), p50/p95.
+ * FRR's own supervisor, watchfrr, measured on the same machine
+ * (shared/research/real-programs.md): kill -9 → 5.5 s (then 55 s for a second
+ * kill: a 60 s minimum restart interval); SIGSTOP → never recovered (its
+ * restart script cannot end a stopped process).
+ * The ladder and the flap quarantine are off for the run (every trial would
+ * otherwise count toward them: 2 × trials failures in a few minutes).
+ * Options: --trials N (10)  --source (run from source, not the compiled binary)
+ */
+import { parseArgs } from "node:util";
+import { frrUnavailable, newFrrLab, FRR_DAEMONS } from "../test/helpers/frr-lab.ts";
+import { until } from "../test/helpers/wait.ts";
+import { hamonArgv, pct } from "./bench-lib.ts";
+
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { trials: { type: "string", default: "10" }, source: { type: "boolean", default: false } } });
+const TRIALS = Number(values.trials);
+const why = frrUnavailable();
+if (why) {
+  console.error(`bench:frr: ${why}`);
+  process.exit(1);
+}
+const hamon = hamonArgv(values.source);
+const lab = newFrrLab();
+try {
+  const mon = await lab.startMonitor("[defaults]\ngrace_ms = 0\nladder = []\nflap_restarts = 1000\n", hamon);
+  const stateOf = async (d: string) => {
+    const r = await mon.cmd("show", d);
+    return r.type === "result" ? `${r.components[0]?.state}/${r.components[0]?.health}` : "?";
+  };
+  for (const d of FRR_DAEMONS) await until(async () => (await stateOf(d)) === "up/ok", `${d} up`, 20_000);
+  const results: Record<string, number[]> = { "kill -9": [], SIGSTOP: [] };
+  for (let i = 0; i < TRIALS; i++) {
+    for (const [what, sig] of [["kill -9", "SIGKILL"], ["SIGSTOP", "SIGSTOP"]] as const) {
+      await until(async () => (await stateOf("bgpd")) === "up/ok", "bgpd up", 20_000);
+      // At a random phase of the 1 s check period, as a real hang would come.
+      await Bun.sleep(300 + Math.random() * 1_000);
+      const pid = lab.pidOf("bgpd");
+      const t0 = performance.now();
+      process.kill(pid, sig);
+      results[what]!.push(await lab.untilAnswering("bgpd", t0));
+      await until(() => lab.pidOf("bgpd") !== pid, "a new bgpd", 10_000);
+    }
+  }
+  console.log(`FRR 8.4 (Debian), bgpd owned by hamon with docs/examples/frr.toml, ${TRIALS} trials each → vty answering again:`);
+  console.log("| fault | hamon p50 | hamon p95 | watchfrr (FRR's defaults, measured here before) |");
+  console.log("|---|---|---|---|");
+  const f = (x: number) => `${x.toFixed(0)} ms`;
+  const k = results["kill -9"]!, s = results.SIGSTOP!;
+  console.log(`| kill -9 bgpd | ${f(pct(k, 0.5))} | ${f(pct(k, 0.95))} | 5.5 s (a second kill: 55 s) |`);
+  console.log(`| SIGSTOP bgpd | ${f(pct(s, 0.5))} | ${f(pct(s, 0.95))} | never (unresponsive after 90 s, restart cannot end it) |`);
+  console.log(`target for the hang: ≤ 2,000 ms with a 1 s check: ${pct(s, 0.5) <= 2_000 ? "met" : "NOT met"}`);
+} finally {
+  await lab.stop();
+}
