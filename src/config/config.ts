@@ -68,6 +68,8 @@ export interface ComponentConfig {
   group: string | null;
   /** Its umask (octal), default the monitor's. */
   umask: number | null;
+  /** Its open-file limit (RLIMIT_NOFILE, soft and hard), default the monitor's. */
+  nofile: number | null;
   /** Added to the daemon's environment (after hamon's own scrubbing of injection variables). */
   env: Record<string, string>;
   /** Its stdout/stderr: the monitor's own stderr (inherit), or its own rotated file in the state dir (log). */
@@ -168,7 +170,7 @@ export function validateConfig(raw: unknown): ConfigResult {
 }
 
 function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
-  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "cwd", "env", "output", "log_max_bytes", "log_keep", "group", "umask", "check", ...POLICY_KEYS], e);
+  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "cwd", "env", "output", "log_max_bytes", "log_keep", "group", "umask", "nofile", "check", ...POLICY_KEYS], e);
   const plane = oneOf(t, "plane", path, e, PLANES, "control");
   const base = plane === "fast" ? { ...FAST_PATH_POLICY, ...pick(defaults) } : defaults;
   const c: ComponentConfig = {
@@ -186,6 +188,8 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
     cwd: t.cwd === undefined ? null : str(t, "cwd", path, e, "", /^\/.*/),
     group: t.group === undefined ? null : principal(t.group, `${path}.group`, e),
     umask: t.umask === undefined ? null : parseInt(str(t, "umask", path, e, "022", /^0?[0-7]{3}$/), 8),
+    // Linux's default fs.nr_open is the ceiling; a daemon run as `user` cannot go above the monitor's own hard limit.
+    nofile: t.nofile === undefined ? null : int(t, "nofile", path, e, 16, 1_048_576, 1_024),
     env: envTable(t, path, e),
     output: oneOf(t, "output", path, e, ["inherit", "log"] as const, "inherit"),
     // At most 64 MiB: rotation copies the file on the monitor's loop (about 30 ms for 64 MiB here).

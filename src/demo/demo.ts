@@ -18,7 +18,7 @@ import { selfArgv } from "../sys/self.ts";
 function demo(name: string, behave: string, kind: "static" | "dynamic" = "static"): ComponentConfig {
   return {
     name, kind, plane: "control", user: null, start: [...selfArgv(), "demo-component", "--name", name, "--behave", behave], stop: null, pidfile: null,
-    readyTimeoutMs: 10_000, ready: "registered", after: [], bindsTo: [], cwd: null, group: null, umask: null, env: {}, output: "inherit", logMaxBytes: 1_048_576, logKeep: 2, checks: [], policy: DEFAULT_POLICY,
+    readyTimeoutMs: 10_000, ready: "registered", after: [], bindsTo: [], cwd: null, group: null, umask: null, nofile: null, env: {}, output: "inherit", logMaxBytes: 1_048_576, logKeep: 2, checks: [], policy: DEFAULT_POLICY,
   };
 }
 

@@ -133,6 +133,7 @@ export class Executor {
         const gid = d.group !== null ? gidOf(d.group) : d.user !== null ? primaryGidOf(d.user) : null;
         e.pid = c.sup.spawn(e.name, argv, { ...d.env, HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) }, {
           ...(d.cwd ? { cwd: d.cwd } : {}), ...(log !== undefined ? { output: log } : {}), ...(uid !== null ? { uid } : {}), ...(gid !== null ? { gid } : {}), ...(d.umask !== null ? { umask: d.umask } : {}),
+          ...(d.nofile !== null ? { nofile: d.nofile } : {}),
         });
       } finally {
         if (log !== undefined) closeLog(log); // the child has its own copy

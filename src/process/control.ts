@@ -40,6 +40,8 @@ export interface SpawnOptions {
   readonly gid?: number;
   /** The child's umask (default ours). */
   readonly umask?: number;
+  /** Its RLIMIT_NOFILE, soft and hard (default ours): see withNofile. */
+  readonly nofile?: number;
 }
 
 export interface Spawned {
@@ -78,6 +80,20 @@ export function signalIdentified(pc: ProcessControl, pid: number, startTime: num
   return true;
 }
 
+/**
+ * argv run under a file-descriptor limit. Bun.spawn cannot set a child's
+ * rlimits, and setting our own around the spawn would let the monitor's other
+ * threads hit it; so, as runit's `chpst -o` and s6's `s6-softlimit` do, a
+ * wrapper sets the limit and execs the daemon: util-linux's prlimit(1),
+ * present wherever util-linux is. It execs, so the daemon keeps the pid we
+ * spawned and its own argv in /proc (adoption compares that).
+ */
+export function withNofile(argv: readonly string[], nofile: number): string[] {
+  const prlimit = Bun.which("prlimit", { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" }) ?? Bun.which("prlimit");
+  if (!prlimit) throw new Error("nofile needs util-linux's prlimit(1), which is not installed");
+  return [prlimit, `--nofile=${nofile}:${nofile}`, "--", ...argv];
+}
+
 /** The real thing: Bun.spawn, kill(2), /proc. */
 export const realProcesses: ProcessControl = {
   spawn(argv, o = {}) {
@@ -86,7 +102,7 @@ export const realProcesses: ProcessControl = {
     const oldMask = o.umask === undefined ? null : process.umask(o.umask);
     let child: Bun.Subprocess;
     try {
-      child = Bun.spawn([...argv], {
+      child = Bun.spawn(o.nofile === undefined ? [...argv] : withNofile(argv, o.nofile), {
         stdin: o.input ?? "ignore",
         stdout: out,
         stderr: out,

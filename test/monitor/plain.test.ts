@@ -240,6 +240,29 @@ describe("who the daemon runs as", () => {
     expect(statSync(f).mode & 0o777).toBe(0o600);
   }, 20_000);
 
+  test("nofile: the daemon (as nobody, too) runs with that open-file limit, soft and hard, under its own pid and argv; a new monitor adopts it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-nofile-"));
+    chmodSync(dir, 0o1777);
+    const f = join(dir, "limits");
+    const argv = ["/bin/sh", "-c", `echo $(ulimit -Sn) $(ulimit -Hn) > ${f}; exec sleep 600`];
+    const toml = `[monitor]\nstop_on_exit = false\n[[component]]\nname = "fds"\nstart = ${JSON.stringify(argv)}\nready = "started"\nuser = "nobody"\nnofile = 333\n`;
+    const state = mkdtempSync(join(tmpdir(), "hamon-state-"));
+    const w = await startWatched(toml, state);
+    await until(() => existsSync(f) && readFileSync(f, "utf8").includes(" "), "the daemon wrote its limits", 10_000, () => w.stderr());
+    expect(readFileSync(f, "utf8").trim()).toBe("333 333");
+    const pid = await pidOf(w, "fds");
+    pids.push(pid);
+    expect(readFileSync(`/proc/${pid}/limits`, "utf8")).toMatch(/Max open files\s+333\s+333/);
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).not.toContain("prlimit"); // prlimit exec'd it: no wrapper left
+    w.proc.kill("SIGKILL");
+    await w.proc.exited;
+    const w2 = await startWatched(toml, state);
+    running.push(w2);
+    await until(async () => (await stateOf(w2, "fds")) === "up/ok", "adopted", 10_000, () => w2.stderr());
+    expect(await pidOf(w2, "fds")).toBe(pid);
+    refused(`[[component]]\nname = "x"\nstart = ["/bin/true"]\nready = "started"\nnofile = 8\n`, "component[0].nofile", "16");
+  }, 30_000);
+
   test("an unknown group is refused by --check-config and at start alike", () => {
     const r = parseConfig(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\ngroup = "no-such-group-x"\n`);
     expect(r.ok).toBe(true); // the syntax is fine; the name is resolved as the monitor will
