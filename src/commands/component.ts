@@ -1,6 +1,7 @@
 /**
  * `hamon component --name N [--plane P] [--kind K] (-- CMD ARGS… | --pid PID | --pidfile F)
- *  [--probe tcp://HOST:PORT|unix:PATH]… [--audit-cmd "CMD ARGS"]`: the sidecar.
+ *  [--probe tcp://HOST:PORT|unix:PATH [--send TEXT] [--expect TEXT]]… [--check-cmd "CMD ARGS"]…
+ *  [--audit-cmd "CMD ARGS"]`: the sidecar.
  */
 import { defineCommand } from "citty";
 import { SIDECAR_MAX_STOP_MS } from "../protocol/limits.ts";
@@ -22,8 +23,11 @@ export default defineCommand({
     pid: { type: "string", description: "Watch this running process instead of owning one", valueHint: "PID" },
     pidfile: { type: "string", description: "Watch the process this file names; followed to a new pid after a restart", valueHint: "FILE" },
     probe: { type: "string", description: "Health probe, repeatable: tcp://HOST:PORT or unix:PATH (a connect with a deadline)", valueHint: "URL" },
-    "probe-timeout": { type: "string", description: "Probe deadline in ms (default 1000)", valueHint: "MS" },
-    interval: { type: "string", description: "Probe period in ms (default 1000)", valueHint: "MS" },
+    send: { type: "string", description: "Bytes the --probe before it writes once connected (escapes: \\n \\r \\t \\0 \\\\ \\xHH)", valueHint: "TEXT" },
+    expect: { type: "string", description: "Bytes the --probe before it must read within the deadline: what catches a hung daemon", valueHint: "TEXT" },
+    "check-cmd": { type: "string", description: "Exec check, repeatable: exit 0 ok, 1 degraded, else failed; first output line is the detail (no shell)", valueHint: "CMD" },
+    "probe-timeout": { type: "string", description: "Deadline of each probe and check command in ms (default 1000)", valueHint: "MS" },
+    interval: { type: "string", description: "Check period in ms (default 1000)", valueHint: "MS" },
     "audit-cmd": { type: "string", description: "Run on audit queries: exit 0 ok, 1 degraded, else failed (argv split on spaces, no shell)", valueHint: "CMD" },
     "audit-timeout": { type: "string", description: "Audit command deadline in ms (default 10000)", valueHint: "MS" },
     "stop-timeout": { type: "string", description: `SIGTERM → SIGKILL delay for an owned daemon in ms (default 5000, at most ${SIDECAR_MAX_STOP_MS})`, valueHint: "MS" },

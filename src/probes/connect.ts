@@ -1,6 +1,6 @@
 /**
  * Connect probes, for everyone who watches a daemon from outside (the
- * sidecar today, the monitor's plain daemons next): can a client reach the
+ * monitor's plain daemons and the sidecar, through src/probes/runner.ts): can a client reach the
  * daemon's service right now? A probe is a connect (TCP or UNIX stream) with
  * a deadline; it sends nothing and closes at once, so it works against any
  * protocol. A refused or timed-out connect means the daemon is alive but not
@@ -70,11 +70,4 @@ export function runProbe(p: Probe, timeoutMs: number, io: { send: string; expect
     const opened = p.kind === "tcp" ? Bun.connect({ hostname: p.host, port: p.port, socket: handlers }) : Bun.connect({ unix: p.path, socket: handlers });
     opened.catch(failed);
   });
-}
-
-/** Runs every probe in parallel; null when all passed, else the first failure (in the order given). */
-export async function runProbes(probes: readonly Probe[], timeoutMs: number): Promise<string | null> {
-  if (probes.length === 0) return null;
-  const results = await Promise.all(probes.map((p) => runProbe(p, timeoutMs)));
-  return results.find((r) => r !== null) ?? null;
 }

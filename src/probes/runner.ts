@@ -15,6 +15,9 @@ export const MAX_CONCURRENT_EXEC = 8;
 
 type Done = (health: Health, detail: string) => void;
 
+/** Worse first: how several checks' results combine into one health. */
+const RANK: Record<Health, number> = { ok: 0, degraded: 1, failed: 2 };
+
 export class CheckRunner {
   private running = 0;
   private readonly queue: { argv: string[]; timeoutMs: number; until: number; done: Done }[] = [];
@@ -26,6 +29,26 @@ export class CheckRunner {
     }
     this.queue.push({ argv: run.exec, timeoutMs, until: performance.now() + timeoutMs, done });
     this.pump();
+  }
+
+  /**
+   * Runs every check at once (exec ones within the bound) and resolves with
+   * the worst result, the first in `runs`' order among equals: the sidecar's
+   * health. Never rejects.
+   */
+  all(runs: readonly CheckRun[], timeoutMs: number): Promise<{ health: Health; detail: string }> {
+    if (runs.length === 0) return Promise.resolve({ health: "ok", detail: "" });
+    return new Promise((resolve) => {
+      const got: ({ health: Health; detail: string } | null)[] = runs.map(() => null);
+      let left = runs.length;
+      runs.forEach((run, i) => this.start(run, timeoutMs, (health, detail) => {
+        got[i] = { health, detail };
+        if (--left > 0) return;
+        let worst = got[0]!;
+        for (const r of got) if (RANK[r!.health] > RANK[worst.health]) worst = r!;
+        resolve(worst);
+      }));
+    });
   }
 
   private pump(): void {

@@ -7,8 +7,10 @@
  *   so a daemon restarted by someone else is followed under its new pid).
  * - It registers the daemon under the daemon's pid, registers again with the
  *   new pid after a restart, and rides through monitor restarts (library).
- * - Health: the process is alive and every `--probe` connects. Probes run every
- *   `intervalMs` and a change is reported at once; a health query probes anew.
+ * - Health: the process is alive, and the worst of its checks: probes
+ *   (connect, optionally send/expect) and exec checks, run by the same
+ *   CheckRunner the monitor uses for its own plain daemons (src/probes), every
+ *   `intervalMs`; a change is reported at once; a health query checks anew.
  *   Audit queries run the audit command (src/probes/exec.ts).
  * - When an owned daemon dies, the sidecar reports `failed` with the cause and
  *   waits for the monitor's decision (restart-daemon arrives as an action);
@@ -26,7 +28,8 @@ import { Component, type QueryAnswer } from "../library/component.ts";
 import type { Health, Kind, Plane } from "../protocol/messages.ts";
 import type { Logger } from "../log.ts";
 import { runAudit } from "../probes/exec.ts";
-import { runProbes, type Probe } from "../probes/connect.ts";
+import { CheckRunner } from "../probes/runner.ts";
+import type { CheckRun } from "../config/config.ts";
 import { OwnedDaemon, readPidfile, stopPid, watchPid, type Ended } from "../process/owned.ts";
 import { findMarked, ownerMark, OWNER_VAR, planAdoption, sidecarFor } from "../process/adopt.ts";
 import { resolve } from "node:path";
@@ -47,9 +50,10 @@ export interface SidecarOptions {
   pid?: number;
   /** Or watch the pid this file names. */
   pidfile?: string;
-  probes?: Probe[];
-  probeTimeoutMs?: number;
-  /** Probe period (and pidfile re-read period). */
+  /** Probe and exec checks, as a plain daemon's in the monitor's configuration. */
+  checks?: CheckRun[];
+  checkTimeoutMs?: number;
+  /** Check period (and pidfile re-read period). */
   intervalMs?: number;
   auditArgv?: string[];
   auditTimeoutMs?: number;
@@ -74,6 +78,7 @@ class Sidecar {
   private watched: Promise<Ended> = Promise.resolve({ code: 0, why: "" });
   private comp: Component | null = null;
   private reported: { health: Health; reason: string } = { health: "ok", reason: "" };
+  private readonly runner = new CheckRunner();
   private probing = false;
   private busy = false;
   private finishing = false;
@@ -114,7 +119,7 @@ class Sidecar {
     void stop.signal.then((sig) => this.finish(sig));
     await this.ready();
     if (!this.finishing) this.comp.start().catch((e: Error) => o.log("error", "registration refused", { component: o.name, error: e.message }));
-    const timer = o.probes?.length || o.pidfile ? setInterval(() => void this.tick(), o.intervalMs ?? 1_000) : null;
+    const timer = o.checks?.length || o.pidfile ? setInterval(() => void this.tick(), o.intervalMs ?? 1_000) : null;
     const code = await exit;
     if (timer) clearInterval(timer);
     stop.cancel();
@@ -148,14 +153,17 @@ class Sidecar {
     }
   }
 
-  /** Registers only once every probe connects: like a linked daemon, it is "up" when it serves. */
+  private runChecks(): Promise<{ health: Health; detail: string }> {
+    return this.runner.all(this.o.checks ?? [], this.o.checkTimeoutMs ?? 1_000);
+  }
+
+  /** Registers only once no check fails: like a linked daemon, it is "up" when it serves. */
   private async ready(): Promise<void> {
-    const probes = this.o.probes ?? [];
-    if (probes.length === 0) return;
+    if (!this.o.checks?.length) return;
     for (let n = 0; this.alive && !this.finishing; n++) {
-      const why = await runProbes(probes, this.o.probeTimeoutMs ?? 1_000);
-      if (!why) return;
-      if (n === 0) this.o.log("info", "waiting for the probes before registering", { component: this.o.name, reason: why });
+      const r = await this.runChecks();
+      if (r.health !== "failed") return;
+      if (n === 0) this.o.log("info", "waiting for the checks before registering", { component: this.o.name, reason: r.detail });
       await Bun.sleep(Math.min(this.o.intervalMs ?? 1_000, 200));
     }
   }
@@ -209,9 +217,9 @@ class Sidecar {
     this.probing = true;
     try {
       if (!this.alive && this.o.pidfile) return await this.adoptFromPidfile();
-      if (!this.alive || !this.o.probes?.length) return;
-      const why = await runProbes(this.o.probes, this.o.probeTimeoutMs ?? 1_000);
-      if (this.alive && !this.busy) this.report(why ? "failed" : "ok", why ? `probe ${why}` : `pid ${this.pid} running`);
+      if (!this.alive || !this.o.checks?.length) return;
+      const r = await this.runChecks();
+      if (this.alive && !this.busy) this.report(r.health, r.health === "ok" ? `pid ${this.pid} running` : r.detail);
     } finally {
       this.probing = false;
     }
@@ -229,13 +237,13 @@ class Sidecar {
     this.report("ok", `pid ${found.pid} (from ${this.o.pidfile})`);
   }
 
-  /** Health query: alive, and every probe connects now. */
+  /** Health query: alive, and the worst of its checks run now. */
   private async assess(): Promise<QueryAnswer> {
     if (!this.alive) return { health: "failed", detail: `pid ${this.pid}: ${this.lastEnd || "not running"}` };
-    const why = await runProbes(this.o.probes ?? [], this.o.probeTimeoutMs ?? 1_000);
-    if (why) return { health: "failed", detail: `probe ${why}` };
-    const n = this.o.probes?.length ?? 0;
-    return { health: "ok", detail: `pid ${this.pid} running${n ? `, ${n} probe${n > 1 ? "s" : ""} answered` : ""}` };
+    const r = await this.runChecks();
+    if (r.health !== "ok") return r;
+    const n = this.o.checks?.length ?? 0;
+    return { health: "ok", detail: `pid ${this.pid} running${n ? `, ${n} check${n > 1 ? "s" : ""} passed` : ""}` };
   }
 
   /** The monitor decided restart-daemon: stop the daemon if running, start it again, register the new pid. */

@@ -11,6 +11,8 @@ import type { ComponentStatus } from "../../src/protocol/messages.ts";
 import { BIN, buildBinary, runBin } from "../helpers/binary.ts";
 import { startMonitor, type MonitorProc } from "../helpers/monitor-proc.ts";
 import { until } from "../helpers/wait.ts";
+
+const PONG = join(import.meta.dir, "..", "fixtures", "pong.ts");
 import { processStartTime } from "../../src/sys/proc.ts";
 
 const DIR = mkdtempSync(join(tmpdir(), "hamon-sidecar-"));
@@ -234,15 +236,42 @@ describe("probes and the audit command", () => {
     // monitor's health query (reason "check 'health' failed: probe …"). Either way the reason names the probe and
     // the errno; a probe caught mid-handshake when the listener closed may see the reset instead of the refusal.
     await until(() => statusOf("svc")?.health === "failed", "svc probe failure reported");
-    expect(statusOf("svc")!.reason).toMatch(new RegExp(`^(check 'health' failed: )?probe tcp://127\\.0\\.0\\.1:${port}: (ECONNREFUSED|ECONNRESET)$`));
+    expect(statusOf("svc")!.reason).toMatch(new RegExp(`^(check 'health' failed: )?tcp://127\\.0\\.0\\.1:${port}: (ECONNREFUSED|ECONNRESET)$`));
     const again = Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } });
     await until(() => statusOf("svc")?.health === "ok", "svc ok again");
     const q = runBin(["query", "--socket", mon.sock, "svc"]);
-    expect(q).toEqual({ code: 0, out: `ok: pid ${victim.pid} running, 2 probes answered\n`, err: "" });
+    expect(q).toEqual({ code: 0, out: `ok: pid ${victim.pid} running, 2 checks passed\n`, err: "" });
     again.stop(true);
     ux.stop(true);
     side2.kill("SIGTERM");
     await side2.exited;
+  });
+
+  test("the monitor's own check runner: --probe with --send/--expect sees a SIGSTOPped daemon (its socket still accepts); --check-cmd exit 1 is degraded", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+      resolve(l.port);
+      l.stop(true);
+    });
+    const rc = join(DIR, "check.rc");
+    writeFileSync(rc, "0");
+    const check = join(DIR, "check.sh");
+    writeFileSync(check, `#!/bin/sh\necho "table has $(cat ${rc}) stale entries"\nexit $(cat ${rc})\n`);
+    chmodSync(check, 0o755);
+    const side = sidecar(["--name", "pongd", "--probe", `tcp://127.0.0.1:${port}`, "--send", "PING\\n", "--expect", "PONG", "--check-cmd", check, "--probe-timeout", "300", "--interval", "100", "--", process.execPath, PONG, String(port)]);
+    await until(() => statusOf("pongd")?.state === "up" && statusOf("pongd")?.health === "ok", "pongd registered once its probe answered");
+    writeFileSync(rc, "1");
+    await until(() => statusOf("pongd")?.health === "degraded", "the exec check's exit 1 reported degraded");
+    expect(statusOf("pongd")!.reason).toBe("table has 1 stale entries (exit 1)");
+    writeFileSync(rc, "0");
+    await until(() => statusOf("pongd")?.health === "ok", "ok again");
+    const pid = statusOf("pongd")!.pid;
+    process.kill(pid, "SIGSTOP");
+    await until(() => statusOf("pongd")?.health === "failed", "the hang seen by send/expect");
+    expect(statusOf("pongd")!.reason).toContain(`tcp://127.0.0.1:${port}: no 'PONG' within 300 ms`);
+    process.kill(pid, "SIGCONT");
+    side.kill("SIGTERM");
+    await side.exited;
   });
 
   test("--audit-cmd answers audit queries: exit 0 ok, 1 degraded, 2 failed (hamon query exits 1), first line as detail", async () => {
@@ -274,6 +303,10 @@ test.each([
   [["component", "--name", "x", "--probe", "ftp://h:1", "--", "true"], "--probe: probe 'ftp://h:1': expected tcp://HOST:PORT or unix:PATH"],
   [["component", "--name", "x", "--probe", "unix:rel/path", "--", "true"], "needs an absolute path"],
   [["component", "--name", "x", "--probe", "tcp://h:70000", "--", "true"], "port must be 1..65535"],
+  [["component", "--name", "x", "--send", "x", "--", "true"], "--send belongs to a --probe: give it after one"],
+  [["component", "--name", "x", "--probe", "tcp://h:1", "--send", "a\\q", "--", "true"], "--send: unknown escape '\\q'"],
+  [["component", "--name", "x", "--probe", "tcp://h:1", "--expect", "a", "--expect", "b", "--", "true"], "--expect given twice for probe tcp://h:1"],
+  [["component", "--name", "x", "--check-cmd", " ", "--", "true"], "--check-cmd is empty"],
   [["component", "--name", "x", "--stop-timeout", "60000", "--", "true"], "--stop-timeout must be between 0 and 20000"],
   [["component", "--name", "x", "--exit-with-daemon", "--pid", "1"], "--exit-with-daemon needs an owned daemon"],
 ])("%j → exit 2", (args, msg) => {

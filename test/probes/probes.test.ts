@@ -3,7 +3,8 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { runAudit, splitCommand } from "../../src/probes/exec.ts";
-import { parseProbe, runProbe, runProbes } from "../../src/probes/connect.ts";
+import { parseProbe, runProbe } from "../../src/probes/connect.ts";
+import { CheckRunner } from "../../src/probes/runner.ts";
 
 describe("probe specs", () => {
   test.each([
@@ -26,7 +27,18 @@ describe("probe connects", () => {
     expect(await runProbe(parseProbe(`tcp://127.0.0.1:${port}`), 1000)).toBe(`tcp://127.0.0.1:${port}: ECONNREFUSED`);
     const missing = join(tmpdir(), `hamon-no-such-${process.pid}.sock`);
     expect(await runProbe(parseProbe(`unix:${missing}`), 1000)).toBe(`unix:${missing}: ENOENT`);
-    expect(await runProbes([], 1000)).toBeNull();
+  });
+  test("CheckRunner.all: the worst result, the first in order among equals; nothing to run is ok", async () => {
+    const r = new CheckRunner();
+    expect(await r.all([], 1000)).toEqual({ health: "ok", detail: "" });
+    const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const up = { probe: parseProbe(`tcp://127.0.0.1:${l.port}`), send: "", expect: "" };
+    const degraded = { exec: ["sh", "-c", "echo lagging; exit 1"] };
+    const failed = { exec: ["sh", "-c", "echo broken; exit 2"] };
+    expect(await r.all([up, degraded], 1000)).toEqual({ health: "degraded", detail: "lagging (exit 1)" });
+    expect(await r.all([degraded, failed, { exec: ["sh", "-c", "echo second; exit 3"] }], 1000)).toEqual({ health: "failed", detail: "broken (exit 2)" });
+    expect(await r.all([up], 1000)).toEqual({ health: "ok", detail: `tcp://127.0.0.1:${l.port}: answered` });
+    l.stop(true);
   });
 });
 
