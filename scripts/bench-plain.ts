@@ -4,15 +4,18 @@
  * the same run:
  *  1. start of all N until all ready (hamon: `ready = "started"`), and how
  *     late the monitor's loop ran meanwhile;
- *  2. kill -9 of one → running again (a new process), p50/p95 over --trials;
+ *  2. kill -9 of one → running again, p50/p95 over --trials: every daemon is
+ *     `sh -c 'echo $$ > PIDFILE; exec sleep infinity'`, and "running again" is
+ *     the moment its new pid is in its file, seen through inotify (fs.watch):
+ *     the same measure for both supervisors, with no polling of ours;
  *  3. idle with process supervision only: supervisor CPU over --seconds, PSS;
  *  4. the same with a 1 s connect probe on each (one listener answers all),
  *     and with a 1 s exec check (/bin/true) on 10 of them.
- * Options: --daemons N (50)  --trials N (30)  --seconds S (15)  --source
+ * Options: --daemons N (50)  --trials N (30)  --seconds S (30)  --source
  */
 import { processCpuTicks as cpuTicks } from "../src/sys/proc.ts";
 import { parseArgs } from "node:util";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Session } from "../src/library/session.ts";
@@ -21,7 +24,7 @@ import { startMonitor, upCount } from "../test/helpers/monitor-proc.ts";
 import { hamonArgv, pct } from "./bench-lib.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
-  daemons: { type: "string", default: "50" }, trials: { type: "string", default: "30" }, seconds: { type: "string", default: "15" }, source: { type: "boolean", default: false },
+  daemons: { type: "string", default: "50" }, trials: { type: "string", default: "30" }, seconds: { type: "string", default: "30" }, source: { type: "boolean", default: false },
 } });
 const N = Number(values.daemons);
 const TRIALS = Number(values.trials);
@@ -29,11 +32,13 @@ const SECONDS = Number(values.seconds);
 const self = hamonArgv(values.source);
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-function pssKiB(pid: number): number {
+/** PSS, and its anonymous part (heap, stacks): the rest is file-backed, clean pages of the executable, shared and reclaimable. */
+function pssKiB(pid: number): { pss: number; anon: number } {
   try {
-    return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? 0);
+    const t = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+    return { pss: Number(/^Pss:\s+(\d+)/m.exec(t)?.[1] ?? 0), anon: Number(/^Pss_Anon:\s+(\d+)/m.exec(t)?.[1] ?? 0) };
   } catch {
-    return 0;
+    return { pss: 0, anon: 0 };
   }
 }
 function children(pid: number): number[] {
@@ -44,19 +49,66 @@ function children(pid: number): number[] {
   }
   return out;
 }
-async function idleCost(pids: () => number[], seconds: number): Promise<{ cpu: number; pssMiB: number }> {
+async function idleCost(pids: () => number[], seconds: number): Promise<{ cpu: number; pssMiB: number; anonMiB: number }> {
+  await Bun.sleep(2_000); // settle: what a start or the trials left behind (a GC, a journal sync) is not idleness
   const before = pids().reduce((a, p) => a + cpuTicks(p), 0);
   await Bun.sleep(seconds * 1000);
   const ps = pids();
   const cpu = (ps.reduce((a, p) => a + cpuTicks(p), 0) - before) / (seconds * 100) * 100;
-  return { cpu, pssMiB: ps.reduce((a, p) => a + pssKiB(p), 0) / 1024 };
+  const mem = ps.map(pssKiB);
+  return { cpu, pssMiB: mem.reduce((a, m) => a + m.pss, 0) / 1024, anonMiB: mem.reduce((a, m) => a + m.anon, 0) / 1024 };
 }
 
 type Ev = MessageOf<"event">;
+/** p50 of the floor (spawn → pid in file with nobody supervising): a supervisor's own share is its p50 minus this. */
+let floorMs = 0;
+const share = (p50: number) => `supervisor's own share ${ms(Math.max(0, p50 - floorMs))} above the floor`;
+
+/** Daemon i: writes its pid to DIR/d<i>.pid, then becomes `sleep infinity` (the issue's daemon). */
+function daemonArgv(dir: string, i: number): string[] {
+  return ["/bin/sh", "-c", `echo $$ > ${join(dir, `d${i}.pid`)}; exec /bin/sleep infinity`];
+}
+
+function readPid(file: string): number {
+  try {
+    return Number(readFileSync(file, "utf8").trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** kill -9 of daemon i; resolves with the ms until a new pid is in its file (inotify on the directory). */
+async function killAndWait(dir: string, i: number): Promise<number> {
+  const file = join(dir, `d${i}.pid`);
+  let old = readPid(file);
+  for (let n = 0; old === 0 && n < 1_000; n++, old = readPid(file)) await Bun.sleep(5); // "up" comes at spawn, the file a moment later
+  if (old === 0) throw new Error(`${file}: no pid written`); // never kill(0): that is our own process group
+  let t = 0;
+  const done = new Promise<number>((resolve) => {
+    // `echo $$ > f` is a truncate then a write; the second event may be merged into the first
+    // (inotify merges an unread identical event), so an empty file is looked at again until written.
+    const check = () => {
+      const p = readPid(file);
+      if (p && p !== old) {
+        const at = performance.now();
+        w.close();
+        resolve(at - t);
+      } else if (p === 0) setTimeout(check, 0);
+    };
+    const w = watch(dir, (_ev, name) => {
+      if (name === `d${i}.pid` && t !== 0) check();
+    });
+  });
+  t = performance.now();
+  process.kill(old, "SIGKILL");
+  const late = setTimeout(() => console.error(`d${i}: no new pid after 5 s (file says ${readPid(file)}, was ${old})`), 5_000);
+  return done.finally(() => clearTimeout(late));
+}
 
 async function hamonRun(extraChecks: (i: number) => string, label: string, measureRestart: boolean): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "hamon-plain-"));
-  const comps = Array.from({ length: N }, (_, i) => `[[component]]\nname = "d${i}"\nstart = ["/bin/sleep", "infinity"]\nready = "started"\ngrace_ms = 0\nflap_restarts = 1000\nladder = []\n${extraChecks(i)}`).join("");
+  const pids = mkdtempSync(join(tmpdir(), "hamon-plain-pids-"));
+  const comps = Array.from({ length: N }, (_, i) => `[[component]]\nname = "d${i}"\nstart = ${JSON.stringify(daemonArgv(pids, i))}\nready = "started"\ngrace_ms = 0\nflap_restarts = 1000\nladder = []\n${extraChecks(i)}`).join("");
   writeFileSync(join(dir, "hamon.toml"), `[monitor]\nstop_on_exit = true\n${comps}`);
   const t0 = performance.now();
   const mon = await startMonitor(["--config", join(dir, "hamon.toml"), "--state-dir", join(dir, "state"), "--log-level", "error"], self);
@@ -71,27 +123,33 @@ async function hamonRun(extraChecks: (i: number) => string, label: string, measu
   if (measureRestart) {
     const lat: number[] = [];
     for (let k = 0; k < TRIALS; k++) {
-      const name = `d${k % N}`;
-      const s = await Session.open(mon.sock, { role: "client" });
-      const r = await s.request({ type: "command", id: s.nextId(), verb: "show", target: name, kind: "" });
-      s.close();
-      const pid = r.type === "result" ? r.components[0]!.pid : 0;
-      const started = new Promise<number>((resolve) => {
-        const w = (e: Ev) => (e.component === name && e.event === "started" ? resolve(performance.now()) : waiters.push(w));
-        waiters.push(w);
-      });
-      const t = performance.now();
-      process.kill(pid, "SIGKILL");
-      lat.push((await started) - t);
+      lat.push(await killAndWait(pids, k % N));
       await Bun.sleep(30);
     }
-    console.log(`kill -9 → running again: p50 ${ms(pct(lat, 0.5))}  p95 ${ms(pct(lat, 0.95))}  (target p50 ≤ 5 ms and ≤ 0.5× runit's)`);
+    console.log(`kill -9 → running again: p50 ${ms(pct(lat, 0.5))}  p95 ${ms(pct(lat, 0.95))}  (target p50 ≤ 5 ms and ≤ 0.5× runit's); ${share(pct(lat, 0.5))}`);
   }
   const idle = await idleCost(() => [mon.proc.pid], SECONDS);
   const late = events.filter((e) => e.event === "monitor-degraded").length;
-  console.log(`idle ${SECONDS} s: monitor CPU ${idle.cpu.toFixed(2)} % of a core, PSS ${idle.pssMiB.toFixed(1)} MiB, monitor-degraded events ${late}`);
+  console.log(`idle ${SECONDS} s: monitor CPU ${idle.cpu.toFixed(2)} % of a core, PSS ${idle.pssMiB.toFixed(1)} MiB (anonymous ${idle.anonMiB.toFixed(1)} MiB; the rest is the executable's own file pages), monitor-degraded events ${late}`);
   sub.close();
   await mon.stop();
+}
+
+// The floor under any supervisor here: spawning the daemon and its writing its pid, with no death to notice.
+{
+  const dir = mkdtempSync(join(tmpdir(), "hamon-plain-floor-"));
+  const lat: number[] = [];
+  for (let k = 0; k < TRIALS; k++) {
+    const file = join(dir, `d${k}.pid`);
+    const t = performance.now();
+    const p = Bun.spawn(daemonArgv(dir, k), { stdio: ["ignore", "ignore", "ignore"] });
+    while (readPid(file) === 0) await Bun.sleep(0);
+    lat.push(performance.now() - t);
+    p.kill("SIGKILL");
+    await p.exited;
+  }
+  floorMs = pct(lat, 0.5);
+  console.log(`\n== the floor: spawn → its pid in its file, no supervisor (${TRIALS} trials) ==\np50 ${ms(floorMs)}  p95 ${ms(pct(lat, 0.95))}  (what fork, exec and sh's own start cost on this machine)`);
 }
 
 await hamonRun(() => "", "", true);
@@ -108,7 +166,7 @@ if (!Bun.which("runsvdir")) {
   const dir = mkdtempSync(join(tmpdir(), "runit-plain-"));
   for (let i = 0; i < N; i++) {
     mkdirSync(join(dir, `d${i}`));
-    writeFileSync(join(dir, `d${i}`, "run"), "#!/bin/sh\nexec /bin/sleep infinity\n");
+    writeFileSync(join(dir, `d${i}`, "run"), `#!/bin/sh\nexec ${daemonArgv(dir, i).map((a) => `'${a}'`).join(" ")}\n`);
     chmodSync(join(dir, `d${i}`, "run"), 0o755);
   }
   const t0 = performance.now();
@@ -121,21 +179,12 @@ if (!Bun.which("runsvdir")) {
   await Bun.sleep(1_500); // runsv waits 1 s before restarting a service that ran less than 1 s
   const lat: number[] = [];
   for (let k = 0; k < TRIALS; k++) {
-    const sv = runsvs()[k % N]!;
-    const [pid] = children(sv);
-    const t = performance.now();
-    process.kill(pid!, "SIGKILL");
-    for (;;) {
-      const c = children(sv);
-      if (c.length && c[0] !== pid) break;
-      await Bun.sleep(0.5);
-    }
-    lat.push(performance.now() - t);
+    lat.push(await killAndWait(dir, k % N));
     await Bun.sleep(30);
   }
-  console.log(`kill -9 → running again: p50 ${ms(pct(lat, 0.5))}  p95 ${ms(pct(lat, 0.95))}`);
+  console.log(`kill -9 → running again: p50 ${ms(pct(lat, 0.5))}  p95 ${ms(pct(lat, 0.95))}; ${share(pct(lat, 0.5))}`);
   const idle = await idleCost(() => [rsd.pid, ...runsvs()], SECONDS);
-  console.log(`idle ${SECONDS} s: runsvdir + runsv CPU ${idle.cpu.toFixed(2)} % of a core, PSS ${idle.pssMiB.toFixed(1)} MiB`);
+  console.log(`idle ${SECONDS} s: runsvdir + runsv CPU ${idle.cpu.toFixed(2)} % of a core, PSS ${idle.pssMiB.toFixed(1)} MiB (anonymous ${idle.anonMiB.toFixed(1)} MiB)`);
   for (const p of sleeps()) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
   rsd.kill("SIGHUP");
   for (const p of runsvs()) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }

@@ -38,7 +38,7 @@ export function keepalivedAdapter(cfg: KeepalivedConfig, d: AdapterDeps): Adapte
     if (written.get(file) === value) return;
     try {
       mkdirSync(cfg.dir, { recursive: true, mode: 0o755 }); // a cleaned /run: recreate (keepalived re-reads on IN_MOVED_TO)
-      writeAtomic(join(cfg.dir, file), `${value}\n`, 0o644);
+      writeAtomic(join(cfg.dir, file), `${value}\n`, 0o644, { durable: false }); // runtime state, rewritten on every change: no disk wait on the verdict's path
       written.set(file, value);
       trouble.ok(`writing ${file}`);
     } catch (e) {

@@ -43,7 +43,7 @@ export function prometheusAdapter(cfg: PrometheusConfig, src: MetricsSource, ver
   const writeTextfile = (): void => {
     if (!cfg.textfile) return;
     try {
-      writeAtomic(cfg.textfile, render(), 0o644);
+      writeAtomic(cfg.textfile, render(), 0o644, { durable: false }); // rewritten every interval_ms: no disk wait on the monitor's loop
       trouble.ok("textfile");
     } catch (e) {
       trouble.failed(`writing ${cfg.textfile}`, (e as Error).message);

@@ -114,6 +114,14 @@ export class Executor {
     }
   }
 
+  /** `a` only restarts an owned daemon that is already dead: a spawn at once, with its own journal write after it. */
+  spawnsAtOnce(a: Action): boolean {
+    const c = this.core;
+    if (a.type !== "recover" || a.level !== "restart-daemon" || c.config.dryRun) return false;
+    const e = c.registry.get(a.component);
+    return !!e?.declared?.start && !c.sup.alive(e.name);
+  }
+
   /** Starts an owned daemon (declared `start`), or holds it back until what it starts `after` is ready. */
   spawn(e: Entry, why: string): void {
     const c = this.core;

@@ -253,7 +253,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     if (this.config.stopOnExit) {
       await Promise.all([...this.d.registry.all()].filter((e) => this.sup.owns(e.name)).map((e) => this.exec.stopOwned(e, "monitor exiting")));
     }
-    this.flushJournal();
+    this.journal.close(); // durable: the next monitor may start after a power cut
   }
 
   /**
@@ -318,9 +318,14 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       this.engine = r.state;
       this.markJournal();
     }
-    // Write-ahead: the counters that led to an action are on disk before the
-    // action starts, so a monitor killed mid-restart cannot forget them.
-    if (r.actions.length) this.flushJournal();
+    // Write-ahead: the counters that led to an action are written before the
+    // action starts, so a monitor killed mid-restart cannot forget them. Not
+    // before restarting a daemon that is already dead: there the spawn comes
+    // first and the write right after it (Executor.spawn) records both, so no
+    // write sits between a death and its restart; a monitor killed between
+    // the two (one spawn call, about a millisecond) loses only this failure's
+    // count, and the new daemon is found by its mark (process/adopt.ts).
+    if (r.actions.length && !r.actions.every((a) => this.exec.spawnsAtOnce(a))) this.flushJournal();
     for (const a of r.actions) this.exec.act(a, now);
   }
 

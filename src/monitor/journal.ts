@@ -108,8 +108,9 @@ export function encodeJournal(engine: EngineState, components: JournalComponent[
   return `${body}\n#hamon-journal crc32=${crc(body)} bytes=${Buffer.byteLength(body)}\n`;
 }
 
-export function saveJournal(path: string, engine: EngineState, components: JournalComponent[], seqCeiling: number): void {
-  writeAtomic(path, encodeJournal(engine, components, seqCeiling), 0o640, `${path}.prev`);
+/** `durable`: see writeAtomic (the writer makes a fast write durable shortly after: journal-writer.ts). */
+export function saveJournal(path: string, engine: EngineState, components: JournalComponent[], seqCeiling: number, durable = true): void {
+  writeAtomic(path, encodeJournal(engine, components, seqCeiling), 0o640, { keepPrevious: `${path}.prev`, durable });
 }
 
 export type Loaded = { ok: true; data: JournalData; from: string } | { ok: false; why: string } | { ok: "none" };

@@ -119,8 +119,8 @@ describe("journal", () => {
   test("a cut journal is detected, and the previous good one is used", () => {
     const dir = mkdtempSync(join(tmpdir(), "hamon-j-"));
     const p = join(dir, "journal.json");
-    writeAtomic(p, encodeJournal(engineWith({ failures: [performance.now()] }), [{ ...rec, restarts: 1 }], 1000), 0o640, `${p}.prev`);
-    writeAtomic(p, encodeJournal(engineWith({ failures: [performance.now()] }), [{ ...rec, restarts: 2 }], 2000), 0o640, `${p}.prev`);
+    writeAtomic(p, encodeJournal(engineWith({ failures: [performance.now()] }), [{ ...rec, restarts: 1 }], 1000), 0o640, { keepPrevious: `${p}.prev` });
+    writeAtomic(p, encodeJournal(engineWith({ failures: [performance.now()] }), [{ ...rec, restarts: 2 }], 2000), 0o640, { keepPrevious: `${p}.prev` });
     truncateSync(p, 40);
     const j = loadJournal(p);
     expect(j.ok).toBe(true);
