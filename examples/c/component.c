@@ -4,8 +4,10 @@
  *   make -C src/c && cc -std=c11 -O2 -Isrc/c examples/c/component.c src/c/build/libhamon-component.a -lpthread -o hamon-example
  * or, installed: cc examples/c/component.c $(pkg-config --cflags --libs hamon-component) -o hamon-example
  *
- *   hamon-example NAME [--socket PATH] [--dynamic] [--plane control|fast|system]
+ *   hamon-example NAME [--socket PATH] [--dynamic] [--plane control|fast|system] [--thread]
  *
+ * With --thread it has no loop of its own: the library's helper thread
+ * (hamon_start_thread) runs it, and the main thread only reads commands.
  * It offers a query check ("work"), confirms its own check ("tick") every
  * second, answers audits (late when told to: the answer comes from a timer,
  * never by blocking the loop), dumps its state, and carries out the "stop"
@@ -127,8 +129,10 @@ int main(int argc, char **argv) {
   static const struct hamon_check checks[] = { { "work", 0, 500, 300 }, { "tick", 1, 1000, 500 } };
   static const char *const actions[] = { "stop" };
   struct hamon_config cfg = { .name = argv[1], .checks = checks, .n_checks = 2, .actions = actions, .n_actions = 1, .on_query = on_query, .on_state = on_state };
+  int threaded = 0;
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) cfg.socket = argv[++i];
+    else if (strcmp(argv[i], "--thread") == 0) threaded = 1;
     else if (strcmp(argv[i], "--dynamic") == 0) cfg.kind = HAMON_KIND_DYNAMIC;
     else if (strcmp(argv[i], "--plane") == 0 && i + 1 < argc) {
       const char *p = argv[++i];
@@ -142,6 +146,16 @@ int main(int argc, char **argv) {
     return 78;
   }
   if (hamon_start(h) != 0) return 1;
+  char line[8192];
+  if (threaded) {
+    /* No loop of ours: the helper thread runs the library and calls on_query; commands arrive here. */
+    if (hamon_start_thread(h) != 0) return 1;
+    while (!quitting && fgets(line, sizeof line, stdin)) command(line);
+    hamon_stop(h, "example stopping", 1000);
+    hamon_free(h);
+    say("bye%s%s", "", "");
+    return 0;
+  }
   int ep = epoll_create1(EPOLL_CLOEXEC);
   tfd_tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
   tfd_audit = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -151,7 +165,6 @@ int main(int argc, char **argv) {
     struct epoll_event ev = { .events = EPOLLIN, .data = { .fd = fds[i] } };
     epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
   }
-  char line[8192];
   while (!quitting) {
     struct epoll_event evs[8];
     int n = epoll_wait(ep, evs, 8, hamon_next_timeout_ms(h));

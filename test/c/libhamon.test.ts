@@ -185,6 +185,20 @@ describe("the example daemon (ASan + UBSan) against the compiled monitor", () =>
     expect(existsSync(join(sock, "..", "beacons", "bgpc.sock"))).toBe(true);
   }, 60_000);
 
+  test("no loop of its own: the helper thread registers it, answers queries and carries its report; quit deregisters", async () => {
+    const w = await monitor();
+    const ex = startExample("threadc", w.sock, "--thread");
+    await ex.waitLine(/^state registered/);
+    expect(hamon(w.sock, "query", "threadc").out).toMatch(/^ok: \d+ requests served$/);
+    await ex.send("report degraded from the main thread");
+    await until(async () => (await stateOf(w, "threadc")) === "up/degraded", "the report from another thread");
+    const mark = w.events.length;
+    ex.proc.stdin.write("quit\n");
+    ex.proc.stdin.flush();
+    await w.waitEvent((e) => e.component === "threadc" && e.event === "deregistered", "deregistered", mark);
+    expect(await ex.proc.exited).toBe(0);
+  }, 30_000);
+
   test("a component whose loop is stuck for 3 s fails its check; another is answered on time meanwhile", async () => {
     const w = await monitor();
     const stuck = startExample("stuckd", w.sock);
