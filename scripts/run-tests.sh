@@ -6,6 +6,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 bun test "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+bun scripts/reap-test-daemons.ts || true
 # CI keeps only the tail of the output: repeat each failure's own error text
 # (what bun printed between the previous result line and the "(fail)" line) there.
 # The last 60 of those lines: the error comes last, after any output of the test's children.
