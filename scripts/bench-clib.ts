@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { Session } from "../src/library/session.ts";
 import { MAIN, startMonitor } from "../test/helpers/monitor-proc.ts";
 import { until } from "../test/helpers/wait.ts";
+import { collectLines } from "../test/helpers/lines.ts";
 import { hamonArgv, pct } from "./bench-lib.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
@@ -32,20 +33,6 @@ const hamon = hamonArgv(values.source);
 // The bench's one client asks as fast as it can: past the default 500 messages/s per connection it would be cut off.
 writeFileSync(join(dir, "hamon.toml"), "[security]\nmax_messages_per_second = 1000000\n");
 const mon = await startMonitor(["--config", join(dir, "hamon.toml"), "--log-level", "error"], hamon);
-
-function lines(p: Bun.Subprocess<"pipe", "pipe", "inherit">): { all: string[] } {
-  const out = { all: [] as string[] };
-  void (async () => {
-    let buf = "";
-    for await (const c of p.stdout) {
-      buf += new TextDecoder().decode(c);
-      const parts = buf.split("\n");
-      buf = parts.pop()!;
-      out.all.push(...parts);
-    }
-  })();
-  return out;
-}
 
 /** Relayed queries, alternating between the components (no order bias: the monitor and the client warm up for both). */
 async function roundTrips(names: string[], n: number): Promise<Map<string, number[]>> {
@@ -72,7 +59,7 @@ console.log(`== libhamon-component (C) and the TypeScript library, one compiled 
 
 // C component: RSS, idle CPU, then round trips.
 const c = Bun.spawn([exe, "serve", mon.sock, "cnode", String(IDLE)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
-const co = lines(c);
+const co = { all: collectLines(c.stdout) };
 await until(() => co.all.some((l) => l.startsWith("rss-before")), "C component registered", 10_000);
 const [, before, , after] = co.all.find((l) => l.startsWith("rss-before"))!.split(" ").map(Number);
 console.log(`C component RSS: ${(before! / 1024).toFixed(2)} MiB before hamon_new, ${(after! / 1024).toFixed(2)} MiB registered: +${((after! - before!) / 1024).toFixed(2)} MiB (target ≤ 2 MiB)`);

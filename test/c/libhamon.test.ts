@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBinary, BIN } from "../helpers/binary.ts";
+import { collectLines } from "../helpers/lines.ts";
 import { startWatched, stateOf, until, type Watched } from "../helpers/watched.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -69,18 +70,7 @@ interface Example {
 const examples: Example[] = [];
 function startExample(name: string, sock: string, ...args: string[]): Example {
   const proc = Bun.spawn([EXAMPLE, name, "--socket", sock, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: { ...process.env, ASAN_OPTIONS: "abort_on_error=0:exitcode=99" } });
-  const lines: string[] = [];
-  void (async () => {
-    let buf = "";
-    for await (const chunk of proc.stdout) {
-      buf += new TextDecoder().decode(chunk);
-      let nl;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        lines.push(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
-    }
-  })();
+  const lines = collectLines(proc.stdout);
   const ex: Example = {
     proc, lines,
     async send(cmd) {

@@ -14,6 +14,7 @@ import { notifierFromEnv, watchdogPeriodMs } from "../../src/sys/sd-notify.ts";
 import { MAIN, startMonitor, upCount } from "../helpers/monitor-proc.ts";
 import { demoArgv, startWatched } from "../helpers/watched.ts";
 import { until } from "../helpers/wait.ts";
+import { collectLines } from "../helpers/lines.ts";
 import { readJournal } from "../helpers/journal.ts";
 
 const DIR = mkdtempSync(join(tmpdir(), "hamon-disc-"));
@@ -143,16 +144,7 @@ describe("sd_notify", () => {
 
   async function startSink(where: string): Promise<{ lines: string[]; stop(): void }> {
     const p = Bun.spawn([SINK, where], { stdout: "pipe", stderr: "pipe" });
-    const lines: string[] = [];
-    void (async () => {
-      let buf = "";
-      for await (const chunk of p.stdout) {
-        buf += new TextDecoder().decode(chunk);
-        const parts = buf.split("\n");
-        buf = parts.pop()!;
-        lines.push(...parts);
-      }
-    })();
+    const lines = collectLines(p.stdout);
     await until(() => lines.includes("bound"), "sink bound");
     return { lines, stop: () => p.kill("SIGKILL") };
   }

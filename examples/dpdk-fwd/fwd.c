@@ -1,0 +1,226 @@
+/*
+ * hamon-dpdk-fwd: an l2fwd-style io forwarder on real DPDK whose forwarding
+ * lcores beat through hamon_heartbeat.h (one relaxed store per loop), and,
+ * for comparison in the same binary, call rte_keepalive_mark_alive.
+ *
+ *   cc -O2 -Isrc/c examples/dpdk-fwd/fwd.c $(pkg-config --cflags --libs libdpdk) -o hamon-dpdk-fwd
+ *   hamon-dpdk-fwd --no-huge -m 256 --no-pci --vdev net_null0 --vdev net_null1 -l 0-1 --file-prefix fwd \
+ *       -- --hb /run/fastpath/hb [--ctl /run/fastpath/ctl.sock] [--ka-period-ms 5]
+ *
+ * Every worker lcore polls queue w of every port and sends what it receives
+ * out of the paired port (0↔1, 2↔3…). The main lcore runs the control
+ * channel (a UNIX datagram socket, one command per datagram), the
+ * rte_keepalive dispatch every --ka-period-ms (a core it declares dead is
+ * printed "ka-dead LCORE MS"), the heartbeat header's control beat, and a
+ * once-a-second rate line ("rate MPPS"). Commands, for tests and benchmarks:
+ *   stall SLOT MS   the worker in SLOT stops beating and forwarding for MS
+ *   slow SLOT US    it spends US µs more per loop from now on (0: normal)
+ *   kill SLOT       it returns without a word (its slot stays RUNNING: dead)
+ *   quit            clean stop: workers EXITED, then the tombstone
+ * SIGTERM/SIGINT stop cleanly too.
+ */
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_keepalive.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+
+#include "hamon_heartbeat.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define BURST 32
+#define MAX_WORKERS 16
+
+static struct hamon_hb hb;
+static struct rte_keepalive *ka;
+static volatile sig_atomic_t quit;
+static uint16_t nports, nworkers;
+static unsigned worker_lcore[MAX_WORKERS];
+static _Atomic uint64_t stall_until[MAX_WORKERS];   /* TSC */
+static _Atomic uint32_t slow_us[MAX_WORKERS];
+static _Atomic int killed[MAX_WORKERS];
+static _Atomic uint64_t forwarded[MAX_WORKERS];
+static uint64_t start_tsc;
+
+static void on_signal(int s) {
+  (void)s;
+  quit = 1;
+}
+
+static void ka_dead(void *data, const int id) {
+  (void)data;
+  printf("ka-dead %d %.3f\n", id, (double)(rte_get_tsc_cycles() - start_tsc) * 1e3 / rte_get_tsc_hz());
+  fflush(stdout);
+}
+
+static int worker(void *arg) {
+  uint32_t slot = (uint32_t)(uintptr_t)arg;
+  struct rte_mbuf *bufs[BURST];
+  uint64_t n = 0;
+  hamon_hb_launch(&hb, slot);
+  while (!quit) {
+    hamon_hb_beat(&hb, slot);          /* one relaxed store: the whole cost on the fast path */
+    rte_keepalive_mark_alive(ka);      /* DPDK's own, for comparison */
+    if (atomic_load_explicit(&killed[slot], memory_order_relaxed)) return 1; /* gone without a word */
+    uint64_t until = atomic_load_explicit(&stall_until[slot], memory_order_relaxed);
+    if (until) {
+      while (rte_get_tsc_cycles() < until && !quit) rte_pause(); /* stuck: no beat, no packet */
+      atomic_store_explicit(&stall_until[slot], 0, memory_order_relaxed);
+    }
+    uint32_t slow = atomic_load_explicit(&slow_us[slot], memory_order_relaxed);
+    if (slow) rte_delay_us_block(slow);
+    for (uint16_t p = 0; p < nports; p++) {
+      uint16_t rx = rte_eth_rx_burst(p, (uint16_t)slot, bufs, BURST);
+      if (!rx) continue;
+      uint16_t tx = rte_eth_tx_burst(p ^ 1, (uint16_t)slot, bufs, rx);
+      for (uint16_t k = tx; k < rx; k++) rte_pktmbuf_free(bufs[k]);
+      n += tx;
+    }
+    atomic_store_explicit(&forwarded[slot], n, memory_order_relaxed);
+  }
+  hamon_hb_exit(&hb, slot);
+  return 0;
+}
+
+static int port_init(uint16_t port, struct rte_mempool *pool) {
+  struct rte_eth_conf conf;
+  memset(&conf, 0, sizeof conf);
+  if (rte_eth_dev_configure(port, nworkers, nworkers, &conf) != 0) return -1;
+  for (uint16_t q = 0; q < nworkers; q++) {
+    if (rte_eth_rx_queue_setup(port, q, 512, rte_eth_dev_socket_id(port), NULL, pool) != 0) return -1;
+    if (rte_eth_tx_queue_setup(port, q, 512, rte_eth_dev_socket_id(port), NULL) != 0) return -1;
+  }
+  return rte_eth_dev_start(port);
+}
+
+static int control_socket(const char *path) {
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+  unlink(path);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0) return -1;
+  return fd;
+}
+
+static void command(char *c) {
+  unsigned slot = 0;
+  unsigned long v = 0;
+  if (sscanf(c, "stall %u %lu", &slot, &v) == 2 && slot < nworkers)
+    atomic_store(&stall_until[slot], rte_get_tsc_cycles() + v * rte_get_tsc_hz() / 1000);
+  else if (sscanf(c, "slow %u %lu", &slot, &v) == 2 && slot < nworkers)
+    atomic_store(&slow_us[slot], (uint32_t)v);
+  else if (sscanf(c, "kill %u", &slot) == 1 && slot < nworkers)
+    atomic_store(&killed[slot], 1);
+  else if (strncmp(c, "quit", 4) == 0)
+    quit = 1;
+  else {
+    printf("unknown command: %s\n", c);
+    return;
+  }
+  printf("ok %s\n", c);
+  fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+  int used = rte_eal_init(argc, argv);
+  if (used < 0) {
+    fprintf(stderr, "rte_eal_init failed\n");
+    return 1;
+  }
+  argc -= used;
+  argv += used;
+  const char *hb_path = NULL, *ctl_path = NULL;
+  unsigned ka_ms = 5;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--hb") == 0 && i + 1 < argc) hb_path = argv[++i];
+    else if (strcmp(argv[i], "--ctl") == 0 && i + 1 < argc) ctl_path = argv[++i];
+    else if (strcmp(argv[i], "--ka-period-ms") == 0 && i + 1 < argc) ka_ms = (unsigned)atoi(argv[++i]);
+  }
+  if (!hb_path) {
+    fprintf(stderr, "usage: … -- --hb PATH [--ctl SOCKET] [--ka-period-ms MS]\n");
+    return 64;
+  }
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
+  nports = rte_eth_dev_count_avail();
+  unsigned lc;
+  RTE_LCORE_FOREACH_WORKER(lc) {
+    if (nworkers < MAX_WORKERS) worker_lcore[nworkers++] = lc;
+  }
+  if (nports < 2 || nports % 2 || nworkers == 0) {
+    fprintf(stderr, "need an even number of ports (have %u) and at least one worker lcore (have %u)\n", nports, nworkers);
+    return 1;
+  }
+  struct rte_mempool *pool = rte_pktmbuf_pool_create("mbufs", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+  if (!pool) {
+    fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));
+    return 1;
+  }
+  for (uint16_t p = 0; p < nports; p++)
+    if (port_init(p, pool) != 0) {
+      fprintf(stderr, "port %u: cannot start\n", p);
+      return 1;
+    }
+  int r = hamon_hb_create(&hb, hb_path, nworkers, HAMON_HB_SEALED_MEMFD);
+  if (r != 0) {
+    fprintf(stderr, "heartbeat %s: %s\n", hb_path, strerror(-r));
+    return 1;
+  }
+  char name[16];
+  for (uint16_t w = 0; w < nworkers; w++) {
+    snprintf(name, sizeof name, "fwd%u", w);
+    hamon_hb_set_meta(&hb, w, worker_lcore[w], rte_lcore_to_socket_id(worker_lcore[w]), name);
+  }
+  if (hamon_hb_publish(&hb) != 0) return 1;
+  ka = rte_keepalive_create(ka_dead, NULL);
+  for (uint16_t w = 0; w < nworkers; w++) rte_keepalive_register_core(ka, (int)worker_lcore[w]);
+  int ctl = ctl_path ? control_socket(ctl_path) : -1;
+  start_tsc = rte_get_tsc_cycles();
+  for (uint16_t w = 0; w < nworkers; w++) rte_eal_remote_launch(worker, (void *)(uintptr_t)w, worker_lcore[w]);
+  printf("forwarding ports=%u workers=%u hb=%s\n", nports, nworkers, hb_path);
+  fflush(stdout);
+  uint64_t hz = rte_get_tsc_hz(), next_ka = rte_get_tsc_cycles(), next_rate = next_ka + hz, last = 0;
+  while (!quit) {
+    uint64_t now = rte_get_tsc_cycles();
+    if (now >= next_ka) {
+      rte_keepalive_dispatch_pings(NULL, ka);
+      next_ka += hz * ka_ms / 1000;
+    }
+    if (now >= next_rate) {
+      uint64_t total = 0;
+      for (uint16_t w = 0; w < nworkers; w++) total += atomic_load(&forwarded[w]);
+      printf("rate %.2f\n", (double)(total - last) / 1e6);
+      fflush(stdout);
+      last = total;
+      next_rate += hz;
+      hamon_hb_control_beat(&hb);
+    }
+    char buf[128];
+    ssize_t n = ctl >= 0 ? recv(ctl, buf, sizeof buf - 1, 0) : -1;
+    if (n > 0) {
+      buf[n] = '\0';
+      command(buf);
+    }
+    rte_delay_us_sleep(500); /* the main lcore shares its CPU with the control plane: sleep, do not spin */
+  }
+  hamon_hb_stopping(&hb);
+  rte_eal_mp_wait_lcore();
+  hamon_hb_stop(&hb);
+  hamon_hb_close(&hb);
+  if (ctl_path) unlink(ctl_path);
+  printf("stopped\n");
+  fflush(stdout);
+  rte_eal_cleanup();
+  return 0;
+}
