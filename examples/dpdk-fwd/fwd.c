@@ -5,19 +5,22 @@
  *
  *   cc -O2 -Isrc/c examples/dpdk-fwd/fwd.c $(pkg-config --cflags --libs libdpdk) -o hamon-dpdk-fwd
  *   hamon-dpdk-fwd --no-huge -m 256 --no-pci --vdev net_null0 --vdev net_null1 -l 0-1 --file-prefix fwd \
- *       -- --hb /run/fastpath/hb [--ctl /run/fastpath/ctl.sock] [--ka-period-ms 5]
+ *       -- --hb /run/fastpath/hb [--ctl /run/fastpath/ctl.sock] [--ka-period-ms 5] [--no-hb] [--no-ka]
  *
  * Every worker lcore polls queue w of every port and sends what it receives
  * out of the paired port (0↔1, 2↔3…). The main lcore runs the control
  * channel (a UNIX datagram socket, one command per datagram), the
  * rte_keepalive dispatch every --ka-period-ms (a core it declares dead is
- * printed "ka-dead LCORE MS"), the heartbeat header's control beat, and a
+ * printed "ka-dead LCORE EPOCH_MS"), the heartbeat header's control beat, and a
  * once-a-second rate line ("rate MPPS"). Commands, for tests and benchmarks:
  *   stall SLOT MS   the worker in SLOT stops beating and forwarding for MS
  *   slow SLOT US    it spends US µs more per loop from now on (0: normal)
  *   kill SLOT       it returns without a word (its slot stays RUNNING: dead)
  *   quit            clean stop: workers EXITED, then the tombstone
- * SIGTERM/SIGINT stop cleanly too.
+ * SIGTERM/SIGINT stop cleanly too. A stall is acknowledged "ok stall SLOT MS
+ * at EPOCH_MS" (CLOCK_REALTIME, to compare with the monitor's event times).
+ * --no-hb / --no-ka leave out the beats or the keepalive (bench:dpdk's
+ * forwarding rate without a watchdog).
  */
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -37,6 +40,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BURST 32
@@ -51,7 +55,13 @@ static _Atomic uint64_t stall_until[MAX_WORKERS];   /* TSC */
 static _Atomic uint32_t slow_us[MAX_WORKERS];
 static _Atomic int killed[MAX_WORKERS];
 static _Atomic uint64_t forwarded[MAX_WORKERS];
-static uint64_t start_tsc;
+static int use_hb = 1, use_ka = 1;
+
+static double epoch_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
 
 static void on_signal(int s) {
   (void)s;
@@ -60,7 +70,7 @@ static void on_signal(int s) {
 
 static void ka_dead(void *data, const int id) {
   (void)data;
-  printf("ka-dead %d %.3f\n", id, (double)(rte_get_tsc_cycles() - start_tsc) * 1e3 / rte_get_tsc_hz());
+  printf("ka-dead %d %.3f\n", id, epoch_ms());
   fflush(stdout);
 }
 
@@ -68,10 +78,10 @@ static int worker(void *arg) {
   uint32_t slot = (uint32_t)(uintptr_t)arg;
   struct rte_mbuf *bufs[BURST];
   uint64_t n = 0;
-  hamon_hb_launch(&hb, slot);
+  if (use_hb) hamon_hb_launch(&hb, slot);
   while (!quit) {
-    hamon_hb_beat(&hb, slot);          /* one relaxed store: the whole cost on the fast path */
-    rte_keepalive_mark_alive(ka);      /* DPDK's own, for comparison */
+    if (use_hb) hamon_hb_beat(&hb, slot);  /* one relaxed store: the whole cost on the fast path */
+    if (use_ka) rte_keepalive_mark_alive(ka); /* DPDK's own, for comparison */
     if (atomic_load_explicit(&killed[slot], memory_order_relaxed)) return 1; /* gone without a word */
     uint64_t until = atomic_load_explicit(&stall_until[slot], memory_order_relaxed);
     if (until) {
@@ -89,7 +99,7 @@ static int worker(void *arg) {
     }
     atomic_store_explicit(&forwarded[slot], n, memory_order_relaxed);
   }
-  hamon_hb_exit(&hb, slot);
+  if (use_hb) hamon_hb_exit(&hb, slot);
   return 0;
 }
 
@@ -116,8 +126,12 @@ static int control_socket(const char *path) {
 static void command(char *c) {
   unsigned slot = 0;
   unsigned long v = 0;
-  if (sscanf(c, "stall %u %lu", &slot, &v) == 2 && slot < nworkers)
+  if (sscanf(c, "stall %u %lu", &slot, &v) == 2 && slot < nworkers) {
     atomic_store(&stall_until[slot], rte_get_tsc_cycles() + v * rte_get_tsc_hz() / 1000);
+    printf("ok stall %u %lu at %.3f\n", slot, v, epoch_ms());
+    fflush(stdout);
+    return;
+  }
   else if (sscanf(c, "slow %u %lu", &slot, &v) == 2 && slot < nworkers)
     atomic_store(&slow_us[slot], (uint32_t)v);
   else if (sscanf(c, "kill %u", &slot) == 1 && slot < nworkers)
@@ -146,6 +160,8 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--hb") == 0 && i + 1 < argc) hb_path = argv[++i];
     else if (strcmp(argv[i], "--ctl") == 0 && i + 1 < argc) ctl_path = argv[++i];
     else if (strcmp(argv[i], "--ka-period-ms") == 0 && i + 1 < argc) ka_ms = (unsigned)atoi(argv[++i]);
+    else if (strcmp(argv[i], "--no-hb") == 0) use_hb = 0;
+    else if (strcmp(argv[i], "--no-ka") == 0) use_ka = 0;
   }
   if (!hb_path) {
     fprintf(stderr, "usage: … -- --hb PATH [--ctl SOCKET] [--ka-period-ms MS]\n");
@@ -186,7 +202,6 @@ int main(int argc, char **argv) {
   ka = rte_keepalive_create(ka_dead, NULL);
   for (uint16_t w = 0; w < nworkers; w++) rte_keepalive_register_core(ka, (int)worker_lcore[w]);
   int ctl = ctl_path ? control_socket(ctl_path) : -1;
-  start_tsc = rte_get_tsc_cycles();
   for (uint16_t w = 0; w < nworkers; w++) rte_eal_remote_launch(worker, (void *)(uintptr_t)w, worker_lcore[w]);
   printf("forwarding ports=%u workers=%u hb=%s\n", nports, nworkers, hb_path);
   fflush(stdout);
@@ -194,7 +209,7 @@ int main(int argc, char **argv) {
   while (!quit) {
     uint64_t now = rte_get_tsc_cycles();
     if (now >= next_ka) {
-      rte_keepalive_dispatch_pings(NULL, ka);
+      if (use_ka) rte_keepalive_dispatch_pings(NULL, ka);
       next_ka += hz * ka_ms / 1000;
     }
     if (now >= next_rate) {
@@ -204,7 +219,7 @@ int main(int argc, char **argv) {
       fflush(stdout);
       last = total;
       next_rate += hz;
-      hamon_hb_control_beat(&hb);
+      if (use_hb) hamon_hb_control_beat(&hb);
     }
     char buf[128];
     ssize_t n = ctl >= 0 ? recv(ctl, buf, sizeof buf - 1, 0) : -1;
@@ -214,9 +229,9 @@ int main(int argc, char **argv) {
     }
     rte_delay_us_sleep(500); /* the main lcore shares its CPU with the control plane: sleep, do not spin */
   }
-  hamon_hb_stopping(&hb);
+  if (use_hb) hamon_hb_stopping(&hb);
   rte_eal_mp_wait_lcore();
-  hamon_hb_stop(&hb);
+  if (use_hb) hamon_hb_stop(&hb);
   hamon_hb_close(&hb);
   if (ctl_path) unlink(ctl_path);
   printf("stopped\n");

@@ -1,0 +1,137 @@
+/**
+ * npm run bench:dpdk — hamon's watchdog on a real DPDK fast path
+ * (examples/dpdk-fwd, Debian's DPDK, net_null vdevs), beside DPDK's own
+ * rte_keepalive in the same binary, in one run:
+ *  1. forwarding rate (Mpps): no watchdog; hamon's beats with the monitor
+ *     reading at 1 kHz; rte_keepalive at its 5 ms period;
+ *  2. stall → verdict latency over --stalls stalls at random moments: hamon's
+ *     core-dead (at tick_ms = 1, dead_ms = 5, and at the defaults) and
+ *     rte_keepalive's dead core, on the same stalls;
+ *  3. false alarms over --soak seconds of healthy forwarding, one lcore per
+ *     CPU and three lcores sharing one CPU, hamon at its defaults.
+ * Options: --stalls N (100)  --soak S (60)  --source
+ */
+import { parseArgs } from "node:util";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Session } from "../src/library/session.ts";
+import type { MessageOf } from "../src/protocol/messages.ts";
+import { startMonitor, type MonitorProc } from "../test/helpers/monitor-proc.ts";
+import { collectLines } from "../test/helpers/lines.ts";
+import { until } from "../test/helpers/wait.ts";
+import { hamonArgv, pct } from "./bench-lib.ts";
+
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { stalls: { type: "string", default: "100" }, soak: { type: "string", default: "60" }, source: { type: "boolean", default: false } } });
+const ROOT = join(import.meta.dir, "..");
+const dir = mkdtempSync(join(tmpdir(), "hamon-bench-dpdk-"));
+const FWD = join(dir, "fwd");
+const flags = Bun.spawnSync(["pkg-config", "--cflags", "--libs", "libdpdk"]).stdout.toString().trim().split(/\s+/);
+if (Bun.spawnSync(["cc", "-O2", `-I${ROOT}/src/c`, join(ROOT, "examples", "dpdk-fwd", "fwd.c"), ...flags, "-o", FWD], { stderr: "inherit" }).exitCode !== 0) process.exit(1);
+const hamon = hamonArgv(values.source);
+type Ev = MessageOf<"event">;
+let run = 0;
+
+interface Fwd { proc: Bun.Subprocess<"ignore", "pipe", "ignore">; out: string[]; hb: string; send(c: string): void }
+function startFwd(lcores: string[], extra: string[] = []): Fwd {
+  const tag = `r${run++}`;
+  const hb = join(dir, `${tag}.hb`), ctl = join(dir, `${tag}.ctl`);
+  const proc = Bun.spawn([FWD, "--no-huge", "-m", "256", "--no-pci", "--vdev", "net_null0", "--vdev", "net_null1", ...lcores, "--file-prefix", `hb-${process.pid}-${tag}`, "--", "--hb", hb, "--ctl", ctl, ...extra], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+  return {
+    proc, out: collectLines(proc.stdout), hb,
+    send: (c) => void Bun.spawnSync(["python3", "-c", "import socket,sys;socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM).sendto(sys.argv[1].encode(),sys.argv[2])", c, ctl]),
+  };
+}
+async function stopFwd(f: Fwd): Promise<void> {
+  f.proc.kill("SIGTERM");
+  await f.proc.exited;
+}
+const rates = (f: Fwd) => f.out.filter((l) => l.startsWith("rate ")).map((l) => Number(l.split(" ")[1]));
+
+async function watch(hb: string, fp: string, monitor = ""): Promise<{ mon: MonitorProc; events: Ev[]; close(): Promise<void> }> {
+  const cfg = join(dir, `m${run++}.toml`);
+  writeFileSync(cfg, `[monitor]\ndry_run = true\n${monitor}\n[[fastpath]]\nname = "fp"\nheartbeat = "${hb}"\n${fp}\n`);
+  const mon = await startMonitor(["--config", cfg, "--log-level", "error"], hamon);
+  const events: Ev[] = [];
+  const sub = await Session.open(mon.sock, { role: "subscriber", onMessage: (m) => void (m.type === "event" && events.push(m)) });
+  await sub.request({ type: "subscribe", id: sub.nextId() });
+  return { mon, events, async close() { sub.close(); await mon.stop(); } };
+}
+
+console.log("== hamon's watchdog and rte_keepalive on a real DPDK forwarder (net_null, io forwarding) ==");
+
+// 1. Forwarding rate.
+async function rateOf(extra: string[], withMonitor: boolean): Promise<number> {
+  const f = startFwd(["-l", "0-1"], extra);
+  await until(() => rates(f).length > 0, "forwarding", 30_000);
+  const w = withMonitor ? await watch(f.hb, "", "tick_ms = 1") : null;
+  await until(() => rates(f).length >= 9, "8 s of rate", 30_000);
+  const r = rates(f).slice(1);
+  await w?.close();
+  await stopFwd(f);
+  return pct(r, 0.5);
+}
+const none = await rateOf(["--no-hb", "--no-ka"], false);
+const hb = await rateOf(["--no-ka"], true);
+const ka = await rateOf(["--no-hb"], false);
+const cost = (x: number) => `${(((none - x) / none) * 100).toFixed(2)} %`;
+console.log(`\nforwarding rate, median of 8 s (Mpps): no watchdog ${none.toFixed(2)}; hamon beats + monitor at 1 kHz ${hb.toFixed(2)} (cost ${cost(hb)}); rte_keepalive ${ka.toFixed(2)} (cost ${cost(ka)})`);
+
+// 2. Stall → verdict.
+async function stalls(label: string, fp: string, monitor: string): Promise<void> {
+  const f = startFwd(["-l", "0-1"]);
+  await until(() => rates(f).length > 0, "forwarding", 30_000);
+  const w = await watch(f.hb, fp, monitor);
+  // "attached" comes at the monitor's start, before a subscriber can connect: ask for the core's verdict instead.
+  const coreOk = async () => {
+    const c = await Session.open(w.mon.sock, { role: "client" });
+    try {
+      const r = await c.request({ type: "command", id: c.nextId(), verb: "show", target: "fp", kind: "" });
+      return r.type === "result" && r.components[0]?.cores?.[0]?.verdict === "ok";
+    } catch {
+      return false;
+    } finally {
+      c.close();
+    }
+  };
+  await until(coreOk, "the core ok", 10_000);
+  const hLat: number[] = [], kLat: number[] = [];
+  for (let i = 0; i < Number(values.stalls); i++) {
+    await Bun.sleep(100 + Math.random() * 300); // a random moment
+    const mark = w.events.length, outMark = f.out.length;
+    f.send("stall 0 400");
+    await until(() => f.out.slice(outMark).some((l) => l.startsWith("ok stall")), "stall acknowledged", 5_000);
+    const at = Number(f.out.slice(outMark).find((l) => l.startsWith("ok stall"))!.split(" at ")[1]);
+    await until(() => w.events.slice(mark).some((e) => e.event === "core-dead"), "core-dead", 5_000);
+    hLat.push(w.events.slice(mark).find((e) => e.event === "core-dead")!.time - at);
+    await until(() => w.events.slice(mark).some((e) => e.event === "cores-ok"), "cores-ok", 5_000);
+    const k = f.out.slice(outMark).find((l) => l.startsWith("ka-dead 1 "));
+    if (k) kLat.push(Number(k.split(" ")[2]) - at);
+  }
+  await w.close();
+  await stopFwd(f);
+  const ms = (x: number) => `${x.toFixed(1)} ms`;
+  console.log(`| hamon, ${label} | ${ms(pct(hLat, 0.5))} | ${ms(pct(hLat, 0.99))} | rte_keepalive (5 ms period), same stalls | ${kLat.length ? `${ms(pct(kLat, 0.5))} | ${ms(pct(kLat, 0.99))}` : "— | —"} |`);
+}
+console.log(`\nstall → dead verdict over ${values.stalls} stalls of 400 ms at random moments (ms resolution: event times):`);
+console.log("| watchdog | p50 | p99 | comparison | p50 | p99 |\n|---|---|---|---|---|---|");
+await stalls("tick_ms = 1, dead_ms = 5", "suspect_ms = 2\ndead_ms = 5\nidle_slack_ms = 2", "tick_ms = 1");
+await stalls("defaults (tick 10, dead 250)", "", "");
+
+// 3. False alarms.
+async function soak(label: string, lcores: string[]): Promise<void> {
+  const f = startFwd(lcores);
+  await until(() => rates(f).length > 0, "forwarding", 30_000);
+  const w = await watch(f.hb, "", "");
+  const outMark = f.out.length;
+  await Bun.sleep(Number(values.soak) * 1000);
+  const h = w.events.filter((e) => e.event === "core-dead").length;
+  const s = w.events.filter((e) => e.event === "core-suspect").length;
+  const k = f.out.slice(outMark).filter((l) => l.startsWith("ka-dead")).length;
+  await w.close();
+  await stopFwd(f);
+  console.log(`| ${label} | ${h} dead, ${s} suspect | ${k} |`);
+}
+console.log(`\nfalse alarms over ${values.soak} s of healthy forwarding (hamon at its defaults):\n| lcores | hamon | rte_keepalive (5 ms) |\n|---|---|---|`);
+await soak("1 worker on its own CPU", ["-l", "0-1"]);
+await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
