@@ -90,7 +90,9 @@ export class FastPaths {
       }
       return;
     }
-    const core = `core slot ${ev.slot}`;
+    // The writer's own name and lcore for the slot, so an operator reads "fwd0, lcore 1" (a verdict change is rare: allocating here is fine).
+    const meta = ev.verdict === "writer-gone" ? undefined : w.watch.cores().find((x) => x.slot === ev.slot);
+    const core = meta?.name ? `core slot ${ev.slot} (${meta.name}, lcore ${meta.lcore})` : `core slot ${ev.slot}`;
     switch (ev.verdict) {
       case "ok": case "unmonitored":
         w.bad.delete(ev.slot);

@@ -79,7 +79,7 @@ describe.skipIf(why !== null)("a real DPDK fast path (examples/dpdk-fwd) watched
     f.send("stall 0 1500");
     await w.waitEvent((e) => e.component === "dataplane" && e.event === "core-suspect", "suspect", mark);
     const dead = await w.waitEvent((e) => e.component === "dataplane" && e.event === "core-dead", "dead", mark);
-    expect(dead.reason).toContain("core slot 0: no beat for");
+    expect(dead.reason).toContain("core slot 0 (fwd0, lcore 1): no beat for"); // the writer's own name and lcore
     await w.waitEvent((e) => e.component === "dataplane" && e.event === "cores-ok", "cores ok again", mark);
     expect(f.out.some((l) => l.startsWith("ka-dead 1 "))).toBe(true); // DPDK's own watchdog saw it too
     mark = w.events.length;
