@@ -26,7 +26,8 @@ export default defineCommand({
     if (a["check-config"]) {
       const c = loadConfig(a["check-config"], log);
       if (!c) return EXIT.CONFIG;
-      out(`${a["check-config"]}: valid (${c.components.length} components, ${c.fastpaths.length} fast paths)\n`);
+      const owned = c.fastpaths.filter((f) => f.start).length; // an owned fast path is also listed among the components
+      out(`${a["check-config"]}: valid (${c.components.length - owned} components, ${c.fastpaths.length} fast paths${owned ? `, ${owned} owned` : ""})\n`);
       return 0;
     }
     const o = daemonOptions(a, log);

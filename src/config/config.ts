@@ -83,6 +83,10 @@ export interface ComponentConfig {
 export interface FastPathConfig {
   name: string;
   heartbeat: string;
+  /** Owned: hamon starts it (first), stops it (stop argv, else SIGTERM), restarts it with the fast plane. */
+  start: string[] | null;
+  stop: string[] | null;
+  output: "inherit" | "log";
   suspectMs: number;
   deadMs: number;
   idleSlackMs: number;
@@ -156,6 +160,8 @@ export function validateConfig(raw: unknown): ConfigResult {
     seen.add(n);
   }
   dependencies(components, e);
+  // An owned fast path is also an owned daemon on the fast plane, started before every component.
+  components.unshift(...fastpaths.filter((f) => f.start).map(ownedFastPath));
   const config: MonitorConfig = {
     socket: mon.socket === undefined ? null : str(mon, "socket", "monitor", e, "", /^\/.+/),
     stateDir: mon.state_dir === undefined ? null : str(mon, "state_dir", "monitor", e, "", /^\/.+/),
@@ -211,16 +217,32 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
 }
 
 function fastpath(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): FastPathConfig {
-  onlyKeys(t, path, ["name", "heartbeat", "suspect_ms", "dead_ms", "idle_slack_ms", ...POLICY_KEYS], e);
+  onlyKeys(t, path, ["name", "heartbeat", "start", "stop", "output", "suspect_ms", "dead_ms", "idle_slack_ms", ...POLICY_KEYS], e);
   const suspectMs = int(t, "suspect_ms", path, e, 1, DAY_MS, 50);
   const deadMs = int(t, "dead_ms", path, e, 1, DAY_MS, 250);
   if (deadMs < suspectMs) e.add(`${path}.dead_ms`, `must be ≥ suspect_ms (${suspectMs})`, deadMs);
   return {
     name: required(t, "name", path, e),
     heartbeat: t.heartbeat === undefined ? (e.add(`${path}.heartbeat`, "is required (absolute path)"), "") : str(t, "heartbeat", path, e, "", /^\/.+/),
+    start: argv(t, "start", path, e),
+    stop: argv(t, "stop", path, e),
+    output: oneOf(t, "output", path, e, ["inherit", "log"] as const, "inherit"),
     suspectMs, deadMs,
     idleSlackMs: int(t, "idle_slack_ms", path, e, 0, DAY_MS, 50),
     policy: policyFrom(t, path, { ...FAST_PATH_POLICY, ...pick(defaults), plane: "fast", baseLevel: FAST_PATH_POLICY.baseLevel, maxRecommend: FAST_PATH_POLICY.maxRecommend, escalateOnFlap: true }, e, true),
+  };
+}
+
+/**
+ * The owned daemon behind a fast path with `start`: the same name (one
+ * registry entry: the watcher judges its cores, the supervisor its process),
+ * plane fast, up once started (its region then tells whether it forwards).
+ */
+function ownedFastPath(f: FastPathConfig): ComponentConfig {
+  return {
+    name: f.name, kind: "static", plane: "fast", user: null, start: f.start, stop: f.stop, pidfile: null,
+    readyTimeoutMs: 10_000, ready: "started", after: [], bindsTo: [], cwd: null, group: null, umask: null, nofile: null, env: {},
+    output: f.output, logMaxBytes: 1_048_576, logKeep: 2, checks: [], policy: f.policy,
   };
 }
 

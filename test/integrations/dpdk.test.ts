@@ -91,6 +91,33 @@ describe.skipIf(why !== null)("a real DPDK fast path (examples/dpdk-fwd) watched
     expect(existsSync(f.ctl)).toBe(false);
   }, 90_000);
 
+  test("owned ([[fastpath]] start): hamon starts it; a stalled lcore → core-dead → restart-control-plane-and-fast-path restarts it → the new region is attached, cores ok; kill -9 → restarted too", async () => {
+    const hb = join(dir, "owned.hb");
+    const argv = [FWD, "--no-huge", "-m", "256", "--no-pci", "--vdev", "net_null0", "--vdev", "net_null1", "-l", "0-1", "--file-prefix", `hamon-${process.pid}-owned`, "--", "--hb", hb, "--ctl", join(dir, "owned.ctl")];
+    mon = await startWatched(`[monitor]\nstop_on_exit = true\nstop_timeout_ms = 3000\n[defaults]\ngrace_ms = 0\n[[fastpath]]\nname = "dataplane"\nheartbeat = "${hb}"\nstart = ${JSON.stringify(argv)}\n`);
+    const w = mon;
+    const coreOk = async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" && r.components[0]?.cores?.[0]?.verdict === "ok"; };
+    const pidNow = async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" ? r.components[0]!.pid : 0; };
+    await until(coreOk, "started by hamon, core ok", 30_000, () => w.stderr());
+    const pid1 = await pidNow();
+    expect(pid1).toBeGreaterThan(0);
+    let mark = w.events.length;
+    Bun.spawnSync(["python3", "-c", "import socket,sys;socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM).sendto(b'stall 0 5000',sys.argv[1])", join(dir, "owned.ctl")]);
+    await w.waitEvent((e) => e.component === "dataplane" && e.event === "core-dead", "dead", mark);
+    const rec = await w.waitEvent((e) => e.component === "dataplane" && e.event === "recover", "recover", mark);
+    expect(rec.level).toBe("restart-control-plane-and-fast-path");
+    await w.waitEvent((e) => e.component === "dataplane" && e.event === "stopped", "the stalled instance stopped", mark, 20_000);
+    await w.waitEvent((e) => e.component === "dataplane" && e.event === "started", "started again", mark, 20_000);
+    await w.waitEvent((e) => e.component === "dataplane" && e.event === "attached", "its new region attached", mark, 20_000);
+    await until(async () => (await pidNow()) !== pid1 && (await coreOk()), "the new instance's core ok", 30_000, () => w.stderr().slice(-3000));
+    console.log(w.events.slice(mark).filter((e) => e.component === "dataplane").map((e) => `${e.event}(${e.level}${e.reason ? `: ${e.reason.slice(0, 60)}` : ""})`).join(" → "));
+    const pid2 = await pidNow();
+    mark = w.events.length;
+    process.kill(pid2, "SIGKILL");
+    await w.waitEvent((e) => e.component === "dataplane" && e.event === "started", "started after kill -9", mark, 20_000);
+    await until(async () => (await pidNow()) !== pid2 && (await coreOk()), "ok again", 30_000, () => w.stderr().slice(-3000));
+  }, 120_000);
+
   test("kill -9 of the DPDK process → core-writer-gone", async () => {
     const f = startFwd("b");
     await until(() => f.out.some((l) => l.startsWith("rate ")), "forwarding", 30_000, () => f.out.join("\n"));
