@@ -8,7 +8,9 @@
  *     core-dead (at tick_ms = 1, dead_ms = 5, and at the defaults) and
  *     rte_keepalive's dead core, on the same stalls;
  *  3. false alarms over --soak seconds of healthy forwarding, one lcore per
- *     CPU and three lcores sharing one CPU, hamon at its defaults.
+ *     CPU and three lcores sharing one CPU, hamon at its defaults;
+ *  4. an owned fast path ([[fastpath]] start): stall → core-dead → restarted
+ *     → every core of the new instance beating, over --restarts trials.
  * Options: --stalls N (100)  --soak S (60)  --source
  */
 import { parseArgs } from "node:util";
@@ -22,7 +24,7 @@ import { collectLines } from "../test/helpers/lines.ts";
 import { until } from "../test/helpers/wait.ts";
 import { hamonArgv, pct } from "./bench-lib.ts";
 
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { stalls: { type: "string", default: "100" }, soak: { type: "string", default: "60" }, source: { type: "boolean", default: false } } });
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { stalls: { type: "string", default: "100" }, soak: { type: "string", default: "60" }, restarts: { type: "string", default: "10" }, source: { type: "boolean", default: false } } });
 const ROOT = join(import.meta.dir, "..");
 const dir = mkdtempSync(join(tmpdir(), "hamon-bench-dpdk-"));
 const FWD = join(dir, "fwd");
@@ -50,7 +52,9 @@ const rates = (f: Fwd) => f.out.filter((l) => l.startsWith("rate ")).map((l) => 
 
 async function watch(hb: string, fp: string, monitor = ""): Promise<{ mon: MonitorProc; events: Ev[]; close(): Promise<void> }> {
   const cfg = join(dir, `m${run++}.toml`);
-  writeFileSync(cfg, `[monitor]\ndry_run = true\n${monitor}\n[[fastpath]]\nname = "fp"\nheartbeat = "${hb}"\n${fp}\n`);
+  // Watch only (dry run), unless the fast path is owned: then its restart is what is measured.
+  const dry = fp.includes("start = ") ? "" : "dry_run = true\n";
+  writeFileSync(cfg, `[monitor]\n${dry}${monitor}\n[[fastpath]]\nname = "fp"\nheartbeat = "${hb}"\n${fp}\n`);
   const mon = await startMonitor(["--config", cfg, "--log-level", "error"], hamon);
   const events: Ev[] = [];
   const sub = await Session.open(mon.sock, { role: "subscriber", onMessage: (m) => void (m.type === "event" && events.push(m)) });
@@ -135,3 +139,29 @@ async function soak(label: string, lcores: string[]): Promise<void> {
 console.log(`\nfalse alarms over ${values.soak} s of healthy forwarding (hamon at its defaults):\n| lcores | hamon | rte_keepalive (5 ms) |\n|---|---|---|`);
 await soak("1 worker on its own CPU", ["-l", "0-1"]);
 await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
+
+// 4. Owned: stall → restarted → beating again.
+{
+  const hbPath = join(dir, "owned.hb"), ctl = join(dir, "owned.ctl");
+  const argv = [FWD, "--no-huge", "-m", "256", "--no-pci", "--vdev", "net_null0", "--vdev", "net_null1", "-l", "0-1", "--file-prefix", `hb-${process.pid}-owned`, "--", "--hb", hbPath, "--ctl", ctl];
+  // Every trial is a failure of the same fast path: its own ladder (reboot-system at the third) and flap quarantine are off for the run.
+  const w = await watch(hbPath, `start = ${JSON.stringify(argv)}\ngrace_ms = 0\nflap_restarts = 1000\nladder = []`, "stop_on_exit = true");
+  const c = await Session.open(w.mon.sock, { role: "client" });
+  const show = async () => {
+    const r = await c.request({ type: "command", id: c.nextId(), verb: "show", target: "fp", kind: "" });
+    return r.type === "result" ? r.components[0]! : null;
+  };
+  const lat: number[] = [];
+  for (let i = 0; i < Number(values.restarts); i++) {
+    await until(async () => (await show())?.cores?.[0]?.verdict === "ok", "core ok", 30_000);
+    const pid = (await show())!.pid;
+    await Bun.sleep(200 + Math.random() * 300);
+    const t0 = Date.now();
+    Bun.spawnSync(["python3", "-c", "import socket,sys;socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM).sendto(b'stall 0 10000',sys.argv[1])", ctl]);
+    await until(async () => { const s2 = await show(); return !!s2 && s2.pid !== pid && s2.cores?.every((x) => x.verdict === "ok") === true && (s2.cores?.length ?? 0) > 0; }, "restarted and beating", 30_000, () => w.events.slice(-12).map((e) => `${e.event}(${e.level}: ${e.reason.slice(0, 80)})`).join(" | "));
+    lat.push(Date.now() - t0);
+  }
+  c.close();
+  await w.close();
+  console.log(`\nowned fast path ([[fastpath]] start, defaults: dead 250 ms): stall → restarted → every core beating again, ${values.restarts} trials: p50 ${pct(lat, 0.5)} ms, max ${Math.max(...lat)} ms`);
+}
