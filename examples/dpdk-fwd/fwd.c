@@ -15,6 +15,8 @@
  * once-a-second rate line ("rate MPPS"). Commands, for tests and benchmarks:
  *   stall SLOT MS   the worker in SLOT stops beating and forwarding for MS
  *   slow SLOT US    it spends US µs more per loop from now on (0: normal)
+ *   idle SLOT MS    it backs off for MS, as a poll loop does when its queues run dry: IDLE with
+ *                   the promise of MS first (the monitor then expects no beat), RUNNING after
  *   kill SLOT       it returns without a word (its slot stays RUNNING: dead)
  *   quit            clean stop: workers EXITED, then the tombstone
  * SIGTERM/SIGINT stop cleanly too. A stall is acknowledged "ok stall SLOT MS
@@ -53,6 +55,7 @@ static uint16_t nports, nworkers;
 static unsigned worker_lcore[MAX_WORKERS];
 static _Atomic uint64_t stall_until[MAX_WORKERS];   /* TSC */
 static _Atomic uint32_t slow_us[MAX_WORKERS];
+static _Atomic uint32_t idle_ms[MAX_WORKERS];
 static _Atomic int killed[MAX_WORKERS];
 static _Atomic uint64_t forwarded[MAX_WORKERS];
 static int use_hb = 1, use_ka = 1;
@@ -87,6 +90,13 @@ static int worker(void *arg) {
     if (until) {
       while (rte_get_tsc_cycles() < until && !quit) rte_pause(); /* stuck: no beat, no packet */
       atomic_store_explicit(&stall_until[slot], 0, memory_order_relaxed);
+    }
+    uint32_t idle = atomic_exchange_explicit(&idle_ms[slot], 0, memory_order_relaxed);
+    if (idle) {
+      /* A bounded wait: promise it, so a silent core is not taken for a dead one. */
+      if (use_hb) hamon_hb_set_state(&hb, slot, HAMON_HB_IDLE, idle);
+      rte_delay_us_sleep(idle * 1000u);
+      if (use_hb) hamon_hb_set_state(&hb, slot, HAMON_HB_RUNNING, 0);
     }
     uint32_t slow = atomic_load_explicit(&slow_us[slot], memory_order_relaxed);
     if (slow) rte_delay_us_block(slow);
@@ -134,6 +144,8 @@ static void command(char *c) {
   }
   else if (sscanf(c, "slow %u %lu", &slot, &v) == 2 && slot < nworkers)
     atomic_store(&slow_us[slot], (uint32_t)v);
+  else if (sscanf(c, "idle %u %lu", &slot, &v) == 2 && slot < nworkers)
+    atomic_store(&idle_ms[slot], (uint32_t)v);
   else if (sscanf(c, "kill %u", &slot) == 1 && slot < nworkers)
     atomic_store(&killed[slot], 1);
   else if (strncmp(c, "quit", 4) == 0)

@@ -2,6 +2,7 @@
  * A real DPDK fast path (examples/dpdk-fwd/fwd.c on Debian's DPDK 22.11,
  * net_null vdevs, no hugepages, no NIC) whose forwarding lcore beats through
  * hamon_heartbeat.h, watched by a real monitor: cores ok while forwarding; a
+ * lcore backing off with a promise (IDLE) → no alarm; a
  * stalled lcore → core-suspect, core-dead → cores-ok when it beats again,
  * with rte_keepalive (in the same binary) declaring the same core dead; a
  * clean stop → EXITED and the tombstone, no alarm; kill -9 → writer-gone.
@@ -68,7 +69,7 @@ describe.skipIf(why !== null)("a real DPDK fast path (examples/dpdk-fwd) watched
     if (cc.exitCode !== 0) throw new Error(cc.stderr.toString());
   }, 60_000);
 
-  test("forwarding: cores ok; a stalled lcore → core-suspect, core-dead (rte_keepalive agrees) → cores-ok; a clean stop → EXITED, no alarm", async () => {
+  test("forwarding: cores ok; backing off with a promise (IDLE) longer than dead_ms → no alarm; a stalled lcore → core-suspect, core-dead (rte_keepalive agrees) → cores-ok; a clean stop → EXITED, no alarm", async () => {
     const f = startFwd("a");
     await until(() => f.out.some((l) => l.startsWith("rate ")), "forwarding", 30_000, () => `${f.out.join("\n")}`);
     expect(Number(f.out.find((l) => l.startsWith("rate "))!.split(" ")[1])).toBeGreaterThan(1); // Mpps on net_null
@@ -76,6 +77,12 @@ describe.skipIf(why !== null)("a real DPDK fast path (examples/dpdk-fwd) watched
     const w = mon;
     await until(async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" && r.components[0]?.cores?.[0]?.verdict === "ok"; }, "core ok", 10_000, () => w.stderr());
     let mark = w.events.length;
+    // Backing off with a promise (IDLE, 600 ms): silent for longer than dead_ms (250), and no alarm.
+    f.send("idle 0 600");
+    await until(async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" && r.components[0]?.cores?.[0]?.state === "idle"; }, "IDLE", 5_000);
+    await until(async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" && r.components[0]?.cores?.[0]?.state === "running"; }, "running again", 5_000);
+    expect(w.events.slice(mark).filter((e) => e.event === "core-suspect" || e.event === "core-dead")).toEqual([]);
+    mark = w.events.length;
     f.send("stall 0 1500");
     await w.waitEvent((e) => e.component === "dataplane" && e.event === "core-suspect", "suspect", mark);
     const dead = await w.waitEvent((e) => e.component === "dataplane" && e.event === "core-dead", "dead", mark);
