@@ -796,7 +796,14 @@ int hamon_error_report(hamon_t *h, enum hamon_level level, const char *reason) {
   LEAVE(h, 0);
 }
 
-int hamon_registered(const hamon_t *h) { return h && h->st == ST_REGISTERED; }
+int hamon_registered(const hamon_t *h) {
+  if (!h || getpid() != h->owner) return 0;
+  hamon_t *m = (hamon_t *)h; /* the state is written by whichever thread runs hamon_process: read it under the lock */
+  pthread_mutex_lock(&m->mu);
+  int r = h->st == ST_REGISTERED;
+  pthread_mutex_unlock(&m->mu);
+  return r;
+}
 
 int hamon_set_pid(hamon_t *h, long pid) {
   if (pid <= 0) return HAMON_EINVAL;

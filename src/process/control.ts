@@ -80,6 +80,8 @@ export function signalIdentified(pc: ProcessControl, pid: number, startTime: num
   return true;
 }
 
+let prlimitPath: string | undefined;
+
 /**
  * argv run under a file-descriptor limit. Bun.spawn cannot set a child's
  * rlimits, and setting our own around the spawn would let the monitor's other
@@ -89,7 +91,9 @@ export function signalIdentified(pc: ProcessControl, pid: number, startTime: num
  * spawned and its own argv in /proc (adoption compares that).
  */
 export function withNofile(argv: readonly string[], nofile: number): string[] {
-  const prlimit = Bun.which("prlimit", { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" }) ?? Bun.which("prlimit");
+  // Looked up once (a PATH search stats files: not on every restart, on the monitor's loop).
+  prlimitPath ??= Bun.which("prlimit", { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" }) ?? Bun.which("prlimit") ?? "";
+  const prlimit = prlimitPath;
   if (!prlimit) throw new Error("nofile needs util-linux's prlimit(1), which is not installed");
   return [prlimit, `--nofile=${nofile}:${nofile}`, "--", ...argv];
 }
