@@ -9,20 +9,21 @@
  * Each trial: stall core 0 on A, wait for B to answer, resume, wait for A to
  * answer again (preempt), settle.
  *
- *   npm run bench:failover [-- --trials 10 --source]
+ * Then the same stall against a real Pacemaker cluster
+ * (scripts/failover-pacemaker.ts): until the cluster has stopped a resource
+ * on the red node, hamon's push (attrd_updater) against the OCF agent's
+ * polling monitor operation.
+ *
+ *   npm run bench:failover [-- --trials 10 --source --engine keepalived|pacemaker|all]
  */
 import { parseArgs } from "node:util";
 import { labUnavailable, startLab, type Driver } from "../test/helpers/vrrp-lab.ts";
 import { until } from "../test/helpers/wait.ts";
 import { hamonArgv, pct } from "./bench-lib.ts";
+import { pacemakerFailover, printPacemaker } from "./failover-pacemaker.ts";
 
-const { values } = parseArgs({ options: { trials: { type: "string", default: "10" }, source: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { trials: { type: "string", default: "10" }, source: { type: "boolean", default: false }, engine: { type: "string", default: "all" } } });
 const TRIALS = Number(values.trials);
-const why = labUnavailable();
-if (why) {
-  console.error(`bench:failover cannot run here: ${why}`);
-  process.exit(1);
-}
 const hamon = hamonArgv(values.source);
 
 async function run(driver: Driver): Promise<number[]> {
@@ -49,7 +50,24 @@ async function run(driver: Driver): Promise<number[]> {
   return times;
 }
 
-const results: [Driver, number[]][] = [];
-for (const d of ["track_file", "vrrp_script"] as const) results.push([d, await run(d)]);
-console.log(`\nstall → VIP answering on the backup, ${TRIALS} trials each (real keepalived ${Bun.spawnSync(["keepalived", "--version"]).stderr.toString().split("\n")[0]?.replace(/^Keepalived /, "")}, advert_int 1, priority 150/100):`);
-for (const [d, t] of results) console.log(`  ${d.padEnd(12)} p50 ${pct(t, 0.5)} ms   min ${Math.min(...t)} ms   max ${Math.max(...t)} ms`);
+let failed = false;
+if (values.engine !== "pacemaker") {
+  const why = labUnavailable();
+  if (why) {
+    console.error(`bench:failover (keepalived) cannot run here: ${why}`);
+    failed = true;
+  } else {
+    const results: [Driver, number[]][] = [];
+    for (const d of ["track_file", "vrrp_script"] as const) results.push([d, await run(d)]);
+    console.log(`\nstall → VIP answering on the backup, ${TRIALS} trials each (real keepalived ${Bun.spawnSync(["keepalived", "--version"]).stderr.toString().split("\n")[0]?.replace(/^Keepalived /, "")}, advert_int 1, priority 150/100):`);
+    for (const [d, t] of results) console.log(`  ${d.padEnd(12)} p50 ${pct(t, 0.5)} ms   min ${Math.min(...t)} ms   max ${Math.max(...t)} ms`);
+  }
+}
+if (values.engine !== "keepalived") {
+  const r = await pacemakerFailover(hamon, TRIALS);
+  if (typeof r === "string") {
+    console.error(`bench:failover (pacemaker) cannot run here: ${r}`);
+    failed = true;
+  } else printPacemaker(r, TRIALS);
+}
+process.exit(failed ? 1 : 0);

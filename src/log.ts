@@ -1,8 +1,15 @@
 /**
- * Diagnostics: one line per event on stderr. Under systemd (JOURNAL_STREAM
- * set) each line starts with its `<N>` syslog priority so journald files it at
- * the right level; `json` format is for log shippers. Peer-supplied text is
- * JSON-escaped in text mode so it can never forge a second log line.
+ * Diagnostics: one line per event on stderr, in logfmt (`key=value`, quoted
+ * only when needed; empty fields left out) so grep, journalctl and log
+ * shippers read it:
+ *
+ *   time=2026-11-30T22:00:00.000Z level=info msg="event recover" component=bgpd recovery=restart-daemon reason="no answer"
+ *
+ * Under systemd (JOURNAL_STREAM set) `time` is left to journald and the line
+ * starts with its `<N>` syslog priority so journald files it at the right
+ * level; `--log-format json` is one JSON object per line with every field.
+ * A quoted value is JSON-escaped, so peer-supplied text can never forge a
+ * second line or a field.
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFormat = "text" | "json";
@@ -22,12 +29,23 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
-/** Renders one log line (pure, for tests). */
+/** A logfmt value: bare when it is plain, else a JSON string (quotes, backslashes and controls escaped). */
+function logfmtValue(v: string | number): string {
+  if (typeof v === "number") return String(v);
+  return v === "" || /[\s="\\\u0000-\u001f\u007f]/.test(v) ? JSON.stringify(v) : v;
+}
+
+/** Renders one log line (pure, for tests: test/cli/log-format.test.ts pins both formats). */
 export function formatLogLine(level: LogLevel, msg: string, fields: Record<string, string | number>, o: Required<Pick<LoggerOptions, "format" | "journal">> & { time: Date }): string {
-  if (o.format === "json") return JSON.stringify({ time: o.time.toISOString(), level, msg, ...fields });
-  const kv = Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === "number" ? v : JSON.stringify(v)}`).join("");
-  const safeMsg = /[\r\n\u0000-\u001f]/.test(msg) ? JSON.stringify(msg) : msg;
-  return o.journal ? `<${PRIORITY[level]}>${safeMsg}${kv}` : `${o.time.toISOString()} ${level} ${safeMsg}${kv}`;
+  // `time`, `level` and `msg` are the line's own: a field of the same name cannot replace them.
+  if (o.format === "json") return JSON.stringify({ ...fields, time: o.time.toISOString(), level, msg });
+  let line = o.journal ? `<${PRIORITY[level]}>level=${level} msg=${logfmtValue(msg)}` : `time=${o.time.toISOString()} level=${level} msg=${logfmtValue(msg)}`;
+  for (const k in fields) {
+    const v = fields[k]!;
+    if (v === "" || k === "time" || k === "level" || k === "msg") continue;
+    line += ` ${k}=${logfmtValue(v)}`;
+  }
+  return line;
 }
 
 export function createLogger(o: LoggerOptions = {}): Logger {

@@ -24,11 +24,13 @@ const subs: Record<string, Loader> = {
   discovery: () => load(import("./commands/discovery.ts")),
   heartbeat: () => load(import("./commands/heartbeat.ts")),
   ocf: () => load(import("./commands/ocf.ts")),
+  top: () => load(import("./commands/top.ts")),
   restart: () => control("restart"),
   activate: () => control("activate"),
   deactivate: () => control("deactivate"),
   query: () => control("query"),
   "demo-component": () => load(import("./commands/demo-component.ts")),
+  "demo-fastpath": () => load(import("./commands/demo-fastpath.ts")),
 };
 
 const root = defineCommand({

@@ -11,16 +11,19 @@
  * out of the paired port (0↔1, 2↔3…). The main lcore runs the control
  * channel (a UNIX datagram socket, one command per datagram), the
  * rte_keepalive dispatch every --ka-period-ms (a core it declares dead is
- * printed "ka-dead LCORE EPOCH_MS"), the heartbeat header's control beat, and a
+ * printed "ka-dead LCORE MONO_MS"), the heartbeat header's control beat, and a
  * once-a-second rate line ("rate MPPS"). Commands, for tests and benchmarks:
  *   stall SLOT MS   the worker in SLOT stops beating and forwarding for MS
  *   slow SLOT US    it spends US µs more per loop from now on (0: normal)
  *   idle SLOT MS    it backs off for MS, as a poll loop does when its queues run dry: IDLE with
  *                   the promise of MS first (the monitor then expects no beat), RUNNING after
+ *   park SLOT       it stops polling until 'unpark SLOT' (its port is down, or it is taken out of
+ *                   service): PARKED, no promise needed (rte_keepalive_mark_sleep for DPDK's)
  *   kill SLOT       it returns without a word (its slot stays RUNNING: dead)
  *   quit            clean stop: workers EXITED, then the tombstone
  * SIGTERM/SIGINT stop cleanly too. A stall is acknowledged "ok stall SLOT MS
- * at EPOCH_MS" (CLOCK_REALTIME, to compare with the monitor's event times).
+ * at MONO_MS" (CLOCK_MONOTONIC in ms, to compare with when the monitor's event
+ * arrives, on the same clock).
  * --no-hb / --no-ka leave out the beats or the keepalive (bench:dpdk's
  * forwarding rate without a watchdog).
  */
@@ -57,12 +60,14 @@ static _Atomic uint64_t stall_until[MAX_WORKERS];   /* TSC */
 static _Atomic uint32_t slow_us[MAX_WORKERS];
 static _Atomic uint32_t idle_ms[MAX_WORKERS];
 static _Atomic int killed[MAX_WORKERS];
+static _Atomic int parked[MAX_WORKERS];
 static _Atomic uint64_t forwarded[MAX_WORKERS];
 static int use_hb = 1, use_ka = 1;
 
-static double epoch_ms(void) {
+/* CLOCK_MONOTONIC: comparable across the processes of a boot, and never stepped (a VM's clock is). */
+static double mono_ms(void) {
   struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
+  clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
@@ -73,7 +78,7 @@ static void on_signal(int s) {
 
 static void ka_dead(void *data, const int id) {
   (void)data;
-  printf("ka-dead %d %.3f\n", id, epoch_ms());
+  printf("ka-dead %d %.3f\n", id, mono_ms());
   fflush(stdout);
 }
 
@@ -97,6 +102,14 @@ static int worker(void *arg) {
       if (use_hb) hamon_hb_set_state(&hb, slot, HAMON_HB_IDLE, idle);
       rte_delay_us_sleep(idle * 1000u);
       if (use_hb) hamon_hb_set_state(&hb, slot, HAMON_HB_RUNNING, 0);
+    }
+    if (atomic_load_explicit(&parked[slot], memory_order_relaxed)) {
+      /* Out of service until told otherwise: PARKED is watched for nothing but the control beat. */
+      if (use_hb) hamon_hb_set_state(&hb, slot, HAMON_HB_PARKED, 0);
+      if (use_ka) rte_keepalive_mark_sleep(ka);
+      while (atomic_load_explicit(&parked[slot], memory_order_relaxed) && !quit) rte_delay_us_sleep(1000);
+      if (use_hb) hamon_hb_set_state(&hb, slot, HAMON_HB_RUNNING, 0);
+      continue;
     }
     uint32_t slow = atomic_load_explicit(&slow_us[slot], memory_order_relaxed);
     if (slow) rte_delay_us_block(slow);
@@ -138,7 +151,7 @@ static void command(char *c) {
   unsigned long v = 0;
   if (sscanf(c, "stall %u %lu", &slot, &v) == 2 && slot < nworkers) {
     atomic_store(&stall_until[slot], rte_get_tsc_cycles() + v * rte_get_tsc_hz() / 1000);
-    printf("ok stall %u %lu at %.3f\n", slot, v, epoch_ms());
+    printf("ok stall %u %lu at %.3f\n", slot, v, mono_ms());
     fflush(stdout);
     return;
   }
@@ -146,6 +159,10 @@ static void command(char *c) {
     atomic_store(&slow_us[slot], (uint32_t)v);
   else if (sscanf(c, "idle %u %lu", &slot, &v) == 2 && slot < nworkers)
     atomic_store(&idle_ms[slot], (uint32_t)v);
+  else if (sscanf(c, "park %u", &slot) == 1 && slot < nworkers)
+    atomic_store(&parked[slot], 1);
+  else if (sscanf(c, "unpark %u", &slot) == 1 && slot < nworkers)
+    atomic_store(&parked[slot], 0);
   else if (sscanf(c, "kill %u", &slot) == 1 && slot < nworkers)
     atomic_store(&killed[slot], 1);
   else if (strncmp(c, "quit", 4) == 0)

@@ -16,6 +16,11 @@ export interface Adapter {
   event?(ev: FullEvent): void;
   /** The node verdict changed (the first call is the first verdict). */
   verdict?(v: NodeVerdict): void;
+  /**
+   * A reboot-system is about to be carried out (the [levels] hook runs when
+   * every adapter's promise settles): what the engine must do first.
+   */
+  beforeReboot?(component: string, reason: string): Promise<void>;
   /** The monitor is stopping cleanly (a crash never gets here). */
   stop(): Promise<void>;
 }

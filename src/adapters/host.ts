@@ -28,6 +28,11 @@ export class Adapters {
     for (const a of this.list) if (a.verdict) this.guard(a, "verdict", () => a.verdict!(v));
   }
 
+  /** Every adapter's preparation for a reboot, together; one that fails is logged, never blocks the others. */
+  async beforeReboot(component: string, reason: string): Promise<void> {
+    await Promise.all(this.list.filter((a) => a.beforeReboot).map((a) => a.beforeReboot!(component, reason).catch((e) => this.d.log("error", `${a.name}: before reboot failed`, { error: (e as Error).message }))));
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.list.map((a) => a.stop().catch((e) => this.d.log("error", `${a.name}: stop failed`, { error: (e as Error).message }))));
   }

@@ -21,6 +21,21 @@ export interface PacemakerConfig {
   attrdUpdater: string;
   /** attrd_updater --delay: Pacemaker waits this long for further changes (dampening), seconds. */
   dampeningS: number;
+  /**
+   * What the attribute carries: "colour" (green | yellow | red, for migrate-on-red and only-green),
+   * or "score" (yellow becomes -penalty, an integer the progressive and custom strategies add to
+   * node-health-base; green and red stay colours).
+   */
+  value: "colour" | "score";
+  /**
+   * What a pending reboot-system does on a cluster node before the [levels] hook: "hook" (nothing
+   * more), "standby" (a transient standby, then the hook once the cluster has moved the resources
+   * away or `standby_timeout_s` passed), "terminate" (the `terminate` attribute: the cluster fences
+   * the node; then the hook).
+   */
+  onReboot: "hook" | "standby" | "terminate";
+  /** How long a standby may take to move the resources before the hook runs anyway, seconds. */
+  standbyTimeoutS: number;
 }
 
 export interface PrometheusConfig {
@@ -71,12 +86,15 @@ function keepalived(t: Table, present: boolean, e: ConfigErrors): KeepalivedConf
 }
 
 function pacemaker(t: Table, present: boolean, e: ConfigErrors): PacemakerConfig | null {
-  onlyKeys(t, "pacemaker", ["enabled", "attribute", "attrd_updater", "dampening_s"], e);
+  onlyKeys(t, "pacemaker", ["enabled", "attribute", "attrd_updater", "dampening_s", "value", "on_reboot", "standby_timeout_s"], e);
   if (!enabled(t, "pacemaker", present, e)) return null;
   return {
     attribute: str(t, "attribute", "pacemaker", e, "#health-hamon", ATTR_RE),
     attrdUpdater: str(t, "attrd_updater", "pacemaker", e, "attrd_updater", /^(\/.+|[A-Za-z0-9_.-]+)$/),
     dampeningS: int(t, "dampening_s", "pacemaker", e, 0, 3_600, 5),
+    value: oneOf(t, "value", "pacemaker", e, ["colour", "score"] as const, "colour"),
+    onReboot: oneOf(t, "on_reboot", "pacemaker", e, ["hook", "standby", "terminate"] as const, "hook"),
+    standbyTimeoutS: int(t, "standby_timeout_s", "pacemaker", e, 1, 3_600, 120),
   };
 }
 

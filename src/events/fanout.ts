@@ -49,7 +49,8 @@ export class EventFanout {
     const d = this.d;
     const full = { ...ev, seq: d.seq.next(), time: Date.now() };
     d.recent.push(full);
-    d.log(ev.event === "disconnected" ? "warn" : "info", `event ${ev.event}`, { component: ev.component, level: ev.level, reason: ev.reason });
+    // The event's level is a recovery level: logged as `recovery`, apart from the line's own log level.
+    d.log(ev.event === "disconnected" ? "warn" : "info", `event ${ev.event}`, { component: ev.component, recovery: ev.level, reason: ev.reason });
     if (d.file) {
       try {
         d.file.append(full);

@@ -91,11 +91,13 @@ export class Executor {
   private fallback(level: Level, name: string, reason: string): void {
     const c = this.core;
     const hook = c.config.levels[level];
-    if (hook) return this.hook(hook, name, level, reason);
-    if (severity(level) === 0 || level === "reboot-system") {
-      c.emit({ component: name, event: "no-action", level, reason: `hamon does not own '${name}' and no [levels] ${level} hook is configured: the HA framework must act` });
+    if (level === "reboot-system" && c.beforeReboot) {
+      // The cluster first (standby: its resources moved away cleanly), then the hook that reboots.
+      void c.beforeReboot(name, reason).then(() => (hook ? this.hook(hook, name, level, reason) : this.noAction(name, level)));
       return;
     }
+    if (hook) return this.hook(hook, name, level, reason);
+    if (severity(level) === 0 || level === "reboot-system") return this.noAction(name, level);
     const planes = level === "restart-control-plane" ? ["control"] : ["control", "fast"];
     const targets = [...c.registry.all()].filter((t) => t.active && t.declared?.start && planes.includes(t.plane));
     if (targets.length === 0) {
@@ -112,6 +114,10 @@ export class Executor {
         reason: `control plane restarted (${targets.length} daemon(s)), but fast path ${stranded.map((s) => `'${s}'`).join(", ")} was not: hamon does not own it and no [levels] ${level} hook is configured: the HA framework must act`,
       });
     }
+  }
+
+  private noAction(name: string, level: Level): void {
+    this.core.emit({ component: name, event: "no-action", level, reason: `hamon does not own '${name}' and no [levels] ${level} hook is configured: the HA framework must act` });
   }
 
   /** `a` only restarts an owned daemon that is already dead: a spawn at once, with its own journal write after it. */

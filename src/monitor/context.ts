@@ -67,6 +67,8 @@ export interface ExecutorContext extends CoreContext, DetailContext {
   becameReady(e: Entry, now: number, why: string): void;
   /** `e` waits for `missing` (its `after`) to be ready, then is started. */
   holdBack(e: Entry, why: string, missing: readonly string[]): void;
+  /** What the HA engines do before a reboot-system's hook (a cluster standby); absent: nothing. */
+  readonly beforeReboot: ((component: string, reason: string) => Promise<void>) | undefined;
 }
 
 /** The executor's operations the verbs use (kept structural: verbs.ts need not import actions.ts). */

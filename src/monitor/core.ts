@@ -55,6 +55,8 @@ export interface CoreOptions {
   notifier?: Notifier | null;
   /** The node verdict changed (the HA-engine adapters). */
   onVerdict?: (v: NodeVerdict) => void;
+  /** What the HA engines do before a reboot-system's hook (the adapters). */
+  beforeReboot?: (component: string, reason: string) => Promise<void>;
   /** The journal as read at start (by the server: its event sequence is needed first). */
   journal?: Loaded;
   /** Event numbering; its reserved ceiling is journaled. */
@@ -144,6 +146,9 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   }
   get socketPath(): string {
     return this.o.socketPath;
+  }
+  get beforeReboot(): ((component: string, reason: string) => Promise<void>) | undefined {
+    return this.o.beforeReboot;
   }
   get log(): Logger {
     return this.o.log;
@@ -251,7 +256,10 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     this.fast.close();
     this.adhoc.cancelAll();
     if (this.config.stopOnExit) {
-      await Promise.all([...this.d.registry.all()].filter((e) => this.sup.owns(e.name)).map((e) => this.exec.stopOwned(e, "monitor exiting")));
+      // The fast path last: the control plane goes first, so nothing is left steering a fast path that is gone.
+      const owned = [...this.d.registry.all()].filter((e) => this.sup.owns(e.name));
+      await Promise.all(owned.filter((e) => e.plane !== "fast").map((e) => this.exec.stopOwned(e, "monitor exiting")));
+      await Promise.all(owned.filter((e) => e.plane === "fast").map((e) => this.exec.stopOwned(e, "monitor exiting")));
     }
     this.journal.close(); // durable: the next monitor may start after a power cut
   }

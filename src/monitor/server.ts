@@ -130,7 +130,7 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
   let core: MonitorCore | null = null;
   let adapters: Adapters | null = null;
   if (o.config && o.stateDir) {
-    const c = new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier, onVerdict: (v) => adapters?.verdict(v), journal, seq, persistence });
+    const c = new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier, onVerdict: (v) => adapters?.verdict(v), beforeReboot: (n, r) => adapters?.beforeReboot(n, r) ?? Promise.resolve(), journal, seq, persistence });
     const a = new Adapters(o.config.integrations, {
       components: () => [...dispatcher.registry.all()].map((e) => ({ ...e, quarantined: dispatcher.registry.quarantinedOf(e.name) })),
       fastpaths: () => c.fast.snapshot(),

@@ -14,6 +14,11 @@ the #health-hamon node attribute when its [pacemaker] table is enabled.
 </longdesc>
 <shortdesc lang="en">hamon health monitor</shortdesc>
 <parameters>
+<parameter name="binary" unique="0" required="0">
+<longdesc lang="en">The hamon executable the agent runs (read by the shell wrapper docs/ocf/hamon).</longdesc>
+<shortdesc lang="en">hamon binary</shortdesc>
+<content type="string" default="/usr/local/bin/hamon"/>
+</parameter>
 <parameter name="config" unique="0" required="0">
 <longdesc lang="en">hamon configuration file (TOML). Empty: the built-in default.</longdesc>
 <shortdesc lang="en">Configuration file</shortdesc>

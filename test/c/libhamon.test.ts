@@ -168,7 +168,7 @@ describe("the example daemon (ASan + UBSan) against the compiled monitor", () =>
     const w2 = await monitor(state, sock);
     await ex.waitLine(/^state registered/, mark);
     // It comes back within the new monitor's first milliseconds, before a test subscriber could connect: read the log.
-    await until(() => /event error-report component="bgpc" level="restart-daemon" reason="table overflow while the monitor was away"/.test(w2.stderr()), "the queued error report", 15_000, () => w2.stderr());
+    await until(() => /msg="event error-report" component=bgpc recovery=restart-daemon reason="table overflow while the monitor was away"/.test(w2.stderr()), "the queued error report", 15_000, () => w2.stderr());
     await until(async () => (await w2.cmd("show", "bgpc")).type === "result", "bgpc known");
     const r = await w2.cmd("show", "bgpc");
     expect(r.type === "result" && r.components[0]!.reason).toBe("2 of 3 peers up"); // its report, re-sent

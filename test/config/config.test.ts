@@ -105,7 +105,7 @@ test("docs/hamon.example.toml (the README's configuration reference) is valid an
   expect(c.integrations).toEqual({
     node: { degradedPenalty: 10, controlPlanePenalty: 50, starvedPenalty: 20 },
     keepalived: { dir: "/run/hamon/keepalived", onMonitorExit: "fault" },
-    pacemaker: { attribute: "#health-hamon", attrdUpdater: "attrd_updater", dampeningS: 5 },
+    pacemaker: { attribute: "#health-hamon", attrdUpdater: "attrd_updater", dampeningS: 5, value: "colour", onReboot: "hook", standbyTimeoutS: 120 },
     prometheus: { textfile: "/var/lib/prometheus/node-exporter/hamon.prom", intervalMs: 5_000, listen: { host: "127.0.0.1", port: 9464 } },
   });
 });

@@ -20,7 +20,7 @@ test("without the tables no adapter runs", () => {
 test("each table enables its adapter, with defaults; enabled = false turns it off", () => {
   const i = integrations('[keepalived]\ndir = "/run/hamon/keepalived"\n[pacemaker]\n[prometheus]\nlisten = "127.0.0.1:9464"\n[node]\ndegraded_penalty = 5\n');
   expect(i.keepalived).toEqual({ dir: "/run/hamon/keepalived", onMonitorExit: "fault" });
-  expect(i.pacemaker).toEqual({ attribute: "#health-hamon", attrdUpdater: "attrd_updater", dampeningS: 5 });
+  expect(i.pacemaker).toEqual({ attribute: "#health-hamon", attrdUpdater: "attrd_updater", dampeningS: 5, value: "colour", onReboot: "hook", standbyTimeoutS: 120 });
   expect(i.prometheus).toEqual({ textfile: null, intervalMs: 5_000, listen: { host: "127.0.0.1", port: 9464 } });
   expect(i.node.degradedPenalty).toBe(5);
   expect(integrations('[pacemaker]\nenabled = false\n').pacemaker).toBeNull();

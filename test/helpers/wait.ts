@@ -1,9 +1,10 @@
 /** Waiting without timed assertions: poll a condition, fail with a description (and optional detail) after a generous deadline. */
 import type { Socket, SocketHandler } from "bun";
 
+/** The deadline is on the monotonic clock: a VM's wall clock is stepped now and then (seconds at a time). */
 export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 5000, detail: () => string = () => ""): Promise<void> {
-  for (const end = Date.now() + ms; !(await cond()); await Bun.sleep(5)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail() ? `; ${detail()}` : ""}`);
+  for (const end = performance.now() + ms; !(await cond()); await Bun.sleep(5)) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}${detail() ? `; ${detail()}` : ""}`);
   }
 }
 

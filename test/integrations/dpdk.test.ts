@@ -2,13 +2,13 @@
  * A real DPDK fast path (examples/dpdk-fwd/fwd.c on Debian's DPDK 22.11,
  * net_null vdevs, no hugepages, no NIC) whose forwarding lcore beats through
  * hamon_heartbeat.h, watched by a real monitor: cores ok while forwarding; a
- * lcore backing off with a promise (IDLE) → no alarm; a
+ * lcore backing off with a promise (IDLE) or parked → no alarm; a
  * stalled lcore → core-suspect, core-dead → cores-ok when it beats again,
  * with rte_keepalive (in the same binary) declaring the same core dead; a
  * clean stop → EXITED and the tombstone, no alarm; kill -9 → writer-gone.
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWatched, until, type Watched } from "../helpers/watched.ts";
@@ -71,7 +71,7 @@ describe.skipIf(why !== null)("a real DPDK fast path (examples/dpdk-fwd) watched
     if (cc.exitCode !== 0) throw new Error(cc.stderr.toString());
   }, 60_000);
 
-  test("forwarding: cores ok; backing off with a promise (IDLE) longer than dead_ms → no alarm; a stalled lcore → core-suspect, core-dead (rte_keepalive agrees) → cores-ok; a clean stop → EXITED, no alarm", async () => {
+  test("forwarding: cores ok; backing off with a promise (IDLE) or PARKED longer than dead_ms → no alarm; a stalled lcore → core-suspect, core-dead (rte_keepalive agrees) → cores-ok; a clean stop → EXITED, no alarm", async () => {
     const f = startFwd("a");
     await until(() => f.out.some((l) => l.startsWith("rate ")), "forwarding", 30_000, () => `${f.out.join("\n")}`);
     expect(Number(f.out.find((l) => l.startsWith("rate "))!.split(" ")[1])).toBeGreaterThan(1); // Mpps on net_null
@@ -83,6 +83,13 @@ describe.skipIf(why !== null)("a real DPDK fast path (examples/dpdk-fwd) watched
     f.send("idle 0 600");
     await until(async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" && r.components[0]?.cores?.[0]?.state === "idle"; }, "IDLE", 5_000);
     await until(async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" && r.components[0]?.cores?.[0]?.state === "running"; }, "running again", 5_000);
+    expect(w.events.slice(mark).filter((e) => e.event === "core-suspect" || e.event === "core-dead")).toEqual([]);
+    // Parked (out of service, no promise) for four times dead_ms: no alarm either; running again after.
+    f.send("park 0");
+    await until(async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" && r.components[0]?.cores?.[0]?.state === "parked"; }, "PARKED", 5_000);
+    await Bun.sleep(1_000);
+    f.send("unpark 0");
+    await until(async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" && r.components[0]?.cores?.[0]?.state === "running" && r.components[0]?.cores?.[0]?.verdict === "ok"; }, "running after parked", 5_000);
     expect(w.events.slice(mark).filter((e) => e.event === "core-suspect" || e.event === "core-dead")).toEqual([]);
     mark = w.events.length;
     f.send("stall 0 1500");
@@ -103,7 +110,9 @@ describe.skipIf(why !== null)("a real DPDK fast path (examples/dpdk-fwd) watched
   test("owned ([[fastpath]] start): hamon starts it; a stalled lcore → core-dead → restart-control-plane-and-fast-path restarts it → the new region is attached, cores ok; kill -9 → restarted too", async () => {
     const hb = join(dir, "owned.hb");
     const argv = [FWD, "--no-huge", "-m", "256", "--no-pci", "--vdev", "net_null0", "--vdev", "net_null1", "-l", "0-1", "--file-prefix", `hamon-${process.pid}-owned`, "--", "--hb", hb, "--ctl", join(dir, "owned.ctl")];
-    mon = await startWatched(`[monitor]\nstop_on_exit = true\nstop_timeout_ms = 3000\n[defaults]\ngrace_ms = 0\n[[fastpath]]\nname = "dataplane"\nheartbeat = "${hb}"\nstart = ${JSON.stringify(argv)}\n`);
+    // A control-plane daemon beside it, slow to stop (it ignores SIGTERM: killed after stop_timeout_ms):
+    // on exit (stop_on_exit) it is still stopped first, the fast path last.
+    mon = await startWatched(`[monitor]\nstop_on_exit = true\nstop_timeout_ms = 3000\n[defaults]\ngrace_ms = 0\n[[component]]\nname = "routing"\nstart = ["/bin/sh", "-c", "trap \\"\\" TERM; while :; do sleep 1; done"]\n[[fastpath]]\nname = "dataplane"\nheartbeat = "${hb}"\nstart = ${JSON.stringify(argv)}\n`);
     const w = mon;
     const coreOk = async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" && r.components[0]?.cores?.[0]?.verdict === "ok"; };
     const pidNow = async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" ? r.components[0]!.pid : 0; };
@@ -119,12 +128,17 @@ describe.skipIf(why !== null)("a real DPDK fast path (examples/dpdk-fwd) watched
     await w.waitEvent((e) => e.component === "dataplane" && e.event === "started", "started again", mark, 20_000);
     await w.waitEvent((e) => e.component === "dataplane" && e.event === "attached", "its new region attached", mark, 20_000);
     await until(async () => (await pidNow()) !== pid1 && (await coreOk()), "the new instance's core ok", 30_000, () => w.stderr().slice(-3000));
+    await w.waitEvent((e) => e.component === "routing" && e.event === "started", "the control plane restarted too (SIGKILLed after stop_timeout_ms)", mark, 20_000);
     console.log(w.events.slice(mark).filter((e) => e.component === "dataplane").map((e) => `${e.event}(${e.level}${e.reason ? `: ${e.reason.slice(0, 60)}` : ""})`).join(" → "));
     const pid2 = await pidNow();
     mark = w.events.length;
     process.kill(pid2, "SIGKILL");
     await w.waitEvent((e) => e.component === "dataplane" && e.event === "started", "started after kill -9", mark, 20_000);
     await until(async () => (await pidNow()) !== pid2 && (await coreOk()), "ok again", 30_000, () => w.stderr().slice(-3000));
+    mon = null;
+    expect(await w.close()).toBe(0);
+    const stops = readFileSync(join(w.stateDir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.event === "stopped" && String(e.reason).includes("monitor exiting"));
+    expect(stops.map((e) => e.component)).toEqual(["routing", "dataplane"]); // the fast path stopped last
   }, 120_000);
 
   test("kill -9 of the DPDK process → core-writer-gone", async () => {

@@ -42,7 +42,7 @@ describe("plain daemons", () => {
     const w = await startWatched(pongd(port));
     running.push(w);
     // Ready right at the monitor's start, before a subscriber can connect: read the log.
-    await until(() => /event ready component="pongd" level="" reason="its probe passed/.test(w.stderr()), "ready by probe", 15_000, () => w.stderr());
+    await until(() => /msg="event ready" component=pongd reason="its probe passed/.test(w.stderr()), "ready by probe", 15_000, () => w.stderr());
     expect(await stateOf(w, "pongd")).toBe("up/ok");
     const pid = await pidOf(w, "pongd");
     pids.push(pid);
@@ -62,7 +62,7 @@ describe("plain daemons", () => {
     const port = freePort();
     const w = await startWatched(pongd(port).replace("grace_ms = 0", "grace_ms = 1500"));
     running.push(w);
-    await until(() => /event ready component="pongd"/.test(w.stderr()), "ready by probe", 15_000, () => w.stderr());
+    await until(() => /msg="event ready" component=pongd /.test(w.stderr()), "ready by probe", 15_000, () => w.stderr());
     const pid = await pidOf(w, "pongd");
     pids.push(pid);
     let mark = w.events.length;
@@ -84,10 +84,10 @@ describe("plain daemons", () => {
   test("ready = started with an exec check: up at once; the check's exit 1 is degraded; kill -9 → restarted", async () => {
     const w = await startWatched(`[defaults]\ngrace_ms = 0\n[[component]]\nname = "sleepy"\nstart = ["/bin/sleep", "600"]\nready = "started"\n[[component.check]]\nname = "self-test"\nmode = "exec"\nargv = ["/bin/sh", "-c", "echo table drift; exit 1"]\nperiod_ms = 300\ntimeout_ms = 300\n`);
     running.push(w);
-    await until(() => /event ready component="sleepy" level="" reason="started/.test(w.stderr()), "ready at start", 10_000, () => w.stderr());
+    await until(() => /msg="event ready" component=sleepy reason="started/.test(w.stderr()), "ready at start", 10_000, () => w.stderr());
     // The first exec check runs at the monitor's start, maybe before a subscriber is there: read the state.
     await until(async () => (await stateOf(w, "sleepy")) === "up/degraded", "the exec check's degraded", 10_000, () => w.stderr());
-    expect(w.stderr()).toMatch(/event degraded component="sleepy" level="" reason="table drift \(exit 1\)"/);
+    expect(w.stderr()).toMatch(/msg="event degraded" component=sleepy reason="table drift \(exit 1\)"/);
     const pid = await pidOf(w, "sleepy");
     const mark = w.events.length;
     process.kill(pid, "SIGKILL");
@@ -102,7 +102,7 @@ describe("plain daemons", () => {
     const toml = `[defaults]\ngrace_ms = 0\n[[component]]\nname = "forky"\nstart = ["/bin/sh", "-c", "sleep 600 & echo $! > ${pidfile}"]\npidfile = "${pidfile}"\nready = "pidfile"\n`;
     const w = await startWatched(toml);
     running.push(w);
-    await until(() => /event ready component="forky" level="" reason="pid file names pid \d+/.test(w.stderr()), "ready by its pid file", 10_000, () => w.stderr());
+    await until(() => /msg="event ready" component=forky reason="pid file names pid \d+/.test(w.stderr()), "ready by its pid file", 10_000, () => w.stderr());
     const pid = await pidOf(w, "forky");
     pids.push(pid);
     expect(readFileSync(pidfile, "utf8").trim()).toBe(String(pid));
@@ -146,7 +146,7 @@ describe("start order and bindings", () => {
     running.push(w);
     await until(async () => (await stateOf(w, "bgpd")) === "up/ok" && (await stateOf(w, "zebra")) === "up/ok", "both up", 15_000, () => w.stderr());
     const log = w.stderr();
-    expect(log.indexOf('event ready component="zebra"')).toBeLessThan(log.indexOf('event started component="bgpd"')); // the order
+    expect(log.indexOf('msg="event ready" component=zebra ')).toBeLessThan(log.indexOf('msg="event started" component=bgpd ')); // the order
     const bgpd1 = await pidOf(w, "bgpd");
     const zebra1 = await pidOf(w, "zebra");
     pids.push(bgpd1, zebra1);

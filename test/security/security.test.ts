@@ -165,7 +165,7 @@ describe.skipIf(!canDropPrivileges)("an unprivileged local user (nobody) against
     expect(limits).toMatch(/connection\(s\) refused: uid 65534 has 50 connections open/);
     expect(limits).toMatch(/uid 65534 gid \d+ pid \d+ cut off: flooding/);
     const log = mon.stderr();
-    expect(log).toMatch(/event denied .*uid 65534 gid \d+ pid \d+/);
+    expect(log).toMatch(/msg="event denied" .*uid 65534 gid \d+ pid \d+/);
     expect(log).toMatch(/connections refused over the limit/);
     // The log is not flooded: 9,950 refused connections are a handful of batched lines.
     expect((log.match(/connections refused over the limit/g) ?? []).length).toBeLessThan(30);

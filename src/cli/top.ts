@@ -1,0 +1,152 @@
+/**
+ * `hamon top`'s live loop: driven by the event subscription, not by polling.
+ * An event marks the model stale; one `status` read (and one per fast path,
+ * for its cores) refreshes it, at most every REFRESH_MS however many events
+ * arrive; a burst of 1,000 events is a handful of reads. The screen is
+ * redrawn at most every DRAW_MS, and only when the frame differs from the
+ * last one (a clock tick that changes no age on screen writes nothing); each
+ * redraw is one write. It follows the monitor through a restart
+ * (src/library/follow.ts) and says so on screen meanwhile.
+ *
+ * The terminal is the caller's (src/commands/top.ts): this module sees it
+ * through TopTerminal, so a test or a benchmark can drive it too.
+ */
+import { followEvents } from "../library/follow.ts";
+import { Session } from "../library/session.ts";
+import type { CoreStatus } from "../protocol/messages.ts";
+import { renderTop, type TopModel, type TopSize } from "../render/top.ts";
+
+/** Reads after an event: at most this often (the burst is coalesced). */
+export const REFRESH_MS = 250;
+/** Redraws: at most this often. */
+export const DRAW_MS = 250;
+/** Ages on screen move by whole seconds: looked at once a second. */
+const TICK_MS = 1_000;
+/** Events kept for the bottom of the screen. */
+const EVENTS_KEPT = 200;
+
+export interface TopTerminal {
+  size(): TopSize;
+  /** One frame, written at once. */
+  write(frame: string): void;
+  /** Calls `cb` whenever the terminal is resized. */
+  onResize(cb: () => void): void;
+}
+
+export interface TopStats {
+  frames: number;
+  refreshes: number;
+  events: number;
+}
+
+/** Runs until `stopped` resolves; null when the monitor could not be reached at all (the first connection). */
+export async function runTop(socket: string, term: TopTerminal, stopped: Promise<unknown>, o: { colour: boolean } = { colour: false }): Promise<{ error: string | null; stats: TopStats }> {
+  const model: TopModel = { monitor: null, components: [], cores: new Map(), events: [], readAtMs: Date.now(), connection: "connecting…" };
+  const events: TopModel["events"][number][] = [];
+  model.events = events;
+  const stats: TopStats = { frames: 0, refreshes: 0, events: 0 };
+  let last = "";
+  let drawTimer: ReturnType<typeof setTimeout> | null = null;
+  let lastDraw = 0;
+  let done = false;
+  // What the header says about the connection: the event stream's loss first, else a failed read.
+  let lost = false;
+  let readError = "";
+  const connection = (): void => {
+    model.connection = lost ? "monitor connection lost; reconnecting…" : readError ? `monitor unreachable (${readError}); retrying` : "";
+  };
+
+  const draw = (): void => {
+    const lines = renderTop(model, term.size(), Date.now(), o.colour);
+    // Home, each line then erase-to-end-of-line, then erase below: no clear screen, so no flicker.
+    const frame = `\u001b[H${lines.join("\u001b[K\r\n")}\u001b[K\u001b[J`;
+    if (frame === last) return;
+    last = frame;
+    stats.frames++;
+    term.write(frame);
+  };
+  const scheduleDraw = (): void => {
+    if (drawTimer || done) return;
+    drawTimer = setTimeout(() => {
+      drawTimer = null;
+      lastDraw = Date.now();
+      draw();
+    }, Math.max(0, lastDraw + DRAW_MS - Date.now()));
+  };
+  /** A resize must not wait for a change: the last frame no longer fits. */
+  const redrawNow = (): void => {
+    last = "";
+    scheduleDraw();
+  };
+
+  let refreshing = false;
+  let again = false;
+  let lastRefresh = 0;
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  const refresh = async (): Promise<void> => {
+    refreshing = true;
+    lastRefresh = Date.now();
+    stats.refreshes++;
+    try {
+      const s = await Session.open(socket, { role: "client", timeoutMs: 2_000 });
+      try {
+        const r = await s.request({ type: "command", id: s.nextId(), verb: "status", target: "", kind: "" }, 5_000);
+        if (r.type === "result") {
+          const cores = new Map<string, readonly CoreStatus[]>();
+          for (const c of r.components.filter((x) => x.plane === "fast")) {
+            const f = await s.request({ type: "command", id: s.nextId(), verb: "status", target: c.name, kind: "" }, 5_000);
+            if (f.type === "result" && f.components[0]?.cores?.length) cores.set(c.name, f.components[0].cores);
+          }
+          model.monitor = r.monitor;
+          model.components = r.components;
+          model.cores = cores;
+          model.readAtMs = Date.now();
+          readError = "";
+        }
+      } finally {
+        s.close();
+      }
+    } catch (e) {
+      readError = (e as Error).message;
+    }
+    connection();
+    refreshing = false;
+    scheduleDraw();
+    if (again) {
+      again = false;
+      wantRefresh();
+    }
+  };
+  const wantRefresh = (): void => {
+    if (done) return;
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      void refresh();
+    }, Math.max(0, lastRefresh + REFRESH_MS - Date.now()));
+  };
+
+  const tick = setInterval(scheduleDraw, TICK_MS);
+  term.onResize(redrawNow);
+  wantRefresh();
+  const r = await followEvents(socket, (e) => {
+    stats.events++;
+    events.push({ time: e.time, component: e.component, event: e.event, level: e.level, reason: e.reason });
+    if (events.length > EVENTS_KEPT) events.splice(0, events.length - EVENTS_KEPT);
+    wantRefresh();
+  }, (note) => {
+    lost = note !== "reconnected";
+    connection();
+    if (!lost) wantRefresh();
+    scheduleDraw();
+  }, stopped);
+  done = true;
+  clearInterval(tick);
+  if (drawTimer) clearTimeout(drawTimer);
+  if (refreshTimer) clearTimeout(refreshTimer);
+  return { error: r.ok ? null : r.error, stats };
+}
