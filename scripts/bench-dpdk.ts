@@ -115,31 +115,37 @@ async function stalls(label: string, fp: string, monitor: string, prefix: string
   };
   await until(coreOk, "the core ok", 10_000);
   const hLat: number[] = [], kLat: number[] = [];
+  let hMissed = 0;
   for (let i = 0; i < Number(values.stalls); i++) {
     await Bun.sleep(100 + Math.random() * 300); // a random moment
     const mark = w.events.length, outMark = f.out.length;
     f.send("stall 0 400");
     await until(() => f.out.slice(outMark).some((l) => l.startsWith("ok stall")), "stall acknowledged", 5_000);
     const at = Number(f.out.slice(outMark).find((l) => l.startsWith("ok stall"))!.split(" at ")[1]);
-    await until(() => w.events.slice(mark).some((e) => e.event === "core-dead"), "core-dead", 5_000);
-    // Both on CLOCK_MONOTONIC: the ack printed by the forwarder, the monitor's verdict.
-    hLat.push(w.mono[mark + w.events.slice(mark).findIndex((e) => e.event === "core-dead")]! - at);
-    await until(() => w.events.slice(mark).some((e) => e.event === "cores-ok"), "cores-ok", 5_000);
+    // The verdict, then the recovery (cores-ok). A stall seen only as suspect, then ok, is counted as
+    // missed: on this shared VM the monitor is now and then not scheduled for longer than the stall.
+    await until(() => w.events.slice(mark).some((e) => e.event === "cores-ok"), "cores-ok", 5_000, () => `events since the stall: ${w.events.slice(mark).map((e) => `${e.event}(${e.reason})`).join(" | ")}; forwarder: ${f.out.slice(outMark).join(" | ")}`);
+    const dead = w.events.slice(mark).findIndex((e) => e.event === "core-dead");
+    // Both on CLOCK_MONOTONIC: the ack printed by the forwarder, the verdict's arrival here.
+    if (dead >= 0) hLat.push(w.mono[mark + dead]! - at);
+    else hMissed++;
     const k = f.out.slice(outMark).find((l) => l.startsWith("ka-dead 1 "));
     if (k) kLat.push(Number(k.split(" ")[2]) - at);
   }
+  const kMissed = Number(values.stalls) - kLat.length;
   await w.close();
   await stopFwd(f);
   const ms = (x: number) => `${x.toFixed(1)} ms`;
-  console.log(`| hamon, ${label} | ${ms(pct(hLat, 0.5))} | ${ms(pct(hLat, 0.99))} | rte_keepalive (5 ms period), same stalls | ${kLat.length ? `${ms(pct(kLat, 0.5))} | ${ms(pct(kLat, 0.99))}` : "— | —"} |`);
+  console.log(`| hamon, ${label} | ${ms(pct(hLat, 0.5))} | ${ms(pct(hLat, 0.99))} | ${hMissed} | rte_keepalive (5 ms period), same stalls | ${kLat.length ? `${ms(pct(kLat, 0.5))} | ${ms(pct(kLat, 0.99))}` : "— | —"} | ${kMissed} |`);
 }
 console.log(`\nstall → dead verdict over ${values.stalls} stalls of 400 ms at random moments (CLOCK_MONOTONIC; hamon's includes the event's delivery to a subscriber):`);
-console.log("| watchdog | p50 | p99 | comparison | p50 | p99 |\n|---|---|---|---|---|---|");
-const fastest = "suspect_ms = 2\ndead_ms = 5\nidle_slack_ms = 2";
+console.log("| watchdog | p50 | p99 | missed | comparison | p50 | p99 | missed |\n|---|---|---|---|---|---|---|---|");
+// Every stall is its own detection: no escalation across the run (ladder and flap quarantine off).
+const fastest = "suspect_ms = 2\ndead_ms = 5\nidle_slack_ms = 2\nladder = []\nflap_restarts = 1000";
 await stalls("tick_ms = 1, dead_ms = 5", fastest, "tick_ms = 1");
 // As appliances deploy it: the forwarding lcore (CPU 1) is not shared with the control plane (CPU 0).
 await stalls("tick_ms = 1, dead_ms = 5, monitor on CPU 0 (`taskset -c 0`), apart from the lcore's CPU 1", fastest, "tick_ms = 1", ["taskset", "-c", "0"]);
-await stalls("defaults (tick 10, dead 250)", "", "");
+await stalls("defaults (tick 10, dead 250)", "ladder = []\nflap_restarts = 1000", "");
 
 // 3. False alarms.
 async function soak(label: string, lcores: string[]): Promise<void> {

@@ -84,10 +84,11 @@ export function renderTop(m: TopModel, size: TopSize, nowMs: number, colour = fa
 
   const comps = [...m.components].sort((a, b) => rank(a) - rank(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const nameW = Math.min(24, Math.max(4, ...comps.map((c) => c.name.length)));
-  push(`${"NAME".padEnd(nameW)}  ${"STATE".padEnd(8)}  ${"HEALTH".padEnd(8)}  ${"RESTARTS".padStart(8)}  ${"AGE".padStart(4)}  REASON`);
+  const stateW = Math.max(8, ...comps.map((c) => c.state.length));
+  push(`${"NAME".padEnd(nameW)}  ${"STATE".padEnd(stateW)}  ${"HEALTH".padEnd(8)}  ${"RESTARTS".padStart(8)}  ${"AGE".padStart(4)}  REASON`);
   const shown = comps.length > compLines - 1 ? compLines - 2 : comps.length;
   for (const c of comps.slice(0, Math.max(0, shown))) {
-    const text = `${fit(printable(c.name), nameW).padEnd(nameW)}  ${c.state.padEnd(8)}  ${c.health.padEnd(8)}  ${String(c.restarts).padStart(8)}  ${coarseAge(c.ageMs < 0 ? -1 : c.ageMs + since).padStart(4)}  ${printable(c.reason || "")}`;
+    const text = `${fit(printable(c.name), nameW).padEnd(nameW)}  ${c.state.padEnd(stateW)}  ${c.health.padEnd(8)}  ${String(c.restarts).padStart(8)}  ${coarseAge(c.ageMs < 0 ? -1 : c.ageMs + since).padStart(4)}  ${printable(c.reason || "")}`;
     push(text, c.state === "up" ? c.health : c.state === "down" ? "down" : c.health === "ok" ? "starting" : c.health);
   }
   if (shown < comps.length) push(`… ${comps.length - shown} more (${comps.filter((c) => c.state === "up" && c.health === "ok").length} up and ok in all)`);
