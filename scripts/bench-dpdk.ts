@@ -21,6 +21,7 @@ import { Session } from "../src/library/session.ts";
 import type { MessageOf } from "../src/protocol/messages.ts";
 import { startMonitor, type MonitorProc } from "../test/helpers/monitor-proc.ts";
 import { collectLines } from "../test/helpers/lines.ts";
+import { DatagramSender } from "../test/helpers/datagram.ts";
 import { until } from "../test/helpers/wait.ts";
 import { hamonArgv, pct } from "./bench-lib.ts";
 import { kernelMonotonicMs } from "../src/sys/libc.ts";
@@ -35,9 +36,7 @@ const hamon = hamonArgv(values.source);
 type Ev = MessageOf<"event">;
 let run = 0;
 
-// Bun has no UNIX datagram client: a python3 that sends each "PATH COMMAND" line it reads.
-const sender = Bun.spawn(["python3", "-u", "-c", "import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\nfor l in sys.stdin:\n  p,c=l.rstrip('\\n').split(' ',1)\n  s.sendto(c.encode(),p)"], { stdin: "pipe", stdout: "ignore", stderr: "inherit" });
-process.on("exit", () => sender.kill());
+const sender = new DatagramSender(); // resident: the bench's loop never blocks on a spawn
 
 interface Fwd { proc: Bun.Subprocess<"ignore", "pipe", "ignore">; out: string[]; hb: string; send(c: string): void }
 function startFwd(lcores: string[], extra: string[] = []): Fwd {
@@ -46,11 +45,7 @@ function startFwd(lcores: string[], extra: string[] = []): Fwd {
   const proc = Bun.spawn([FWD, "--no-huge", "-m", "256", "--no-pci", "--vdev", "net_null0", "--vdev", "net_null1", ...lcores, "--file-prefix", `hb-${process.pid}-${tag}`, "--", "--hb", hb, "--ctl", ctl, ...extra], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
   return {
     proc, out: collectLines(proc.stdout), hb,
-    send: (c) => {
-      // One datagram per command through a resident sender: the bench's loop never blocks on a spawn.
-      sender.stdin.write(`${ctl} ${c}\n`);
-      void sender.stdin.flush();
-    },
+    send: (c) => sender.send(ctl, c),
   };
 }
 async function stopFwd(f: Fwd): Promise<void> {
@@ -182,8 +177,7 @@ await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
     const pid = (await show())!.pid;
     await Bun.sleep(200 + Math.random() * 300);
     const t0 = performance.now();
-    sender.stdin.write(`${ctl} stall 0 10000\n`);
-    void sender.stdin.flush();
+    sender.send(ctl, "stall 0 10000");
     await until(async () => { const s2 = await show(); return !!s2 && s2.pid !== pid && s2.cores?.every((x) => x.verdict === "ok") === true && (s2.cores?.length ?? 0) > 0; }, "restarted and beating", 30_000, () => w.events.slice(-12).map((e) => `${e.event}(${e.level}: ${e.reason.slice(0, 80)})`).join(" | "));
     lat.push(Math.round(performance.now() - t0));
   }
@@ -191,4 +185,4 @@ await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
   await w.close();
   console.log(`\nowned fast path ([[fastpath]] start, defaults: dead 250 ms): stall → restarted → every core beating again, ${values.restarts} trials: p50 ${pct(lat, 0.5)} ms, max ${Math.max(...lat)} ms`);
 }
-sender.stdin.end();
+await sender.close();

@@ -81,7 +81,12 @@ export async function pacemakerFailover(hamon: string[], n: number): Promise<[st
     const pollCfg = join(cl.dir, "poll.toml");
     writeFileSync(pollCfg, ["[monitor]", "tick_ms = 5", ...fp].join("\n"));
     const nv = (k: string, v: string) => `<nvpair id="hamon-${k}" name="${k}" value="${v}"/>`;
-    const bin = hamon.length === 1 ? hamon[0]! : join(import.meta.dir, "..", "dist", "hamon");
+    // The agent runs one executable: the compiled binary, or (--source) a wrapper around Bun and the source.
+    let bin = hamon[0]!;
+    if (hamon.length > 1) {
+      bin = join(cl.dir, "hamon-from-source");
+      writeFileSync(bin, `#!/bin/sh\nexec ${hamon.map((a) => `'${a}'`).join(" ")} "$@"\n`, { mode: 0o755 });
+    }
     cl.run(["cibadmin", "--create", "-o", "resources", "--xml-text", `<primitive id="hamon" class="ocf" provider="hamon" type="hamon">
       <instance_attributes id="hamon-ia">${nv("binary", bin)}${nv("config", pollCfg)}${nv("socket", join(cl.dir, "poll", "hamon.sock"))}${nv("state_dir", join(cl.dir, "poll-state"))}</instance_attributes>
       <operations><op id="hamon-monitor-10s" name="monitor" interval="10s" timeout="20s"/>

@@ -43,7 +43,7 @@ export function attrdArgv(bin: string, cfg: PacemakerConfig, value: string): str
 function failure(r: RunResult): string | null {
   if (!r.exit) return r.startError ?? "could not start";
   if (r.exit.code === 0) return null;
-  return `exit ${r.exit.signal ?? r.exit.code}: ${r.stderr.trim().split("\n")[0] ?? ""}`;
+  return `${r.exit.how}: ${r.stderr.trim().split("\n")[0] ?? ""}`;
 }
 
 export function pacemakerAdapter(cfg: PacemakerConfig, d: AdapterDeps): Adapter {

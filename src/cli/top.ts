@@ -8,13 +8,13 @@
  * redraw is one write. It follows the monitor through a restart
  * (src/library/follow.ts) and says so on screen meanwhile.
  *
- * The terminal is the caller's (src/commands/top.ts): this module sees it
+ * The terminal is the caller's (src/cli/terminal.ts): this module sees it
  * through TopTerminal, so a test or a benchmark can drive it too.
  */
 import { followEvents } from "../library/follow.ts";
 import { Session } from "../library/session.ts";
 import type { CoreStatus } from "../protocol/messages.ts";
-import { renderTop, type TopModel, type TopSize } from "../render/top.ts";
+import { renderTop, type TopEvent, type TopModel, type TopSize } from "../render/top.ts";
 
 /** Reads after an event: at most this often (the burst is coalesced). */
 export const REFRESH_MS = 250;
@@ -33,18 +33,10 @@ export interface TopTerminal {
   onResize(cb: () => void): void;
 }
 
-export interface TopStats {
-  frames: number;
-  refreshes: number;
-  events: number;
-}
-
-/** Runs until `stopped` resolves; null when the monitor could not be reached at all (the first connection). */
-export async function runTop(socket: string, term: TopTerminal, stopped: Promise<unknown>, o: { colour: boolean } = { colour: false }): Promise<{ error: string | null; stats: TopStats }> {
-  const model: TopModel = { monitor: null, components: [], cores: new Map(), events: [], readAtMs: Date.now(), connection: "connecting…" };
-  const events: TopModel["events"][number][] = [];
-  model.events = events;
-  const stats: TopStats = { frames: 0, refreshes: 0, events: 0 };
+/** Runs until `stopped` resolves; the error when the monitor could not be reached at all (the first connection), else null. */
+export async function runTop(socket: string, term: TopTerminal, stopped: Promise<unknown>, o: { colour: boolean } = { colour: false }): Promise<string | null> {
+  const events: TopEvent[] = [];
+  const model: TopModel = { monitor: null, components: [], cores: new Map(), events, readAtMs: performance.now(), connection: "connecting…" };
   let last = "";
   let drawTimer: ReturnType<typeof setTimeout> | null = null;
   let lastDraw = 0;
@@ -57,21 +49,20 @@ export async function runTop(socket: string, term: TopTerminal, stopped: Promise
   };
 
   const draw = (): void => {
-    const lines = renderTop(model, term.size(), Date.now(), o.colour);
+    const lines = renderTop(model, term.size(), performance.now(), o.colour);
     // Home, each line then erase-to-end-of-line, then erase below: no clear screen, so no flicker.
     const frame = `\u001b[H${lines.join("\u001b[K\r\n")}\u001b[K\u001b[J`;
     if (frame === last) return;
     last = frame;
-    stats.frames++;
     term.write(frame);
   };
   const scheduleDraw = (): void => {
     if (drawTimer || done) return;
     drawTimer = setTimeout(() => {
       drawTimer = null;
-      lastDraw = Date.now();
+      lastDraw = performance.now();
       draw();
-    }, Math.max(0, lastDraw + DRAW_MS - Date.now()));
+    }, Math.max(0, lastDraw + DRAW_MS - performance.now()));
   };
   /** A resize must not wait for a change: the last frame no longer fits. */
   const redrawNow = (): void => {
@@ -85,8 +76,7 @@ export async function runTop(socket: string, term: TopTerminal, stopped: Promise
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
   const refresh = async (): Promise<void> => {
     refreshing = true;
-    lastRefresh = Date.now();
-    stats.refreshes++;
+    lastRefresh = performance.now();
     try {
       const s = await Session.open(socket, { role: "client", timeoutMs: 2_000 });
       try {
@@ -100,7 +90,7 @@ export async function runTop(socket: string, term: TopTerminal, stopped: Promise
           model.monitor = r.monitor;
           model.components = r.components;
           model.cores = cores;
-          model.readAtMs = Date.now();
+          model.readAtMs = performance.now();
           readError = "";
         }
       } finally {
@@ -127,14 +117,13 @@ export async function runTop(socket: string, term: TopTerminal, stopped: Promise
     refreshTimer = setTimeout(() => {
       refreshTimer = null;
       void refresh();
-    }, Math.max(0, lastRefresh + REFRESH_MS - Date.now()));
+    }, Math.max(0, lastRefresh + REFRESH_MS - performance.now()));
   };
 
   const tick = setInterval(scheduleDraw, TICK_MS);
   term.onResize(redrawNow);
   wantRefresh();
   const r = await followEvents(socket, (e) => {
-    stats.events++;
     events.push({ time: e.time, component: e.component, event: e.event, level: e.level, reason: e.reason });
     if (events.length > EVENTS_KEPT) events.splice(0, events.length - EVENTS_KEPT);
     wantRefresh();
@@ -148,5 +137,5 @@ export async function runTop(socket: string, term: TopTerminal, stopped: Promise
   clearInterval(tick);
   if (drawTimer) clearTimeout(drawTimer);
   if (refreshTimer) clearTimeout(refreshTimer);
-  return { error: r.ok ? null : r.error, stats };
+  return r.ok ? null : r.error;
 }

@@ -11,7 +11,8 @@
  * store, so the beat is written as its low word only (it stays below 2^32
  * for a demo's life). A real fast path uses src/c/hamon_heartbeat.h.
  */
-import { closeSync, ftruncateSync, openSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, renameSync, unlinkSync } from "node:fs";
+import { processStartTime } from "../sys/proc.ts";
 import { fileSizeFor, H, HEADER_BYTES, LAYOUT_MAJOR, MAGIC, S, SLOT_BYTES, SLOT_STATE, W, SW, WRITER_STATE } from "../watchdog/layout.ts";
 
 export interface DemoFastPathOptions {
@@ -24,11 +25,6 @@ export interface DemoFastPathOptions {
 
 const crc32 = (b: Uint8Array): number => Bun.hash.crc32(b) >>> 0;
 
-/** Field 22 of /proc/self/stat: the writer's start time in clock ticks (the reader's writer-gone check). */
-function startTicks(): bigint {
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  return BigInt(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!);
-}
 
 export class DemoFastPath {
   private readonly u8: Uint8Array;
@@ -65,7 +61,7 @@ export class DemoFastPath {
     crypto.getRandomValues(this.u8.subarray(H.instanceId, H.instanceId + 8));
     if (dv.getBigUint64(H.instanceId, true) === 0n) dv.setUint8(H.instanceId, 1);
     dv.setUint32(H.writerPid, process.pid, true);
-    dv.setBigUint64(H.startTicks, startTicks(), true);
+    dv.setBigUint64(H.startTicks, BigInt(processStartTime(process.pid) ?? 0), true); // the reader's writer-gone check
     dv.setUint32(H.beatHintUs, o.beatMs * 1_000, true);
     for (let i = 0; i < o.cores; i++) {
       const base = HEADER_BYTES + i * SLOT_BYTES;

@@ -26,7 +26,7 @@ export interface TopModel {
   cores: ReadonlyMap<string, readonly CoreStatus[]>;
   /** Newest last. */
   events: readonly TopEvent[];
-  /** When `monitor`/`components`/`cores` were read (the local clock, ms): ages advance from there. */
+  /** When `monitor`/`components`/`cores` were read (the caller's monotonic clock, ms, as `nowMs`): ages advance from there. */
   readAtMs: number;
   /** "" when connected; else what the screen says about the connection. */
   connection: string;

@@ -7,12 +7,13 @@
  * with rte_keepalive (in the same binary) declaring the same core dead; a
  * clean stop → EXITED and the tombstone, no alarm; kill -9 → writer-gone.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWatched, until, type Watched } from "../helpers/watched.ts";
 import { collectLines } from "../helpers/lines.ts";
+import { DatagramSender } from "../helpers/datagram.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "hamon-dpdk-"));
@@ -37,6 +38,8 @@ interface Fwd {
 }
 
 const running: Fwd[] = [];
+const sender = new DatagramSender();
+afterAll(() => sender.close());
 let mon: Watched | null = null;
 afterEach(async () => {
   for (const f of running.splice(0)) {
@@ -54,11 +57,7 @@ function startFwd(tag: string): Fwd {
   const out = collectLines(proc.stdout);
   const f: Fwd = {
     proc, out, hb, ctl,
-    send(cmd) {
-      // A UNIX datagram: Bun has no datagram client; python3 is on every test machine here.
-      const r = Bun.spawnSync(["python3", "-c", "import socket,sys;s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM);s.sendto(sys.argv[1].encode(),sys.argv[2])", cmd, ctl]);
-      if (r.exitCode !== 0) throw new Error(`control ${cmd}: ${r.stderr.toString()}`);
-    },
+    send: (cmd) => sender.send(ctl, cmd),
   };
   running.push(f);
   return f;
@@ -120,7 +119,7 @@ describe.skipIf(why !== null)("a real DPDK fast path (examples/dpdk-fwd) watched
     const pid1 = await pidNow();
     expect(pid1).toBeGreaterThan(0);
     let mark = w.events.length;
-    Bun.spawnSync(["python3", "-c", "import socket,sys;socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM).sendto(b'stall 0 5000',sys.argv[1])", join(dir, "owned.ctl")]);
+    sender.send(join(dir, "owned.ctl"), "stall 0 5000");
     await w.waitEvent((e) => e.component === "dataplane" && e.event === "core-dead", "dead", mark);
     const rec = await w.waitEvent((e) => e.component === "dataplane" && e.event === "recover", "recover", mark);
     expect(rec.level).toBe("restart-control-plane-and-fast-path");
