@@ -32,7 +32,7 @@ export function lockState(socket: string): { locked: boolean; holder: Holder | n
 
 /** SIGKILLs a hung lock holder (only if it is still the same process) and waits for the kernel to drop its lock. */
 export async function killHolder(socket: string, h: Holder, waitMs = 2_000): Promise<boolean> {
-  signalIdentified(realProcesses, h.pid, h.startTime, "SIGKILL");
+  signalIdentified(realProcesses, { pid: h.pid, startTime: h.startTime, group: null }, "SIGKILL");
   for (const t0 = performance.now(); performance.now() - t0 < waitMs; await Bun.sleep(5)) {
     if (!lockState(socket).locked) return true;
   }

@@ -93,6 +93,7 @@ export interface PlainContext extends CoreContext {
   readonly sup: Supervisor;
   readonly control: ProcessControl;
   readonly stopping: boolean;
+  readonly log: Logger;
   /** Where check samples go (the core). */
   readonly sink: CheckSink;
   readonly effects: { spawn(e: Entry, why: string): void };

@@ -9,7 +9,8 @@
  */
 import { logPath, rotateIfBig } from "../process/logfile.ts";
 import { PlainDaemons } from "./plain.ts";
-import { readPidfile } from "../process/owned.ts";
+import { readPidfile } from "../process/pidfile.ts";
+import { componentUid } from "../sys/accounts.ts";
 import type { LifeAction, LifeEvent } from "../engine/lifecycle.ts";
 import { Loop, MAX_SLEEP_MS, REAL_TIMER, type LoopClient, type LoopTimer } from "./loop.ts";
 import { JournalWriter } from "./journal-writer.ts";
@@ -42,6 +43,8 @@ import type { NodeVerdict } from "../engine/node.ts";
 export const DEFAULT_CHECK: CheckDef = { name: "health", mode: "query", periodMs: 1_000, timeoutMs: 1_000, rise: 1, fall: 1 };
 /** How often daemon logs (`output = "log"`) are checked for rotation. */
 const LOG_CHECK_MS = 2_000;
+/** An attached daemon that died is looked for in its pid file this often (its own supervisor restarts it). */
+const FOLLOW_PIDFILE_MS = 500;
 /** The node verdict is recomputed at least this often (the starvation window ends without an event). */
 const JUDGE_EVERY_MS = 500;
 
@@ -89,6 +92,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   readonly now: () => number;
   private nextLiveness = 0;
   private nextLogCheckMs = 0;
+  private nextFollowMs = 0;
   private stopped = false;
   private readonly inbox: EngineEvent[] = [];
   private feeding = false;
@@ -211,14 +215,16 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
         continue;
       }
       if (c.pidfile && c.ready !== "pidfile") {
-        const r = this.sup.attachPidfile(c.name, c.pidfile);
+        const r = this.sup.attachPidfile(c.name, c.pidfile, { uid: componentUid(c) });
         if (r.ok) {
           e.pid = r.pid;
           this.life(e, { type: "present", reason: `attached to pid ${r.pid}` }, now);
         } else this.expect(e, now, r.why);
         continue;
       }
-      const adopted = c.start ? this.adoptOwned(c, past, orphans.get(c.name) ?? []) : 0;
+      // A mark is an environment variable any user can set: only a process running as the component's user (root when it names none) counts.
+      const uid = componentUid(c) ?? 0;
+      const adopted = c.start ? this.adoptOwned(c, past, (orphans.get(c.name) ?? []).filter((m) => m.uid === uid)) : 0;
       if (adopted > 0) {
         e.pid = adopted;
         if (past?.restarting) this.exec.restart(e, "finishing the restart the previous monitor began", false);
@@ -345,17 +351,17 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
    */
   private adoptOwned(c: ComponentConfig, past: JournalComponent | undefined, found: Marked[]): number {
     const name = c.name;
-    if (past && past.pid > 0 && this.sup.adopt(name, past.pid, past.startTime, true)) {
+    if (past && past.pid > 0 && this.sup.adopt(name, past.pid, past.startTime, true, past.pid)) {
       for (const m of found) if (m.pid !== past.pid && !found.some((p) => p.pid === m.ppid)) this.stopStray(name, m, "a second copy");
       return past.pid;
     }
     // A forking daemon runs another argv than its launcher: the one its pid file names is the daemon.
-    const named = c.ready === "pidfile" ? readPidfile(c.pidfile!, this.pc) : null;
+    const named = c.ready === "pidfile" ? readPidfile(c.pidfile!, this.pc, { uid: componentUid(c) }) : null;
     const plan = named && "pid" in named
       ? { adopt: found.find((m) => m.pid === named.pid) ?? null, stop: found.filter((m) => m.pid !== named.pid && !found.some((p) => p.pid === m.ppid)) }
       : planAdoption(found, c.start!, () => null);
     for (const m of plan.stop) this.stopStray(name, m, "a copy with other arguments or a duplicate");
-    if (plan.adopt && this.sup.adopt(name, plan.adopt.pid, plan.adopt.startTime, true)) {
+    if (plan.adopt && this.sup.adopt(name, plan.adopt.pid, plan.adopt.startTime, true, plan.adopt.pgrp === plan.adopt.pid ? plan.adopt.pid : null)) {
       this.o.log("info", "owned daemon found by its mark", { component: name, pid: plan.adopt.pid, journal: past ? "stale" : "none" });
       return plan.adopt.pid;
     }
@@ -365,7 +371,8 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   private stopStray(name: string, m: Marked, what: string): void {
     this.o.log("warn", "stopping a stray owned daemon", { component: name, pid: m.pid, why: what });
     this.emit({ component: name, event: "stray-stopped", level: "", reason: `pid ${m.pid}: ${what} (${m.argv.join(" ").slice(0, 200)})` });
-    signalIdentified(this.pc, m.pid, m.startTime, "SIGKILL", true);
+    // Its group only if it still leads the one a monitor created for it at spawn.
+    signalIdentified(this.pc, { pid: m.pid, startTime: m.startTime, group: m.pgrp === m.pid ? m.pid : null }, "SIGKILL");
   }
 
   // ---- dispatcher hooks -------------------------------------------------
@@ -529,8 +536,8 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     const e = this.d.registry.get(x.name);
     if (!e || !e.active) return;
     // A forking daemon's launcher finished: the daemon is the pid its file will name.
-    if (e.declared?.ready === "pidfile" && e.state === "starting" && !e.expectGone && x.code === 0 && x.pid === e.pid) return this.plain.awaitPidfile(e, e.declared.pidfile!, x.startTime);
-    this.sup.reap(x.pid);
+    if (e.declared?.ready === "pidfile" && e.state === "starting" && !e.expectGone && x.code === 0 && x.pid === e.pid) return this.plain.awaitPidfile(e, e.declared.pidfile!, { pid: x.pid, startTime: x.startTime });
+    this.sup.reap(x);
     if (e.declared && e.declared.ready !== "registered") this.dropChecks(e); // its checks watched that process
     if (e.expectGone) return;
     const reason = `process ${x.pid} ${x.how}`;
@@ -617,6 +624,30 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     if (now >= this.nextLogCheckMs) {
       this.nextLogCheckMs = now + LOG_CHECK_MS;
       this.rotateLogs();
+      this.pc.reapOrphans(); // a daemon's helpers orphaned to us (child subreaper) leave no zombies
+    }
+    if (now >= this.nextFollowMs) {
+      this.nextFollowMs = now + FOLLOW_PIDFILE_MS;
+      this.followPidfiles(now);
+    }
+  }
+
+  /**
+   * Attach mode (a pid file, no start): the daemon is someone else's, and its
+   * own supervisor may start a new instance after a death. Re-read the file
+   * and follow it (under the same rules as at start).
+   */
+  private followPidfiles(now: number): void {
+    for (const c of this.config.components) {
+      if (!c.pidfile || c.ready === "pidfile" || this.sup.alive(c.name)) continue;
+      const e = this.d.registry.get(c.name);
+      if (!e || !e.active) continue;
+      const r = this.sup.attachPidfile(c.name, c.pidfile, { uid: componentUid(c) });
+      if (!r.ok) continue;
+      e.pid = r.pid;
+      this.emit({ component: c.name, event: "attached", level: "", reason: `pid ${r.pid} (from ${c.pidfile})` });
+      this.life(e, { type: "present", reason: `attached to pid ${r.pid}` }, now);
+      this.feed({ type: "healthy", component: c.name });
     }
   }
 

@@ -8,10 +8,11 @@
  */
 import type { CheckRun } from "../config/config.ts";
 import { CheckRunner } from "../probes/runner.ts";
-import { readPidfile } from "../process/owned.ts";
+import { readPidfile } from "../process/pidfile.ts";
 import type { Health } from "../protocol/messages.ts";
 import type { PlainContext } from "./context.ts";
 import type { Entry } from "./registry.ts";
+import { componentUid } from "../sys/accounts.ts";
 import { slotOfId } from "./checks.ts";
 
 /** A forking daemon's pid file is looked at this often until it names the daemon. */
@@ -57,11 +58,13 @@ export class PlainDaemons {
    * process by pid and start time. Polled every PIDFILE_POLL_MS while the
    * component is still starting; its ready_timeout_ms decides if it never comes.
    */
-  awaitPidfile(e: Entry, path: string, launcherStart: number): void {
+  awaitPidfile(e: Entry, path: string, launcher: { pid: number; startTime: number }): void {
+    let said = "";
     const poll = () => {
       if (this.c.stopping || e.state !== "starting" || e.expectGone) return;
-      const r = readPidfile(path, this.c.control);
-      if ("pid" in r && r.startTime >= launcherStart && this.c.sup.adopt(e.name, r.pid, r.startTime, true)) {
+      const r = readPidfile(path, this.c.control, { launcher, startedAfter: launcher.startTime, uid: e.declared ? componentUid(e.declared) : null });
+      // Signalled with a group only if it stayed in the one hamon created for its launcher.
+      if ("pid" in r && this.c.sup.adopt(e.name, r.pid, r.startTime, true, r.pgrp === launcher.pid ? launcher.pid : null)) {
         const now = this.c.now();
         e.pid = r.pid;
         this.armChecks(e, now);
@@ -69,6 +72,12 @@ export class PlainDaemons {
         this.c.flushJournal(true); // its pid on disk: a monitor killed next adopts it
         this.c.reschedule(now);
         return;
+      }
+      // A refusal is said once (in its status reason and the log), not every poll: "does not exist" is just not yet.
+      if ("why" in r && r.why !== said && !r.why.endsWith("does not exist")) {
+        said = r.why;
+        this.c.life(e, { type: "note", reason: `starting; ${r.why}` });
+        this.c.log("warn", "pid file refused", { component: e.name, why: r.why });
       }
       setTimeout(poll, PIDFILE_POLL_MS);
     };

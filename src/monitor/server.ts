@@ -25,6 +25,7 @@ import { mayRegister, OPEN_POLICY, resolvePolicy, type Policy } from "../securit
 import { gidOf, uidOf } from "../sys/accounts.ts";
 import { beckonAll, prepareBeaconDir } from "../discovery/beacon.ts";
 import { lockPathFor, tryLock, type MonitorLock } from "../discovery/lock.ts";
+import { becomeSubreaper } from "../sys/reaper.ts";
 import { HamonError } from "../protocol/errors.ts";
 import { notifierFromEnv } from "../sys/sd-notify.ts";
 import { Adapters } from "../adapters/host.ts";
@@ -76,6 +77,9 @@ export async function startMonitorServer(o: MonitorServerOptions): Promise<Monit
 }
 
 async function startLocked(o: MonitorServerOptions, lock: MonitorLock): Promise<MonitorServer> {
+  // Child subreaper: a forking daemon's process, orphaned by its launcher, becomes our child (not init's), so the pid its
+  // pid file names can be proven to descend from what we started (process/pidfile.ts), and its death is seen at once.
+  if (!becomeSubreaper()) o.log("warn", "cannot become child subreaper: forking daemons' pid files will be refused", {});
   const group = new Group(o.log);
   group.add("lock", () => lock.release());
   try {

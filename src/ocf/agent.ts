@@ -76,7 +76,7 @@ export async function runAgent(action: string, io: AgentIo): Promise<number> {
 async function stop(socket: string, budget: number, io: AgentIo): Promise<number> {
   const { holder } = lockState(socket);
   if (!holder) return OCF.SUCCESS; // not running: stopping is done
-  signalIdentified(realProcesses, holder.pid, holder.startTime, "SIGTERM");
+  signalIdentified(realProcesses, { pid: holder.pid, startTime: holder.startTime, group: null }, "SIGTERM");
   for (const t0 = performance.now(); performance.now() - t0 < budget - 2_000; await Bun.sleep(20)) {
     if (!lockState(socket).locked) return OCF.SUCCESS;
   }

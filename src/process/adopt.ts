@@ -19,7 +19,7 @@
  *   duplicate): stop it, so exactly one copy runs.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { processStat } from "../sys/proc.ts";
+import { processStat, processUids } from "../sys/proc.ts";
 
 export const OWNER_VAR = "HAMON_SIDECAR_OWNER";
 /** The monitor marks the daemons it owns the same way (its own variable: a sidecar's daemon is not the monitor's). */
@@ -33,6 +33,10 @@ export function ownerMark(name: string, socket: string): string {
 export interface Marked {
   pid: number;
   ppid: number;
+  /** Its process group (a daemon a monitor spawned leads its own: pgrp = pid). */
+  pgrp: number;
+  /** Its effective uid: a mark is only an environment variable, which any user can set on its own processes. */
+  uid: number;
   startTime: number;
   argv: string[];
 }
@@ -97,8 +101,9 @@ function scanMarked(variable: string, self: number, match: (value: string) => bo
     if (kv === undefined || !match(kv.slice(prefix.length))) continue;
     const st = processStat(pid);
     const argv = readProc(pid, "cmdline");
-    if (st === null || argv === null) continue; // ended meanwhile, or a zombie
-    out.push({ pid, ppid: st.ppid, startTime: st.startTime, argv: argv.split("\0").slice(0, -1), mark: kv.slice(prefix.length) });
+    const uids = processUids(pid);
+    if (st === null || argv === null || uids === null) continue; // ended meanwhile, or a zombie
+    out.push({ pid, ppid: st.ppid, pgrp: st.pgrp, uid: uids.effective, startTime: st.startTime, argv: argv.split("\0").slice(0, -1), mark: kv.slice(prefix.length) });
   }
   return out;
 }

@@ -13,7 +13,8 @@
  * so a recycled pid is never signalled or mistaken for the process.
  */
 import { childEnv } from "../security/env.ts";
-import { pidExists, processStartTime } from "../sys/proc.ts";
+import { pidExists, processStartTime, processStat, processUids, type ProcStat } from "../sys/proc.ts";
+import { forgetChild, noteChild, reapChild, sweepOrphans } from "../sys/reaper.ts";
 
 /** How a process ended. `status` is what a shell shows: the exit code, or 128+N for signal N. */
 export interface ExitStatus {
@@ -62,8 +63,37 @@ export interface ProcessControl {
   startTime(pid: number): number | null;
   /** Cheap liveness (kill 0): zombies and recycled pids pass it; pair with startTime now and then. */
   exists(pid: number): boolean;
-  /** Sends `sig` to `pid`'s process group (`group`) or to `pid`; a group that is gone falls back to the pid. Never throws. */
+  /** Parent, process group, session and start time of a live process, or null (gone, or a zombie). */
+  stat(pid: number): ProcStat | null;
+  /** Real and effective uid of a live process, or null. */
+  uids(pid: number): { real: number; effective: number } | null;
+  /**
+   * Collects `pid` if it is a dead child we did not spawn (a forking daemon
+   * reparented to us as child subreaper): true when it was dead and is gone
+   * now. Never touches a child spawn() made (its own waiter collects those).
+   */
+  reap(pid: number): boolean;
+  /** Collects every dead orphan reparented to us (a daemon's double-forked helpers); how many. */
+  reapOrphans(): number;
+  /**
+   * The raw kill(2): `pid`'s process group (`group`) or `pid` alone. Never
+   * throws. Nothing calls it but signalIdentified and reapGroup below, which
+   * check identity first.
+   */
   signal(pid: number, sig: NodeJS.Signals, group: boolean): void;
+}
+
+/**
+ * A process hamon may signal: its pid, the start time it had when hamon
+ * first saw it, and the process group hamon created for it (its pid, when
+ * hamon spawned it in a session of its own), or null: a process hamon did
+ * not put in a group of its own (adopted, attached, a forking daemon's
+ * child) is signalled alone, never with a group.
+ */
+export interface ProcRef {
+  readonly pid: number;
+  readonly startTime: number;
+  readonly group: number | null;
 }
 
 export function describeExit(code: number | null, signal: string | null): ExitStatus {
@@ -73,11 +103,34 @@ export function describeExit(code: number | null, signal: string | null): ExitSt
 
 const SIGNAL_NUMBERS = new Map([["SIGHUP", 1], ["SIGINT", 2], ["SIGQUIT", 3], ["SIGABRT", 6], ["SIGKILL", 9], ["SIGSEGV", 11], ["SIGPIPE", 13], ["SIGTERM", 15]]);
 
-/** Signals `pid` only while it is still the process that had `startTime` (never a recycled pid); true when sent. */
-export function signalIdentified(pc: ProcessControl, pid: number, startTime: number, sig: NodeJS.Signals, group = false): boolean {
-  if (pc.startTime(pid) !== startTime) return false;
-  pc.signal(pid, sig, group);
+/**
+ * The one way hamon signals a process. Identity is read just before the
+ * kill: `pid` must still be the process that had `startTime` (never a
+ * recycled pid), never pid 1 and never the monitor itself. Its group is
+ * signalled only when hamon created that group and the process is still in
+ * it (a daemon that moved to another group is signalled alone). True when sent.
+ */
+export function signalIdentified(pc: ProcessControl, ref: ProcRef, sig: NodeJS.Signals): boolean {
+  if (ref.pid <= 1 || ref.pid === process.pid) return false;
+  const st = pc.stat(ref.pid);
+  if (st === null || st.startTime !== ref.startTime) return false;
+  const group = ref.group !== null && ref.group > 1 && st.pgrp === ref.group;
+  pc.signal(group ? ref.group! : ref.pid, sig, group);
   return true;
+}
+
+/**
+ * SIGKILLs what is left of a process group hamon created, after its leader
+ * died (a daemon's forked children). The kernel allocates no pid that still
+ * names a live group, so the group is ours while any member lives; but once
+ * it is empty the number is free, and a new process with that pid that made
+ * itself a group leader would be hit. So: only while no live process has the
+ * leader's pid (a recycled pid means the group is gone), never group 1.
+ */
+export function reapGroup(pc: ProcessControl, group: number): void {
+  if (group <= 1 || group === process.pid) return;
+  if (pc.stat(group) !== null) return; // the pid names a live process again: not the group we created
+  pc.signal(group, "SIGKILL", true);
 }
 
 let prlimitPath: string | undefined;
@@ -119,7 +172,9 @@ export const realProcesses: ProcessControl = {
     } finally {
       if (oldMask !== null) process.umask(oldMask);
     }
+    noteChild(child.pid);
     const exited = child.exited.then((code) => {
+      forgetChild(child.pid);
       const sig = child.signalCode;
       return describeExit(sig ? null : code, typeof sig === "number" ? `signal ${sig}` : (sig ?? null));
     });
@@ -133,16 +188,17 @@ export const realProcesses: ProcessControl = {
   },
   startTime: (pid) => processStartTime(pid),
   exists: (pid) => pidExists(pid),
+  stat: (pid) => processStat(pid),
+  uids: (pid) => processUids(pid),
+  reap: (pid) => reapChild(pid),
+  reapOrphans: () => sweepOrphans(),
   signal(pid, sig, group) {
+    // No fallback from a group that is gone to the pid: the pid may name someone else by now.
+    if (pid <= 1) return;
     try {
       process.kill(group ? -pid : pid, sig);
     } catch {
-      if (!group) return;
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* already gone */
-      }
+      /* already gone */
     }
   },
 };

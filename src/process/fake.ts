@@ -53,6 +53,23 @@ export class FakeProcesses implements ProcessControl {
     return p?.alive ? p.startTime : null;
   }
 
+  stat(pid: number): { ppid: number; pgrp: number; session: number; startTime: number } | null {
+    const p = this.procs.get(pid);
+    return p?.alive ? { ppid: process.pid, pgrp: pid, session: pid, startTime: p.startTime } : null;
+  }
+
+  uids(pid: number): { real: number; effective: number } | null {
+    return this.procs.get(pid)?.alive ? { real: 0, effective: 0 } : null;
+  }
+
+  reap(_pid: number): boolean {
+    return false;
+  }
+
+  reapOrphans(): number {
+    return 0;
+  }
+
   exists(pid: number): boolean {
     return this.procs.get(pid)?.alive ?? false;
   }

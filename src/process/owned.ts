@@ -5,7 +5,6 @@
  * identified by its start time, so a recycled pid is never taken for it. All
  * end the same way: a promise of how the process ended.
  */
-import { readFileSync, statSync } from "node:fs";
 import { realProcesses, type ProcessControl } from "./control.ts";
 
 /** How often a watched (not owned) pid is checked. */
@@ -107,21 +106,4 @@ export function watchPid(pid: number, startTime: number, pc: ProcessControl = re
     cancel = () => clearInterval(t);
   });
   return { ended, cancel };
-}
-
-/** The live process a pidfile names, or why there is none. */
-export function readPidfile(path: string, pc: ProcessControl = realProcesses): { pid: number; startTime: number } | { why: string } {
-  let text: string;
-  try {
-    // Only a regular file: a FIFO planted at the path would block this read, and the monitor's loop with it.
-    if (!statSync(path).isFile()) return { why: `pidfile ${path} is not a regular file` };
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    return { why: `pidfile ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
-  }
-  const m = /^\s*([1-9][0-9]{0,9})\s*$/.exec(text);
-  if (!m) return { why: `pidfile ${path} does not hold a pid` };
-  const pid = Number(m[1]);
-  const startTime = pc.startTime(pid);
-  return startTime === null ? { why: `pidfile ${path} names pid ${pid}, which is not running` } : { pid, startTime };
 }

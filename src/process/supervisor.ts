@@ -13,8 +13,9 @@
  * Unexpected deaths are reported through `onExit`; deaths hamon caused
  * (stop, restart) are not.
  */
-import { realProcesses, type ProcessControl, type SpawnOptions } from "./control.ts";
-import { readPidfile } from "./owned.ts";
+import { reapGroup, realProcesses, signalIdentified, type ProcessControl, type ProcRef, type SpawnOptions } from "./control.ts";
+import { readPidfile, type PidRules } from "./pidfile.ts";
+import { runWithDeadline } from "./run.ts";
 
 export interface ExitInfo {
   name: string;
@@ -25,13 +26,17 @@ export interface ExitInfo {
   code: number | null;
   /** Its start time (clock ticks since boot). */
   startTime: number;
+  /** The process group hamon created for it, or null. */
+  group: number | null;
 }
 
-interface Proc {
+interface Proc extends ProcRef {
   name: string;
   pid: number;
   startTime: number;
-  /** hamon spawned it (or a previous hamon did): its process group is ours to signal. */
+  /** The process group hamon created for it (see ProcRef), or null: signalled alone. */
+  group: number | null;
+  /** hamon spawned it (or a previous hamon did): hamon stops it; else (attached) hamon only watches it. */
   owned: boolean;
   stopping: boolean;
   exited: Promise<void>;
@@ -83,41 +88,55 @@ export class Supervisor {
   spawn(name: string, argv: string[], env: Record<string, string>, more: Omit<SpawnOptions, "env"> = {}): number {
     let markExited = () => {};
     const exited = new Promise<void>((r) => (markExited = r));
-    const p: Proc = { name, pid: 0, startTime: 0, owned: true, stopping: false, exited, markExited };
+    const p: Proc = { name, pid: 0, startTime: 0, group: null, owned: true, stopping: false, exited, markExited };
     const child = this.pc.spawn(argv, { ...more, env });
     p.pid = child.pid;
     p.startTime = child.startTime;
+    // setsid at spawn made it the leader of a group of its own: that group is ours to signal.
+    p.group = more.session === false ? null : child.pid;
     this.procs.set(name, p);
     void child.exited.then((s) => this.exited(p, s.how, s.code));
     return child.pid;
   }
 
-  /** Watches a running process; false when `pid` is gone or is not the process started at `startTime`. */
-  adopt(name: string, pid: number, startTime: number | null, owned: boolean): boolean {
-    const st = this.pc.startTime(pid);
-    if (st === null || (startTime !== null && startTime !== 0 && st !== startTime)) return false;
+  /**
+   * Watches a running process; false when `pid` is gone, is not the process
+   * started at `startTime`, or is pid 1 or the monitor. `group`: the process
+   * group hamon created for it (an owned daemon a previous monitor spawned
+   * leads its own), or null (signalled alone).
+   */
+  adopt(name: string, pid: number, startTime: number | null, owned: boolean, group: number | null = null): boolean {
+    if (pid <= 1 || pid === process.pid) return false;
+    const st = this.pc.stat(pid);
+    if (st === null || (startTime !== null && startTime !== 0 && st.startTime !== startTime)) return false;
     let markExited = () => {};
     const exited = new Promise<void>((r) => (markExited = r));
-    const p: Proc = { name, pid, startTime: st, owned, stopping: false, exited, markExited };
+    const g = owned && group !== null && st.pgrp === group ? group : null;
+    const p: Proc = { name, pid, startTime: st.startTime, group: g, owned, stopping: false, exited, markExited };
     this.procs.set(name, p);
     this.watched.push(p);
     return true;
   }
 
-  /** Reads a pid file and adopts that pid (not owned: hamon never signals its group). */
-  attachPidfile(name: string, path: string): { ok: true; pid: number } | { ok: false; why: string } {
-    const r = readPidfile(path, this.pc); // the one pid-file reader (regular files only: never a blocking read)
+  /** Reads a pid file and adopts that pid (not owned: hamon watches it and never signals it). */
+  attachPidfile(name: string, path: string, rules: PidRules): { ok: true; pid: number } | { ok: false; why: string } {
+    const r = readPidfile(path, this.pc, rules); // the one pid-file reader (bounded, never blocks, never follows a link)
     if ("why" in r) return { ok: false, why: r.why };
     if (!this.adopt(name, r.pid, r.startTime, false)) return { ok: false, why: `pidfile ${path}: process ${r.pid} is not running` };
     return { ok: true, pid: r.pid };
   }
 
-  /** Liveness of adopted/attached processes. Call every LIVENESS_MS. */
+  /**
+   * Liveness of adopted/attached processes. Call every LIVENESS_MS. One that
+   * became our child (a forking daemon reparented to the subreaper monitor)
+   * is collected the moment it dies; the others are seen by kill 0, and by
+   * their start time every 10th poll (a zombie or a recycled pid passes kill 0).
+   */
   poll(): void {
     const deep = ++this.polls % 10 === 0;
     for (let i = this.watched.length - 1; i >= 0; i--) {
       const p = this.watched[i]!;
-      if (deep ? this.pc.startTime(p.pid) !== p.startTime : !this.pc.exists(p.pid)) this.exited(p, "vanished (no longer running)");
+      if (this.pc.reap(p.pid) || (deep ? this.pc.startTime(p.pid) !== p.startTime : !this.pc.exists(p.pid))) this.exited(p, "vanished (no longer running)");
     }
   }
 
@@ -138,42 +157,37 @@ export class Supervisor {
     if (!p) return "not running";
     p.stopping = true;
     if (stopArgv) {
-      try {
-        this.pc.spawn(stopArgv, { env: { ...env, HAMON_PID: String(p.pid) }, session: false });
-      } catch (e) {
-        this.o.log("warn", "stop command failed to start", { component: name, error: (e as Error).message });
-      }
+      // In a group of its own with the stop deadline: a stop command that hangs is killed, never the monitor's group.
+      void runWithDeadline(stopArgv, { env: { ...env, HAMON_PID: String(p.pid) }, timeoutMs, control: this.pc }).then((r) => {
+        if (!r.exit) this.o.log("warn", "stop command failed to start", { component: name, error: r.startError ?? "" });
+      });
     } else {
-      this.signal(p, "SIGTERM");
+      signalIdentified(this.pc, p, "SIGTERM");
       // A stopped (SIGSTOP) daemon cannot act on SIGTERM until it runs again: wake it (watchfrr's restart never does).
-      this.pc.signal(p.pid, "SIGCONT", p.owned);
+      signalIdentified(this.pc, p, "SIGCONT");
     }
     const done = await Promise.race([p.exited.then(() => true), Bun.sleep(timeoutMs).then(() => false)]);
     if (done) {
-      if (p.owned) this.signal(p, "SIGKILL"); // stragglers left in its group
+      if (p.group !== null) reapGroup(this.pc, p.group); // stragglers left in its group
       return "stopped";
     }
     this.o.log("warn", "stop timed out: SIGKILL", { component: name, pid: p.pid, timeout_ms: timeoutMs });
-    this.signal(p, "SIGKILL");
+    signalIdentified(this.pc, p, "SIGKILL");
     await Promise.race([p.exited, Bun.sleep(1_000)]);
+    if (p.group !== null) reapGroup(this.pc, p.group);
     return `killed after ${timeoutMs} ms`;
   }
 
-  /** Kill whatever is left of a dead process's group (a daemon's forked children). */
-  reap(pid: number): void {
-    this.pc.signal(pid, "SIGKILL", true);
-  }
-
-  /** Owned processes are signalled as a group (setsid made pgid = pid); attached ones alone. */
-  private signal(p: Proc, sig: "SIGTERM" | "SIGKILL"): void {
-    this.pc.signal(p.pid, sig, p.owned);
+  /** Kills whatever is left of the group hamon created for a process that died (a daemon's forked children); nothing for one without. */
+  reap(info: ExitInfo): void {
+    if (info.group !== null) reapGroup(this.pc, info.group);
   }
 
   private exited(p: Proc, how: string, code: number | null = null): void {
     if (this.procs.get(p.name) === p) this.forget(p);
     else this.unwatch(p);
     p.markExited();
-    if (!p.stopping) this.o.onExit({ name: p.name, pid: p.pid, how, code, startTime: p.startTime });
+    if (!p.stopping) this.o.onExit({ name: p.name, pid: p.pid, how, code, startTime: p.startTime, group: p.group });
   }
 
   private forget(p: Proc): void {

@@ -31,3 +31,11 @@ export function primaryGidOf(nameOrId: string, passwd = "/etc/passwd"): number |
   return row && /^[0-9]+$/.test(row[3] ?? "") ? Number(row[3]) : null;
 }
 export const gidOf = (nameOrId: string, group = "/etc/group"): number | null => lookup(group, nameOrId);
+
+/**
+ * The uid a component's processes run as: its `user`'s, or null when it
+ * names none (it starts as root and may drop to any user itself).
+ */
+export function componentUid(c: { readonly user: string | null }): number | null {
+  return c.user === null ? null : uidOf(c.user);
+}

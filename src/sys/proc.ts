@@ -10,8 +10,16 @@ export function processStartTime(pid: number): number | null {
   return processStat(pid)?.startTime ?? null;
 }
 
-/** Parent pid and start time of `pid`, or null when it does not exist (or is a zombie). */
-export function processStat(pid: number): { ppid: number; startTime: number } | null {
+/** What /proc/PID/stat says of a live process: its parent, its process group, its session and its start time. */
+export interface ProcStat {
+  ppid: number;
+  pgrp: number;
+  session: number;
+  startTime: number;
+}
+
+/** Parent pid, group, session and start time of `pid`, or null when it does not exist (or is a zombie). */
+export function processStat(pid: number): ProcStat | null {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -20,11 +28,25 @@ export function processStat(pid: number): { ppid: number; startTime: number } | 
   }
   // comm (field 2) may contain spaces and ')': parse after the last ')'.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // rest[0] is field 3 (state), rest[1] field 4 (ppid); field 22 (starttime) is rest[19].
+  // rest[0] is field 3 (state), rest[1] field 4 (ppid), rest[2] field 5 (pgrp), rest[3] field 6 (session); field 22 (starttime) is rest[19].
   if (rest[0] === "Z" || rest[0] === "X") return null;
   const ppid = Number(rest[1]);
+  const pgrp = Number(rest[2]);
+  const session = Number(rest[3]);
   const startTime = Number(rest[19]);
-  return Number.isFinite(startTime) && Number.isFinite(ppid) ? { ppid, startTime } : null;
+  return Number.isFinite(startTime) && Number.isFinite(ppid) && Number.isFinite(pgrp) && Number.isFinite(session) ? { ppid, pgrp, session, startTime } : null;
+}
+
+/** Real and effective uid of `pid` (the Uid: line of /proc/PID/status), or null when it is gone. */
+export function processUids(pid: number): { real: number; effective: number } | null {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return null;
+  }
+  const m = /\nUid:\s+(\d+)\s+(\d+)/.exec(status);
+  return m ? { real: Number(m[1]), effective: Number(m[2]) } : null;
 }
 
 /** CPU time `pid` used so far, user + system, in clock ticks (fields 14 and 15 of /proc/PID/stat); 0 when gone. */

@@ -8,6 +8,8 @@
  * steals a live monitor's path. A path that exists but is not a socket (a
  * planted regular file or symlink) is refused, never removed.
  */
+import { peerCred } from "../sys/peercred.ts";
+import { strictDirProblem, trustedUids } from "../sys/strict-dir.ts";
 import { accessSync, chownSync, constants, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
@@ -60,15 +62,13 @@ export interface ListenOptions extends PeerOptions {
 }
 
 /**
- * The socket's directory must be a real directory (not a symlink someone
- * planted) and not writable by everyone unless sticky (/tmp-like): otherwise
- * another user could replace the socket under the clients' feet.
+ * The socket's directory (and the lock file in it) must be one no one else
+ * can write: sys/strict-dir.ts. The monitor refuses to listen elsewhere, a
+ * client refuses to dial there.
  */
 function checkSocketDir(dir: string): void {
-  const st = lstatSync(dir);
-  if (st.isSymbolicLink()) throw new HamonError("E_DENIED", `socket directory ${dir} is a symlink; configure the real path`);
-  if (!st.isDirectory()) throw new HamonError("E_DENIED", `socket directory ${dir} is not a directory`);
-  if ((st.mode & 0o002) !== 0 && (st.mode & 0o1000) === 0) throw new HamonError("E_DENIED", `socket directory ${dir} is writable by everyone (mode ${(st.mode & 0o7777).toString(8)})`);
+  const why = strictDirProblem(dir);
+  if (why) throw new HamonError("E_DENIED", `socket directory refused: ${why}`);
 }
 
 /** Listens on `path`; `accept` returns the handler for each new peer. */
@@ -145,6 +145,7 @@ function whyNot(path: string, bunMessage: string): string {
 
 /** Connects to `path`. Rejects with E_UNAVAILABLE when nothing listens there. */
 export async function dialUnix(path: string, handler: PeerHandler, opts: PeerOptions = {}): Promise<Peer> {
+  checkSocketDir(dirname(path));
   let peer: Peer | undefined;
   try {
     await Bun.connect<Peer>({
@@ -161,5 +162,11 @@ export async function dialUnix(path: string, handler: PeerHandler, opts: PeerOpt
     throw new HamonError("E_UNAVAILABLE", `cannot connect to ${path}: ${whyNot(path, (e as Error).message)}`);
   }
   if (!peer) throw new HamonError("E_UNAVAILABLE", `connection to ${path} did not open`);
+  // Whoever listens must be root or ourselves (SO_PEERCRED): not a fake put in the monitor's place.
+  const cred = peerCred(peer.fd);
+  if (cred !== null && !trustedUids().includes(cred.uid)) {
+    peer.close("untrusted peer");
+    throw new HamonError("E_DENIED", `${path} is served by uid ${cred.uid}, not by root or the user hamon runs as: refusing to talk to it`);
+  }
   return peer;
 }

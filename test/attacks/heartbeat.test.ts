@@ -11,7 +11,7 @@ import { mkdtempSync, openSync, closeSync, renameSync, symlinkSync, truncateSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim, tmpPath } from "../helpers/hbsim.ts";
-import { readPidfile } from "../../src/process/owned.ts";
+import { readPidfile } from "../../src/process/pidfile.ts";
 import { MAIN } from "../helpers/monitor-proc.ts";
 import { startWatched, until, type Watched } from "../helpers/watched.ts";
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { findMarked, ownerMark, OWNER_VAR, planAdoption, sidecarFor, type Marked } from "../../src/process/adopt.ts";
 
 const ARGV = ["/usr/sbin/bgpd", "-d"];
-const m = (pid: number, ppid: number, startTime: number, argv: string[] = ARGV): Marked => ({ pid, ppid, startTime, argv });
+const m = (pid: number, ppid: number, startTime: number, argv: string[] = ARGV): Marked => ({ pid, ppid, pgrp: pid, uid: 0, startTime, argv });
 const noOwner = () => null;
 
 describe("planAdoption", () => {
