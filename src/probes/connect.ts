@@ -38,36 +38,49 @@ export function runProbe(p: Probe, timeoutMs: number, io: { send: string; expect
   return new Promise((resolve) => {
     let settled = false;
     let seen = "";
-    let connected = false;
-    const done = (why: string | null, sock?: { end(): void }) => {
+    let sock: { terminate(): void } | null = null;
+    const done = (why: string | null) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // Every end closes the socket, a timeout included (a probe that hangs leaks nothing).
+      close();
+      resolve(why);
+    };
+    const close = () => {
       try {
-        sock?.end();
+        sock?.terminate();
       } catch {
         /* already closed */
       }
-      resolve(why);
     };
-    const timer = setTimeout(() => done(connected && io.expect ? `${p.spec}: no '${io.expect}' within ${timeoutMs} ms` : `${p.spec}: no answer within ${timeoutMs} ms`), timeoutMs);
+    const timer = setTimeout(() => done(sock && io.expect ? `${p.spec}: no '${io.expect}' within ${timeoutMs} ms` : `${p.spec}: no answer within ${timeoutMs} ms`), timeoutMs);
     // The errno name (ECONNREFUSED, ECONNRESET, ENOENT) is what an operator greps for; the message only when there is none.
     const failed = (e: Error) => done(`${p.spec}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
     const handlers = {
-      open: (s: { end(): void; write(b: string): number }) => {
-        connected = true;
+      open: (s: { terminate(): void; write(b: string): number }) => {
+        sock = s;
+        if (settled) return close(); // connected after its deadline: closed at once
         if (io.send) s.write(io.send);
-        if (!io.expect) done(null, s);
+        if (!io.expect) done(null);
       },
-      data: (s: { end(): void }, d: Uint8Array) => {
-        if (seen.length < EXPECT_MAX_BYTES) seen += new TextDecoder().decode(d);
-        if (seen.includes(io.expect)) done(null, s);
+      data: (_s: unknown, d: Uint8Array) => {
+        if (settled) return close();
+        // Bounded: an answer is looked at up to EXPECT_MAX_BYTES, then the probe ends (a peer that streams megabytes costs nothing more).
+        seen += decoder.decode(d.subarray(0, Math.max(0, EXPECT_MAX_BYTES - seen.length)));
+        if (seen.includes(io.expect)) done(null);
+        else if (seen.length >= EXPECT_MAX_BYTES) done(`${p.spec}: no '${io.expect}' in the first ${EXPECT_MAX_BYTES} bytes`);
       },
       close: () => done(`${p.spec}: closed before '${io.expect}'`),
       error: (_s: unknown, e: Error) => failed(e),
       connectError: (_s: unknown, e: Error) => failed(e),
     };
     const opened = p.kind === "tcp" ? Bun.connect({ hostname: p.host, port: p.port, socket: handlers }) : Bun.connect({ unix: p.path, socket: handlers });
-    opened.catch(failed);
+    opened.then((s) => {
+      sock = s;
+      if (settled) close();
+    }, failed);
   });
 }
+
+const decoder = new TextDecoder();

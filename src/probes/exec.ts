@@ -8,7 +8,7 @@
  * line of stdout (else stderr), cut to 512 characters, is the detail.
  */
 import type { Health } from "../protocol/messages.ts";
-import { runWithDeadline } from "../process/run.ts";
+import { CAPTURE_MAX_BYTES, runWithDeadline } from "../process/run.ts";
 
 export const AUDIT_DETAIL_MAX = 512;
 
@@ -20,6 +20,7 @@ export async function runAudit(argv: readonly string[], timeoutMs: number, what 
   const r = await runWithDeadline(argv, { timeoutMs, capture: true });
   if (!r.exit) return { health: "failed", detail: `${what} ${argv[0]} could not start: ${r.startError}` };
   const line = firstLine(r.stdout) || firstLine(r.stderr);
+  if (r.overflowed) return { health: "failed", detail: `${what} printed more than ${CAPTURE_MAX_BYTES} bytes: killed${line ? `: ${line}` : ""}` };
   if (r.timedOut) return { health: "failed", detail: `${what} timed out after ${Math.round(timeoutMs)} ms${line ? `: ${line}` : ""}` };
   const code = r.exit.code;
   const health: Health = code === 0 ? "ok" : code === 1 ? "degraded" : "failed";

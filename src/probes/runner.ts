@@ -20,14 +20,18 @@ const RANK: Record<Health, number> = { ok: 0, degraded: 1, failed: 2 };
 
 export class CheckRunner {
   private running = 0;
-  private readonly queue: { argv: string[]; timeoutMs: number; until: number; done: Done }[] = [];
+  private readonly queue: { run: CheckRun; argv: string[]; timeoutMs: number; until: number; done: Done }[] = [];
+  /** Exec checks queued or running: one check has at most one run in flight, so it cannot take the shared capacity. */
+  private readonly inFlight = new Set<CheckRun>();
 
   start(run: CheckRun, timeoutMs: number, done: Done): void {
     if ("probe" in run) {
       void runProbe(run.probe, timeoutMs, run).then((why) => (why === null ? done("ok", `${run.probe.spec}: answered`) : done("failed", why)));
       return;
     }
-    this.queue.push({ argv: run.exec, timeoutMs, until: performance.now() + timeoutMs, done });
+    if (this.inFlight.has(run)) return done("failed", `exec check ${run.exec[0]}: its previous run has not finished`);
+    this.inFlight.add(run);
+    this.queue.push({ run, argv: run.exec, timeoutMs, until: performance.now() + timeoutMs, done });
     this.pump();
   }
 
@@ -55,10 +59,17 @@ export class CheckRunner {
     while (this.running < MAX_CONCURRENT_EXEC && this.queue.length) {
       const job = this.queue.shift()!;
       const left = job.until - performance.now();
-      if (left <= 0) continue; // waited out its deadline in the queue: its check failed on time already
+      if (left <= 0) {
+        // Waited out its deadline in the queue: never started. Said, so that whoever waits for every result (the sidecar) is not left waiting.
+        this.inFlight.delete(job.run);
+        job.done("failed", `exec check ${job.argv[0]}: not started within ${Math.round(job.timeoutMs)} ms (${MAX_CONCURRENT_EXEC} exec checks already running)`);
+        continue;
+      }
       this.running++;
+      // Freed at the deadline whoever holds its pipes (process/run.ts closes our ends and kills its group).
       void runAudit(job.argv, left, "exec check").then((r) => {
         this.running--;
+        this.inFlight.delete(job.run);
         job.done(r.health, r.detail);
         this.pump();
       });

@@ -10,7 +10,7 @@
  */
 import { peerCred } from "../sys/peercred.ts";
 import { strictDirProblem, trustedUids } from "../sys/strict-dir.ts";
-import { accessSync, chownSync, constants, lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { accessSync, chownSync, constants, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
 import { HamonError } from "../protocol/errors.ts";
@@ -145,6 +145,7 @@ function whyNot(path: string, bunMessage: string): string {
 
 /** Connects to `path`. Rejects with E_UNAVAILABLE when nothing listens there. */
 export async function dialUnix(path: string, handler: PeerHandler, opts: PeerOptions = {}): Promise<Peer> {
+  if (!existsSync(dirname(path))) throw new HamonError("E_UNAVAILABLE", `cannot connect to ${path}: no such socket (ENOENT: is the monitor running?)`);
   checkSocketDir(dirname(path));
   let peer: Peer | undefined;
   try {

@@ -97,7 +97,8 @@ export function newFrrLab(): FrrLab {
     },
     async startMonitor(extraToml = "", hamon = [process.execPath, MAIN]) {
       const toml = `${extraToml}\n${readFileSync(config, "utf8")}`;
-      lab.mon = await startWatched(toml, join(dir, "state"), join(dir, "hamon.sock"), undefined, ["ip", "netns", "exec", ns, ...hamon]);
+      // The socket in a directory of root's own: FRR's runtime directory belongs to frr, which hamon (StrictModes) refuses.
+      lab.mon = await startWatched(toml, join(dir, "state"), join(mkdtempSync(join(tmpdir(), "hamon-frrsock-")), "hamon.sock"), undefined, ["ip", "netns", "exec", ns, ...hamon]);
       return lab.mon;
     },
     async stop() {

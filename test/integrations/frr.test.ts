@@ -52,7 +52,7 @@ describe.skipIf(why !== null)("FRR owned by hamon (docs/examples/frr.toml) in a 
     return r.type === "result" ? r.components[0]?.pid ?? 0 : 0;
   }
   function hamon(...args: string[]): string {
-    const where = args[0] === "logs" ? ["--state-dir", join(lab.dir, "state")] : ["--socket", join(lab.dir, "hamon.sock")];
+    const where = args[0] === "logs" ? ["--state-dir", join(lab.dir, "state")] : ["--socket", lab.mon!.sock];
     const r = Bun.spawnSync([process.execPath, MAIN, ...args, ...where], { stdout: "pipe", stderr: "pipe" });
     return `${r.stdout.toString()}${r.stderr.toString()}`;
   }
