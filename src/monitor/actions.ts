@@ -23,7 +23,7 @@ import { writeFlightRecord } from "./records.ts";
 import { runWithDeadline } from "../process/run.ts";
 import type { Entry } from "./registry.ts";
 import { MONITOR_OWNER_VAR, ownerMark } from "../process/adopt.ts";
-import { closeLog, openLog } from "../process/logfile.ts";
+import { assertExecutable, ignoringSigpipe } from "../process/daemon-logs.ts";
 import { gidOf, primaryGidOf, uidOf } from "../sys/accounts.ts";
 
 /** A level hook gets this long before it is killed. */
@@ -140,18 +140,22 @@ export class Executor {
     try {
       // The mark lets the next monitor find it in /proc, journal or not (adopt, never start a second copy).
       const d = e.declared!;
-      const log = d.output === "log" ? openLog(c.stateDir, e.name) : undefined; // the daemon writes it itself: no pipe of ours
+      // Its output into a pipe a writer thread drains (process/daemon-logs.ts): the daemon never holds our file.
+      if (d.output === "log" && argv[0]!.startsWith("/")) assertExecutable(argv[0]!);
+      const log = d.output === "log" ? c.logs.pipe() : undefined;
       try {
         // Run as `user` (which alone may then register it) and its primary group, or `group`.
         const uid = d.user === null ? null : uidOf(d.user);
         const gid = d.group !== null ? gidOf(d.group) : d.user !== null ? primaryGidOf(d.user) : null;
-        e.pid = c.sup.spawn(e.name, argv, { ...d.env, HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) }, {
-          ...(d.cwd ? { cwd: d.cwd } : {}), ...(log !== undefined ? { output: log } : {}), ...(uid !== null ? { uid } : {}), ...(gid !== null ? { gid } : {}), ...(d.umask !== null ? { umask: d.umask } : {}),
+        e.pid = c.sup.spawn(e.name, log ? ignoringSigpipe(argv) : argv, { ...d.env, HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) }, {
+          ...(d.cwd ? { cwd: d.cwd } : {}), ...(log !== undefined ? { output: log.write } : {}), ...(uid !== null ? { uid } : {}), ...(gid !== null ? { gid } : {}), ...(d.umask !== null ? { umask: d.umask } : {}),
           ...(d.nofile !== null ? { nofile: d.nofile } : {}),
         });
-      } finally {
-        if (log !== undefined) closeLog(log); // the child has its own copy
+      } catch (err) {
+        if (log) c.logs.abandon(log);
+        throw err;
       }
+      if (log) c.logs.started(e.name, log, { maxBytes: d.logMaxBytes, keep: d.logKeep });
     } catch (err) {
       const reason = `cannot start ${argv[0]}: ${(err as Error).message}`;
       c.life(e, { type: "failed", reason }, now);

@@ -12,6 +12,7 @@ import type { MonitorConfig } from "../config/config.ts";
 import type { EngineEvent, EngineState } from "../engine/decide.ts";
 import type { ComponentPolicy } from "../engine/policy.ts";
 import type { Logger } from "../log.ts";
+import type { DaemonLogs } from "../process/daemon-logs.ts";
 import type { Health, MessageOf, MonitorInfo } from "../protocol/messages.ts";
 import type { ProcessControl } from "../process/control.ts";
 import type { CoreView } from "../watchdog/watch.ts";
@@ -49,6 +50,7 @@ export type FastPathContext = CoreContext;
 /** The effects executor carries out decisions: processes, hooks, queries, flight records. */
 export interface ExecutorContext extends CoreContext, DetailContext {
   readonly sup: Supervisor;
+  readonly logs: DaemonLogs;
   readonly adhoc: AdHocQueries;
   readonly stopping: boolean;
   readonly stateDir: string;

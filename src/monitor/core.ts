@@ -7,7 +7,7 @@
  * readiness, grace end, liveness poll, fast-path poll — and the starvation
  * guard) and the source of the journal (journal-writer.ts).
  */
-import { logPath, rotateIfBig } from "../process/logfile.ts";
+import { DaemonLogs } from "../process/daemon-logs.ts";
 import { PlainDaemons } from "./plain.ts";
 import { readPidfile } from "../process/pidfile.ts";
 import { componentUid } from "../sys/accounts.ts";
@@ -42,7 +42,8 @@ import type { NodeVerdict } from "../engine/node.ts";
 /** A component that offers no check is still queried: liveness of its event loop. */
 export const DEFAULT_CHECK: CheckDef = { name: "health", mode: "query", periodMs: 1_000, timeoutMs: 1_000, rise: 1, fall: 1 };
 /** How often daemon logs (`output = "log"`) are checked for rotation. */
-const LOG_CHECK_MS = 2_000;
+/** Dead orphans reparented to us (child subreaper) are collected this often. */
+const REAP_ORPHANS_MS = 2_000;
 /** An attached daemon that died is looked for in its pid file this often (its own supervisor restarts it). */
 const FOLLOW_PIDFILE_MS = 500;
 /** The node verdict is recomputed at least this often (the starvation window ends without an event). */
@@ -75,6 +76,8 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   engine: EngineState = INITIAL_STATE;
   readonly checks = new CheckTable();
   readonly sup: Supervisor;
+  /** Daemon output (`output = "log"`): drained off the loop into rotated files. */
+  readonly logs: DaemonLogs;
   private readonly pc: ProcessControl;
   readonly exec: Executor;
   readonly fast: FastPaths;
@@ -91,7 +94,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   private armAfterPoll = false;
   readonly now: () => number;
   private nextLiveness = 0;
-  private nextLogCheckMs = 0;
+  private nextReapMs = 0;
   private nextFollowMs = 0;
   private stopped = false;
   private readonly inbox: EngineEvent[] = [];
@@ -109,6 +112,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     this.pc = o.control ?? realProcesses;
     this.loop = new Loop(this, this.now, o.timer ?? REAL_TIMER, this.lateness);
     this.sup = new Supervisor({ onExit: (x) => this.processExited(x), log: o.log, control: this.pc });
+    this.logs = new DaemonLogs(o.stateDir, o.log);
     const core = this;
     this.journal = new JournalWriter(`${o.stateDir}/journal.json`, {
       get engine() {
@@ -227,6 +231,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       const adopted = c.start ? this.adoptOwned(c, past, (orphans.get(c.name) ?? []).filter((m) => m.uid === uid)) : 0;
       if (adopted > 0) {
         e.pid = adopted;
+        if (c.output === "log") this.logs.reattach(c.name, adopted, { maxBytes: c.logMaxBytes, keep: c.logKeep });
         if (past?.restarting) this.exec.restart(e, "finishing the restart the previous monitor began", false);
         else if (c.ready !== "registered") {
           // A plain daemon never registers: its own checks say whether it is fine.
@@ -260,6 +265,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     this.o.notifier?.send("STOPPING=1\n");
     this.loop.stop();
     this.fast.close();
+    this.logs.close();
     this.adhoc.cancelAll();
     if (this.config.stopOnExit) {
       // The fast path last: the control plane goes first, so nothing is left steering a fast path that is gone.
@@ -621,9 +627,8 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       this.nextLiveness = now + LIVENESS_MS;
       this.sup.poll();
     }
-    if (now >= this.nextLogCheckMs) {
-      this.nextLogCheckMs = now + LOG_CHECK_MS;
-      this.rotateLogs();
+    if (now >= this.nextReapMs) {
+      this.nextReapMs = now + REAP_ORPHANS_MS;
       this.pc.reapOrphans(); // a daemon's helpers orphaned to us (child subreaper) leave no zombies
     }
     if (now >= this.nextFollowMs) {
@@ -648,18 +653,6 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       this.emit({ component: c.name, event: "attached", level: "", reason: `pid ${r.pid} (from ${c.pidfile})` });
       this.life(e, { type: "present", reason: `attached to pid ${r.pid}` }, now);
       this.feed({ type: "healthy", component: c.name });
-    }
-  }
-
-  /** Daemons with `output = "log"`: rotate what passed its size (copy-truncate; process/logfile.ts). */
-  private rotateLogs(): void {
-    for (const c of this.config.components) {
-      if (c.output !== "log") continue;
-      try {
-        if (rotateIfBig(logPath(this.o.stateDir, c.name), c.logMaxBytes, c.logKeep)) this.o.log("info", "daemon log rotated", { component: c.name });
-      } catch (err) {
-        if (this.o.persistence) this.o.persistence.failed("logs", logPath(this.o.stateDir, c.name), err);
-      }
     }
   }
 

@@ -196,7 +196,7 @@ describe("the daemon's environment", () => {
 });
 
 describe("a daemon's output", () => {
-  test("output = log: stdout and stderr in the state dir, rotated past log_max_bytes, read by `hamon logs`; the daemon writes the file itself (it survives a monitor kill -9)", async () => {
+  test("output = log: stdout and stderr in the state dir, rotated at log_max_bytes on a line's end, read by `hamon logs`; the daemon survives a monitor kill -9 and the next monitor drains it again", async () => {
     const { MAIN } = await import("../helpers/monitor-proc.ts");
     const script = `i=0; while :; do i=$((i+1)); echo "out line $i"; echo "err line $i" >&2; sleep 0.01; done`;
     const toml = `[[component]]\nname = "chatty"\nstart = ["/bin/sh", "-c", ${JSON.stringify(script)}]\nready = "started"\noutput = "log"\nlog_max_bytes = 4096\nlog_keep = 2\n`;
@@ -205,7 +205,13 @@ describe("a daemon's output", () => {
     const path = join(w.stateDir, "logs", "chatty.log");
     await until(() => { try { return readFileSync(path, "utf8").includes("err line 3"); } catch { return false; } }, "stdout and stderr in the log", 10_000, () => w.stderr());
     expect(w.stderr()).not.toContain("out line"); // not the monitor's stderr any more
-    await until(() => { try { return readFileSync(`${path}.1`, "utf8").length > 4096; } catch { return false; } }, "rotated past 4096 bytes", 15_000);
+    await until(() => existsSync(`${path}.2`), "rotated twice", 15_000);
+    for (const f of [`${path}.1`, `${path}.2`]) {
+      const text = readFileSync(f, "utf8");
+      expect(text.length).toBeLessThanOrEqual(4096);
+      expect(text.length).toBeGreaterThan(3500);
+      expect(text.endsWith("\n")).toBe(true); // cut on a line's end
+    }
     const r = Bun.spawnSync([process.execPath, MAIN, "logs", "chatty", "--lines", "3", "--state-dir", w.stateDir]);
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.toString().trim().split("\n");
@@ -213,13 +219,19 @@ describe("a daemon's output", () => {
     for (const l of lines) expect(l).toMatch(/^(out|err) line \d+$/);
     const pid = await pidOf(w, "chatty");
     pids.push(pid);
-    // The monitor dies; the daemon keeps writing its file (no pipe of ours to break).
+    // The monitor dies: the daemon's writes fail with EPIPE (SIGPIPE ignored for it), and it runs on.
     w.proc.kill("SIGKILL");
     await w.proc.exited;
     running.splice(running.indexOf(w), 1);
-    const before = readFileSync(path, "utf8").length;
-    await until(() => readFileSync(path, "utf8").length > before + 100, "the daemon still writes with no monitor");
+    await Bun.sleep(300);
     expect(() => process.kill(pid, 0)).not.toThrow();
+    // The next monitor adopts it and drains its output again (its pipes reopened through /proc).
+    const w2 = await startWatched(toml, w.stateDir, w.sock);
+    running.push(w2);
+    await until(async () => (await pidOf(w2, "chatty")) === pid, "adopted", 10_000, () => w2.stderr());
+    const last = () => Math.max(...[path, `${path}.1`].flatMap((f) => { try { return [...readFileSync(f, "utf8").matchAll(/out line (\d+)/g)].map((m) => Number(m[1])); } catch { return []; } }));
+    const seen = last();
+    await until(() => last() > seen + 20, "new lines from the adopted daemon in its log", 10_000, () => w2.stderr());
   }, 40_000);
 });
 
