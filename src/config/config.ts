@@ -27,7 +27,8 @@ export type CheckRun = { probe: Probe; send: string; expect: string } | { exec: 
 
 /** How a started daemon counts as ready: it registers (library), it was started, its probe checks pass, or (a forking daemon) its pid file names a live process. */
 export const READY_MODES = ["registered", "started", "probe", "pidfile"] as const;
-export type ReadyMode = (typeof READY_MODES)[number];
+/** "region" is the owned fast path's own (not configurable): ready once its heartbeat region is attached. */
+export type ReadyMode = (typeof READY_MODES)[number] | "region";
 
 export interface CheckConfig {
   name: string;
@@ -236,12 +237,13 @@ function fastpath(t: Table, path: string, defaults: ComponentPolicy, e: ConfigEr
 /**
  * The owned daemon behind a fast path with `start`: the same name (one
  * registry entry: the watcher judges its cores, the supervisor its process),
- * plane fast, up once started (its region then tells whether it forwards).
+ * plane fast, ready once its heartbeat region is attached (ready = "region":
+ * a process that never publishes one is down, not green).
  */
 function ownedFastPath(f: FastPathConfig): ComponentConfig {
   return {
     name: f.name, kind: "static", plane: "fast", user: null, start: f.start, stop: f.stop, pidfile: null,
-    readyTimeoutMs: 10_000, ready: "started", after: [], bindsTo: [], cwd: null, group: null, umask: null, nofile: null, env: {},
+    readyTimeoutMs: 10_000, ready: "region", after: [], bindsTo: [], cwd: null, group: null, umask: null, nofile: null, env: {},
     output: f.output, logMaxBytes: 1_048_576, logKeep: 2, checks: [], policy: f.policy,
   };
 }

@@ -166,7 +166,7 @@ export class Executor {
     const ready = e.declared?.ready ?? "registered";
     // A plain daemon: the checks the monitor runs itself (a forking one's once its pid file names the daemon).
     if (ready === "started" || ready === "probe") c.armChecks(e, now);
-    if (ready !== "started") c.expect(e, now, `${why}: started pid ${e.pid}`);
+    if (ready !== "started") c.expect(e, now, `${why}: started pid ${e.pid}${ready === "region" ? "; waiting for its heartbeat region" : ""}`);
     c.emit({ component: e.name, event: "started", level: "", reason: `pid ${e.pid} (${why})` });
     if (ready === "started") c.becameReady(e, now, "started");
     c.flushJournal(true); // the new pid on disk now: a monitor killed next adopts it instead of starting a second copy

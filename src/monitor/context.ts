@@ -44,8 +44,12 @@ export interface DetailContext {
   policyOf(name: string): ComponentPolicy;
 }
 
-/** The fast paths only report what their regions show. */
-export type FastPathContext = CoreContext;
+/** The fast paths report what their regions show; an owned one's region must come from its own process. */
+export interface FastPathContext extends CoreContext {
+  /** The process hamon runs for fast path `name` (pid and start time), or null (not owned, or not running). */
+  ownedProcess(name: string): { pid: number; startTime: number } | null;
+  readonly control: ProcessControl;
+}
 
 /** The effects executor carries out decisions: processes, hooks, queries, flight records. */
 export interface ExecutorContext extends CoreContext, DetailContext {

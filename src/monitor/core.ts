@@ -178,6 +178,11 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     return `${this.o.stateDir}/journal.json`;
   }
 
+  ownedProcess(name: string): { pid: number; startTime: number } | null {
+    const pid = this.sup.pidOf(name);
+    return pid > 0 && this.sup.owns(name) ? { pid, startTime: this.sup.startTimeOf(name) } : null;
+  }
+
   emit(ev: MonitorEvent): void {
     this.d.emit(ev);
   }
@@ -237,7 +242,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
           // A plain daemon never registers: its own checks say whether it is fine.
           this.armChecks(e, now);
           if (c.ready === "started" || c.ready === "pidfile") this.becameReady(e, now, `adopted pid ${adopted}:`);
-          else this.expect(e, now, `adopted pid ${adopted} from the previous monitor; waiting for its probe`, c.readyTimeoutMs);
+          else this.expect(e, now, `adopted pid ${adopted} from the previous monitor; waiting for its ${c.ready === "region" ? "heartbeat region" : "probe"}`, c.readyTimeoutMs);
         } else this.expect(e, now, `adopted pid ${adopted} from the previous monitor; waiting for it to re-register`, Math.max(windowMs, c.readyTimeoutMs));
       } else if (c.start && past && past.pid > 0) {
         // It was running under the previous monitor and is gone now: a failure (counted, decided on), not a first start.

@@ -12,6 +12,8 @@ import { MAX_RESULT_CORES } from "../protocol/codec.ts";
 import type { CoreStatus } from "../protocol/messages.ts";
 import { HeartbeatWatch, type CoreView, type WatchEvent } from "../watchdog/watch.ts";
 import type { FastPathContext } from "./context.ts";
+import { descendsFrom } from "../process/pidfile.ts";
+import type { HeaderInfo } from "../watchdog/layout.ts";
 import type { Entry } from "./registry.ts";
 
 /** A declared fast path must publish a valid region within this after the monitor starts. */
@@ -41,7 +43,8 @@ export class FastPaths {
     for (const cfg of c.config.fastpaths) {
       const entry = c.registry.ensure(cfg.name, { kind: "static", plane: "fast", state: "starting" });
       const w: Watched = { cfg, entry, bad: new Map(), watch: null as unknown as HeartbeatWatch };
-      w.watch = new HeartbeatWatch(cfg.heartbeat, { suspectMs: cfg.suspectMs, deadMs: cfg.deadMs, idleSlackMs: cfg.idleSlackMs, pollMs: c.config.tickMs }, (ev) => this.onEvent(w, ev));
+      const accept = cfg.start ? (h: HeaderInfo, uid: number) => this.ownRegion(cfg.name, h, uid) : undefined;
+      w.watch = new HeartbeatWatch(cfg.heartbeat, { suspectMs: cfg.suspectMs, deadMs: cfg.deadMs, idleSlackMs: cfg.idleSlackMs, pollMs: c.config.tickMs, ...(accept ? { accept } : {}) }, (ev) => this.onEvent(w, ev));
       this.list.push(w);
       c.life(entry, { type: "expect", reason: `waiting for a valid heartbeat region at ${cfg.heartbeat}`, waitMs: FASTPATH_READY_MS }, now);
     }
@@ -70,6 +73,22 @@ export class FastPaths {
     for (const w of this.list) w.watch.close();
   }
 
+  /**
+   * An owned fast path's region counts only when its own process published
+   * it: the file belongs to root or to that process's user, and the writer
+   * named in the header is that process or one of its descendants (a region
+   * planted by another user, or left by someone else's process, is refused).
+   */
+  private ownRegion(name: string, h: HeaderInfo, ownerUid: number): string | null {
+    const c = this.core;
+    const own = c.ownedProcess(name);
+    if (!own) return "its process is not running: a region now is not its own";
+    const uids = c.control.uids(own.pid);
+    if (ownerUid !== 0 && ownerUid !== uids?.effective) return `the region belongs to uid ${ownerUid}, not to root or the fast path's user (refused)`;
+    if (!descendsFrom(c.control, h.writerPid, own)) return `the region's writer pid ${h.writerPid} is not the fast path's process ${own.pid} or one of its children (refused)`;
+    return null;
+  }
+
   private onEvent(w: Watched, ev: WatchEvent): void {
     const c = this.core;
     const e = w.entry;
@@ -79,10 +98,16 @@ export class FastPaths {
         const h = w.watch.attached;
         e.pid = h?.writerPid ?? 0;
         e.registrations++;
-        e.lastSeenMs = c.now();
+        const now = c.now();
+        e.lastSeenMs = now;
         w.bad.clear();
-        c.life(e, { type: "present", reason: "" });
+        c.life(e, { type: "present", reason: "" }, now);
         c.emit({ component: name, event: "attached", level: "", reason: ev.reason });
+        // An owned fast path is ready when its region is attached (not when its process starts: a process that never publishes is down).
+        if (e.startedAtMs >= 0) {
+          c.emit({ component: name, event: "ready", level: "", reason: `its heartbeat region attached ${Math.round(now - e.startedAtMs)} ms after start` });
+          e.startedAtMs = -1;
+        }
         c.feed({ type: "healthy", component: name });
       } else {
         c.life(e, { type: "note", reason: `heartbeat region: ${ev.reason}` });

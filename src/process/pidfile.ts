@@ -67,8 +67,20 @@ function descends(pc: ProcessControl, pid: number, launcher: { pid: number; star
     if (st === null) return false;
     if (cur === launcher.pid && st.startTime === launcher.startTime) return true;
     // Our direct child: the launcher's orphan reparented to us, or something we spawned for another purpose.
-    if (st.ppid === process.pid) return cur === launcher.pid ? st.startTime === launcher.startTime : !spawnedByUs(cur) && st.startTime >= launcher.startTime;
+    if (st.ppid === process.pid) return !spawnedByUs(cur) && st.startTime >= launcher.startTime;
     if (st.ppid <= 1) return false;
+    cur = st.ppid;
+  }
+  return false;
+}
+
+/** True when `pid` is `ancestor` (pid and start time) or one of its descendants (a few generations). */
+export function descendsFrom(pc: ProcessControl, pid: number, ancestor: { pid: number; startTime: number }): boolean {
+  let cur = pid;
+  for (let hops = 0; hops < MAX_ANCESTRY && cur > 1; hops++) {
+    const st = pc.stat(cur);
+    if (st === null) return false;
+    if (cur === ancestor.pid) return st.startTime === ancestor.startTime;
     cur = st.ppid;
   }
   return false;

@@ -48,6 +48,8 @@ const libc = dlopen("libc.so.6", {
 /** struct stat: st_dev @0, st_ino @8, st_size @48 on x86-64 and aarch64; st_mode @24 (x86-64) or @16 (aarch64). */
 const statBuf = new BigUint64Array(32);
 const MODE_WORD = process.arch === "arm64" ? 2 : 3;
+/** st_uid: @28 (x86-64: the high half of word 3) or @24 (aarch64: the low half of word 3). */
+const uidOfStat = (): number => Number(process.arch === "arm64" ? statBuf[3]! & 0xffffffffn : statBuf[3]! >> 32n);
 
 const FILE_TYPES = new Map([[0o010000, "FIFO"], [0o020000, "character device"], [0o060000, "block device"], [0o140000, "socket"], [0o040000, "directory"]]);
 
@@ -58,6 +60,8 @@ export interface Region {
   readonly sealed: boolean;
   readonly ino: number;
   readonly dev: number;
+  /** Who owns the file (fstat of the descriptor opened): root or the fast path's own user, or it is refused. */
+  readonly uid: number;
   /**
    * Makes `u8`/`u32` current for a scan of the first `bytes` bytes. Sealed: a
    * no-op (the mapping is live). Otherwise one pread; false when the file no
@@ -105,6 +109,7 @@ export function openRegion(path: string): OpenResult {
     const sealed = seals >= 0 && (seals & F_SEAL_SHRINK) !== 0;
     const dev = Number(statBuf[0]!);
     const ino = Number(statBuf[1]!);
+    const uid = uidOfStat();
     let open = true;
     if (!sealed) {
       // Copied, never mapped: a file that shrinks gives a short read, not SIGBUS.
@@ -114,7 +119,7 @@ export function openRegion(path: string): OpenResult {
       if (Number(libc.symbols.pread(fd, bufPtr, size, 0)) !== size) return { ok: false, reason: `${path}: short read (file shrank while opened)` };
       keep = true;
       const region: Region = {
-        u8, u32: new Uint32Array(buf), size, sealed, ino, dev,
+        u8, u32: new Uint32Array(buf), size, sealed, ino, dev, uid,
         refresh: (bytes) => open && Number(libc.symbols.pread(fd, bufPtr, bytes, 0)) === bytes,
         close() {
           if (!open) return;
@@ -130,7 +135,7 @@ export function openRegion(path: string): OpenResult {
     keep = true;
     const ab = toArrayBuffer(p, 0, size);
     const region: Region = {
-      u8: new Uint8Array(ab), u32: new Uint32Array(ab), size, sealed, ino, dev,
+      u8: new Uint8Array(ab), u32: new Uint32Array(ab), size, sealed, ino, dev, uid,
       refresh: () => open,
       close() {
         if (!open) return;

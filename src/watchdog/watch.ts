@@ -33,6 +33,12 @@ export interface CoreView {
 export interface WatchOptions extends AssessPolicy {
   /** Run the slow path every this many polls (default: about once per 200 ms). */
   slowEvery?: number;
+  /**
+   * Who may have published the region: called once per attach with its
+   * header and the file's owner; a reason refuses it (reported once, tried
+   * again on the slow path). Absent: any valid region.
+   */
+  accept?: (h: HeaderInfo, ownerUid: number) => string | null;
 }
 
 export class HeartbeatWatch {
@@ -108,6 +114,13 @@ export class HeartbeatWatch {
     if (r && id && (id.ino !== r.ino || id.dev !== r.dev)) {
       this.close(); // a new instance was published: drop the old mapping, attach the new one below
       this.writerGone = false;
+    } else if (r && this.writerGone && r.refresh(HEADER_BYTES)) {
+      // Its writer is gone: a new instance may publish in place (the same file, a new writer in the header).
+      const v = validateHeader(r.u8, r.size);
+      if (v.ok && (v.header.writerPid !== this.header!.writerPid || v.header.instanceId !== this.header!.instanceId)) {
+        this.close();
+        this.writerGone = false;
+      }
     }
     if (!this.region) {
       if (id) this.attach(now);
@@ -132,6 +145,11 @@ export class HeartbeatWatch {
     if (!v.ok) {
       o.region.close();
       return this.invalid(v.reason);
+    }
+    const refused = this.policy.accept?.(v.header, o.region.uid) ?? null;
+    if (refused) {
+      o.region.close();
+      return this.invalid(refused);
     }
     const metaOk = new Uint8Array(v.header.slotCount);
     for (let i = 0; i < metaOk.length; i++) metaOk[i] = slotMetaOk(o.region.u8, i) ? 1 : 0;
