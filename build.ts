@@ -26,8 +26,8 @@ const version = `${pkg.version}+${commit}`;
 const outfile = values.outfile ?? (values.target ? `dist/hamon-${values.target.replace(/^bun-/, "")}` : "dist/hamon");
 
 const result = await Bun.build({
-  // The daemon-log writer runs on a Worker: an entry point of its own in the binary (src/process/daemon-logs.ts names it).
-  entrypoints: ["src/main.ts", "src/process/log-worker.ts"],
+  // The Worker threads (the daemon-log writer, the metrics endpoint) are entry points of their own (src/sys/worker.ts).
+  entrypoints: ["src/main.ts", "src/process/log-worker.ts", "src/adapters/metrics-worker.ts"],
   minify: true,
   sourcemap: "inline",
   // JSC bytecode compiled ahead of time: a client verb starts in ~10 ms

@@ -2,7 +2,7 @@
  * Prometheus: the metrics of src/adapters/metrics.ts, written to a
  * node_exporter textfile-collector file (replaced by rename every
  * `interval_ms`, so the collector never reads half a file) and/or served on
- * `listen` (GET /metrics). Event-derived counters (recoveries by level,
+ * `listen` (GET /metrics, from a thread of its own: metrics-worker.ts). Event-derived counters (recoveries by level,
  * quarantines, starvation, events) are counted here from the event stream;
  * the rest is read from the monitor when a snapshot is taken.
  */
@@ -12,7 +12,9 @@ import { GREEN } from "../engine/node.ts";
 import { LEVELS, type Level } from "../protocol/messages.ts";
 import { writeAtomic } from "../sys/atomic.ts";
 import { TroubleOnce, type Adapter, type AdapterDeps } from "./adapter.ts";
-import { CONTENT_TYPE, renderMetrics, type MetricsSnapshot } from "./metrics.ts";
+import { renderMetrics, type MetricsSnapshot } from "./metrics.ts";
+import type { FromMetrics, ToMetrics } from "./metrics-worker.ts";
+import { startWorker } from "../sys/worker.ts";
 
 /** What the monitor lends the adapter (read when a snapshot is taken). */
 export interface MetricsSource {
@@ -50,32 +52,32 @@ export function prometheusAdapter(cfg: PrometheusConfig, src: MetricsSource, ver
     }
   };
 
-  let server: ReturnType<typeof Bun.serve> | null = null;
+  // The endpoint runs on a thread of its own (metrics-worker.ts): a flood of requests never reaches this loop.
+  // The loop renders only when a request found the served copy stale (at most every METRICS_FRESH_MS).
+  let port: number | null = null;
+  let worker: Worker | null = null;
   if (cfg.listen) {
-    try {
-      server = Bun.serve({
-        hostname: cfg.listen.host, port: cfg.listen.port, reusePort: false,
-        fetch(req) {
-          const path = new URL(req.url).pathname;
-          if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
-          if (path === "/metrics") return new Response(render(), { headers: { "content-type": CONTENT_TYPE } });
-          if (path === "/") return new Response("hamon metrics: /metrics\n");
-          return new Response("not found\n", { status: 404 });
-        },
-        error: (e) => new Response(`error: ${e.message}\n`, { status: 500 }),
-      });
-      d.log("info", "prometheus: serving metrics", { url: `http://${cfg.listen.host.includes(":") ? `[${cfg.listen.host}]` : cfg.listen.host}:${server.port}/metrics` });
-    } catch (e) {
-      // Monitoring goes on without the port (it is someone else's, or not allowed): said once, loudly.
-      trouble.failed(`listening on ${cfg.listen.host}:${cfg.listen.port}`, (e as Error).message);
-    }
+    const listen = cfg.listen;
+    worker = startWorker("./adapters/metrics-worker.ts", new URL("./metrics-worker.ts", import.meta.url));
+    const send = (m: ToMetrics) => worker?.postMessage(m);
+    worker.onmessage = (e: MessageEvent<FromMetrics>) => {
+      const m = e.data;
+      if (m.op === "stale") send({ op: "text", text: render() });
+      else if (m.op === "listening") {
+        port = m.port;
+        d.log("info", "prometheus: serving metrics", { url: `http://${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${m.port}/metrics` });
+      } else trouble.failed(`listening on ${listen.host}:${listen.port}`, m.error); // monitoring goes on without the port: said once, loudly
+    };
+    send({ op: "listen", host: listen.host, port: listen.port });
   }
   writeTextfile();
   const timer = cfg.textfile ? setInterval(writeTextfile, cfg.intervalMs) : null;
 
   return {
     name: "prometheus",
-    port: server?.port ?? null,
+    get port() {
+      return port;
+    },
     render,
     event(ev) {
       events++;
@@ -89,7 +91,7 @@ export function prometheusAdapter(cfg: PrometheusConfig, src: MetricsSource, ver
     async stop() {
       if (timer) clearInterval(timer);
       writeTextfile(); // the last word: final counters
-      server?.stop(true);
+      worker?.terminate();
     },
   };
 }

@@ -18,6 +18,7 @@ import { logPath } from "./logfile.ts";
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
 import { libc, ptr } from "../sys/libc.ts";
+import { startWorker } from "../sys/worker.ts";
 import type { FromWorker, ToWorker } from "./log-worker.ts";
 
 const O_CLOEXEC = 0o2000000;
@@ -107,10 +108,7 @@ export class DaemonLogs {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    // Compiled, the worker is an entry point of the binary, named from src/; from source, beside this file.
-    const spec = Bun.main.startsWith("/$bunfs/") ? "./process/log-worker.ts" : new URL("./log-worker.ts", import.meta.url).href;
-    const w = new Worker(spec);
-    w.unref();
+    const w = startWorker("./process/log-worker.ts", new URL("./log-worker.ts", import.meta.url));
     w.onmessage = (e: MessageEvent<FromWorker>) => {
       const m = e.data;
       if (m.op === "rotated") this.log("info", "daemon log rotated", { component: m.name });

@@ -1,0 +1,77 @@
+/**
+ * Attack: `[prometheus] listen` is reachable by every local user. A flood of
+ * /metrics requests from one unprivileged user (nobody) must cost the
+ * monitor's loop nothing: the endpoint runs on its own thread below the
+ * loop's priority, renders at most every 250 ms, and answers a peer past
+ * its token bucket with 429. The monitored components stay on time.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PER_PEER_BURST, PER_PEER_PER_S } from "../../src/adapters/metrics-worker.ts";
+import { MAIN } from "../helpers/monitor-proc.ts";
+import { startWatched, until, type Watched } from "../helpers/watched.ts";
+
+const FLOOD = join(import.meta.dir, "..", "fixtures", "metrics-flood.ts");
+const PONG = join(import.meta.dir, "..", "fixtures", "pong.ts");
+let w: Watched;
+const textfile = join(mkdtempSync(join(tmpdir(), "hamon-flood-")), "hamon.prom");
+let port = 0;
+let pongPort = 0;
+
+function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const p = l.port;
+  l.stop(true);
+  return p;
+}
+
+/** The monitor's loop lateness histogram, from its textfile (the test shares the flooder's address: its own requests would be 429). */
+async function lateness(): Promise<{ count: number; over50: number }> {
+  await Bun.sleep(250); // a textfile written after the interval in question
+  const text = readFileSync(textfile, "utf8");
+  const count = Number(/hamon_monitor_loop_lateness_seconds_count (\d+)/.exec(text)?.[1] ?? 0);
+  const le50 = Number(/hamon_monitor_loop_lateness_seconds_bucket\{le="0.05"\} (\d+)/.exec(text)?.[1] ?? 0);
+  return { count, over50: count - le50 };
+}
+
+beforeAll(async () => {
+  port = freePort();
+  pongPort = freePort();
+  const daemons = Array.from({ length: 49 }, (_, i) => `[[component]]\nname = "d${i}"\nstart = ["/bin/sleep", "600"]\nready = "started"\n`).join("");
+  const probed = `[[component]]\nname = "pongd"\nstart = ${JSON.stringify([process.execPath, PONG, String(pongPort)])}\nready = "probe"\n[[component.check]]\nname = "pong"\nmode = "probe"\nconnect = "tcp://127.0.0.1:${pongPort}"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 100\ntimeout_ms = 100\nfall = 2\n`;
+  w = await startWatched(`[monitor]\nstop_on_exit = true\nstop_timeout_ms = 500\n[prometheus]\nlisten = "127.0.0.1:${port}"\ntextfile = "${textfile}"\ninterval_ms = 100\n${daemons}${probed}`);
+  await until(async () => { const r = await w.cmd("status"); return r.type === "result" && r.components.filter((c) => c.state === "up").length === 50; }, "50 components up", 20_000, () => w.stderr());
+});
+
+afterAll(async () => {
+  await w?.close();
+});
+
+describe("a /metrics flood by nobody", () => {
+  test("5 s, 64 requests in flight: rate-limited (429), the monitor answers its clients, the probed daemon's 100 ms check never fails, the loop stays on time", async () => {
+    const before = await lateness();
+    const mark = w.events.length;
+    const flood = Bun.spawn(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, FLOOD, `http://127.0.0.1:${port}/metrics`, "5", "64"], { stdout: "pipe", stderr: "inherit", env: { PATH: process.env.PATH ?? "", HOME: "/tmp" } });
+    // The monitor's own clients are answered during the flood.
+    let answered = 0;
+    for (let i = 0; i < 10; i++) {
+      await Bun.sleep(300);
+      const r = Bun.spawnSync([process.execPath, MAIN, "list", "--socket", w.sock], { stdout: "pipe", stderr: "pipe" });
+      if (r.exitCode === 0) answered++;
+    }
+    const out = JSON.parse((await new Response(flood.stdout).text()).trim().split("\n").pop()!) as { byStatus: Record<string, number>; errors: number; uid: number };
+    expect(out.uid).not.toBe(0);
+    expect(answered).toBe(10);
+    // One peer address: its bucket lets at most the burst plus the refill through; the rest are 429.
+    expect(out.byStatus["200"] ?? 0).toBeLessThanOrEqual(PER_PEER_BURST + PER_PEER_PER_S * 6);
+    expect(out.byStatus["429"] ?? 0).toBeGreaterThan(100);
+    expect(w.events.slice(mark).filter((e) => e.component === "pongd" && e.event === "check-failed")).toEqual([]);
+    // A ratio, not a time: of the loop's turns during the flood, at most 5 % were over 50 ms late.
+    const after = await lateness();
+    const turns = after.count - before.count;
+    expect(turns).toBeGreaterThan(20);
+    expect((after.over50 - before.over50) / turns).toBeLessThanOrEqual(0.05);
+  }, 60_000);
+});
