@@ -32,6 +32,20 @@ function budgetMs(env: AgentIo["env"], fallback: number): number {
   return Number.isFinite(t) && t > 0 ? Math.max(1_000, t - 2_000) : fallback;
 }
 
+/** What meta-data advertises as the `config` default (Pacemaker passes no OCF_RESKEY_ for a parameter left at its default). */
+export const DEFAULT_CONFIG = "/etc/hamon/hamon.toml";
+
+/**
+ * The configuration file the agent runs with: the parameter when set (an
+ * empty value: the built-in default, no file), else the advertised default
+ * when that file exists on this node, else none (the built-in default).
+ */
+export function configOf(env: Readonly<Record<string, string | undefined>>, exists: (path: string) => boolean): string {
+  const v = env.OCF_RESKEY_config;
+  if (v !== undefined) return v;
+  return exists(DEFAULT_CONFIG) ? DEFAULT_CONFIG : "";
+}
+
 export async function runAgent(action: string, io: AgentIo): Promise<number> {
   const env = io.env;
   switch (action) {
@@ -39,7 +53,7 @@ export async function runAgent(action: string, io: AgentIo): Promise<number> {
     case "usage": case "help":
       return io.out(`usage: hamon ocf {${OCF_ACTIONS.join("|")}}\n`), OCF.SUCCESS;
   }
-  const config = env.OCF_RESKEY_config || "";
+  const config = configOf(env, existsSync);
   if (config && !existsSync(config)) {
     io.log("error", "ocf: configuration file not found", { config });
     // A missing file on this node: not installed here (hard, move elsewhere); stop/monitor still answer truthfully.

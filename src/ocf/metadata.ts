@@ -20,7 +20,7 @@ the #health-hamon node attribute when its [pacemaker] table is enabled.
 <content type="string" default="/usr/local/bin/hamon"/>
 </parameter>
 <parameter name="config" unique="0" required="0">
-<longdesc lang="en">hamon configuration file (TOML). Empty: the built-in default.</longdesc>
+<longdesc lang="en">hamon configuration file (TOML). Left unset: /etc/hamon/hamon.toml when that file exists, else the built-in default. Set empty: the built-in default.</longdesc>
 <shortdesc lang="en">Configuration file</shortdesc>
 <content type="string" default="/etc/hamon/hamon.toml"/>
 </parameter>

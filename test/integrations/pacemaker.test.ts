@@ -6,7 +6,7 @@
  * which hangs (SIGSTOP) and which is stopped.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, buildBinary } from "../helpers/binary.ts";
@@ -79,6 +79,22 @@ describe("the agent's actions and exit codes against a real monitor", () => {
     expect(agent("validate-all", sock, { OCF_RESKEY_config: bad }).code).toBe(6);
     expect(agent("validate-all", sock, { OCF_RESKEY_config: join(DIR, "nope.toml") }).code).toBe(5);
     expect(agent("promote", sock).code).toBe(3);
+  });
+
+  test("config left unset (as Pacemaker leaves a parameter at its default): the advertised /etc/hamon/hamon.toml is read when it exists, else the built-in default", () => {
+    const unset = (action: string) => {
+      const env: Record<string, string | undefined> = { PATH: process.env.PATH ?? "", OCF_ROOT: "/usr/lib/ocf", OCF_RESKEY_binary: BIN, OCF_RESKEY_socket: sock, OCF_RESKEY_state_dir: join(DIR, "state") };
+      return Bun.spawnSync([AGENT, action], { env, stdout: "pipe", stderr: "pipe" }).exitCode;
+    };
+    if (existsSync("/etc/hamon/hamon.toml")) return; // a node with a real configuration: not ours to replace
+    mkdirSync("/etc/hamon", { recursive: true });
+    try {
+      writeFileSync("/etc/hamon/hamon.toml", "[monitor]\ntick_ms = -1\n");
+      expect(unset("validate-all")).toBe(6); // the default file was read (and is invalid)
+    } finally {
+      rmSync("/etc/hamon/hamon.toml", { force: true });
+    }
+    expect(unset("validate-all")).toBe(0); // no file: the built-in default
   });
 
   test("not running: monitor 7 (a probe too), stop 0", () => {
