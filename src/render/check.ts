@@ -9,6 +9,7 @@
  *             monitor's re-registration window)
  */
 import type { ComponentStatus } from "../protocol/messages.ts";
+import { printable } from "./table.ts";
 
 export const CHECK_EXIT = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
 const NAMES = ["OK", "WARNING", "CRITICAL", "UNKNOWN"] as const;
@@ -41,7 +42,7 @@ export function renderCheckUnknown(why: string): CheckOutcome {
   return { code: CHECK_EXIT.UNKNOWN, line: `HAMON UNKNOWN - ${oneLine(why)}\n` };
 }
 
-/** Nagios reads the first line only, and `|` starts the perfdata. */
+/** Nagios reads the first line only, and `|` starts the perfdata; what peers wrote goes through the escaping renderer. */
 function oneLine(s: string): string {
-  return s.replace(/[\r\n|]+/g, " ");
+  return printable(s.replace(/[\r\n|]+/g, " "));
 }

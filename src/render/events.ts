@@ -1,3 +1,5 @@
+import { jsonForTerminal, padTo, printable } from "./table.ts";
+
 /** One event per line: a fixed-width human form, or the JSON object (JSON Lines, as in events.jsonl). */
 export interface EventLine {
   readonly seq: number;
@@ -8,10 +10,11 @@ export interface EventLine {
   readonly reason: string;
 }
 
+/** Every field a peer or daemon supplied goes through the escaping renderer (table.ts), in both forms. */
 export function renderEvent(e: EventLine, json: boolean): string {
-  if (json) return `${JSON.stringify({ seq: e.seq, time: e.time, component: e.component, event: e.event, level: e.level, reason: e.reason })}\n`;
-  const when = new Date(e.time).toISOString();
-  return `${when}  ${(e.component || "-").padEnd(16)}  ${e.event.padEnd(18)}  ${(e.level || "-").padEnd(12)}  ${e.reason.replace(/[\r\n]+/g, " ")}\n`;
+  if (json) return `${jsonForTerminal(JSON.stringify({ seq: e.seq, time: e.time, component: e.component, event: e.event, level: e.level, reason: e.reason }))}\n`;
+  const when = Number.isFinite(e.time) ? new Date(e.time).toISOString() : "-";
+  return `${when}  ${padTo(printable(e.component || "-"), 16)}  ${padTo(printable(e.event), 18)}  ${padTo(printable(e.level || "-"), 12)}  ${printable(e.reason)}\n`;
 }
 
 /**

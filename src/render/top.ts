@@ -8,7 +8,7 @@
  * second, and once a minute after the first two minutes of each age.
  */
 import type { ComponentStatus, CoreStatus, MonitorInfo } from "../protocol/messages.ts";
-import { colourFor, printable } from "./table.ts";
+import { colourFor, displayWidth, fitTo, padTo, printable } from "./table.ts";
 
 export interface TopEvent {
   readonly time: number;
@@ -54,10 +54,8 @@ function rank(c: ComponentStatus): number {
   return 2;
 }
 
-/** The display width of a cell is its length: every cell is made printable (ASCII controls escaped) first. */
-function fit(s: string, w: number): string {
-  return s.length <= w ? s : w <= 1 ? s.slice(0, w) : `${s.slice(0, w - 1)}…`;
-}
+/** Cut to `w` terminal columns (every cell is made printable first; a wide character counts two). */
+const fit = fitTo;
 
 export function renderTop(m: TopModel, size: TopSize, nowMs: number, colour = false): string[] {
   const cols = Math.max(20, size.cols);
@@ -83,12 +81,12 @@ export function renderTop(m: TopModel, size: TopSize, nowMs: number, colour = fa
   const compLines = Math.max(2, budget - eventLines - (fastpaths.length ? coreLines + 1 : 0));
 
   const comps = [...m.components].sort((a, b) => rank(a) - rank(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const nameW = Math.min(24, Math.max(4, ...comps.map((c) => c.name.length)));
+  const nameW = Math.min(24, Math.max(4, ...comps.map((c) => displayWidth(printable(c.name)))));
   const stateW = Math.max(8, ...comps.map((c) => c.state.length));
   push(`${"NAME".padEnd(nameW)}  ${"STATE".padEnd(stateW)}  ${"HEALTH".padEnd(8)}  ${"RESTARTS".padStart(8)}  ${"AGE".padStart(4)}  REASON`);
   const shown = comps.length > compLines - 1 ? compLines - 2 : comps.length;
   for (const c of comps.slice(0, Math.max(0, shown))) {
-    const text = `${fit(printable(c.name), nameW).padEnd(nameW)}  ${c.state.padEnd(stateW)}  ${c.health.padEnd(8)}  ${String(c.restarts).padStart(8)}  ${coarseAge(c.ageMs < 0 ? -1 : c.ageMs + since).padStart(4)}  ${printable(c.reason || "")}`;
+    const text = `${padTo(fit(printable(c.name), nameW), nameW)}  ${c.state.padEnd(stateW)}  ${c.health.padEnd(8)}  ${String(c.restarts).padStart(8)}  ${coarseAge(c.ageMs < 0 ? -1 : c.ageMs + since).padStart(4)}  ${printable(c.reason || "")}`;
     push(text, c.state === "up" ? c.health : c.state === "down" ? "down" : c.health === "ok" ? "starting" : c.health);
   }
   if (shown < comps.length) push(`… ${comps.length - shown} more (${comps.filter((c) => c.state === "up" && c.health === "ok").length} up and ok in all)`);
@@ -101,7 +99,7 @@ export function renderTop(m: TopModel, size: TopSize, nowMs: number, colour = fa
       const cell = (c: CoreStatus) => {
         // An ok core's beat age is the poll's jitter: only a silent core's age says something, and it grows.
         const age = c.verdict === "ok" ? "" : ` ${coarseAge(c.ageMs + since)}`;
-        return fit(`${c.slot}:${printable(c.name || String(c.lcore))} ${c.verdict}${age}`, 24).padEnd(24);
+        return padTo(fit(`${c.slot}:${printable(c.name || String(c.lcore))} ${c.verdict}${age}`, 24), 24);
       };
       const perLine = Math.max(1, Math.floor(cols / 26));
       for (let i = 0; i < cores.length; i += perLine) push(cores.slice(i, i + perLine).map(cell).join("  ").trimEnd());
@@ -113,7 +111,7 @@ export function renderTop(m: TopModel, size: TopSize, nowMs: number, colour = fa
   const room = Math.max(0, rows - lines.length);
   for (const e of m.events.slice(-room)) {
     const t = new Date(e.time).toISOString().slice(11, 19);
-    push(`${t}  ${fit(printable(e.component || "-"), 16).padEnd(16)}  ${e.event.padEnd(16)}  ${printable(e.level ? `${e.level}: ${e.reason}` : e.reason)}`);
+    push(`${t}  ${padTo(fit(printable(e.component || "-"), 16), 16)}  ${padTo(printable(e.event), 16)}  ${printable(e.level ? `${e.level}: ${e.reason}` : e.reason)}`);
   }
   return lines.slice(0, rows);
 }

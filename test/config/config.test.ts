@@ -110,10 +110,10 @@ test("docs/hamon.example.toml (the README's configuration reference) is valid an
   });
 });
 
-test("an owned fast path ([[fastpath]] start) is also an owned daemon on the fast plane, started before every component", () => {
+test("an owned fast path ([[fastpath]] start) is also an owned daemon on the fast plane, started before every component, ready once its region is attached", () => {
   const r = parseConfig(`[[component]]\nname = "routed"\nstart = ["/bin/true"]\n[[fastpath]]\nname = "dp"\nheartbeat = "/run/fp/hb"\nstart = ["/usr/bin/fpd", "--hb", "/run/fp/hb"]\nstop = ["/usr/bin/fpctl", "stop"]\n[[fastpath]]\nname = "watched"\nheartbeat = "/run/w/hb"\n`);
   if (!r.ok) throw new Error(r.errors.join("\n"));
-  expect(r.config.components.map((c) => [c.name, c.plane, c.ready])).toEqual([["dp", "fast", "started"], ["routed", "control", "registered"]]);
+  expect(r.config.components.map((c) => [c.name, c.plane, c.ready])).toEqual([["dp", "fast", "region"], ["routed", "control", "registered"]]);
   expect(r.config.components[0]!.stop).toEqual(["/usr/bin/fpctl", "stop"]);
   expect(r.config.components[0]!.policy.baseLevel).toBe("restart-control-plane-and-fast-path");
   expect(r.config.fastpaths.map((f) => f.start)).toEqual([["/usr/bin/fpd", "--hb", "/run/fp/hb"], null]);
