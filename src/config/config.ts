@@ -14,6 +14,7 @@ import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy, type LadderRule
 import { DEFAULT_SECURITY, principal, SECURITY_KEYS, securityFrom, type SecurityConfig } from "./security.ts";
 import { DEFAULT_INTEGRATIONS, INTEGRATION_TABLES, integrationsFrom, type IntegrationsConfig } from "./integrations.ts";
 import { argv, bool, ConfigErrors, int, isTable, oneOf, onlyKeys, str, type Table } from "./validate.ts";
+import { injectsCode } from "../security/env.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -248,8 +249,8 @@ function ownedFastPath(f: FastPathConfig): ComponentConfig {
   };
 }
 
-/** Names a daemon's environment may not set: hamon's own, and what would inject code into a Bun or ld.so child. */
-const ENV_RESERVED = /^(HAMON_|BUN_|NODE_OPTIONS$|LD_PRELOAD$|LD_AUDIT$)/;
+/** Names a daemon's environment may not set: hamon's own, and what would inject code into a Bun or ld.so child (security/env.ts). */
+const envReserved = (k: string) => k.startsWith("HAMON_") || injectsCode(k);
 
 /** `env = { NAME = "value" }`: string values, POSIX names, none reserved. */
 function envTable(t: Table, path: string, e: ConfigErrors): Record<string, string> {
@@ -262,7 +263,7 @@ function envTable(t: Table, path: string, e: ConfigErrors): Record<string, strin
   const out: Record<string, string> = Object.create(null);
   for (const [k, x] of Object.entries(v)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) e.add(`${path}.env`, "names must be [A-Za-z_][A-Za-z0-9_]*", k);
-    else if (ENV_RESERVED.test(k)) e.add(`${path}.env.${k}`, "is reserved (hamon's own, or code injection into the child)", k);
+    else if (envReserved(k)) e.add(`${path}.env.${k}`, "is reserved (hamon's own, or code injection into the child)", k);
     else if (typeof x !== "string") e.add(`${path}.env.${k}`, "must be a string", x);
     else out[k] = x;
   }

@@ -24,7 +24,8 @@ import { runWithDeadline } from "../process/run.ts";
 import type { Entry } from "./registry.ts";
 import { MONITOR_OWNER_VAR, ownerMark } from "../process/adopt.ts";
 import { assertExecutable, ignoringSigpipe } from "../process/daemon-logs.ts";
-import { gidOf, primaryGidOf, uidOf } from "../sys/accounts.ts";
+import { gidOf, primaryGidOf, uidOf, userEntry } from "../sys/accounts.ts";
+import { cleanEnv } from "../security/env.ts";
 
 /** A level hook gets this long before it is killed. */
 export const HOOK_TIMEOUT_MS = 60_000;
@@ -147,8 +148,11 @@ export class Executor {
         // Run as `user` (which alone may then register it) and its primary group, or `group`.
         const uid = d.user === null ? null : uidOf(d.user);
         const gid = d.group !== null ? gidOf(d.group) : d.user !== null ? primaryGidOf(d.user) : null;
-        e.pid = c.sup.spawn(e.name, log ? ignoringSigpipe(argv) : argv, { ...d.env, HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) }, {
-          ...(d.cwd ? { cwd: d.cwd } : {}), ...(log !== undefined ? { output: log.write } : {}), ...(uid !== null ? { uid } : {}), ...(gid !== null ? { gid } : {}), ...(d.umask !== null ? { umask: d.umask } : {}),
+        const env = { ...d.env, HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) };
+        // A daemon run as a user gets a clean environment (PATH, HOME, USER, LOGNAME and its own env): nothing of root's.
+        const who = d.user === null ? null : userEntry(d.user);
+        e.pid = c.sup.spawn(e.name, log ? ignoringSigpipe(argv) : argv, who ? cleanEnv(who, env) : env, {
+          ...(who ? { cleanEnv: true } : {}), ...(d.cwd ? { cwd: d.cwd } : {}), ...(log !== undefined ? { output: log.write } : {}), ...(uid !== null ? { uid } : {}), ...(gid !== null ? { gid } : {}), ...(d.umask !== null ? { umask: d.umask } : {}),
           ...(d.nofile !== null ? { nofile: d.nofile } : {}),
         });
       } catch (err) {

@@ -12,13 +12,24 @@ import { readPidfile } from "../process/pidfile.ts";
 import type { Health } from "../protocol/messages.ts";
 import type { PlainContext } from "./context.ts";
 import type { Entry } from "./registry.ts";
-import { componentUid } from "../sys/accounts.ts";
+import { componentUid, gidOf, primaryGidOf, uidOf, userEntry } from "../sys/accounts.ts";
+import type { RunAs } from "../probes/exec.ts";
 import { slotOfId } from "./checks.ts";
 
 /** A forking daemon's pid file is looked at this often until it names the daemon. */
 export const PIDFILE_POLL_MS = 20;
 /** A starting `ready = "probe"` daemon whose probe failed is probed again after this (plus the coalescing window), not a period later. */
 export const READY_RETRY_MS = 50;
+
+/** A daemon's exec checks run as its user (uid, primary group or `group`, a clean environment), as it does; root's only for a root daemon. */
+function runAs(e: Entry): RunAs | null {
+  const d = e.declared;
+  if (!d || d.user === null) return null;
+  const uid = uidOf(d.user);
+  const gid = d.group !== null ? gidOf(d.group) : primaryGidOf(d.user);
+  const who = userEntry(d.user);
+  return uid === null || gid === null || who === null ? null : { uid, gid, ...who };
+}
 
 export class PlainDaemons {
   private readonly runner = new CheckRunner();
@@ -29,7 +40,7 @@ export class PlainDaemons {
 
   /** Runs a probe or exec check for query `id`; its result is a sample like a reply. */
   runCheck(e: Entry, run: CheckRun, id: number, timeoutMs: number): void {
-    this.runner.start(run, timeoutMs, (health, detail) => this.ran(e, id, health, detail));
+    this.runner.start(run, timeoutMs, (health, detail) => this.ran(e, id, health, detail), runAs(e));
   }
 
   /** A probe or exec check finished: a sample like a reply; the first pass makes a `ready = "probe"` daemon ready. */
@@ -86,7 +97,9 @@ export class PlainDaemons {
 
   holdBack(e: Entry, why: string, missing: readonly string[]): void {
     this.heldBack.set(e.name, why);
-    this.c.life(e, { type: "waiting", reason: `waiting for ${missing.join(", ")} to be ready (${why})` });
+    // A dynamic component that is not activated will not come by itself: say so, or the wait looks like a hang.
+    const named = missing.map((n) => (this.c.registry.get(n)?.active === false ? `${n} (dynamic, not activated: it starts once ${n} is activated)` : n));
+    this.c.life(e, { type: "waiting", reason: `waiting for ${named.join(", ")} to be ready (${why})` });
   }
 
   /** Something became ready: start what was waiting for it (and only for it or others already up). */

@@ -9,6 +9,7 @@
  */
 import type { Health } from "../protocol/messages.ts";
 import { CAPTURE_MAX_BYTES, runWithDeadline } from "../process/run.ts";
+import { cleanEnv } from "../security/env.ts";
 
 export const AUDIT_DETAIL_MAX = 512;
 
@@ -16,8 +17,19 @@ export function splitCommand(cmd: string): string[] {
   return cmd.trim().split(/\s+/).filter((w) => w !== "");
 }
 
-export async function runAudit(argv: readonly string[], timeoutMs: number, what = "audit command"): Promise<{ health: Health; detail: string }> {
-  const r = await runWithDeadline(argv, { timeoutMs, capture: true });
+/** Who an exec check runs as: the component's user (its uid, primary group and home), never root for a daemon that is not. */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
+  readonly name: string;
+  readonly home: string;
+}
+
+export async function runAudit(argv: readonly string[], timeoutMs: number, what = "audit command", as: RunAs | null = null): Promise<{ health: Health; detail: string }> {
+  const r = await runWithDeadline(argv, {
+    timeoutMs, capture: true,
+    ...(as ? { uid: as.uid, gid: as.gid, cleanEnv: true, env: cleanEnv(as, {}) } : {}),
+  });
   if (!r.exit) return { health: "failed", detail: `${what} ${argv[0]} could not start: ${r.startError}` };
   const line = firstLine(r.stdout) || firstLine(r.stderr);
   if (r.overflowed) return { health: "failed", detail: `${what} printed more than ${CAPTURE_MAX_BYTES} bytes: killed${line ? `: ${line}` : ""}` };

@@ -9,7 +9,7 @@
 import type { CheckRun } from "../config/config.ts";
 import type { Health } from "../protocol/messages.ts";
 import { runProbe } from "./connect.ts";
-import { runAudit } from "./exec.ts";
+import { runAudit, type RunAs } from "./exec.ts";
 
 export const MAX_CONCURRENT_EXEC = 8;
 
@@ -20,18 +20,19 @@ const RANK: Record<Health, number> = { ok: 0, degraded: 1, failed: 2 };
 
 export class CheckRunner {
   private running = 0;
-  private readonly queue: { run: CheckRun; argv: string[]; timeoutMs: number; until: number; done: Done }[] = [];
+  private readonly queue: { run: CheckRun; argv: string[]; timeoutMs: number; until: number; done: Done; as: RunAs | null }[] = [];
   /** Exec checks queued or running: one check has at most one run in flight, so it cannot take the shared capacity. */
   private readonly inFlight = new Set<CheckRun>();
 
-  start(run: CheckRun, timeoutMs: number, done: Done): void {
+  /** `as`: who an exec check runs as (the component's user; null: as the monitor). */
+  start(run: CheckRun, timeoutMs: number, done: Done, as: RunAs | null = null): void {
     if ("probe" in run) {
       void runProbe(run.probe, timeoutMs, run).then((why) => (why === null ? done("ok", `${run.probe.spec}: answered`) : done("failed", why)));
       return;
     }
     if (this.inFlight.has(run)) return done("failed", `exec check ${run.exec[0]}: its previous run has not finished`);
     this.inFlight.add(run);
-    this.queue.push({ run, argv: run.exec, timeoutMs, until: performance.now() + timeoutMs, done });
+    this.queue.push({ run, argv: run.exec, timeoutMs, until: performance.now() + timeoutMs, done, as });
     this.pump();
   }
 
@@ -67,7 +68,7 @@ export class CheckRunner {
       }
       this.running++;
       // Freed at the deadline whoever holds its pipes (process/run.ts closes our ends and kills its group).
-      void runAudit(job.argv, left, "exec check").then((r) => {
+      void runAudit(job.argv, left, "exec check", job.as).then((r) => {
         this.running--;
         this.inFlight.delete(job.run);
         job.done(r.health, r.detail);

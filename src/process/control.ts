@@ -26,8 +26,10 @@ export interface ExitStatus {
 }
 
 export interface SpawnOptions {
-  /** Added to a clean copy of our environment. */
+  /** Added to a copy of our environment without the variables that load code (security/env.ts); with `cleanEnv`, the whole environment. */
   readonly env?: Record<string, string>;
+  /** Nothing of our environment is inherited: `env` is all it gets (a daemon run as a user). */
+  readonly cleanEnv?: boolean;
   /** Default inherit; "ignore"; a descriptor for stdout and stderr (a log file); "pipe" to capture them. */
   readonly output?: "inherit" | "ignore" | "pipe" | number;
   /** Default true: its own session and process group. */
@@ -164,7 +166,7 @@ export const realProcesses: ProcessControl = {
         stdout: out,
         stderr: out,
         detached: o.session ?? true,
-        env: childEnv(o.env ?? {}),
+        env: o.cleanEnv ? { ...(o.env ?? {}) } : childEnv(o.env ?? {}),
         ...(o.cwd ? { cwd: o.cwd } : {}),
         ...(o.uid !== undefined ? { uid: o.uid } : {}),
         ...(o.gid !== undefined ? { gid: o.gid } : {}),

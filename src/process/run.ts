@@ -19,6 +19,8 @@ export interface RunOptions {
   readonly captureMaxBytes?: number;
   readonly uid?: number;
   readonly gid?: number;
+  /** Only `env` (nothing of ours): a command run as a user. */
+  readonly cleanEnv?: boolean;
   readonly control?: ProcessControl;
 }
 
@@ -43,7 +45,7 @@ export async function runWithDeadline(argv: readonly string[], o: RunOptions): P
   try {
     p = pc.spawn(argv, {
       ...(o.env ? { env: o.env } : {}), output: o.capture ? "pipe" : "inherit",
-      ...(o.uid !== undefined ? { uid: o.uid } : {}), ...(o.gid !== undefined ? { gid: o.gid } : {}),
+      ...(o.uid !== undefined ? { uid: o.uid } : {}), ...(o.gid !== undefined ? { gid: o.gid } : {}), ...(o.cleanEnv ? { cleanEnv: true } : {}),
     });
   } catch (e) {
     return { exit: null, startError: (e as Error).message, timedOut: false, overflowed: false, stdout: "", stderr: "" };

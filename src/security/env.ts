@@ -12,15 +12,35 @@
  */
 export const INJECTION_VARS = ["BUN_OPTIONS", "BUN_BE_BUN", "NODE_OPTIONS"] as const;
 
+/**
+ * The one list of variables that load code (or write files) in a child:
+ * Bun's and Node's, and those of glibc's UNSECURE_ENVVARS (what ld.so drops
+ * for a setuid program) that load code or write files. Scrubbed from what a
+ * child inherits, and refused in a component's `env` (config.ts).
+ */
+const LOADER_VARS = new Set(["NODE_OPTIONS", "GCONV_PATH", "GETCONF_DIR", "LD_AUDIT", "LD_DEBUG_OUTPUT", "LD_LIBRARY_PATH", "LD_ORIGIN_PATH", "LD_PRELOAD", "LD_PROFILE", "LOCPATH", "MALLOC_TRACE", "NLSPATH"]);
+
+export function injectsCode(name: string): boolean {
+  return name.startsWith("BUN_") || LOADER_VARS.has(name);
+}
+
 export function injectedVars(env: Record<string, string | undefined> = process.env): string[] {
   return INJECTION_VARS.filter((k) => env[k] !== undefined);
 }
 
-/** A copy of `env` without the injection variables, plus `extra`. */
+/** A copy of `env` without the variables that load code, plus `extra`. */
 export function childEnv(extra: Record<string, string> = {}, env: Record<string, string | undefined> = process.env): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && !(INJECTION_VARS as readonly string[]).includes(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !injectsCode(k)) out[k] = v;
   return { ...out, ...extra };
+}
+
+/** The PATH a daemon run as a user starts with (nothing of root's environment reaches it). */
+export const SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** A clean environment for a daemon run as a user: PATH, HOME, USER, LOGNAME, then `extra` (its `env` and hamon's variables). */
+export function cleanEnv(user: { name: string; home: string }, extra: Record<string, string>): Record<string, string> {
+  return { PATH: SAFE_PATH, HOME: user.home, USER: user.name, LOGNAME: user.name, ...extra };
 }
 
 /** For daemon modes: a one-line refusal naming the variables, or null. */

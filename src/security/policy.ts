@@ -9,6 +9,7 @@
 import type { MonitorConfig } from "../config/config.ts";
 import type { Verb } from "../protocol/messages.ts";
 import type { PeerCred } from "../sys/peercred.ts";
+import { hardNofile } from "../sys/fdlimit.ts";
 
 export interface Principals {
   readonly uids: ReadonlySet<number>;
@@ -35,7 +36,7 @@ const NONE: Principals = { uids: new Set(), gids: new Set() };
 /** Everything allowed (tests of the dispatcher alone, or a monitor without policy). */
 export const OPEN_POLICY: Policy = { selfUid: -1, control: NONE, read: null, register: null, allowUndeclared: true, declared: new Map() };
 
-export function resolvePolicy(c: MonitorConfig, selfUid: number, uidOf: (n: string) => number | null, gidOf: (n: string) => number | null): { ok: true; policy: Policy } | { ok: false; errors: string[] } {
+export function resolvePolicy(c: MonitorConfig, selfUid: number, uidOf: (n: string) => number | null, gidOf: (n: string) => number | null, nofileHard = hardNofile()): { ok: true; policy: Policy } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   const ids = (names: string[], of: (n: string) => number | null, what: string) =>
     new Set(names.map((n) => of(n) ?? (errors.push(`${what} '${n}' does not exist`), -1)).filter((x) => x >= 0));
@@ -46,6 +47,10 @@ export function resolvePolicy(c: MonitorConfig, selfUid: number, uidOf: (n: stri
   const declared = new Map<string, number | null>();
   for (const comp of c.components) declared.set(comp.name, comp.user === null ? null : uidOf(comp.user) ?? (errors.push(`component ${comp.name}: user '${comp.user}' does not exist`), -1));
   for (const comp of c.components) if (comp.group !== null && gidOf(comp.group) === null) errors.push(`component ${comp.name}: group '${comp.group}' does not exist`);
+  // A daemon run as a user sets its limit itself (prlimit execs as that user): it cannot go above the hard limit.
+  for (const comp of c.components) {
+    if (comp.user !== null && comp.nofile !== null && comp.nofile > nofileHard) errors.push(`component ${comp.name}: nofile ${comp.nofile} is above the hard limit ${nofileHard}, which a daemon run as '${comp.user}' cannot raise (raise the monitor's hard limit, or lower nofile)`);
+  }
   for (const fp of c.fastpaths) declared.set(fp.name, null);
   if (s.socketGroup !== null && gidOf(s.socketGroup) === null) errors.push(`security.socket_group: group '${s.socketGroup}' does not exist`);
   return errors.length ? { ok: false, errors } : { ok: true, policy: { selfUid, control, read, register, allowUndeclared: s.allowUndeclared, declared } };

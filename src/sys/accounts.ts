@@ -39,3 +39,10 @@ export const gidOf = (nameOrId: string, group = "/etc/group"): number | null => 
 export function componentUid(c: { readonly user: string | null }): number | null {
   return c.user === null ? null : uidOf(c.user);
 }
+
+/** A user's name and home directory (fields 1 and 6 of /etc/passwd), or null. */
+export function userEntry(nameOrId: string, passwd = "/etc/passwd"): { name: string; home: string } | null {
+  const uid = lookup(passwd, nameOrId);
+  const row = uid === null ? undefined : table(passwd).find((r) => r[2] === String(uid));
+  return row ? { name: row[0] ?? nameOrId, home: row[5] || "/" } : null;
+}

@@ -19,6 +19,13 @@ const lib = dlopen("libc.so.6", {
 /** Descriptors kept free for the monitor's own work, whatever the connection limit says (a quarter of a small limit). */
 export const FD_RESERVE = 64;
 
+/** The hard RLIMIT_NOFILE of this process (what a child that is not root can raise its own limit to, at most). */
+export function hardNofile(): number {
+  const r = new BigUint64Array(2);
+  if (lib.symbols.getrlimit(RLIMIT_NOFILE, ptr(r)) !== 0) return 1024;
+  return r[1]! > 1_000_000_000n ? 1_000_000_000 : Number(r[1]!);
+}
+
 /** Raises the soft RLIMIT_NOFILE to the hard limit; returns the soft limit in force. */
 export function raiseNofile(): number {
   const r = new BigUint64Array(2);

@@ -90,6 +90,13 @@ describe("configuration", () => {
       "security.socket_group: group 'nosuch' does not exist",
     ]);
   });
+  test("nofile above the hard limit for a daemon run as a user is refused (prlimit runs as that user: it could never start)", () => {
+    const c = parseConfig(`[[component]]\nname = "a"\nstart = ["/bin/true"]\nready = "started"\nuser = "65534"\nnofile = 65536\n[[component]]\nname = "b"\nstart = ["/bin/true"]\nready = "started"\nnofile = 65536\n`);
+    if (!c.ok) throw new Error("parse");
+    const r = resolvePolicy(c.config, 0, uidOf, gidOf, 4096);
+    expect(r.ok ? [] : r.errors).toEqual(["component a: nofile 65536 is above the hard limit 4096, which a daemon run as '65534' cannot raise (raise the monitor's hard limit, or lower nofile)"]);
+    expect(resolvePolicy(c.config, 0, uidOf, gidOf, 65536).ok).toBe(true);
+  });
   test.each([
     [`[security]\ncontrol_users = "ops"\n`, "security.control_users: must be an array of names or ids"],
     [`[security]\ncontrol_groups = ["a b"]\n`, "security.control_groups[0]: must be a user/group name or a decimal id"],
