@@ -31,6 +31,9 @@ export interface Life {
   /** What the component last said of itself in a `report`. */
   readonly reported: Health;
   readonly reportedReason: string;
+  /** What its last check reply (or confirm) said: a degraded one is not hidden by a report of ok (the worse of the two shows). */
+  readonly answered: Health;
+  readonly answeredReason: string;
   readonly active: boolean;
 }
 
@@ -80,7 +83,7 @@ export interface LifeResult {
   readonly actions: readonly LifeAction[];
 }
 
-export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", active: true };
+export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "", active: true };
 
 const NONE: readonly LifeAction[] = [];
 /** Shared: an ok answer arrives every period for every check (the hot path allocates no action list). */
@@ -89,7 +92,7 @@ const HEALTHY: readonly LifeAction[] = Object.freeze([Object.freeze({ type: "hea
 export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
   switch (ev.type) {
     case "expect": return to({ ...l, state: "starting", health: "ok", reason: ev.reason, readyByMs: now + ev.waitMs, readyWaitMs: ev.waitMs });
-    case "registered": return to({ ...l, state: "up", health: "ok", reason: "", readyByMs: Infinity, refailAtMs: Infinity, reported: "ok", reportedReason: "" });
+    case "registered": return to({ ...l, state: "up", health: "ok", reason: "", readyByMs: Infinity, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "" });
     case "present": return to({ ...l, state: "up", health: "ok", reason: ev.reason, readyByMs: Infinity });
     case "deregistered": return to({ ...l, state: l.active ? "stopped" : "inactive", health: "ok", reason: `deregistered: ${ev.reason}` });
     case "activated": return to({ ...l, active: true });
@@ -119,21 +122,24 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
     }
     case "grace": return to({ ...l, refailAtMs: Math.min(l.refailAtMs, ev.untilMs) });
     case "report": {
-      // Its own word replaces its last one; a failing check still shows (the worse of the two).
-      const shown = !ev.checksFailing || ev.health === "failed" ? { health: ev.health, reason: ev.reason } : {};
+      // Its own word replaces its last one; what shows is the worse of it and its checks: a failing check,
+      // or a last reply that said degraded, still shows over a report of ok.
+      const answerWorse = ev.health === "ok" && l.answered === "degraded";
+      const shown = ev.checksFailing && ev.health !== "failed" ? {} : answerWorse ? { health: "degraded" as const, reason: l.answeredReason } : { health: ev.health, reason: ev.reason };
       const next = { ...l, ...shown, reported: ev.health, reportedReason: ev.reason };
       if (ev.health === "failed") return { life: next, actions: [{ type: "failure", reason: `reported failed: ${ev.reason}`, certain: true }] };
       return { life: next, actions: ev.health === "ok" ? HEALTHY : NONE };
     }
     case "answer": {
       if (ev.health === "degraded") {
-        if (l.health === "degraded") return to(l);
-        return { life: { ...l, health: "degraded", reason: ev.detail }, actions: [{ type: "degraded", reason: ev.detail }] };
+        if (l.health === "degraded") return to(l.answered === "degraded" ? l : { ...l, answered: "degraded", answeredReason: ev.detail });
+        return { life: { ...l, health: "degraded", reason: ev.detail, answered: "degraded", answeredReason: ev.detail }, actions: [{ type: "degraded", reason: ev.detail }] };
       }
       if (ev.health !== "ok") return to(l); // a failed answer fails its check: the check table says so
       // An ok answer clears a degraded *answer*, never a degraded *report* (only the next report does).
       const clear = l.health === "degraded" && l.reported !== "degraded" && !ev.checksFailing;
-      return { life: clear ? { ...l, health: "ok", reason: "" } : l, actions: ev.known ? HEALTHY : NONE };
+      const base = l.answered === "ok" ? l : { ...l, answered: "ok" as const, answeredReason: "" };
+      return { life: clear ? { ...base, health: "ok", reason: "" } : base, actions: ev.known ? HEALTHY : NONE };
     }
     case "check-failed": return { life: { ...l, health: "failed", reason: ev.reason }, actions: [{ type: "failure", reason: ev.reason, certain: ev.certain }] };
     // Checks pass again: what shows is the component's own last report (ok unless it said otherwise).

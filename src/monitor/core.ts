@@ -460,7 +460,11 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
       case "error-report": {
         const max = this.policyOf(e.name).maxRecommend;
         // Still evidence of a failure (capped by the engine), but the recommendation itself is refused and reported.
-        if (e.conn && severity(m.level) > severity(max)) this.d.deny(e.conn, undefined, 0, e.name, `recommend ${m.level}`, `'${e.name}' may recommend at most ${max} (max_recommend)`);
+        // Told once per connection (protocol.md §5.1): a component that keeps recommending too high is not answered each time.
+        if (e.conn && severity(m.level) > severity(max) && !e.conn.cappedTold) {
+          e.conn.cappedTold = true;
+          this.d.deny(e.conn, undefined, 0, e.name, `recommend ${m.level}`, `'${e.name}' may recommend at most ${max} (max_recommend)`);
+        }
         this.emit({ component: e.name, event: "error-report", level: m.level, reason: m.reason });
         this.feed({ type: "failure", component: e.name, reason: `error report: ${m.reason}`, certain: true, recommended: m.level });
         return;

@@ -16,6 +16,8 @@ export interface Conn {
   sendFrame?(frame: Uint8Array): boolean;
   /** Lowers the bytes this connection may have queued before it is cut off. */
   limitPending?(bytes: number): void;
+  /** Set once this connection was told its recommendations are capped (E_DENIED is sent once per connection, protocol.md §5.1). */
+  cappedTold?: boolean;
 }
 
 export type { LifeState };

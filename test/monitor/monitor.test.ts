@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Component } from "../../src/library/component.ts";
+import { Session } from "../../src/library/session.ts";
 import { demoArgv, pidOf, startWatched, stateOf, until, type Watched } from "../helpers/watched.ts";
 import { journalBody, readJournal, sealJournal } from "../helpers/journal.ts";
 
@@ -146,6 +147,31 @@ describe("components that link the library (not spawned by hamon)", () => {
     const rec1 = JSON.parse(readFileSync(join(w.stateDir, "flight", flights[0]!), "utf8"));
     expect(rec1.component).toBe("bgpd");
     expect(rec1.checks.some((x: { component: string }) => x.component === "bgpd")).toBe(true);
+  }, 30_000);
+  test("a reply detail at the protocol's text limit: `hamon query` prints the answer cut to 4,096 characters (not E_STATE)", async () => {
+    const w = await watched(`${HEAD}[[component]]\nname = "verbose"\n`);
+    const c = new Component({ name: "verbose", socket: w.sock, onQuery: () => ({ health: "degraded", detail: "z".repeat(4096) }) });
+    extra.push(() => c.stop());
+    await c.start();
+    // Not spawnSync: the component answers from this process's loop.
+    const p = Bun.spawn([process.execPath, join(import.meta.dir, "..", "..", "src", "main.ts"), "query", "verbose", "--socket", w.sock], { stdout: "pipe", stderr: "pipe" });
+    const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
+    await p.exited;
+    expect(err).toBe("");
+    expect(out).toContain("z".repeat(4000));
+  }, 30_000);
+
+  test("recommendations above max_recommend: capped each time, but E_DENIED is sent once per connection (protocol.md §5.1)", async () => {
+    const w = await watched(`${HEAD}[[component]]\nname = "ripd"\nmax_recommend = "restart-daemon"\nladder = []\nflap_restarts = 1000\n`);
+    const denied: string[] = [];
+    const s = await Session.open(w.sock, { role: "component", onMessage: (m) => { if (m.type === "error" && m.id === 0) denied.push(m.code); } });
+    extra.push(() => s.close("done"));
+    await s.request({ type: "register", id: s.nextId(), name: "ripd", kind: "static", plane: "control", pid: process.pid, checks: [] });
+    const mark = w.events.length;
+    for (let i = 0; i < 3; i++) s.send({ type: "error-report", level: "reboot-system", reason: `bad ${i}` });
+    await until(() => w.events.slice(mark).filter((e) => e.component === "ripd" && e.event === "error-report").length === 3, "three error reports seen");
+    await s.request({ type: "command", id: s.nextId(), verb: "status", target: "", kind: "" }).catch(() => null); // a round trip: anything sent before it has arrived
+    expect(denied).toEqual(["E_DENIED"]);
   }, 30_000);
 });
 
