@@ -84,8 +84,13 @@ struct hamon {
   unsigned int rng;
   /* latest report, queued errors, outstanding queries */
   int have_report;
+  int report_dirty;        /* a report not sent yet: coalesced (HAMON_REPORT_MIN_MS), sent by hamon_process */
+  uint64_t report_sent_at;
   enum hamon_health rep_health;
   char rep_reason[TEXT_MAX + 1];
+  int announce_connecting; /* on_state(CONNECTING) is due: delivered by hamon_process, never inside hamon_start */
+  int name_taken_told;     /* E_NAME_TAKEN was said to the application in this episode */
+  int in_process;          /* hamon_process is running (its callbacks run with the lock released): re-entry is refused */
   struct queued_error errors[HAMON_MAX_QUEUED_ERRORS];
   size_t n_errors;
   struct pending pending[HAMON_MAX_PENDING];
@@ -119,6 +124,8 @@ const char *hamon_strerror(int code) {
     case HAMON_ESTATE: return "not in a state to do that";
     case HAMON_EFORK: return "called in a forked child";
     case HAMON_ESYS: return "a system call failed";
+    case HAMON_ETIMEOUT: return "the monitor did not answer in time";
+    case HAMON_EBUSY: return "hamon_process is already running (re-entered)";
     default: return "unknown error";
   }
 }
@@ -202,6 +209,25 @@ static void put_text(struct w *w, const char *s, size_t max, size_t reserve) {
     put(w, rep, rl);
     i += adv;
   }
+}
+
+/*
+ * Copies `src` into `dst` (capacity `cap`, NUL included), cut at a UTF-8
+ * character boundary: a multibyte character that does not fit is left out
+ * whole, never halved (the encoder would show a halved one as U+FFFD).
+ */
+static void copy_text(char *dst, size_t cap, const char *src) {
+  const char *s = src ? src : "";
+  size_t n = strlen(s);
+  if (n >= cap) {
+    n = cap - 1;
+    /* Back off over continuation bytes to the start of the character that was cut, if it was. */
+    size_t k = n;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+    if (k < n || ((unsigned char)s[n] & 0xC0) == 0x80) n = k;
+  }
+  memcpy(dst, s, n);
+  dst[n] = '\0';
 }
 
 static void frame_begin(hamon_t *h, struct w *w) {
@@ -466,7 +492,12 @@ static void registered(hamon_t *h) {
   h->attempt = 0;
   h->ever_registered = 1;
   /* What the monitor must hear again after every (re-)registration. */
-  if (h->have_report) send_report(h);
+  h->name_taken_told = 0;
+  if (h->have_report) {
+    send_report(h);
+    h->report_dirty = 0;
+    h->report_sent_at = now_ms();
+  }
   for (size_t i = 0; i < h->n_errors; i++) send_error(h, &h->errors[i]);
   h->n_errors = 0;
   open_beacon(h);
@@ -560,7 +591,13 @@ static void on_frame(hamon_t *h, const unsigned char *body, size_t n) {
     const char *msg = hxml_attr(d, "message");
     int ours = (h->st == ST_REGISTERING && id == h->register_id) || (h->st == ST_HELLO && id == 0);
     if (ours && permanent(code) && !h->ever_registered) refuse(h, code, msg);
-    else if (ours || (code && (strcmp(code, "E_LIMIT") == 0 || strcmp(code, "E_TIMEOUT") == 0 || strcmp(code, "E_TOO_LARGE") == 0))) drop_connection(h, 1);
+    else if (ours && code && strcmp(code, "E_NAME_TAKEN") == 0) {
+      /* Another live instance holds the name: not permanent (it may die), but the application must hear it, once per episode. */
+      int tell = !h->name_taken_told;
+      h->name_taken_told = 1;
+      drop_connection(h, 0);
+      if (tell) set_state(h, HAMON_STATE_ERROR, code, msg, 1);
+    } else if (ours || (code && (strcmp(code, "E_LIMIT") == 0 || strcmp(code, "E_TIMEOUT") == 0 || strcmp(code, "E_TOO_LARGE") == 0))) drop_connection(h, 1);
     else if (h->dereg_id && id == h->dereg_id) h->dereg_acked = 1;
     else if (id == 0) set_state(h, HAMON_STATE_ERROR, code, msg, 1);
   } else if (strcmp(d->root, "query") == 0) {
@@ -685,18 +722,26 @@ int hamon_start(hamon_t *h) {
   if (h->st != ST_IDLE) LEAVE(h, HAMON_ESTATE);
   h->ep = epoll_create1(EPOLL_CLOEXEC);
   if (h->ep < 0) LEAVE(h, HAMON_ESYS);
-  set_state(h, HAMON_STATE_CONNECTING, "", "", 1);
+  /* on_state(CONNECTING) comes from the first hamon_process, on the thread that runs the loop, never inside this call. */
+  h->announce_connecting = 1;
   connect_now(h);
   LEAVE(h, 0);
 }
 
-int hamon_fd(const hamon_t *h) { return h ? h->ep : -1; }
+int hamon_fd(const hamon_t *h) {
+  if (!h) return -1;
+  if (getpid() != h->owner) return HAMON_EFORK;
+  return h->ep;
+}
 
 int hamon_next_timeout_ms(const hamon_t *h) {
-  if (!h || getpid() != h->owner) return -1;
+  if (!h) return -1;
+  if (getpid() != h->owner) return HAMON_EFORK;
   hamon_t *m = (hamon_t *)h;
   pthread_mutex_lock(&m->mu);
   uint64_t now = now_ms(), next = UINT64_MAX;
+  if (h->announce_connecting) next = now;
+  if (h->report_dirty && h->st == ST_REGISTERED) next = h->report_sent_at + HAMON_REPORT_MIN_MS;
   if (h->st == ST_BACKOFF) next = h->retry_at;
   if (h->st == ST_CONNECTING || h->st == ST_HELLO || h->st == ST_REGISTERING) next = h->handshake_until;
   for (size_t i = 0; i < h->n_pending; i++)
@@ -710,6 +755,13 @@ int hamon_next_timeout_ms(const hamon_t *h) {
 int hamon_process(hamon_t *h) {
   ENTER(h, HAMON_EINVAL);
   if (h->st == ST_IDLE || h->st == ST_STOPPED) LEAVE(h, HAMON_ESTATE);
+  /* Callbacks run with the lock released, inside the input cursor loop: a nested or concurrent run would re-parse the same frames. */
+  if (h->in_process) LEAVE(h, HAMON_EBUSY);
+  h->in_process = 1;
+  if (h->announce_connecting) {
+    h->announce_connecting = 0;
+    set_state(h, HAMON_STATE_CONNECTING, "", "", 1);
+  }
   struct epoll_event evs[4];
   int n = h->ep >= 0 ? epoll_wait(h->ep, evs, 4, 0) : 0;
   for (int i = 0; i < n; i++) {
@@ -732,7 +784,13 @@ int hamon_process(hamon_t *h) {
   for (size_t i = 0; i < h->n_pending;)
     if (h->pending[i].deadline <= now) h->pending[i] = h->pending[--h->n_pending];
     else i++;
+  if (h->report_dirty && h->st == ST_REGISTERED && now >= h->report_sent_at + HAMON_REPORT_MIN_MS) {
+    send_report(h);
+    h->report_dirty = 0;
+    h->report_sent_at = now;
+  }
   flush_out(h);
+  h->in_process = 0;
   LEAVE(h, 0);
 }
 
@@ -752,13 +810,21 @@ int hamon_reply(hamon_t *h, uint64_t id, enum hamon_health health, const char *d
 int hamon_report(hamon_t *h, enum hamon_health health, const char *reason) {
   if ((unsigned)health > 2) return HAMON_EINVAL;
   ENTER(h, HAMON_EINVAL);
-  if (h->st == ST_STOPPED) LEAVE(h, HAMON_ESTATE);
+  if (h->st == ST_STOPPED || h->st == ST_REFUSED) LEAVE(h, HAMON_ESTATE);
   h->have_report = 1;
   h->rep_health = health;
-  snprintf(h->rep_reason, sizeof h->rep_reason, "%s", reason ? reason : "");
+  copy_text(h->rep_reason, sizeof h->rep_reason, reason);
   if (h->st == ST_REGISTERED) {
-    send_report(h);
-    flush_out(h);
+    /* A burst is coalesced: the latest report goes out once the interval has passed (the monitor limits messages per second). */
+    uint64_t now = now_ms();
+    if (now >= h->report_sent_at + HAMON_REPORT_MIN_MS) {
+      send_report(h);
+      h->report_dirty = 0;
+      h->report_sent_at = now;
+      flush_out(h);
+    } else {
+      h->report_dirty = 1;
+    }
   }
   LEAVE(h, 0);
 }
@@ -766,6 +832,10 @@ int hamon_report(hamon_t *h, enum hamon_health health, const char *reason) {
 int hamon_confirm(hamon_t *h, const char *check, enum hamon_health result, const char *reason) {
   if ((unsigned)result > 2 || !valid_name(check)) return HAMON_EINVAL;
   ENTER(h, HAMON_EINVAL);
+  size_t i = 0;
+  while (i < h->n_checks && strcmp(h->checks[i].name, check) != 0) i++;
+  if (i == h->n_checks) LEAVE(h, HAMON_EINVAL); /* not a check this component declared: the monitor would refuse it */
+  if (h->st == ST_STOPPED || h->st == ST_REFUSED) LEAVE(h, HAMON_ESTATE);
   if (h->st == ST_REGISTERED) {
     char head[128];
     snprintf(head, sizeof head, "<confirm check=\"%s\" result=\"%s\"", check, HEALTH[result]);
@@ -778,10 +848,10 @@ int hamon_confirm(hamon_t *h, const char *check, enum hamon_health result, const
 int hamon_error_report(hamon_t *h, enum hamon_level level, const char *reason) {
   if ((unsigned)level > 3) return HAMON_EINVAL;
   ENTER(h, HAMON_EINVAL);
-  if (h->st == ST_STOPPED) LEAVE(h, HAMON_ESTATE);
+  if (h->st == ST_STOPPED || h->st == ST_REFUSED) LEAVE(h, HAMON_ESTATE);
   struct queued_error e;
   e.level = level;
-  snprintf(e.reason, sizeof e.reason, "%s", reason ? reason : "");
+  copy_text(e.reason, sizeof e.reason, reason);
   if (h->st == ST_REGISTERED) {
     send_error(h, &e);
     flush_out(h);
@@ -797,7 +867,8 @@ int hamon_error_report(hamon_t *h, enum hamon_level level, const char *reason) {
 }
 
 int hamon_registered(const hamon_t *h) {
-  if (!h || getpid() != h->owner) return 0;
+  if (!h) return 0;
+  if (getpid() != h->owner) return HAMON_EFORK;
   hamon_t *m = (hamon_t *)h; /* the state is written by whichever thread runs hamon_process: read it under the lock */
   pthread_mutex_lock(&m->mu);
   int r = h->st == ST_REGISTERED;
@@ -825,7 +896,8 @@ static void *helper(void *arg) {
     struct pollfd p[2] = { { hamon_fd(h), POLLIN, 0 }, { h->wake_fd, POLLIN, 0 } };
     poll(p, 2, t < 0 ? 1000 : t);
     if (p[1].revents & POLLIN) break;
-    if (hamon_process(h) != 0) break;
+    int r = hamon_process(h);
+    if (r != 0 && r != HAMON_EBUSY) break; /* EBUSY: the application's own call is running: next turn */
   }
   return NULL;
 }
@@ -867,6 +939,7 @@ int hamon_stop(hamon_t *h, const char *reason, int timeout_ms) {
   if (getpid() != h->owner) return HAMON_EFORK;
   stop_thread(h);
   pthread_mutex_lock(&h->mu);
+  int rc = 0;
   if (h->st == ST_REGISTERED) {
     char head[64];
     h->dereg_id = h->next_id++;
@@ -883,12 +956,13 @@ int hamon_stop(hamon_t *h, const char *reason, int timeout_ms) {
       pthread_mutex_lock(&h->mu);
       if (p.revents & (POLLIN | POLLHUP | POLLERR)) read_input(h);
     }
+    if (!h->dereg_acked) rc = HAMON_ETIMEOUT; /* never answered: the monitor counts the disconnect as a failure */
   }
   h->st = ST_STOPPED;
   if (h->beacon_path[0]) unlink(h->beacon_path);
   close_all(h);
   pthread_mutex_unlock(&h->mu);
-  return 0;
+  return rc;
 }
 
 void hamon_free(hamon_t *h) {

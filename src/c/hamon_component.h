@@ -38,6 +38,8 @@ extern "C" {
 #define HAMON_MAX_QUEUED_ERRORS 16
 /** Queries awaiting an answer at once; beyond, a query is answered `failed` at once. */
 #define HAMON_MAX_PENDING 64
+/* hamon_report: at most one report sent per this many milliseconds; more are coalesced to the latest. */
+#define HAMON_REPORT_MIN_MS 50
 
 /* Return codes: 0 on success, a negative HAMON_E* on failure. */
 enum {
@@ -47,7 +49,9 @@ enum {
   HAMON_ESTALE = -3,   /* hamon_reply: no such query outstanding (answered, timed out, or from a lost connection) */
   HAMON_ESTATE = -4,   /* not started, stopped, or refused for good */
   HAMON_EFORK = -5,    /* called in a forked child: only hamon_forget() is allowed there */
-  HAMON_ESYS = -6      /* a system call failed (errno is kept) */
+  HAMON_ESYS = -6,     /* a system call failed (errno is kept) */
+  HAMON_ETIMEOUT = -7, /* hamon_stop: the monitor did not acknowledge the goodbye in time (it counts a disconnection) */
+  HAMON_EBUSY = -8     /* hamon_process re-entered (from a callback, or a second thread while one runs): nothing done */
 };
 
 enum hamon_health { HAMON_HEALTH_OK = 0, HAMON_HEALTH_DEGRADED = 1, HAMON_HEALTH_FAILED = 2 };
@@ -127,23 +131,32 @@ struct hamon_config {
 HAMON_API hamon_t *hamon_new(const struct hamon_config *cfg, int *err);
 /** Starts connecting (non-blocking). */
 HAMON_API int hamon_start(hamon_t *h);
-/** The descriptor to poll for input (an epoll set of the library's own sockets); -1 before hamon_start. */
+/** The descriptor to poll for input (an epoll set of the library's own sockets); -1 before hamon_start; HAMON_EFORK in a forked child. */
 HAMON_API int hamon_fd(const hamon_t *h);
-/** Milliseconds until hamon_process() has timed work (0: now), or -1 when it has none. */
+/** Milliseconds until hamon_process() has timed work (0: now), or -1 when it has none; HAMON_EFORK in a forked child. */
 HAMON_API int hamon_next_timeout_ms(const hamon_t *h);
-/** Does whatever is ready and due; never blocks. Returns 0, or HAMON_EFORK / HAMON_ESTATE. */
+/**
+ * Does whatever is ready and due; never blocks. Returns 0, or HAMON_EFORK /
+ * HAMON_ESTATE, or HAMON_EBUSY when called while it already runs (from a
+ * callback it invoked, or a second thread): it is not re-entrant, and says so.
+ */
 HAMON_API int hamon_process(hamon_t *h);
 
 /** Answers query `id`. HAMON_ESTALE when it is no longer outstanding (the monitor dropped it). */
 HAMON_API int hamon_reply(hamon_t *h, uint64_t id, enum hamon_health health, const char *detail);
-/** The component's status; kept and re-sent after every re-registration. */
+/**
+ * The component's status; kept and re-sent after every re-registration.
+ * Reports closer together than HAMON_REPORT_MIN_MS are coalesced: the latest
+ * is sent when the interval has passed (from hamon_process). HAMON_ESTATE once
+ * stopped or refused.
+ */
 HAMON_API int hamon_report(hamon_t *h, enum hamon_health health, const char *reason);
-/** The result of a component-invoked check (mode confirm). Not queued while disconnected: the period judges it. */
+/** The result of a component-invoked check (mode confirm), one the configuration declared (else HAMON_EINVAL). Not queued while disconnected: the period judges it. HAMON_ESTATE once stopped or refused. */
 HAMON_API int hamon_confirm(hamon_t *h, const char *check, enum hamon_health result, const char *reason);
-/** An error with the recovery level it recommends; queued while the monitor is away (HAMON_MAX_QUEUED_ERRORS). */
+/** An error with the recovery level it recommends; queued while the monitor is away (HAMON_MAX_QUEUED_ERRORS). HAMON_ESTATE once stopped or refused. */
 HAMON_API int hamon_error_report(hamon_t *h, enum hamon_level level, const char *reason);
 
-/** 1 while registered with a monitor. */
+/** 1 while registered with a monitor, 0 otherwise; HAMON_EFORK in a forked child. */
 HAMON_API int hamon_registered(const hamon_t *h);
 /** The pid to register from now on (a daemon that re-executed itself); re-registers when connected. */
 HAMON_API int hamon_set_pid(hamon_t *h, long pid);
@@ -157,7 +170,9 @@ HAMON_API int hamon_start_thread(hamon_t *h);
 /**
  * Orderly goodbye: deregister (no alarm), waiting at most `timeout_ms` for
  * the monitor's answer (this one call may block: it is for shutdown), remove
- * the beacon, close everything. The handle can then only be freed.
+ * the beacon, close everything. The handle can then only be freed. Returns 0
+ * when the monitor acknowledged (or none was connected), HAMON_ETIMEOUT when a
+ * connected monitor did not answer in time (it will count a disconnection).
  */
 HAMON_API int hamon_stop(hamon_t *h, const char *reason, int timeout_ms);
 /** Frees everything (after hamon_stop, or instead of it: the monitor then sees a disconnection). */
