@@ -5,9 +5,13 @@
  * time of every daemon hamon owns, and the event sequence reserved so far.
  *
  * Format (version 2): one line of JSON, then a trailer line
- * `#hamon-journal crc32=XXXXXXXX bytes=N`: a torn or truncated file fails the
- * check and is reported, never half-read. Each save keeps the replaced file
- * as journal.json.prev; a damaged current journal falls back to it.
+ * `#hamon-journal crc32=XXXXXXXX bytes=N`: a torn or truncated record fails
+ * the check and is reported, never half-read. The file holds two fixed-size
+ * slots (journal-slots.ts), written alternately in place: an update needs no
+ * new disk block (a full disk loses no counter), and a torn write leaves the
+ * other slot, the previous journal, to fall back to. A file of the older
+ * layout (the record alone, with journal.json.prev beside it) is still read,
+ * and replaced by slots at the first save.
  *
  * Times: the engine works in this process's monotonic milliseconds. The
  * journal stores CLOCK_MONOTONIC milliseconds (shared by every process of one
@@ -18,10 +22,10 @@
  * component name rule.
  */
 import { readFileSync } from "node:fs";
+import { readSlots, writeSlot } from "./journal-slots.ts";
 import type { ComponentState, EngineState } from "../engine/decide.ts";
 import { KINDS, PLANES } from "../protocol/messages.ts";
 import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
-import { writeAtomic } from "../sys/atomic.ts";
 import { kernelMonotonicMs } from "../sys/libc.ts";
 
 export const JOURNAL_VERSION = 2;
@@ -108,9 +112,9 @@ export function encodeJournal(engine: EngineState, components: JournalComponent[
   return `${body}\n#hamon-journal crc32=${crc(body)} bytes=${Buffer.byteLength(body)}\n`;
 }
 
-/** `durable`: see writeAtomic (the writer makes a fast write durable shortly after: journal-writer.ts). */
+/** Written in place into the older of the two slots; `durable`: fsynced before returning (else journal-writer.ts makes it durable shortly after). */
 export function saveJournal(path: string, engine: EngineState, components: JournalComponent[], seqCeiling: number, durable = true): void {
-  writeAtomic(path, encodeJournal(engine, components, seqCeiling), 0o640, { keepPrevious: `${path}.prev`, durable });
+  writeSlot(path, encodeJournal(engine, components, seqCeiling), durable);
 }
 
 export type Loaded = { ok: true; data: JournalData; from: string } | { ok: false; why: string } | { ok: "none" };
@@ -121,6 +125,17 @@ export type Loaded = { ok: true; data: JournalData; from: string } | { ok: false
  * component can have left.
  */
 export function loadJournal(path: string, maxGraceMs: (name: string) => number = () => Infinity): Loaded {
+  const slots = readSlots(path);
+  if (slots !== null) {
+    // The newest slot that checks out; the other is the previous journal (a torn write leaves it).
+    let why = "";
+    for (const [i, text] of slots.entries()) {
+      const r = text === null ? ({ ok: false, why: `${path}: slot torn (checksum mismatch)` } as const) : parseJournal(text, path, maxGraceMs);
+      if (r.ok === true) return i === 0 ? r : { ...r, from: `${path} (previous slot; the newest: ${why})` };
+      if (!why) why = r.ok === false ? r.why : "empty";
+    }
+    return { ok: false, why: why || `${path}: no journal record in either slot` };
+  }
   const cur = loadOne(path, maxGraceMs);
   if (cur.ok === true) return cur;
   const prev = loadOne(`${path}.prev`, maxGraceMs);
@@ -136,6 +151,21 @@ function loadOne(path: string, maxGraceMs: (name: string) => number): Loaded {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { ok: "none" };
     return { ok: false, why: (e as Error).message };
   }
+  return parseJournal(text, path, maxGraceMs);
+}
+
+/** The text of the newest journal record (slots, or the older layout), for tools and tests; null when there is none. */
+export function readJournalText(path: string): string | null {
+  const slots = readSlots(path);
+  if (slots !== null) return slots.find((t) => t !== null) ?? null;
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+function parseJournal(text: string, path: string, maxGraceMs: (name: string) => number): Loaded {
   const nl = text.indexOf("\n");
   const body = nl < 0 ? text : text.slice(0, nl);
   const trailer = nl < 0 ? "" : text.slice(nl + 1).replace(/\n$/, "");

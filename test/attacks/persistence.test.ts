@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Component } from "../../src/library/component.ts";
-import { encodeJournal, loadJournal } from "../../src/monitor/journal.ts";
+import { encodeJournal, loadJournal, saveJournal } from "../../src/monitor/journal.ts";
 import { INITIAL_STATE, type EngineState } from "../../src/engine/decide.ts";
 import { kernelMonotonicMs } from "../../src/sys/libc.ts";
 import { writeAtomic } from "../../src/sys/atomic.ts";
@@ -107,6 +107,53 @@ describe("a full state directory", () => {
     expect(new Set(seqs).size).toBe(seqs.length);
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
   }, 90_000);
+});
+
+describe("a full disk loses no counter (issue 27, 21)", () => {
+  test("restarted while the disk is full, then the monitor killed -9 (disk still full): the next monitor has the restart count", async () => {
+    const state = smallDisk(1024);
+    const toml = `[monitor]\nstop_timeout_ms = 500\n[defaults]\ngrace_ms = 100\n[[component]]\nname = "svc"\nstart = ${demoArgv("svc")}\n`;
+    const w1 = await startWatched(toml, state);
+    running.push(w1);
+    await w1.waitEvent((e) => e.component === "svc" && e.event === "ready", "svc ready", 0, 15_000);
+    await until(() => existsSync(join(state, "journal.json")), "journaled");
+    fill(state);
+    const mark = w1.events.length;
+    process.kill(await pidOf(w1, "svc"), "SIGKILL");
+    await w1.waitEvent((e) => e.component === "svc" && e.event === "ready", "svc restarted on a full disk", mark, 15_000);
+    // Written in place into the slot that was not the newest: no new block needed.
+    await until(() => readJournal(join(state, "journal.json")).components.find((c: { name: string }) => c.name === "svc")?.restarts === 1, "the restart journaled on the full disk", 5_000);
+    const svc = await pidOf(w1, "svc");
+    w1.proc.kill("SIGKILL");
+    await w1.proc.exited;
+    running.splice(running.indexOf(w1), 1);
+    const w2 = await startWatched(toml, state, w1.sock);
+    running.push(w2);
+    await until(async () => (await stateOf(w2, "svc")) === "up/ok", "svc adopted", 15_000, () => w2.stderr());
+    expect(await pidOf(w2, "svc")).toBe(svc);
+    const show = await w2.cmd("show", "svc");
+    expect(show.type === "result" && show.components[0]!.restarts).toBe(1);
+  }, 60_000);
+
+  test("a torn slot (the newest) falls back to the other: the previous journal", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-slots-"));
+    const p = join(dir, "journal.json");
+    const rec = { name: "svc", active: true, quarantined: false, restarts: 1, pid: 0, startTime: 0 };
+    saveJournal(p, INITIAL_STATE, [rec], 10);
+    saveJournal(p, INITIAL_STATE, [{ ...rec, restarts: 2 }], 20);
+    const first = loadJournal(p);
+    expect(first.ok === true && first.data.components[0]!.restarts).toBe(2);
+    // Tear the newest record (the second slot) in the middle.
+    const buf = readFileSync(p);
+    buf[buf.length / 2 + 40]! ^= 0xff;
+    writeFileSync(p, buf);
+    const j = loadJournal(p);
+    expect(j.ok).toBe(true);
+    if (j.ok === true) {
+      expect(j.data.components[0]!.restarts).toBe(1);
+      expect(j.from).toContain("previous slot");
+    }
+  });
 });
 
 describe("journal", () => {

@@ -1,9 +1,16 @@
-/** Reading and forging journal files (src/monitor/journal.ts format: one JSON line, then a checksum trailer). */
+/**
+ * Reading and forging journal files (src/monitor/journal.ts format: one JSON
+ * line, then a checksum trailer; kept in two slots by journal-slots.ts, or as
+ * the record alone in the older layout, which tests forge).
+ */
 import { readFileSync } from "node:fs";
+import { readJournalText } from "../../src/monitor/journal.ts";
 
-/** The JSON body of a journal file. */
+/** The JSON body of the newest journal record. */
 export function readJournal(path: string): any {
-  return JSON.parse(readFileSync(path, "utf8").split("\n")[0]!);
+  const text = readJournalText(path);
+  if (text === null) throw new Error(`no journal at ${path}`);
+  return JSON.parse(text.split("\n")[0]!);
 }
 
 /** `body` with a valid trailer: passes the checksum, so what is tested is the content check behind it. */
