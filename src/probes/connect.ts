@@ -38,7 +38,7 @@ export function runProbe(p: Probe, timeoutMs: number, io: { send: string; expect
   return new Promise((resolve) => {
     let settled = false;
     let seen = "";
-    let sock: { terminate(): void } | null = null;
+    let sock: { end(): void } | null = null;
     const done = (why: string | null) => {
       if (settled) return;
       settled = true;
@@ -47,9 +47,10 @@ export function runProbe(p: Probe, timeoutMs: number, io: { send: string; expect
       close();
       resolve(why);
     };
+    // A graceful close (FIN), never a reset: a daemon that treats a reset as an error (or dies of one) is not the probe's to upset.
     const close = () => {
       try {
-        sock?.terminate();
+        sock?.end();
       } catch {
         /* already closed */
       }
@@ -58,7 +59,7 @@ export function runProbe(p: Probe, timeoutMs: number, io: { send: string; expect
     // The errno name (ECONNREFUSED, ECONNRESET, ENOENT) is what an operator greps for; the message only when there is none.
     const failed = (e: Error) => done(`${p.spec}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
     const handlers = {
-      open: (s: { terminate(): void; write(b: string): number }) => {
+      open: (s: { end(): void; write(b: string): number }) => {
         sock = s;
         if (settled) return close(); // connected after its deadline: closed at once
         if (io.send) s.write(io.send);

@@ -21,8 +21,12 @@ const RANK: Record<Health, number> = { ok: 0, degraded: 1, failed: 2 };
 export class CheckRunner {
   private running = 0;
   private readonly queue: { run: CheckRun; argv: string[]; timeoutMs: number; until: number; done: Done; as: RunAs | null }[] = [];
-  /** Exec checks queued or running: one check has at most one run in flight, so it cannot take the shared capacity. */
-  private readonly inFlight = new Set<CheckRun>();
+  /**
+   * Exec checks queued or running, with who waits for each: one check has at
+   * most one run in flight (it cannot take the shared capacity); a second
+   * start while it runs waits for that run's result instead of starting another.
+   */
+  private readonly inFlight = new Map<CheckRun, Done[]>();
 
   /** `as`: who an exec check runs as (the component's user; null: as the monitor). */
   start(run: CheckRun, timeoutMs: number, done: Done, as: RunAs | null = null): void {
@@ -30,9 +34,15 @@ export class CheckRunner {
       void runProbe(run.probe, timeoutMs, run).then((why) => (why === null ? done("ok", `${run.probe.spec}: answered`) : done("failed", why)));
       return;
     }
-    if (this.inFlight.has(run)) return done("failed", `exec check ${run.exec[0]}: its previous run has not finished`);
-    this.inFlight.add(run);
-    this.queue.push({ run, argv: run.exec, timeoutMs, until: performance.now() + timeoutMs, done, as });
+    const waiting = this.inFlight.get(run);
+    if (waiting) return void waiting.push(done);
+    this.inFlight.set(run, [done]);
+    const all: Done = (health, detail) => {
+      const ds = this.inFlight.get(run) ?? [];
+      this.inFlight.delete(run);
+      for (const d of ds) d(health, detail);
+    };
+    this.queue.push({ run, argv: run.exec, timeoutMs, until: performance.now() + timeoutMs, done: all, as });
     this.pump();
   }
 
@@ -62,7 +72,6 @@ export class CheckRunner {
       const left = job.until - performance.now();
       if (left <= 0) {
         // Waited out its deadline in the queue: never started. Said, so that whoever waits for every result (the sidecar) is not left waiting.
-        this.inFlight.delete(job.run);
         job.done("failed", `exec check ${job.argv[0]}: not started within ${Math.round(job.timeoutMs)} ms (${MAX_CONCURRENT_EXEC} exec checks already running)`);
         continue;
       }
@@ -70,7 +79,6 @@ export class CheckRunner {
       // Freed at the deadline whoever holds its pipes (process/run.ts closes our ends and kills its group).
       void runAudit(job.argv, left, "exec check", job.as).then((r) => {
         this.running--;
-        this.inFlight.delete(job.run);
         job.done(r.health, r.detail);
         this.pump();
       });

@@ -5,7 +5,7 @@
  * identified by its start time, so a recycled pid is never taken for it. All
  * end the same way: a promise of how the process ended.
  */
-import { realProcesses, type ProcessControl } from "./control.ts";
+import { realProcesses, signalIdentified, type ProcessControl } from "./control.ts";
 
 /** How often a watched (not owned) pid is checked. */
 export const WATCH_INTERVAL_MS = 100;
@@ -22,7 +22,7 @@ export interface Ended {
  * pid and start time and stopped by pid until the next `start` replaces it.
  */
 export class OwnedDaemon {
-  private child: { pid: number; done: boolean } | null = null;
+  private child: { pid: number; startTime: number; done: boolean } | null = null;
   private adopted: { pid: number; startTime: number; cancel(): void } | null = null;
   ended: Promise<Ended> = Promise.resolve({ code: 0, why: "not started" });
 
@@ -42,7 +42,7 @@ export class OwnedDaemon {
   start(): number {
     this.drop();
     const p = this.pc.spawn(this.argv, { env: this.env, session: false, input: "inherit" });
-    const child = { pid: p.pid, done: false };
+    const child = { pid: p.pid, startTime: p.startTime, done: false };
     this.child = child;
     this.ended = p.exited.then((s) => {
       child.done = true;
@@ -65,19 +65,21 @@ export class OwnedDaemon {
     if (!this.running) return this.ended;
     const kill = this.killer();
     kill(sig);
+    // A stopped (SIGSTOP) daemon acts on SIGTERM only once it runs again: wake it, or it would be SIGKILLed at the deadline.
+    if (sig !== "SIGKILL") kill("SIGCONT");
     const timer = setTimeout(() => kill("SIGKILL"), timeoutMs);
     const r = await this.ended;
     clearTimeout(timer);
     return r;
   }
 
-  /** Signals the current daemon; an adopted one only while its pid still names it. */
+  /** Signals the current daemon alone, only while its pid still names it (identity checked just before each signal). */
   private killer(): (sig: NodeJS.Signals) => void {
     const child = this.child;
-    if (child) return (sig) => this.pc.signal(child.pid, sig, false);
-    const a = this.adopted!;
+    const ref = child ? { pid: child.pid, startTime: child.startTime, group: null } : { pid: this.adopted!.pid, startTime: this.adopted!.startTime, group: null };
     return (sig) => {
-      if (this.pc.startTime(a.pid) === a.startTime) this.pc.signal(a.pid, sig, false);
+      if (child?.done) return; // collected: its pid may be someone else's by now
+      signalIdentified(this.pc, ref, sig);
     };
   }
 
