@@ -13,6 +13,7 @@ import type { DaemonOptions } from "../monitor/daemon.ts";
 import { defaultSocketPath, defaultStateDir } from "../paths.ts";
 import { resolvePolicy } from "../security/policy.ts";
 import { gidOf, uidOf } from "../sys/accounts.ts";
+import { hardNofile } from "../sys/fdlimit.ts";
 import { socketArg } from "./args.ts";
 import { err } from "./out.ts";
 
@@ -58,7 +59,7 @@ export function daemonArgv(args: DaemonArgValues, socketPath: string): string[] 
 
 
 function resolveErrors(c: MonitorConfig): string[] {
-  const r = resolvePolicy(c, process.getuid?.() ?? 0, (n) => uidOf(n), (n) => gidOf(n));
+  const r = resolvePolicy(c, process.getuid?.() ?? 0, (n) => uidOf(n), (n) => gidOf(n), hardNofile());
   return r.ok ? [] : r.errors;
 }
 

@@ -23,6 +23,7 @@ import { loadJournal, type Loaded } from "./journal.ts";
 import { DEFAULT_SECURITY } from "../config/security.ts";
 import { mayRegister, OPEN_POLICY, resolvePolicy, type Policy } from "../security/policy.ts";
 import { gidOf, uidOf } from "../sys/accounts.ts";
+import { hardNofile } from "../sys/fdlimit.ts";
 import { beckonAll, prepareBeaconDir } from "../discovery/beacon.ts";
 import { lockPathFor, tryLock, type MonitorLock } from "../discovery/lock.ts";
 import { becomeSubreaper } from "../sys/reaper.ts";
@@ -95,7 +96,7 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
   const sec = o.config?.security ?? DEFAULT_SECURITY;
   let policy: Policy = OPEN_POLICY;
   if (o.config) {
-    const r = resolvePolicy(o.config, process.getuid?.() ?? 0, (n) => uidOf(n), (n) => gidOf(n));
+    const r = resolvePolicy(o.config, process.getuid?.() ?? 0, (n) => uidOf(n), (n) => gidOf(n), hardNofile());
     if (!r.ok) throw new HamonError("E_DENIED", `security policy: ${r.errors.join("; ")}`);
     policy = r.policy;
   }

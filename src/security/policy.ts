@@ -9,7 +9,6 @@
 import type { MonitorConfig } from "../config/config.ts";
 import type { Verb } from "../protocol/messages.ts";
 import type { PeerCred } from "../sys/peercred.ts";
-import { hardNofile } from "../sys/fdlimit.ts";
 
 export interface Principals {
   readonly uids: ReadonlySet<number>;
@@ -36,7 +35,7 @@ const NONE: Principals = { uids: new Set(), gids: new Set() };
 /** Everything allowed (tests of the dispatcher alone, or a monitor without policy). */
 export const OPEN_POLICY: Policy = { selfUid: -1, control: NONE, read: null, register: null, allowUndeclared: true, declared: new Map() };
 
-export function resolvePolicy(c: MonitorConfig, selfUid: number, uidOf: (n: string) => number | null, gidOf: (n: string) => number | null, nofileHard = hardNofile()): { ok: true; policy: Policy } | { ok: false; errors: string[] } {
+export function resolvePolicy(c: MonitorConfig, selfUid: number, uidOf: (n: string) => number | null, gidOf: (n: string) => number | null, nofileHard = Infinity): { ok: true; policy: Policy } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   const ids = (names: string[], of: (n: string) => number | null, what: string) =>
     new Set(names.map((n) => of(n) ?? (errors.push(`${what} '${n}' does not exist`), -1)).filter((x) => x >= 0));
