@@ -4,8 +4,9 @@
  * requests must cost the monitor's loop nothing. The loop renders the text
  * (at most every METRICS_FRESH_MS, and only when a request found it older:
  * that request, and every other meanwhile, waits for the new one) and posts
- * it here; requests are answered from that copy. Each peer
- * address gets a token bucket: past it, 429 at once.
+ * it here; requests are answered from that copy. Each peer address gets a
+ * token bucket (past it, 429 at once), and open connections are capped per
+ * peer and in all (each holds one of the monitor's descriptors).
  *
  * In: { op: "listen", host, port } once, then { op: "text", text } (a new
  * rendering). Out: { op: "listening", port } | { op: "failed", error } |
@@ -60,31 +61,101 @@ function allow(peer: string, now: number): boolean {
   return true;
 }
 
+/** Open connections at most, per peer address and in all: each holds a descriptor of the monitor's process. */
+export const MAX_CONNECTIONS_PER_PEER = 8;
+export const MAX_CONNECTIONS = 64;
+/** A request must be whole within this, and at most REQUEST_MAX_BYTES: a slow or silent client is closed. */
+const REQUEST_DEADLINE_MS = 2_000;
+const REQUEST_MAX_BYTES = 8 * 1024;
+
+interface Conn {
+  peer: string;
+  buf: string;
+  timer: ReturnType<typeof setTimeout> | null;
+  done: boolean;
+}
+
+const perPeer = new Map<string, number>();
+let open = 0;
+const enc = new TextEncoder();
+
+function reply(s: Bun.Socket<Conn>, status: string, type: string, body: Uint8Array | string, head = false): void {
+  const b = typeof body === "string" ? enc.encode(body) : body;
+  // One response per connection, then close (Connection: close): a client cannot hold a connection open between scrapes.
+  s.write(`HTTP/1.1 ${status}\r\nContent-Type: ${type}\r\nContent-Length: ${b.length}\r\nConnection: close\r\n\r\n`);
+  if (!head) s.write(b);
+  s.end();
+}
+
+async function answer(s: Bun.Socket<Conn>, line: string): Promise<void> {
+  const [method = "", target = ""] = line.split(" ");
+  const now = performance.now();
+  if (!allow(s.data.peer, now)) return reply(s, "429 Too Many Requests", "text/plain", "too many requests\n");
+  if (method !== "GET" && method !== "HEAD") return reply(s, "405 Method Not Allowed", "text/plain", "method not allowed\n");
+  const path = target.split("?")[0];
+  if (path === "/metrics") {
+    if (now - renderedAt > METRICS_FRESH_MS) {
+      if (!fresh) {
+        fresh = new Promise<void>((r) => (freshened = r));
+        post({ op: "stale" });
+      }
+      await Promise.race([fresh, Bun.sleep(WAIT_FRESH_MS)]);
+    }
+    return reply(s, "200 OK", CONTENT_TYPE, body, method === "HEAD");
+  }
+  if (path === "/") return reply(s, "200 OK", "text/plain", "hamon metrics: /metrics\n", method === "HEAD");
+  return reply(s, "404 Not Found", "text/plain", "not found\n", method === "HEAD");
+}
+
+function release(c: Conn): void {
+  if (c.done) return;
+  c.done = true;
+  if (c.timer) clearTimeout(c.timer);
+  open--;
+  const n = (perPeer.get(c.peer) ?? 1) - 1;
+  if (n <= 0) perPeer.delete(c.peer);
+  else perPeer.set(c.peer, n);
+}
+
+/**
+ * A minimal HTTP/1.1 server on a raw listener, so that connections can be
+ * counted and capped (Bun.serve has no such limit): a request line and
+ * headers, at most 8 KiB within 2 s, one response, close.
+ */
 function serve(host: string, port: number): void {
   try {
-    const server = Bun.serve({
-      hostname: host, port, reusePort: false, idleTimeout: 10,
-      async fetch(req, srv) {
-        const now = performance.now();
-        if (!allow(srv.requestIP(req)?.address ?? "?", now)) return new Response("too many requests\n", { status: 429, headers: { "retry-after": "1" } });
-        if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
-        const path = new URL(req.url).pathname;
-        if (path === "/metrics") {
-          if (now - renderedAt > METRICS_FRESH_MS) {
-            if (!fresh) {
-              fresh = new Promise<void>((r) => (freshened = r));
-              post({ op: "stale" });
-            }
-            await Promise.race([fresh, Bun.sleep(WAIT_FRESH_MS)]);
-          }
-          return new Response(body, { headers: { "content-type": CONTENT_TYPE } });
-        }
-        if (path === "/") return new Response("hamon metrics: /metrics\n");
-        return new Response("not found\n", { status: 404 });
+    const server = Bun.listen<Conn>({
+      hostname: host, port,
+      socket: {
+        open(s) {
+          const peer = s.remoteAddress ?? "?";
+          const mine = perPeer.get(peer) ?? 0;
+          s.data = { peer, buf: "", timer: null, done: true };
+          if (open >= MAX_CONNECTIONS || mine >= MAX_CONNECTIONS_PER_PEER) return void s.terminate(); // over the cap: closed at once, nothing read
+          open++;
+          perPeer.set(peer, mine + 1);
+          s.data.done = false;
+          s.data.timer = setTimeout(() => s.terminate(), REQUEST_DEADLINE_MS);
+        },
+        data(s, chunk) {
+          const c = s.data;
+          if (c.done || c.timer === null) return;
+          c.buf += new TextDecoder().decode(chunk);
+          if (c.buf.length > REQUEST_MAX_BYTES) return void s.terminate();
+          if (!c.buf.includes("\r\n\r\n") && !c.buf.includes("\n\n")) return;
+          clearTimeout(c.timer);
+          c.timer = null;
+          void answer(s, c.buf.slice(0, c.buf.indexOf("\n")).trim());
+        },
+        close(s) {
+          release(s.data);
+        },
+        error(s) {
+          release(s.data);
+        },
       },
-      error: (e) => new Response(`error: ${e.message}\n`, { status: 500 }),
     });
-    post({ op: "listening", port: server.port ?? 0 });
+    post({ op: "listening", port: server.port });
   } catch (e) {
     post({ op: "failed", error: (e as Error).message });
   }

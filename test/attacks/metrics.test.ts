@@ -6,10 +6,10 @@
  * its token bucket with 429. The monitored components stay on time.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PER_PEER_BURST, PER_PEER_PER_S } from "../../src/adapters/metrics-worker.ts";
+import { MAX_CONNECTIONS_PER_PEER, PER_PEER_BURST, PER_PEER_PER_S } from "../../src/adapters/metrics-worker.ts";
 import { MAIN } from "../helpers/monitor-proc.ts";
 import { startWatched, until, type Watched } from "../helpers/watched.ts";
 
@@ -74,4 +74,29 @@ describe("a /metrics flood by nobody", () => {
     expect(turns).toBeGreaterThan(20);
     expect((after.over50 - before.over50) / turns).toBeLessThanOrEqual(0.05);
   }, 60_000);
+
+  test("connections are capped per peer (idle ones closed after 2 s): 200 idle connections cost the monitor at most the cap in descriptors", async () => {
+    const fds = () => readdirSync(`/proc/${w.proc.pid}/fd`).length;
+    const before = fds();
+    const socks: { end(): void }[] = [];
+    let closedByServer = 0;
+    for (let i = 0; i < 200; i++) {
+      try {
+        socks.push(await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, close() { closedByServer++; } } }));
+      } catch {
+        closedByServer++; // refused as it opened: over the cap
+      }
+    }
+    await Bun.sleep(200);
+    expect(fds() - before).toBeLessThanOrEqual(MAX_CONNECTIONS_PER_PEER + 2);
+    expect(closedByServer).toBeGreaterThanOrEqual(200 - MAX_CONNECTIONS_PER_PEER);
+    // The ones admitted but silent are closed at the request deadline.
+    await until(() => closedByServer === 200, "every idle connection closed", 5_000);
+    for (const s of socks) s.end();
+    // And a real scrape still works (after the bucket refilled).
+    await Bun.sleep(1_000);
+    const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toContain("hamon_component_up");
+  }, 30_000);
 });
