@@ -43,3 +43,23 @@ describe("a daemon run as a user", () => {
     await until(async () => { const r = await w.cmd("show", "waiter"); return r.type === "result" && (r.components[0]?.reason ?? "").includes("dynamic, not activated"); }, "the reason names the inactive dynamic component", 10_000, () => w.stderr());
   }, 30_000);
 });
+
+describe("a stop command", () => {
+  test("runs in a process group of its own and is killed at the stop deadline (a hung stop command cannot stay)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-stopcmd-"));
+    const out = join(dir, "pgid");
+    const tag = `61${process.pid}`; // "sleep 61PID": marks the hung stop command
+    const toml = `[monitor]\nstop_timeout_ms = 500\n[[component]]\nname = "svc"\nstart = ["/bin/sleep", "600"]\nready = "started"\nstop = ["/bin/sh", "-c", "ps -o pgid= -p $$ > ${out}; kill $HAMON_PID; exec sleep ${tag}"]\n`;
+    const w = await startWatched(toml);
+    running.push(w);
+    pids.push(await pidOf(w, "svc"));
+    const mark = w.events.length;
+    expect((await w.cmd("restart", "svc")).type).toBe("result");
+    await w.waitEvent((e) => e.component === "svc" && e.event === "started", "restarted", mark, 10_000);
+    pids.push(await pidOf(w, "svc"));
+    await until(() => existsSync(out) && readFileSync(out, "utf8").trim() !== "", "the stop command ran", 5_000);
+    const monitorPgid = readFileSync(`/proc/${w.proc.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[2];
+    expect(readFileSync(out, "utf8").trim()).not.toBe(monitorPgid);
+    await until(() => Bun.spawnSync(["pgrep", "-f", `sleep ${tag}`]).exitCode !== 0, "the hung stop command killed at its deadline", 5_000);
+  }, 30_000);
+});
