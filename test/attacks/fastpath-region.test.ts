@@ -44,8 +44,9 @@ describe("an owned fast path is up only with a live region of its own", () => {
     // The ready timeout (10 s) passes with no region: a failure, down; hamon check is not OK.
     await until(async () => (await stateOf(w, "dp")).startsWith("down"), "down at its ready timeout", 20_000, () => w.stderr());
     expect(check(w)).not.toBe(0);
-    const r = await w.cmd("status");
-    expect(r.type === "result" ? r.monitor?.node?.health : "?").toBe("red");
+    // The node verdict is judged every 500 ms: red once it has looked.
+    await until(async () => { const r = await w.cmd("status"); return r.type === "result" && r.monitor?.node?.health === "red"; }, "the node red", 5_000, () => w.stderr());
+    expect(await stateOf(w, "dp")).not.toBe("up/ok");
   }, 60_000);
 
   test("a region planted by another user (nobody) at the owned fast path's heartbeat path is refused", async () => {
