@@ -32,6 +32,9 @@ export interface SpawnOptions {
   readonly cleanEnv?: boolean;
   /** Default inherit; "ignore"; a descriptor for stdout and stderr (a log file); "pipe" to capture them. */
   readonly output?: "inherit" | "ignore" | "pipe" | number;
+  /** Separate descriptors for stdout and stderr (pipes of the caller's own); they override `output`. */
+  readonly stdoutFd?: number;
+  readonly stderrFd?: number;
   /** Default true: its own session and process group. */
   readonly session?: boolean;
   /** Default "ignore"; "inherit" passes ours on (a sidecar's daemon). */
@@ -163,8 +166,8 @@ export const realProcesses: ProcessControl = {
     try {
       child = Bun.spawn(o.nofile === undefined ? [...argv] : withNofile(argv, o.nofile), {
         stdin: o.input ?? "ignore",
-        stdout: out,
-        stderr: out,
+        stdout: o.stdoutFd ?? out,
+        stderr: o.stderrFd ?? out,
         detached: o.session ?? true,
         env: o.cleanEnv ? { ...(o.env ?? {}) } : childEnv(o.env ?? {}),
         ...(o.cwd ? { cwd: o.cwd } : {}),

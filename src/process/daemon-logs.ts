@@ -17,7 +17,7 @@ import { accessSync, closeSync, constants, fstatSync, mkdirSync, openSync, readl
 import { logPath } from "./logfile.ts";
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
-import { libc, ptr } from "../sys/libc.ts";
+import { libc, outputPipe } from "../sys/libc.ts";
 import { startWorker } from "../sys/worker.ts";
 import type { FromWorker, ToWorker } from "./log-worker.ts";
 
@@ -44,16 +44,14 @@ export interface LogSpec {
 
 export class DaemonLogs {
   private worker: Worker | null = null;
-  private readonly pipeFds = new Int32Array(2);
 
   constructor(private readonly stateDir: string, private readonly log: Logger) {}
 
-  /** A new pipe for a daemon about to start: its write end goes to the child's stdout and stderr. */
+  /** A new pipe for a daemon about to start: its write end (blocking: a full pipe paces the daemon) goes to its stdout and stderr. */
   pipe(): { read: number; write: number } {
     // The logs directory is root's (0750): no one else can plant a file or link where the writer opens.
     mkdirSync(join(this.stateDir, "logs"), { recursive: true, mode: 0o750 });
-    if (libc.symbols.pipe2(ptr(this.pipeFds), O_CLOEXEC | O_NONBLOCK) !== 0) throw new Error("pipe2 failed");
-    return { read: this.pipeFds[0]!, write: this.pipeFds[1]! };
+    return outputPipe();
   }
 
   /** After the spawn: our copy of the write end goes, the read end is drained by the writer thread. */

@@ -8,7 +8,17 @@
  *   const r = await runWithDeadline(["/usr/lib/hamon/hook"], { env: { HAMON_LEVEL: "reboot-system" }, timeoutMs: 60_000 });
  *   r.exit?.how // "exited with status 0"
  */
+import { closeSync } from "node:fs";
+import { outputPipe } from "../sys/libc.ts";
 import { describeExit, realProcesses, signalIdentified, type ExitStatus, type ProcessControl } from "./control.ts";
+
+function closeFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* closed */
+  }
+}
 
 export interface RunOptions {
   readonly env?: Record<string, string>;
@@ -41,14 +51,21 @@ export const CAPTURE_MAX_BYTES = 4096;
 
 export async function runWithDeadline(argv: readonly string[], o: RunOptions): Promise<RunResult> {
   const pc = o.control ?? realProcesses;
+  // Captured output goes through pipes of our own, read as we pull (Bun's "pipe" reads ahead without bound: a check
+  // that prints without end cost hundreds of MB before it was killed). The real processes only: a fake has no pipes.
+  const pipes = o.capture && pc === realProcesses ? [outputPipe(), outputPipe()] : null;
   let p;
   try {
     p = pc.spawn(argv, {
-      ...(o.env ? { env: o.env } : {}), output: o.capture ? "pipe" : "inherit",
+      ...(o.env ? { env: o.env } : {}), output: pipes ? "inherit" : o.capture ? "pipe" : "inherit",
+      ...(pipes ? { stdoutFd: pipes[0]!.write, stderrFd: pipes[1]!.write } : {}),
       ...(o.uid !== undefined ? { uid: o.uid } : {}), ...(o.gid !== undefined ? { gid: o.gid } : {}), ...(o.cleanEnv ? { cleanEnv: true } : {}),
     });
   } catch (e) {
+    for (const q of pipes ?? []) closeFd(q.read); // the write ends: below
     return { exit: null, startError: (e as Error).message, timedOut: false, overflowed: false, stdout: "", stderr: "" };
+  } finally {
+    for (const q of pipes ?? []) closeFd(q.write); // the child has its own copies
   }
   // Its own group (spawned with setsid): killing it reaches what it forked, and nothing of ours.
   const ref = { pid: p.pid, startTime: p.startTime, group: p.pid };
@@ -71,10 +88,14 @@ export async function runWithDeadline(argv: readonly string[], o: RunOptions): P
     overflowed = true;
     kill();
   };
+  const streamOf = (i: number, s: ReadableStream<Uint8Array> | undefined) => (pipes ? Bun.file(pipes[i]!.read).stream() : s);
+  const outS = streamOf(0, p.stdout);
+  const errS = streamOf(1, p.stderr);
   const [stdout, stderr] = await Promise.all([
-    p.stdout ? readBounded(p.stdout, cap, cut, over) : "",
-    p.stderr ? readBounded(p.stderr, cap, cut, over) : "",
+    outS ? readBounded(outS, cap, cut, over) : "",
+    errS ? readBounded(errS, cap, cut, over) : "",
   ]);
+  for (const q of pipes ?? []) closeFd(q.read);
   // Killed or done: its exit follows at once, except when it outlived its deadline unkillably (a D-state child).
   const exit = await Promise.race([p.exited, cut.then(() => Promise.race([p.exited, Bun.sleep(1_000).then(() => describeExit(null, "SIGKILL"))]))]);
   clearTimeout(timer);

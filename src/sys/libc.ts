@@ -38,6 +38,7 @@ export const libc = dlopen("libc.so.6", {
   clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   waitpid: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
 });
@@ -97,3 +98,22 @@ export function cstr(s: string): Buffer {
 }
 
 export { ptr };
+
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK_ = 0o4000;
+const pipeFds = new Int32Array(2);
+
+/**
+ * A pipe for a child's output: both ends close-on-exec (the child gets the
+ * write end through its stdio, dup'd), the read end non-blocking (ours, read
+ * by an event loop), the write end blocking (the child's: a full pipe makes
+ * its write wait, never fail with EAGAIN).
+ */
+export function outputPipe(): { read: number; write: number } {
+  if (libc.symbols.pipe2(ptr(pipeFds), O_CLOEXEC) !== 0) throw new Error(`pipe2: errno ${errno()}`);
+  const read = pipeFds[0]!;
+  const write = pipeFds[1]!;
+  libc.symbols.fcntl(read, F_SETFL, libc.symbols.fcntl(read, F_GETFL, 0) | O_NONBLOCK_);
+  return { read, write };
+}
