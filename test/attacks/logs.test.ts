@@ -6,7 +6,8 @@
  * loses no line (the pipe paces the writer).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pidOf, startWatched, until, type Watched } from "../helpers/watched.ts";
 
@@ -85,5 +86,20 @@ describe("a daemon's logs stay within (log_keep + 1) × log_max_bytes", () => {
     const nums = all().trim().split("\n").map(Number);
     expect(nums.length).toBe(300_000);
     expect(nums.every((n, i) => n === i + 1)).toBe(true);
+  }, 30_000);
+
+  test("a C program writing through stdio as fast as it can sees no write error (the pipe is blocking on its side: it waits, never EAGAIN)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-stdio-"));
+    writeFileSync(join(dir, "w.c"), `#include <stdio.h>\nint main(void){ for (long i = 1; i <= 2000000; i++) if (printf("%ld\\n", i) < 0) { fprintf(stderr, "write error at %ld\\n", i); return 1; } fflush(stdout); fprintf(stderr, "done\\n"); return 0; }\n`);
+    const cc = Bun.spawnSync(["cc", "-O2", join(dir, "w.c"), "-o", join(dir, "w")], { stderr: "pipe" });
+    expect(cc.exitCode).toBe(0);
+    chmodSync(dir, 0o755);
+    const w = await startWatched(`[monitor]\nstop_timeout_ms = 500\n[[component]]\nname = "stdio"\nstart = ["/bin/sh", "-c", "${join(dir, "w")}; exec sleep 600"]\nready = "started"\noutput = "log"\nlog_max_bytes = 1048576\nlog_keep = 1\n`);
+    running.push(w);
+    pids.push(await pidOf(w, "stdio"));
+    const base = join(w.stateDir, "logs", "stdio.log");
+    const all = () => [`${base}.1`, base].map((f) => { try { return readFileSync(f, "utf8"); } catch { return ""; } }).join("");
+    await until(() => all().includes("done\n"), "the writer finished", 20_000);
+    expect(all()).not.toContain("write error");
   }, 30_000);
 });
