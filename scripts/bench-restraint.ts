@@ -13,6 +13,7 @@
  *  3. an exec check that prints without end (`yes`), once a second for 20 s:
  *     the monitor's RSS growth.
  * Options: --source (run from source, not dist/hamon)  --flood-seconds N (5)  --log-seconds N (10)
+ *          --only metrics|logs|exec (one part)
  */
 import { parseArgs } from "node:util";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -23,7 +24,7 @@ import { startMonitor, upCount, type MonitorProc } from "../test/helpers/monitor
 import { hamonArgv } from "./bench-lib.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
-  source: { type: "boolean", default: false }, "flood-seconds": { type: "string", default: "5" }, "log-seconds": { type: "string", default: "10" },
+  source: { type: "boolean", default: false }, "flood-seconds": { type: "string", default: "5" }, "log-seconds": { type: "string", default: "10" }, only: { type: "string", default: "" },
 } });
 const self = hamonArgv(values.source);
 const FLOOD_S = Number(values["flood-seconds"]);
@@ -81,8 +82,10 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Prom
   for (const end = performance.now() + ms; !(await cond()); await Bun.sleep(20)) if (performance.now() > end) throw new Error("timed out");
 }
 
+const part = (name: string) => values.only === "" || values.only === name;
+
 // 1. The /metrics flood.
-{
+if (part("metrics")) {
   const port = freePort();
   const daemons = Array.from({ length: 50 }, (_, i) => `[[component]]\nname = "d${i}"\nstart = ["/bin/sleep", "600"]\nready = "started"\n`).join("");
   const { m, textfile } = await monitorWith(`listen = "127.0.0.1:${port}"\n${daemons}`);
@@ -104,7 +107,7 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Prom
 }
 
 // 2. The log flood.
-{
+if (part("logs")) {
   // 1 MiB of numbered 100-byte lines every 10 ms (about 100 MB/s), each chunk written whole (writeSync blocks while the
   // pipe is full: the log writer paces it). Numbers are written into one reused buffer: the writer must not be the bottleneck.
   const js = `const fs = require("fs"); const L = 100, K = 10486, buf = Buffer.alloc(L * K, 120);
@@ -166,7 +169,7 @@ async function execGrowth(argv: string): Promise<{ before: number; after: number
   await m.stop();
   return { before, after };
 }
-{
+if (part("exec")) {
   const yes = await execGrowth("/usr/bin/yes");
   const quiet = await execGrowth("/bin/true");
   const g = (x: { before: number; after: number }) => (x.after - x.before) / 1024;
