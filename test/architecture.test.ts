@@ -63,8 +63,35 @@ describe("the checker itself", () => {
   });
 });
 
+/**
+ * The rooms of src/ from the bottom up (top-level files count as rooms of
+ * their own): a room may import only rooms before it in this list. The
+ * order is the design: a new import that points upwards fails here, naming
+ * the file, before it becomes a cycle.
+ */
+export const ROOM_ORDER = [
+  "protocol", "sys", "log", "paths", "version", "engine", "transport", "watchdog", "config", "library", "render", "demo",
+  "events", "security", "process", "adapters", "discovery", "probes", "monitor", "cli", "ocf", "sidecar", "commands", "main",
+] as const;
+
+/** The pure rooms (and pure files of I/O rooms): no file system, process, socket or FFI of their own. */
+const PURE = ["protocol", "engine", "render", "security", "config"];
+const PURE_FILES = ["src/watchdog/layout.ts", "src/watchdog/assess.ts", "src/discovery/plan.ts"];
+
 describe("src/", () => {
   const g = importGraph();
+  test("every room is in the room order, and every import between rooms points down it", () => {
+    const rooms = new Set([...g.keys()].map(room));
+    expect([...rooms].filter((r) => !(ROOM_ORDER as readonly string[]).includes(r))).toEqual([]);
+    const rank = (r: string) => (ROOM_ORDER as readonly string[]).indexOf(r);
+    const up = [...g].flatMap(([f, deps]) => deps.filter((d) => room(d) !== room(f) && rank(room(d)) > rank(room(f))).map((d) => `${f} imports ${d} (${room(f)} is below ${room(d)})`));
+    expect(up).toEqual([]);
+  });
+  test("no import cycle between rooms", () => {
+    const rg = new Map<string, string[]>();
+    for (const [f, deps] of g) for (const d of deps) if (room(d) !== room(f)) rg.set(`src/${room(f)}`, [...(rg.get(`src/${room(f)}`) ?? []), `src/${room(d)}`]);
+    expect(cycles(rg, () => true)).toEqual([]);
+  });
   test("no import cycle inside src/monitor/ (the helpers take a narrow context, never the core)", () => {
     expect(cycles(g, (f) => f.startsWith("src/monitor/"))).toEqual([]);
   });
@@ -89,9 +116,19 @@ describe("src/", () => {
     const bad = [...g].flatMap(([f, deps]) => (room(f) !== "commands" && f !== "src/main.ts" ? deps.filter((d) => room(d) === "commands").map((d) => `${f} imports ${d}`) : []));
     expect(bad).toEqual([]);
   });
-  test("the pure rooms (protocol, engine, render) do no I/O of their own", () => {
-    const io = /from "(node:fs|node:child_process|node:net|bun:ffi)"|\bBun\.(spawn|connect|listen|file|write)\b/;
-    const bad = [...g.keys()].filter((f) => ["protocol", "engine", "render"].includes(room(f)) && io.test(readFileSync(join(ROOT, f), "utf8")));
+  test("the pure rooms (protocol, engine, render, security, config) and the pure files of I/O rooms do no I/O of their own", () => {
+    const io = /from "(node:fs|node:child_process|node:net|node:fs\/promises|bun:ffi)"|\bBun\.(spawn|spawnSync|connect|listen|serve|file|write)\b|\bprocess\.kill\b/;
+    const bad = [...g.keys()].filter((f) => (PURE.includes(room(f)) || PURE_FILES.includes(f)) && io.test(readFileSync(join(ROOT, f), "utf8")));
     expect(bad).toEqual([]);
+    // A pure file imports code only from pure files (types from anywhere): I/O cannot come in through the back door.
+    const pure = (f: string) => PURE.includes(room(f)) || PURE_FILES.includes(f);
+    const leaks: string[] = [];
+    for (const f of [...g.keys()].filter(pure)) {
+      for (const m of readFileSync(join(ROOT, f), "utf8").matchAll(/^import (?!type\b)[^;]*?\bfrom\s+"(\.[^"]+)"/gm)) {
+        const d = relative(ROOT, resolve(dirname(join(ROOT, f)), m[1]!));
+        if (!pure(d)) leaks.push(`${f} imports ${d}`);
+      }
+    }
+    expect(leaks).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
 import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { HamonError } from "../protocol/errors.ts";
 import { checkArgs, UsageError } from "./strict.ts";
-import { EXIT, exitFor } from "./exit.ts";
+import { EXIT, exitFor } from "../protocol/exit.ts";
 
 export interface Io {
   out(s: string): void;

@@ -11,7 +11,7 @@ import { runSidecar } from "../sidecar/sidecar.ts";
 import { socketArg } from "./_shared.ts";
 import { refuseInjectedEnv } from "../security/env.ts";
 import { err } from "../cli/out.ts";
-import { EXIT } from "../cli/exit.ts";
+import { EXIT } from "../protocol/exit.ts";
 
 export default defineCommand({
   meta: { name: "component", description: "Sidecar: register a daemon that does not link the library (owns `-- CMD…`, or watches --pid / --pidfile)" },

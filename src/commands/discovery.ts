@@ -12,7 +12,7 @@ import { intArg } from "../cli/strict.ts";
 import { guard } from "../discovery/guardian.ts";
 import { discoverOnce } from "../discovery/once.ts";
 import { runDaemon } from "../monitor/daemon.ts";
-import { EXIT } from "../cli/exit.ts";
+import { EXIT } from "../protocol/exit.ts";
 import { daemonArgv, daemonOptions, discoveryArgs, loggerFor, type DaemonArgValues } from "../cli/daemon.ts";
 import { err, out } from "../cli/out.ts";
 import { refuseInjectedEnv } from "../security/env.ts";

@@ -7,7 +7,7 @@
  * --json prints JSON Lines (the events.jsonl schema).
  */
 import { defineCommand } from "citty";
-import { EXIT } from "../cli/exit.ts";
+import { EXIT } from "../protocol/exit.ts";
 import { intArg } from "../cli/strict.ts";
 import { err, out } from "../cli/out.ts";
 import { readEventLog } from "../events/log.ts";

@@ -6,7 +6,7 @@
 import { defineCommand } from "citty";
 import { accessSync, constants } from "node:fs";
 import { printableLine } from "../render/table.ts";
-import { EXIT } from "../cli/exit.ts";
+import { EXIT } from "../protocol/exit.ts";
 import { intArg, UsageError } from "../cli/strict.ts";
 import { err, out } from "../cli/out.ts";
 import { defaultStateDir } from "../paths.ts";

@@ -6,7 +6,7 @@
  * another monitor holds the lock for the socket.
  */
 import { defineCommand } from "citty";
-import { EXIT } from "../cli/exit.ts";
+import { EXIT } from "../protocol/exit.ts";
 import { daemonArgs, daemonOptions, loadConfig, loggerFor, type DaemonArgValues } from "../cli/daemon.ts";
 import { runDaemon } from "../monitor/daemon.ts";
 import { err, out } from "../cli/out.ts";

@@ -6,7 +6,7 @@
  * refuses: `status` and `events --follow` are the commands for scripts.
  */
 import { defineCommand } from "citty";
-import { EXIT } from "../cli/exit.ts";
+import { EXIT } from "../protocol/exit.ts";
 import { err } from "../cli/out.ts";
 import { openFullScreen } from "../cli/terminal.ts";
 import { runTop } from "../cli/top.ts";

@@ -7,14 +7,14 @@
  *   parseConfig('[[component]]\nname = "ospfd"\nplane = "data"\n')
  *   // { ok: false, errors: ['component[0].plane: must be one of control, fast, system, got "data"'] }
  */
-import { parseProbe, type Probe } from "../probes/connect.ts";
+import { parseProbe, type Probe } from "./probe-spec.ts";
 import { LEVELS, PLANES, KINDS, CHECK_MODES, type Level, type Plane, type Kind, type CheckMode } from "../protocol/messages.ts";
 import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
 import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy, type LadderRule } from "../engine/policy.ts";
 import { DEFAULT_SECURITY, principal, SECURITY_KEYS, securityFrom, type SecurityConfig } from "./security.ts";
 import { DEFAULT_INTEGRATIONS, INTEGRATION_TABLES, integrationsFrom, type IntegrationsConfig } from "./integrations.ts";
 import { argv, bool, ConfigErrors, int, isTable, oneOf, onlyKeys, str, type Table } from "./validate.ts";
-import { injectsCode } from "../security/env.ts";
+import { injectsCode } from "./env-vars.ts";
 
 const DAY_MS = 86_400_000;
 

@@ -11,7 +11,7 @@
  * config, full disk) is not respawned in a tight loop: after a few failed
  * starts the guardian pauses, doubling the pause.
  */
-import { EXIT } from "../cli/exit.ts";
+import { EXIT } from "../protocol/exit.ts";
 import { Session } from "../library/session.ts";
 import type { Logger } from "../log.ts";
 import { lockPathFor, tryLock } from "./lock.ts";

@@ -6,19 +6,15 @@
  * monitor; the loser's monitor exits 75 at once (lock held), and its
  * guardian reports "running" (someone else started it), not "started".
  */
-import { EXIT } from "../cli/exit.ts";
+import type { OnceOutcome } from "../render/once.ts";
+import { EXIT } from "../protocol/exit.ts";
 import { plan } from "./plan.ts";
 import { answers, killHolder, lockState, startDetached } from "./probe.ts";
 
 /** How long a freshly started monitor gets to answer before we call the start failed. */
 export const START_TIMEOUT_MS = 5_000;
 
-export type OnceOutcome =
-  | { kind: "running" }
-  | { kind: "started"; pid: number; ms: number }
-  | { kind: "replaced"; killed: number; pid: number; ms: number }
-  | { kind: "hung"; pid: number | null; why: string }
-  | { kind: "failed"; reason: string };
+export type { OnceOutcome };
 
 export interface OnceOptions {
   socket: string;

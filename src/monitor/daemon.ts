@@ -4,7 +4,7 @@
  * outcome is an exit status (src/cli/exit.ts).
  */
 import { untilSignal } from "../sys/signals.ts";
-import { EXIT } from "../cli/exit.ts";
+import { EXIT } from "../protocol/exit.ts";
 import type { MonitorConfig } from "../config/config.ts";
 import type { Logger } from "../log.ts";
 import { MonitorLocked, startMonitorServer, type MonitorServer } from "./server.ts";

@@ -4,7 +4,14 @@
  *
  * @example renderOnce({ kind: "started", pid: 42, ms: 180 }) // { code: 3, out: "started monitor pid 42, answering after 180 ms\n", err: "" }
  */
-import type { OnceOutcome } from "../discovery/once.ts";
+
+/** What `discovery --once` found or did (discovery/once.ts decides it; this file says it). */
+export type OnceOutcome =
+  | { kind: "running" }
+  | { kind: "started"; pid: number; ms: number }
+  | { kind: "replaced"; killed: number; pid: number; ms: number }
+  | { kind: "hung"; pid: number | null; why: string }
+  | { kind: "failed"; reason: string };
 
 export const DISCOVERY_EXIT = { RUNNING: 0, FAILED: 1, STARTED: 3, HUNG: 4, REPLACED: 5 } as const;
 

@@ -12,7 +12,8 @@ import { defaultSocketPath } from "../paths.ts";
 import { COMPONENT_NAME_RE, SIDECAR_MAX_STOP_MS } from "../protocol/limits.ts";
 import type { Kind, Plane } from "../protocol/messages.ts";
 import { splitCommand } from "../probes/exec.ts";
-import { EXPECT_MAX_BYTES, parseProbe, type Probe } from "../probes/connect.ts";
+import { EXPECT_MAX_BYTES } from "../probes/connect.ts";
+import { parseProbe, type Probe } from "../config/probe-spec.ts";
 import type { CheckRun } from "../config/config.ts";
 import type { SidecarOptions } from "./sidecar.ts";
 

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CheckRunner, MAX_CONCURRENT_EXEC } from "../../src/probes/runner.ts";
 import { runAudit } from "../../src/probes/exec.ts";
-import { parseProbe, runProbe } from "../../src/probes/connect.ts";
+import { runProbe } from "../../src/probes/connect.ts";
+import { parseProbe } from "../../src/config/probe-spec.ts";
 import { CAPTURE_MAX_BYTES, runWithDeadline } from "../../src/process/run.ts";
 
 const TAG = String(process.pid); // "sleep 30.PID": a valid duration that marks the helpers this file leaves behind

@@ -8,7 +8,8 @@
 import { chownSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseProbe, runProbe } from "../../src/probes/connect.ts";
+import { runProbe } from "../../src/probes/connect.ts";
+import { parseProbe } from "../../src/config/probe-spec.ts";
 import { startWatched, type Watched } from "./watched.ts";
 import { MAIN } from "./monitor-proc.ts";
 

@@ -3,7 +3,8 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { runAudit, splitCommand } from "../../src/probes/exec.ts";
-import { parseProbe, runProbe } from "../../src/probes/connect.ts";
+import { runProbe } from "../../src/probes/connect.ts";
+import { parseProbe } from "../../src/config/probe-spec.ts";
 import { CheckRunner } from "../../src/probes/runner.ts";
 
 describe("probe specs", () => {
