@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lockPathFor, readHolder } from "../src/discovery/lock.ts";
-import { answers } from "../src/discovery/probe.ts";
+import { answers } from "../src/discovery/ping.ts";
 import { upCount } from "../test/helpers/monitor-proc.ts";
 import { hamonArgv, pct } from "./bench-lib.ts";
 import { until } from "../test/helpers/wait.ts";

@@ -31,3 +31,9 @@ export function out(s: string): void {
 export function err(s: string): void {
   writeAll(2, s);
 }
+
+/** Says `text` on stderr and returns `code`: a command's failure in one statement (`return failWith(why, EXIT.CONFIG)`). */
+export function failWith(text: string, code: number): number {
+  err(text);
+  return code;
+}

@@ -10,7 +10,7 @@ import { sidecarOptions } from "../sidecar/options.ts";
 import { runSidecar } from "../sidecar/sidecar.ts";
 import { socketArg } from "./_shared.ts";
 import { refuseInjectedEnv } from "../security/env.ts";
-import { err } from "../cli/out.ts";
+import { failWith } from "../cli/out.ts";
 import { EXIT } from "../protocol/exit.ts";
 
 export default defineCommand({
@@ -35,7 +35,7 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     const refused = refuseInjectedEnv("component");
-    if (refused) return err(refused), EXIT.CONFIG;
+    if (refused) return failWith(refused, EXIT.CONFIG);
     return runSidecar(sidecarOptions(args, rawArgs));
   },
 });

@@ -14,7 +14,7 @@ import { discoverOnce } from "../discovery/once.ts";
 import { runDaemon } from "../monitor/daemon.ts";
 import { EXIT } from "../protocol/exit.ts";
 import { daemonArgv, daemonOptions, discoveryArgs, loggerFor, type DaemonArgValues } from "../cli/daemon.ts";
-import { err, out } from "../cli/out.ts";
+import { err, failWith, out } from "../cli/out.ts";
 import { refuseInjectedEnv } from "../security/env.ts";
 import { renderOnce } from "../render/once.ts";
 import { untilSignal } from "../sys/signals.ts";
@@ -24,7 +24,7 @@ export default defineCommand({
   args: discoveryArgs,
   async run({ args }) {
     const refused = refuseInjectedEnv("discovery");
-    if (refused) return err(refused), EXIT.CONFIG;
+    if (refused) return failWith(refused, EXIT.CONFIG);
     const a = args as DaemonArgValues & { once?: boolean; standby?: boolean; "kill-hung"?: boolean; timeout?: string; "hang-ms"?: string; "ping-ms"?: string };
     const log = loggerFor(a);
     const opts = daemonOptions(a, log);
@@ -32,7 +32,9 @@ export default defineCommand({
     const monitorArgv = daemonArgv(a, opts.socketPath);
     if (a.once) {
       const r = renderOnce(await discoverOnce({ socket: opts.socketPath, monitorArgv, timeoutMs: intArg("timeout", a.timeout, 10, 600_000, 2_000), killHung: !!a["kill-hung"] }));
-      return out(r.out), err(r.err), r.code;
+      out(r.out);
+      err(r.err);
+      return r.code;
     }
     const stopped = untilSignal(undefined, false).signal.then(() => {});
     log("info", a.standby ? "standby guardian" : "guardian", { socket: opts.socketPath });

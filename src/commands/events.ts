@@ -9,7 +9,7 @@
 import { defineCommand } from "citty";
 import { EXIT } from "../protocol/exit.ts";
 import { intArg } from "../cli/strict.ts";
-import { err, out } from "../cli/out.ts";
+import { err, failWith, out } from "../cli/out.ts";
 import { readEventLog } from "../events/log.ts";
 import { followEvents } from "../library/follow.ts";
 import { defaultSocketPath, defaultStateDir } from "../paths.ts";
@@ -29,7 +29,7 @@ export default defineCommand({
     if (!args.follow) {
       const dir = args["state-dir"] || defaultStateDir();
       const r = readEventLog(dir, intArg("last", args.last, 1, 1_000_000, 20));
-      if (!r) return err(`hamon events: no ${dir}/events.jsonl (is --state-dir right?)\n`), EXIT.FAILURE;
+      if (!r) return failWith(`hamon events: no ${dir}/events.jsonl (is --state-dir right?)\n`, EXIT.FAILURE);
       for (const b of r.bad) err(`hamon events: ${renderBadLines(b.file, b.lines)}\n`);
       for (const e of r.events) out(renderEvent(e, !!args.json));
       return EXIT.OK;

@@ -19,6 +19,8 @@ export default defineCommand({
     const windowMs = intArg("watch", args.watch, 1, 600_000, 2 * deadMs);
     const r = await inspectRegion(args.path, { suspectMs: Math.ceil(deadMs / 5), deadMs, idleSlackMs: 50, pollMs: Math.max(1, Math.floor(deadMs / 25)) }, windowMs);
     const shown = renderInspection(args.path, r, !!args.json);
-    return out(shown.out), err(shown.err), shown.code;
+    out(shown.out);
+    err(shown.err);
+    return shown.code;
   },
 });

@@ -8,7 +8,7 @@ import { accessSync, constants } from "node:fs";
 import { printableLine } from "../render/table.ts";
 import { EXIT } from "../protocol/exit.ts";
 import { intArg, UsageError } from "../cli/strict.ts";
-import { err, out } from "../cli/out.ts";
+import { failWith, out } from "../cli/out.ts";
 import { defaultStateDir } from "../paths.ts";
 import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
 import { followLog, logPath, tailLog } from "../process/logfile.ts";
@@ -31,7 +31,7 @@ export default defineCommand({
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === "ENOENT" ? `no ${path} (output = "log" for ${args.name}? is --state-dir right?)` : code === "EACCES" ? `${path}: permission denied (EACCES: the logs are root's; run as root)` : `${path}: ${code}`;
-      return err(`hamon logs: ${why}\n`), EXIT.FAILURE;
+      return failWith(`hamon logs: ${why}\n`, EXIT.FAILURE);
     }
     // A daemon's bytes reach the terminal only through the escaping renderer (a title change, a clipboard write…), unless --raw.
     const show = args.raw ? (s: string) => s : (s: string) => s.split("\n").map(printableLine).join("\n");

@@ -9,7 +9,7 @@ import { defineCommand } from "citty";
 import { EXIT } from "../protocol/exit.ts";
 import { daemonArgs, daemonOptions, loadConfig, loggerFor, type DaemonArgValues } from "../cli/daemon.ts";
 import { runDaemon } from "../monitor/daemon.ts";
-import { err, out } from "../cli/out.ts";
+import { failWith, out } from "../cli/out.ts";
 import { refuseInjectedEnv } from "../security/env.ts";
 
 export default defineCommand({
@@ -22,7 +22,7 @@ export default defineCommand({
     const a = args as DaemonArgValues & { "check-config"?: string };
     const log = loggerFor(a);
     const refused = a["check-config"] ? null : refuseInjectedEnv("monitor");
-    if (refused) return err(refused), EXIT.CONFIG;
+    if (refused) return failWith(refused, EXIT.CONFIG);
     if (a["check-config"]) {
       const c = loadConfig(a["check-config"], log);
       if (!c) return EXIT.CONFIG;

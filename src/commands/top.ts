@@ -7,7 +7,7 @@
  */
 import { defineCommand } from "citty";
 import { EXIT } from "../protocol/exit.ts";
-import { err } from "../cli/out.ts";
+import { err, failWith } from "../cli/out.ts";
 import { openFullScreen } from "../cli/terminal.ts";
 import { runTop } from "../cli/top.ts";
 import { defaultSocketPath } from "../paths.ts";
@@ -26,7 +26,7 @@ export default defineCommand({
     const stop = untilSignal(undefined, false);
     const error = await runTop(args.socket || defaultSocketPath(), screen.term, Promise.race([stop.signal, screen.quit]), { colour: !process.env.NO_COLOR });
     screen.close();
-    if (error) return err(`hamon top: ${error}\n`), EXIT.UNAVAILABLE;
+    if (error) return failWith(`hamon top: ${error}\n`, EXIT.UNAVAILABLE);
     return EXIT.OK;
   },
 });

@@ -16,7 +16,7 @@ import { Session } from "../library/session.ts";
 import type { Logger } from "../log.ts";
 import { lockPathFor, tryLock } from "./lock.ts";
 import { plan } from "./plan.ts";
-import { answers, killHolder, lockState } from "./probe.ts";
+import { answers, killHolder, lockState } from "./ping.ts";
 import { startAndWait } from "./once.ts";
 
 export interface GuardOptions {

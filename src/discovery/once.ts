@@ -9,7 +9,7 @@
 import type { OnceOutcome } from "../render/once.ts";
 import { EXIT } from "../protocol/exit.ts";
 import { plan } from "./plan.ts";
-import { answers, killHolder, lockState, startDetached } from "./probe.ts";
+import { answers, killHolder, lockState, startDetached } from "./ping.ts";
 
 /** How long a freshly started monitor gets to answer before we call the start failed. */
 export const START_TIMEOUT_MS = 5_000;

@@ -19,7 +19,7 @@ import { severity } from "../engine/policy.ts";
 import { ACTION_TIMEOUT_MS } from "../protocol/limits.ts";
 import type { Level } from "../protocol/messages.ts";
 import type { ExecutorContext } from "./context.ts";
-import { writeFlightRecord } from "./records.ts";
+import { writeFlightRecord } from "./flight.ts";
 import { runWithDeadline } from "../process/run.ts";
 import type { Entry } from "./registry.ts";
 import { MONITOR_OWNER_VAR, ownerMark } from "../process/adopt.ts";

@@ -497,7 +497,10 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
     const run = runOf(e, check);
     // Its own deadline a little before the check's, so the probe's own words ("no 'PONG' within …") are the evidence.
     const t = this.checks.timeoutOf(id);
-    if (run) return this.plain.runCheck(e, run, id, Math.max(1, Math.min(t - 1, Math.floor(t * 0.9)))), true;
+    if (run) {
+      this.plain.runCheck(e, run, id, Math.max(1, Math.min(t - 1, Math.floor(t * 0.9))));
+      return true;
+    }
     if (!e.conn) return false;
     return e.conn.send({ type: "query", id, kind: "health", check, action: "" });
   }

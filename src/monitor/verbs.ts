@@ -19,10 +19,10 @@ export class Verbs {
 
   command(conn: Conn, m: MessageOf<"command">): boolean {
     switch (m.verb) {
-      case "restart": return this.restart(conn, m), true;
-      case "activate": return this.activate(conn, m), true;
-      case "deactivate": return this.deactivate(conn, m), true;
-      case "query": return this.query(conn, m), true;
+      case "restart": this.restart(conn, m); return true;
+      case "activate": this.activate(conn, m); return true;
+      case "deactivate": this.deactivate(conn, m); return true;
+      case "query": this.query(conn, m); return true;
       default: return false;
     }
   }

@@ -10,7 +10,7 @@ import { realProcesses, signalIdentified } from "../process/control.ts";
 import { existsSync } from "node:fs";
 import { daemonArgv, daemonOptions, type DaemonArgValues } from "../cli/daemon.ts";
 import { startAndWait } from "../discovery/once.ts";
-import { answers, killHolder, lockState } from "../discovery/probe.ts";
+import { answers, killHolder, lockState } from "../discovery/ping.ts";
 import { Session } from "../library/session.ts";
 import type { Logger } from "../log.ts";
 import type { Health } from "../protocol/messages.ts";
@@ -49,9 +49,12 @@ export function configOf(env: Readonly<Record<string, string | undefined>>, exis
 export async function runAgent(action: string, io: AgentIo): Promise<number> {
   const env = io.env;
   switch (action) {
-    case "meta-data": return io.out(metadata()), OCF.SUCCESS;
+    case "meta-data":
+      io.out(metadata());
+      return OCF.SUCCESS;
     case "usage": case "help":
-      return io.out(`usage: hamon ocf {${OCF_ACTIONS.join("|")}}\n`), OCF.SUCCESS;
+      io.out(`usage: hamon ocf {${OCF_ACTIONS.join("|")}}\n`);
+      return OCF.SUCCESS;
   }
   const config = configOf(env, existsSync);
   if (config && !existsSync(config)) {

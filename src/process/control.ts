@@ -1,7 +1,7 @@
 /**
  * Process control, the one I/O edge for every process hamon starts, signals
  * or watches: the monitor's owned daemons (supervisor.ts), the sidecar's
- * daemon (owned.ts), level hooks and exec checks (run.ts), a guardian's
+ * daemon (sidecar-daemon.ts), level hooks and exec checks (run.ts), a guardian's
  * monitor (discovery). Behind a small interface so the logic above it runs
  * against a fake in tests (fake.ts; one shared suite runs against both,
  * test/process/).

@@ -30,7 +30,7 @@ import type { Logger } from "../log.ts";
 import { runAudit } from "../probes/exec.ts";
 import { CheckRunner } from "../probes/runner.ts";
 import type { CheckRun } from "../config/config.ts";
-import { OwnedDaemon, stopPid, watchPid, type Ended } from "../process/owned.ts";
+import { OwnedDaemon, stopPid, watchPid, type Ended } from "../process/sidecar-daemon.ts";
 import { readPidfile } from "../process/pidfile.ts";
 import { findMarked, ownerMark, OWNER_VAR, planAdoption, sidecarFor } from "../process/adopt.ts";
 import { resolve } from "node:path";

@@ -23,7 +23,7 @@ import { clusterUnavailable, NODE, startCluster, type Cluster } from "../helpers
 import { startSim, tmpPath, type Sim } from "../helpers/hbsim.ts";
 import { startWatched, type Watched } from "../helpers/watched.ts";
 import { until } from "../helpers/wait.ts";
-import { lockState } from "../../src/discovery/probe.ts";
+import { lockState } from "../../src/discovery/ping.ts";
 
 const AGENT = join(import.meta.dir, "..", "..", "docs", "ocf", "hamon");
 const why = clusterUnavailable();

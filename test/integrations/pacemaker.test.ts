@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { BIN, buildBinary } from "../helpers/binary.ts";
 import { startSim, tmpPath, type Sim } from "../helpers/hbsim.ts";
 import { until } from "../helpers/wait.ts";
-import { lockState } from "../../src/discovery/probe.ts";
+import { lockState } from "../../src/discovery/ping.ts";
 
 const AGENT = join(import.meta.dir, "..", "..", "docs", "ocf", "hamon");
 const DIR = mkdtempSync(join(tmpdir(), "hamon-ocf-"));

@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import type { ProcessControl } from "../../src/process/control.ts";
 import { Supervisor, type ExitInfo } from "../../src/process/supervisor.ts";
-import { OwnedDaemon } from "../../src/process/owned.ts";
+import { OwnedDaemon } from "../../src/process/sidecar-daemon.ts";
 import { runWithDeadline } from "../../src/process/run.ts";
 import { until } from "../helpers/wait.ts";
 
