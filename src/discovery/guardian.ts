@@ -16,7 +16,7 @@ import { Session } from "../library/session.ts";
 import type { Logger } from "../log.ts";
 import { lockPathFor, tryLock } from "./lock.ts";
 import { plan } from "./plan.ts";
-import { answers, killHolder, lockState } from "./ping.ts";
+import { answers, HUNG_TERM_MS, lockState, stopHolder } from "./ping.ts";
 import { startAndWait } from "./once.ts";
 
 export interface GuardOptions {
@@ -71,7 +71,7 @@ export async function guard(o: GuardOptions): Promise<number> {
         break;
       case "kill":
         o.log("error", "killing a hung monitor", { pid: step.holder.pid, why: step.why });
-        await killHolder(o.socket, step.holder);
+        await stopHolder(o.socket, step.holder, HUNG_TERM_MS);
         silentSince = -1;
         break;
       case "start": {

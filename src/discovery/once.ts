@@ -9,7 +9,7 @@
 import type { OnceOutcome } from "../render/once.ts";
 import { EXIT } from "../protocol/exit.ts";
 import { plan } from "./plan.ts";
-import { answers, killHolder, lockState, startDetached } from "./ping.ts";
+import { answers, HUNG_TERM_MS, lockState, startDetached, stopHolder } from "./ping.ts";
 
 /** How long a freshly started monitor gets to answer before we call the start failed. */
 export const START_TIMEOUT_MS = 5_000;
@@ -43,7 +43,7 @@ export async function discoverOnce(o: OnceOptions): Promise<OnceOutcome> {
     case "wait": return { kind: "hung", pid: lock.holder?.pid ?? null, why: step.why };
     case "kill": {
       if (!o.killHung) return { kind: "hung", pid: step.holder.pid, why: step.why };
-      await killHolder(o.socket, step.holder);
+      await stopHolder(o.socket, step.holder, HUNG_TERM_MS);
       const r = await startAndWait(o.socket, o.monitorArgv, o.startTimeoutMs);
       return r.kind === "started" ? { kind: "replaced", killed: step.holder.pid, pid: r.pid, ms: r.ms } : r;
     }

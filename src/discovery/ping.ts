@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 import { Session } from "../library/session.ts";
 import { selfArgv } from "../sys/self.ts";
 import { isLocked, lockPathFor, readHolder, type Holder } from "./lock.ts";
-import { realProcesses, signalIdentified } from "../process/control.ts";
+import { realProcesses } from "../process/control.ts";
+import { escalateStop, goneWhen } from "../process/stop.ts";
 
 /** One protocol round trip: true when a monitor is there and its loop turns. */
 export async function answers(socket: string, timeoutMs: number): Promise<boolean> {
@@ -30,13 +31,19 @@ export function lockState(socket: string): { locked: boolean; holder: Holder | n
   return { locked, holder: locked ? readHolder(path) : null };
 }
 
-/** SIGKILLs a hung lock holder (only if it is still the same process) and waits for the kernel to drop its lock. */
-export async function killHolder(socket: string, h: Holder, waitMs = 2_000): Promise<boolean> {
-  signalIdentified(realProcesses, { pid: h.pid, startTime: h.startTime, group: null }, "SIGKILL");
-  for (const t0 = performance.now(); performance.now() - t0 < waitMs; await Bun.sleep(5)) {
-    if (!lockState(socket).locked) return true;
-  }
-  return false;
+/**
+ * Stops a lock holder through the one escalation (process/stop.ts):
+ * SIGTERM and SIGCONT (a stopped monitor then writes its journal and goes),
+ * SIGKILL after `termMs`; only while it is still the same process. True once
+ * the kernel dropped its lock within `termMs` + `waitMs`.
+ */
+/** A hung monitor gets this long to act on SIGTERM (it may only have been stopped: woken, it writes its journal) before SIGKILL. */
+export const HUNG_TERM_MS = 1_000;
+
+export async function stopHolder(socket: string, h: Holder, termMs: number, waitMs = 2_000): Promise<boolean> {
+  const released = goneWhen(() => !lockState(socket).locked, 5);
+  await escalateStop(realProcesses, { pid: h.pid, startTime: h.startTime, group: null }, termMs, released);
+  return Promise.race([released.then(() => true), Bun.sleep(waitMs).then(() => !lockState(socket).locked)]);
 }
 
 export interface Started {

@@ -6,11 +6,10 @@
  * the agent, like `discovery --once` starts it); stop sends SIGTERM to the
  * lock holder and waits, then SIGKILL; monitor is codes.ts over what it sees.
  */
-import { realProcesses, signalIdentified } from "../process/control.ts";
 import { existsSync } from "node:fs";
 import { daemonArgv, daemonOptions, type DaemonArgValues } from "../cli/daemon.ts";
 import { startAndWait } from "../discovery/once.ts";
-import { answers, killHolder, lockState } from "../discovery/ping.ts";
+import { answers, lockState, stopHolder } from "../discovery/ping.ts";
 import { Session } from "../library/session.ts";
 import type { Logger } from "../log.ts";
 import type { Health } from "../protocol/messages.ts";
@@ -93,12 +92,11 @@ export async function runAgent(action: string, io: AgentIo): Promise<number> {
 async function stop(socket: string, budget: number, io: AgentIo): Promise<number> {
   const { holder } = lockState(socket);
   if (!holder) return OCF.SUCCESS; // not running: stopping is done
-  signalIdentified(realProcesses, { pid: holder.pid, startTime: holder.startTime, group: null }, "SIGTERM");
-  for (const t0 = performance.now(); performance.now() - t0 < budget - 2_000; await Bun.sleep(20)) {
-    if (!lockState(socket).locked) return OCF.SUCCESS;
-  }
-  io.log("warn", "ocf stop: the monitor did not exit after SIGTERM; killing it", { pid: holder.pid });
-  return (await killHolder(socket, holder, 2_000)) ? OCF.SUCCESS : OCF.ERR_GENERIC;
+  // The one escalation (process/stop.ts): SIGTERM and SIGCONT, SIGKILL 2 s before Pacemaker's own deadline.
+  const termMs = Math.max(1_000, budget - 2_000);
+  const ok = await stopHolder(socket, holder, termMs, 2_000);
+  if (!ok) io.log("error", "ocf stop: the monitor is still running after SIGKILL", { pid: holder.pid });
+  return ok ? OCF.SUCCESS : OCF.ERR_GENERIC;
 }
 
 async function observe(socket: string, level: number) {

@@ -5,7 +5,8 @@
  * identified by its start time, so a recycled pid is never taken for it. All
  * end the same way: a promise of how the process ended.
  */
-import { realProcesses, signalIdentified, type ProcessControl } from "./control.ts";
+import { realProcesses, type ProcessControl } from "./control.ts";
+import { escalateStop } from "./stop.ts";
 
 /** How often a watched (not owned) pid is checked. */
 export const WATCH_INTERVAL_MS = 100;
@@ -60,27 +61,14 @@ export class OwnedDaemon {
     return pid;
   }
 
-  /** Sends `sig`, then SIGKILL after `timeoutMs`; resolves with how it ended. */
+  /** The one escalation (stop.ts): `sig`, SIGCONT, SIGKILL after `timeoutMs`; resolves with how it ended. */
   async stop(timeoutMs: number, sig: NodeJS.Signals = "SIGTERM"): Promise<Ended> {
     if (!this.running) return this.ended;
-    const kill = this.killer();
-    kill(sig);
-    // A stopped (SIGSTOP) daemon acts on SIGTERM only once it runs again: wake it, or it would be SIGKILLed at the deadline.
-    if (sig !== "SIGKILL") kill("SIGCONT");
-    const timer = setTimeout(() => kill("SIGKILL"), timeoutMs);
-    const r = await this.ended;
-    clearTimeout(timer);
-    return r;
-  }
-
-  /** Signals the current daemon alone, only while its pid still names it (identity checked just before each signal). */
-  private killer(): (sig: NodeJS.Signals) => void {
     const child = this.child;
     const ref = child ? { pid: child.pid, startTime: child.startTime, group: null } : { pid: this.adopted!.pid, startTime: this.adopted!.startTime, group: null };
-    return (sig) => {
-      if (child?.done) return; // collected: its pid may be someone else's by now
-      signalIdentified(this.pc, ref, sig);
-    };
+    // Its own child is signalled only until collected (its pid may be someone else's after): identity is checked before each signal.
+    if (!child?.done) await escalateStop(this.pc, ref, timeoutMs, this.ended, sig);
+    return this.ended;
   }
 
   private drop(): void {

@@ -13,9 +13,10 @@
  * Unexpected deaths are reported through `onExit`; deaths hamon caused
  * (stop, restart) are not.
  */
-import { reapGroup, realProcesses, signalIdentified, type ProcessControl, type ProcRef, type SpawnOptions } from "./control.ts";
+import { reapGroup, realProcesses, type ProcessControl, type ProcRef, type SpawnOptions } from "./control.ts";
 import { readPidfile, type PidRules } from "./pidfile.ts";
 import { runWithDeadline } from "./run.ts";
+import { escalateStop, type StopOutcome } from "./stop.ts";
 
 export interface ExitInfo {
   name: string;
@@ -149,33 +150,29 @@ export class Supervisor {
   }
 
   /**
-   * Stops `name`: stop argv (or SIGTERM to the group), then SIGKILL to the
-   * group after `timeoutMs`. Resolves when it is gone.
+   * Stops `name`: its stop argv (with the stop deadline, then SIGKILL), or the
+   * one escalation (stop.ts: SIGTERM, SIGCONT, SIGKILL at `timeoutMs`).
+   * Resolves when it is gone, with how.
    */
   async stop(name: string, stopArgv: string[] | null, timeoutMs: number, env: Record<string, string>): Promise<string> {
     const p = this.procs.get(name);
     if (!p) return "not running";
     p.stopping = true;
+    let how: StopOutcome;
     if (stopArgv) {
       // In a group of its own with the stop deadline: a stop command that hangs is killed, never the monitor's group.
       void runWithDeadline(stopArgv, { env: { ...env, HAMON_PID: String(p.pid) }, timeoutMs, control: this.pc }).then((r) => {
         if (!r.exit) this.o.log("warn", "stop command failed to start", { component: name, error: r.startError ?? "" });
       });
+      const done = await Promise.race([p.exited.then(() => true), Bun.sleep(timeoutMs).then(() => false)]);
+      how = done ? "stopped" : await escalateStop(this.pc, p, 0, p.exited, "SIGKILL");
     } else {
-      signalIdentified(this.pc, p, "SIGTERM");
-      // A stopped (SIGSTOP) daemon cannot act on SIGTERM until it runs again: wake it (watchfrr's restart never does).
-      signalIdentified(this.pc, p, "SIGCONT");
+      // A stopped (SIGSTOP) daemon is woken so that it acts on SIGTERM (watchfrr's restart never wakes one).
+      how = await escalateStop(this.pc, p, timeoutMs, p.exited);
     }
-    const done = await Promise.race([p.exited.then(() => true), Bun.sleep(timeoutMs).then(() => false)]);
-    if (done) {
-      if (p.group !== null) reapGroup(this.pc, p.group); // stragglers left in its group
-      return "stopped";
-    }
-    this.o.log("warn", "stop timed out: SIGKILL", { component: name, pid: p.pid, timeout_ms: timeoutMs });
-    signalIdentified(this.pc, p, "SIGKILL");
-    await Promise.race([p.exited, Bun.sleep(1_000)]);
-    if (p.group !== null) reapGroup(this.pc, p.group);
-    return `killed after ${timeoutMs} ms`;
+    if (how !== "stopped") this.o.log("warn", "stop timed out: SIGKILL", { component: name, pid: p.pid, timeout_ms: timeoutMs });
+    if (p.group !== null) reapGroup(this.pc, p.group); // stragglers left in its group
+    return how === "stopped" ? "stopped" : `killed after ${timeoutMs} ms`;
   }
 
   /** Kills whatever is left of the group hamon created for a process that died (a daemon's forked children); nothing for one without. */

@@ -321,7 +321,8 @@ describe("guardians", () => {
       const pid = Number(/started monitor pid (\d+)/.exec(r.stdout.toString())?.[1]);
       killLater(pid);
       await m.proc.exited;
-      expect(m.proc.signalCode).toBe("SIGKILL");
+      // The one stop escalation: SIGTERM with SIGCONT (a merely stopped monitor then exits cleanly, 0), SIGKILL after 1 s.
+      expect(m.proc.exitCode === 0 || m.proc.signalCode === "SIGTERM" || m.proc.signalCode === "SIGKILL").toBe(true);
       expect(readHolder(lockPathFor(m.sock))?.pid).toBe(pid);
       process.kill(pid, "SIGTERM");
     } finally {
