@@ -112,6 +112,11 @@ describe("src/", () => {
   ])("%s/ does not import %s/", (from, to) => {
     expect(crossings(g, from, to)).toEqual([]);
   });
+  test("one clock: no timer of its own in src/monitor/ outside loop.ts (every timer is the loop's `after`)", () => {
+    const timers = /\b(setTimeout|setInterval|setImmediate)\s*\(|\bBun\.sleep\s*\(/;
+    const bad = [...g.keys()].filter((f) => f.startsWith("src/monitor/") && f !== "src/monitor/loop.ts" && timers.test(readFileSync(join(ROOT, f), "utf8")));
+    expect(bad).toEqual([]);
+  });
   test("only the entry point imports commands/", () => {
     const bad = [...g].flatMap(([f, deps]) => (room(f) !== "commands" && f !== "src/main.ts" ? deps.filter((d) => room(d) === "commands").map((d) => `${f} imports ${d}`) : []));
     expect(bad).toEqual([]);

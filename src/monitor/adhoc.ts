@@ -7,6 +7,7 @@
  */
 import type { Health, MessageOf, QueryKind } from "../protocol/messages.ts";
 import type { Conn } from "./registry.ts";
+import type { After, Timer } from "./loop.ts";
 
 const ADHOC_BASE = 2 ** 32;
 
@@ -16,17 +17,20 @@ export interface AdHocAnswer {
 }
 
 export class AdHocQueries {
-  private readonly pending = new Map<number, { done(a: AdHocAnswer | null): void; timer: ReturnType<typeof setTimeout> }>();
+  private readonly pending = new Map<number, { done(a: AdHocAnswer | null): void; timer: Timer }>();
   private seq = 0;
+
+  /** `after`: the loop's timer (loop.ts), so a query's timeout runs on the monitor's one clock. */
+  constructor(private readonly after: After) {}
 
   /** Sends the query; resolves with the answer, or null when none came within `timeoutMs` (or the send failed). */
   ask(conn: Conn, kind: QueryKind, action: string, timeoutMs: number): Promise<AdHocAnswer | null> {
     const id = ADHOC_BASE + ++this.seq;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.after(timeoutMs, () => {
         this.pending.delete(id);
         resolve(null);
-      }, timeoutMs);
+      });
       this.pending.set(id, { done: resolve, timer });
       if (!conn.send({ type: "query", id, kind, check: "", action })) this.settle(id, null);
     });
@@ -43,7 +47,7 @@ export class AdHocQueries {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    clearTimeout(p.timer);
+    p.timer.cancel();
     p.done(a);
   }
 

@@ -12,6 +12,7 @@ import type { MonitorConfig } from "../config/config.ts";
 import type { EngineEvent, EngineState } from "../engine/decide.ts";
 import type { ComponentPolicy } from "../engine/policy.ts";
 import type { Logger } from "../log.ts";
+import type { After } from "./loop.ts";
 import type { DaemonLogs } from "../process/daemon-logs.ts";
 import type { Health, MessageOf, MonitorInfo } from "../protocol/messages.ts";
 import type { ProcessControl } from "../process/control.ts";
@@ -95,6 +96,8 @@ export interface Replies {
 
 /** Plain daemons (plain.ts): their checks, readiness, pid files, start order. */
 export interface PlainContext extends CoreContext {
+  /** The loop's timer (loop.ts). */
+  readonly after: After;
   readonly checks: CheckTable;
   readonly sup: Supervisor;
   readonly control: ProcessControl;

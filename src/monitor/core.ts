@@ -12,7 +12,7 @@ import { PlainDaemons } from "./plain.ts";
 import { readPidfile } from "../process/pidfile.ts";
 import { componentUid } from "../sys/accounts.ts";
 import type { LifeAction, LifeEvent } from "../engine/lifecycle.ts";
-import { Loop, MAX_SLEEP_MS, REAL_TIMER, type LoopClient, type LoopTimer } from "./loop.ts";
+import { Loop, MAX_SLEEP_MS, REAL_TIMER, type After, type LoopClient, type LoopTimer } from "./loop.ts";
 import { JournalWriter } from "./journal-writer.ts";
 import type { ComponentConfig, MonitorConfig } from "../config/config.ts";
 import { decide, INITIAL_STATE, type EngineEvent, type EngineState } from "../engine/decide.ts";
@@ -68,8 +68,10 @@ export interface CoreOptions {
   persistence?: PersistenceHealth;
   /** Process control (default: the real processes; a fake in tests). */
   control?: ProcessControl;
-  /** The scheduler's one timer (default setTimeout; a fake clock's in tests, with `now`). */
+  /** The scheduler's one timer (default: the runtime's; a fake clock's in tests, with `now`). */
   timer?: LoopTimer;
+  /** The monitor's loop, started by the composition root before the core exists (its timers serve the socket and the dispatcher too); absent: the core makes its own. */
+  loop?: Loop;
 }
 
 export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
@@ -82,11 +84,11 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   readonly exec: Executor;
   readonly fast: FastPaths;
   readonly verbs: Verbs;
-  readonly adhoc = new AdHocQueries();
+  readonly adhoc: AdHocQueries;
   private readonly plain: PlainDaemons;
   readonly node: NodeJudge;
   /** How late each timer wake-up was (Prometheus; the starvation guard acts on single wake-ups). */
-  readonly lateness = new LatenessHistogram();
+  readonly lateness: LatenessHistogram;
   private readonly loop: Loop;
   private readonly journal: JournalWriter;
   private nextJudgeMs = 0;
@@ -110,7 +112,12 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   constructor(readonly d: Dispatcher, readonly o: CoreOptions) {
     this.now = o.now ?? (() => performance.now());
     this.pc = o.control ?? realProcesses;
-    this.loop = new Loop(this, this.now, o.timer ?? REAL_TIMER, this.lateness);
+    if (o.loop) {
+      this.loop = o.loop;
+      this.loop.attach(this);
+    } else this.loop = new Loop(this, this.now, o.timer ?? REAL_TIMER, new LatenessHistogram());
+    this.lateness = this.loop.lateness;
+    this.adhoc = new AdHocQueries(this.loop.after);
     this.sup = new Supervisor({ onExit: (x) => this.processExited(x), log: o.log, control: this.pc });
     this.logs = new DaemonLogs(o.stateDir, o.log);
     const core = this;
@@ -125,7 +132,7 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
         return core.stopped;
       },
       quarantinedOf: (n) => core.quarantined(n),
-    }, o.persistence ?? null, o.log);
+    }, o.persistence ?? null, o.log, this.loop.after);
     this.exec = new Executor(this);
     this.fast = new FastPaths(this);
     this.verbs = new Verbs(this);
@@ -176,6 +183,11 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
 
   get journalPath(): string {
     return `${this.o.stateDir}/journal.json`;
+  }
+
+  /** The loop's timer, for the helpers (PlainContext). */
+  get after(): After {
+    return this.loop.after;
   }
 
   ownedProcess(name: string): { pid: number; startTime: number } | null {

@@ -7,6 +7,7 @@
  * implementation's business (core.ts); without hooks the dispatcher is a
  * registry with read-only verbs.
  */
+import type { After } from "./loop.ts";
 import { FRAME_DEADLINE_MS, HELLO_DEADLINE_MS, MAX_SUBSCRIBER_PENDING_BYTES, SUPPORTED_VERSIONS } from "../protocol/limits.ts";
 import { MAX_RECENT, resultFrames } from "../protocol/codec.ts";
 import { RecentEvents } from "./recent.ts";
@@ -80,6 +81,8 @@ export interface DispatchDeps {
   policy?: Policy;
   /** State-dir write failures (src/monitor/persistence.ts), for status. */
   persistence?: () => MonitorInfo["persistence"];
+  /** The loop's timer (loop.ts): the monitor's one clock. */
+  after: After;
 }
 
 /** Picks the highest version both sides speak, or 0. */
@@ -179,11 +182,11 @@ export class Dispatcher {
   private dropped(st: ConnState, conn: Conn, reason: string): void {
     if (this.drops.n++ === 0) {
       this.drops.first = `${st.subscribed ? "subscriber" : st.role} ${this.who(conn)}: ${reason}`;
-      setTimeout(() => {
+      this.deps.after(1_000, () => {
         const n = this.drops.n;
         this.drops.n = 0;
         this.deps.emit({ component: "", event: "subscriber-dropped", level: "", reason: `${n} peer(s) cut off for not reading; first: ${this.drops.first}` });
-      }, 1_000);
+      });
     }
   }
   private readonly drops = { n: 0, first: "" };

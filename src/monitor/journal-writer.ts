@@ -17,6 +17,7 @@
  * reboot largely resets anyway (failure history does not survive a boot:
  * journal.ts); stop() ends with a synchronous durable write.
  */
+import type { After, Timer } from "./loop.ts";
 import type { EngineState } from "../engine/decide.ts";
 import type { Logger } from "../log.ts";
 import type { Supervisor } from "../process/supervisor.ts";
@@ -46,10 +47,11 @@ export class JournalWriter {
   /** Writes not yet fsynced; a sync is scheduled or running while > 0. */
   private unsynced = 0;
   private syncing = false;
-  private syncTimer: ReturnType<typeof setTimeout> | null = null;
+  private syncTimer: Timer | null = null;
   private readonly syncBound = () => void this.sync();
 
-  constructor(readonly path: string, private readonly src: JournalSource, private readonly persistence: PersistenceHealth | null, private readonly log: Logger, private readonly syncFile: (path: string) => Promise<void> = syncDurable) {}
+  /** `after`: the loop's timer (loop.ts): the coalesced write, the delayed sync and the retry run on the monitor's one clock. */
+  constructor(readonly path: string, private readonly src: JournalSource, private readonly persistence: PersistenceHealth | null, private readonly log: Logger, private readonly after: After, private readonly syncFile: (path: string) => Promise<void> = syncDurable) {}
 
   /** Writes done but not yet made durable (0 once the sync after them finished). */
   get unsyncedWrites(): number {
@@ -60,7 +62,7 @@ export class JournalWriter {
   mark(): void {
     if (this.dirty) return;
     this.dirty = true;
-    setTimeout(this.flushBound, 0);
+    this.after(0, this.flushBound);
   }
 
   /** Runs `then` after the next write (coalesced: 1,500 goodbyes in one turn are one write). */
@@ -84,7 +86,7 @@ export class JournalWriter {
 
   /** The last write, durable now, synchronously (the monitor is stopping: nothing else runs). */
   close(): void {
-    if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.syncTimer?.cancel();
     this.syncTimer = null;
     this.dirty = false;
     this.write(true);
@@ -114,8 +116,7 @@ export class JournalWriter {
 
   private scheduleSync(delayMs = SYNC_DELAY_MS): void {
     if (this.syncTimer || this.syncing) return;
-    this.syncTimer = setTimeout(this.syncBound, delayMs);
-    this.syncTimer.unref?.();
+    this.syncTimer = this.after(delayMs, this.syncBound);
   }
 
   private write(durable = false): void {
@@ -138,7 +139,7 @@ export class JournalWriter {
         this.scheduleSync();
       } else this.unsynced = 0;
     } catch (err) {
-      if (!s.stopped) setTimeout(() => this.mark(), JOURNAL_RETRY_MS);
+      if (!s.stopped) this.after(JOURNAL_RETRY_MS, () => this.mark());
       if (this.persistence) this.persistence.failed("journal", this.path, err);
       else this.log("error", "journal write failed", { path: this.path, error: (err as Error).message });
     }

@@ -6,9 +6,15 @@
  * an fsync stuck on a busy disk), means the monitor was starved: the client
  * is told, so it re-checks instead of failing components on stale evidence.
  *
+ * Every other timer of the monitor is one of the loop's too (`after`): a
+ * query's timeout, a pid file's next look, the journal's sync, the socket's
+ * sweep. They run after the client's tick (as sd-event runs its post
+ * sources after the dispatch), on the same clock, so a fake clock drives
+ * them all in tests, and a starved monitor sees them as late as the rest.
+ *
  * @example
  *   const loop = new Loop({ nextDeadline, tick, starved }, now, REAL_TIMER, histogram);
- *   loop.start(now());  …  loop.reschedule(now());  …  loop.stop();
+ *   loop.start(now());  …  const t = loop.after(5_000, giveUp);  …  t.cancel();  …  loop.stop();
  */
 import type { LatenessHistogram } from "../engine/lateness.ts";
 
@@ -25,6 +31,20 @@ export interface LoopTimer {
 
 export const REAL_TIMER: LoopTimer = { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
 
+/** A pending `after`: cancel() is idempotent and safe after it fired. */
+export interface Timer {
+  cancel(): void;
+}
+
+/** What a helper needs of the loop: a timer on its clock. */
+export type After = (delayMs: number, fn: () => void) => Timer;
+
+interface Pending {
+  at: number;
+  fn: () => void;
+  live: boolean;
+}
+
 export interface LoopClient {
   /** The earliest moment something is due (monotonic ms). */
   nextDeadline(now: number): number;
@@ -33,15 +53,33 @@ export interface LoopClient {
   starved(lateMs: number): void;
 }
 
+/** The client of a loop that has none yet (the composition root starts the loop before the core exists). */
+const IDLE: LoopClient = { nextDeadline: () => Infinity, tick: () => {}, starved: () => {} };
+
 export class Loop {
   private handle: unknown = null;
   private plannedWake = Infinity;
+  private started = false;
   private stopped = false;
+  private pending: Pending[] = [];
   private readonly onTimerBound = () => this.onTimer();
+  /** Bound once: what helpers are given (`After`). */
+  readonly after: After = (delayMs, fn) => this.add(delayMs, fn);
 
-  constructor(private readonly client: LoopClient, private readonly now: () => number, private readonly timer: LoopTimer, readonly lateness: LatenessHistogram) {}
+  constructor(private client: LoopClient, private readonly now: () => number, private readonly timer: LoopTimer, readonly lateness: LatenessHistogram) {}
+
+  /** A loop whose client comes later (attach): it runs its timers meanwhile. */
+  static idle(now: () => number, timer: LoopTimer, lateness: LatenessHistogram): Loop {
+    return new Loop(IDLE, now, timer, lateness);
+  }
+
+  /** The core becomes the client: its deadlines and tick from its start() on (which calls start() here again). */
+  attach(client: LoopClient): void {
+    this.client = client;
+  }
 
   start(now: number): void {
+    this.started = true;
     this.schedule(now);
   }
 
@@ -49,6 +87,43 @@ export class Loop {
     this.stopped = true;
     if (this.handle) this.timer.clear(this.handle);
     this.handle = null;
+    this.pending = [];
+  }
+
+  private add(delayMs: number, fn: () => void): Timer {
+    const p: Pending = { at: this.now() + Math.max(0, delayMs), fn, live: !this.stopped };
+    if (!p.live) return { cancel() {} };
+    this.pending.push(p);
+    if (this.started && p.at < this.plannedWake - 1) this.schedule(this.now());
+    return {
+      cancel: () => {
+        p.live = false;
+      },
+    };
+  }
+
+  /** The earliest live timer (dead ones are dropped on the way). */
+  private earliestTimer(): number {
+    let at = Infinity;
+    let w = 0;
+    for (const p of this.pending) {
+      if (!p.live) continue;
+      this.pending[w++] = p;
+      if (p.at < at) at = p.at;
+    }
+    this.pending.length = w;
+    return at;
+  }
+
+  /** Runs the timers that are due, in order; one that adds another adds it for a later turn. */
+  private runDue(now: number): void {
+    if (this.pending.length === 0) return;
+    const due = this.pending.filter((p) => p.live && p.at <= now).sort((a, b) => a.at - b.at);
+    for (const p of due) {
+      if (!p.live) continue; // cancelled by one that ran before it
+      p.live = false;
+      p.fn();
+    }
   }
 
   /** Wake earlier than planned if `now`'s bookkeeping added an earlier deadline. */
@@ -59,7 +134,7 @@ export class Loop {
   private schedule(now: number): void {
     if (this.stopped) return;
     if (this.handle) this.timer.clear(this.handle);
-    const delay = Math.max(1, Math.min(MAX_SLEEP_MS, this.client.nextDeadline(now) - now));
+    const delay = Math.max(1, Math.min(MAX_SLEEP_MS, Math.min(this.client.nextDeadline(now), this.earliestTimer()) - now));
     this.plannedWake = now + delay;
     this.handle = this.timer.set(this.onTimerBound, delay);
   }
@@ -71,6 +146,7 @@ export class Loop {
     this.lateness.observe(late);
     if (late > STARVED_AFTER_MS) this.client.starved(late);
     this.client.tick(now);
+    this.runDue(this.now());
     // A freeze *inside* this tick is not seen by the next timer: it is scheduled from after the
     // freeze and fires on time, while the deadlines set before the freeze look missed, or a reply
     // that waited in the socket makes them look met. Either way the evidence is stale.

@@ -90,7 +90,7 @@ export class PlainDaemons {
         this.c.life(e, { type: "note", reason: `starting; ${r.why}` });
         this.c.log("warn", "pid file refused", { component: e.name, why: r.why });
       }
-      setTimeout(poll, PIDFILE_POLL_MS);
+      this.c.after(PIDFILE_POLL_MS, poll);
     };
     poll();
   }

@@ -6,6 +6,8 @@
  * tears them down in reverse order. Returned as a handle so the daemon (and
  * tests) stop it deterministically.
  */
+import { Loop, REAL_TIMER } from "./loop.ts";
+import { LatenessHistogram } from "../engine/lateness.ts";
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { MonitorConfig } from "../config/config.ts";
@@ -117,10 +119,15 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
     journal = loadJournal(join(o.stateDir, "journal.json"), (n) => graceOf.get(n) ?? cfg.defaults.graceMs);
     seq.resumeAbove(Math.max(journal.ok === true ? journal.data.seqCeiling : 0, eventLog ? lastLoggedSeq(eventLog.path) : 0));
   }
+  // The one loop, started before anything that needs a timer (the dispatcher, the socket); the core becomes its client.
+  const loop = Loop.idle(now, REAL_TIMER, new LatenessHistogram());
+  loop.start(now());
+  group.add("loop", () => loop.stop());
   const persistence = new PersistenceHealth(o.log, (ev) => dispatcher.emit(ev), now);
   let fanout: EventFanout | null = null;
   const dispatcher: Dispatcher = new Dispatcher({
     now,
+    after: loop.after,
     startedAt: now(),
     rate: o.rate ?? (o.config ? { burst: 2 * sec.maxMessagesPerSecond, perSecond: sec.maxMessagesPerSecond } : { burst: COMPONENT_BURST, perSecond: COMPONENT_RATE_PER_S }),
     policy,
@@ -135,7 +142,7 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
   let core: MonitorCore | null = null;
   let adapters: Adapters | null = null;
   if (o.config && o.stateDir) {
-    const c = new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, notifier, onVerdict: (v) => adapters?.verdict(v), beforeReboot: (n, r) => adapters?.beforeReboot(n, r) ?? Promise.resolve(), journal, seq, persistence });
+    const c = new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, loop, notifier, onVerdict: (v) => adapters?.verdict(v), beforeReboot: (n, r) => adapters?.beforeReboot(n, r) ?? Promise.resolve(), journal, seq, persistence });
     const a = new Adapters(o.config.integrations, {
       components: () => [...dispatcher.registry.all()].map((e) => ({ ...e, quarantined: dispatcher.registry.quarantinedOf(e.name) })),
       fastpaths: () => c.fast.snapshot(),
@@ -151,7 +158,7 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
   // The core's stop begins before the socket closes (those closes are not failures) and is awaited after.
   let coreStopping: Promise<void> | undefined;
   group.add("core (settled)", () => coreStopping);
-  const edge = await openSocketEdge(dispatcher, { socketPath: o.socketPath, gid: socketGid, maxConnections: sec.maxConnections, maxConnectionsPerUid: sec.maxConnectionsPerUid, policy, log: o.log, now });
+  const edge = await openSocketEdge(dispatcher, { socketPath: o.socketPath, gid: socketGid, maxConnections: sec.maxConnections, maxConnectionsPerUid: sec.maxConnectionsPerUid, policy, log: o.log, now, after: loop.after });
   group.add("socket", () => edge.stop());
   try {
     prepareBeaconDir(o.socketPath, socketGid ?? null);

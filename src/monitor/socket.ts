@@ -4,6 +4,7 @@
  * the dispatcher, caps the bytes queued for all peers together, and closes
  * peers that never say hello or trickle a frame (a sweep each second).
  */
+import type { After } from "./loop.ts";
 import type { Logger } from "../log.ts";
 import type { Policy } from "../security/policy.ts";
 import { ConnectionLimits } from "../security/limits.ts";
@@ -24,6 +25,8 @@ export interface SocketEdgeOptions {
   policy: Policy;
   log: Logger;
   now: () => number;
+  /** The loop's timer (loop.ts): the sweep runs on the monitor's one clock. */
+  after: After;
 }
 
 export interface SocketEdge {
@@ -72,14 +75,15 @@ export async function openSocketEdge(d: Dispatcher, o: SocketEdgeOptions): Promi
     };
   }, { group: o.gid, budget: new OutputBudget(), now: o.now });
   // Deadlines for peers that never say hello or trickle a frame (protocol.md §2).
-  const sweeper = setInterval(() => {
+  let sweeper = o.after(1_000, function sweep() {
     const t = o.now();
     for (const p of peers) d.sweep(p, p.openedAt, p.partialSince, t);
-  }, 1_000);
+    sweeper = o.after(1_000, sweep);
+  });
   return {
     listener,
     stop() {
-      clearInterval(sweeper);
+      sweeper.cancel();
       listener.stop();
       limits.close();
     },

@@ -4,6 +4,8 @@
  * check that stops being answered, the decision, and the effect requested
  * (the owned daemon stopped and started again), in milliseconds of real time.
  */
+import { Loop } from "../../src/monitor/loop.ts";
+import { LatenessHistogram } from "../../src/engine/lateness.ts";
 import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,10 +49,12 @@ test("register → a check goes unanswered → decide → the owned daemon is re
   const clock = new FakeClock();
   const procs = new FakeProcesses();
   const events: MonitorEvent[] = [];
-  const d = new Dispatcher({ now: () => clock.now, startedAt: clock.now, emit: (e) => events.push(e), log: () => {} });
+  // One loop on the fake clock drives every timer: the core's, the dispatcher's, the journal's.
+  const loop = Loop.idle(() => clock.now, clock, new LatenessHistogram());
+  const d = new Dispatcher({ now: () => clock.now, startedAt: clock.now, emit: (e) => events.push(e), log: () => {}, after: loop.after });
   const core = new MonitorCore(d, {
     config: { ...cfg.config, reregisterWindowMs: 0 }, socketPath: "/nonexistent/hamon-fake.sock", stateDir: mkdtempSync(join(tmpdir(), "hamon-fake-")),
-    log: () => {}, now: () => clock.now, control: procs, timer: clock,
+    log: () => {}, now: () => clock.now, control: procs, loop,
   });
   core.start();
   const [first] = [...procs.procs.values()];

@@ -10,10 +10,16 @@ class FakeConn {
   close(r: string) { this.closedWith = r; }
 }
 
+/** A timer on the real clock (what a Loop's `after` is, without the loop). */
+const realAfter = (ms: number, fn: () => void) => {
+  const t = setTimeout(fn, ms);
+  return { cancel: () => clearTimeout(t) };
+};
+
 function setup() {
   let t = 1000;
   const events: MonitorEvent[] = [];
-  const d = new Dispatcher({ now: () => t, emit: (e) => events.push(e), log: () => {}, startedAt: 0 });
+  const d = new Dispatcher({ now: () => t, emit: (e) => events.push(e), log: () => {}, startedAt: 0, after: realAfter });
   const conn = (role: "component" | "client" | "subscriber" = "component") => {
     const c = new FakeConn();
     d.open(c);

@@ -26,7 +26,11 @@ const src: JournalSource = {
 function writer(sync: (p: string) => Promise<void>) {
   const path = join(mkdtempSync(join(tmpdir(), "hamon-jw-")), "journal.json");
   const logged: string[] = [];
-  return { path, logged, w: new JournalWriter(path, src, null, (_l, msg) => logged.push(msg), sync) };
+  const after = (ms: number, fn: () => void) => {
+    const t = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(t) };
+  };
+  return { path, logged, w: new JournalWriter(path, src, null, (_l, msg) => logged.push(msg), after, sync) };
 }
 
 describe("journal writer", () => {
