@@ -47,6 +47,12 @@ export interface DetailContext {
 
 /** The fast paths report what their regions show; an owned one's region must come from its own process. */
 export interface FastPathContext extends CoreContext {
+  /**
+   * An engine event from a watchdog verdict: decided (and its effects run:
+   * actions, flight record, journal, spawns) once the poll is over, never
+   * inside it, so a poll never waits on a spawn or a disk.
+   */
+  feedAfterPoll(ev: EngineEvent): void;
   /** The process hamon runs for fast path `name` (pid and start time), or null (not owned, or not running). */
   ownedProcess(name: string): { pid: number; startTime: number } | null;
   readonly control: ProcessControl;

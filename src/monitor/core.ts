@@ -334,6 +334,17 @@ export class MonitorCore implements MonitorHooks, CheckSink, LoopClient {
   };
 
   /** Feeds the engine and executes its actions. */
+  /** A watchdog verdict's event, decided after the loop's turn (loop.after: sd-event's post source): never inside a poll. */
+  feedAfterPoll(ev: EngineEvent): void {
+    this.postPoll.push(ev);
+    if (this.postPoll.length === 1) this.loop.after(0, this.drainPostPoll);
+  }
+
+  private readonly postPoll: EngineEvent[] = [];
+  private readonly drainPostPoll = () => {
+    for (const ev of this.postPoll.splice(0)) this.feed(ev);
+  };
+
   feed(ev: EngineEvent): void {
     if (this.stopped) return; // shutting down: connections closing now are not failures
     // Never re-entrant: an event fed while an earlier one's actions run (a spawn that fails, a

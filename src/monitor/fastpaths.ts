@@ -108,7 +108,7 @@ export class FastPaths {
           c.emit({ component: name, event: "ready", level: "", reason: `its heartbeat region attached ${Math.round(now - e.startedAtMs)} ms after start` });
           e.startedAtMs = -1;
         }
-        c.feed({ type: "healthy", component: name });
+        c.feedAfterPoll({ type: "healthy", component: name });
       } else {
         c.life(e, { type: "note", reason: `heartbeat region: ${ev.reason}` });
         c.emit({ component: name, event: "heartbeat-invalid", level: "", reason: ev.reason });
@@ -124,7 +124,7 @@ export class FastPaths {
         if (w.bad.size === 0 && e.health !== "ok") {
           c.life(e, { type: "present", reason: "" });
           c.emit({ component: name, event: "cores-ok", level: "", reason: `${core} ${ev.verdict}` });
-          c.feed({ type: "healthy", component: name });
+          c.feedAfterPoll({ type: "healthy", component: name });
         }
         return;
       case "suspect": {
@@ -140,7 +140,7 @@ export class FastPaths {
         c.life(e, { type: "failed", reason: why, state: ev.verdict === "writer-gone" ? "down" : "up" });
         c.emit({ component: name, event: `core-${ev.verdict}`, level: "", reason: why });
         // One failure per episode: a writer that dies takes every core with it.
-        if (first) c.feed({ type: "failure", component: name, reason: why, certain: ev.verdict !== "dead" });
+        if (first) c.feedAfterPoll({ type: "failure", component: name, reason: why, certain: ev.verdict !== "dead" });
         return;
       }
     }

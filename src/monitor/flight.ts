@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeAtomic } from "../sys/atomic.ts";
+import { syncDurable, writeAtomic } from "../sys/atomic.ts";
 
 /** Writes a flight record; returns its path. */
 export function writeFlightRecord(stateDir: string, component: string, record: object, wallMs = Date.now()): string {
@@ -15,6 +15,8 @@ export function writeFlightRecord(stateDir: string, component: string, record: o
   mkdirSync(dir, { recursive: true, mode: 0o750 });
   const stamp = new Date(wallMs).toISOString().replace(/[:.]/g, "-");
   const path = join(dir, `${stamp}-${component}.json`);
-  writeAtomic(path, `${JSON.stringify(record, null, 1)}\n`);
+  // Crash-safe at once (rename), durable shortly after: the fsyncs run in the thread pool, not on the monitor's loop.
+  writeAtomic(path, `${JSON.stringify(record, null, 1)}\n`, 0o640, { durable: false });
+  void syncDurable(path).catch(() => {}); // a record that does not survive a power cut is not worth a stalled watchdog
   return path;
 }

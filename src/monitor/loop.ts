@@ -146,12 +146,14 @@ export class Loop {
     this.lateness.observe(late);
     if (late > STARVED_AFTER_MS) this.client.starved(late);
     this.client.tick(now);
-    this.runDue(this.now());
     // A freeze *inside* this tick is not seen by the next timer: it is scheduled from after the
     // freeze and fires on time, while the deadlines set before the freeze look missed, or a reply
     // that waited in the socket makes them look met. Either way the evidence is stale.
-    const end = this.now();
-    if (end - now > STARVED_AFTER_MS) this.client.starved(end - now);
-    this.schedule(end);
+    const ticked = this.now();
+    if (ticked - now > STARVED_AFTER_MS) this.client.starved(ticked - now);
+    // The post timers (effects of what the tick saw: decisions, spawns, records) run after it and
+    // do not count as the tick's own time: they gather no evidence.
+    this.runDue(ticked);
+    this.schedule(this.now());
   }
 }
