@@ -141,7 +141,13 @@ describe("events", () => {
     void (async () => {
       for await (const c of p.stdout) out += new TextDecoder().decode(c);
     })();
-    await Bun.sleep(200); // subscribed
+    // Subscribed once an event made now reaches it (a condition, not a guess at how long subscribing takes).
+    await until(async () => {
+      const probe = new Component({ name: "follow-probe", socket: mon.sock, beacon: false });
+      await probe.start();
+      await probe.stop();
+      return out.includes("follow-probe");
+    }, "subscribed", 10_000, () => out);
     const c = new Component({ name: "follow-me", socket: mon.sock, beacon: false });
     await c.start();
     await c.stop();

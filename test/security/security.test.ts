@@ -6,11 +6,12 @@
  * while a monitored component's checks stay on time throughout.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gidOf } from "../../src/sys/accounts.ts";
 import { startMonitor, type MonitorProc } from "../helpers/monitor-proc.ts";
+import { until } from "../helpers/wait.ts";
 
 const GROUP = "hamontest";
 const ATTACKER = join(import.meta.dir, "..", "fixtures", "attacker.ts");
@@ -106,7 +107,8 @@ describe.skipIf(!canDropPrivileges)("an unprivileged local user (nobody) against
 
   test("the state directory, journal and event log are not world-readable", async () => {
     const state = join(mon.dir, "state");
-    await Bun.sleep(100); // the journal is flushed on the next turn after a registration
+    // The journal is written on the turn after a registration: wait for both files, then look at their modes.
+    await until(() => ["journal.json", "events.jsonl"].every((f) => existsSync(join(state, f))), "journal and event log written");
     expect(statSync(state).mode & 0o007).toBe(0);
     for (const f of ["journal.json", "events.jsonl"]) expect({ f, other: statSync(join(state, f)).mode & 0o007 }).toEqual({ f, other: 0 });
   });
@@ -153,7 +155,10 @@ describe.skipIf(!canDropPrivileges)("an unprivileged local user (nobody) against
   });
 
   test("every refusal left an event and a log line naming uid 65534 and the pid; the steady component was checked on time throughout", async () => {
-    await Bun.sleep(1_200); // the batched connection-limit report
+    // The connection-limit refusals are reported in batches, at most once a second: wait for the batch.
+    await until(() => events().some((e) => e.event === "peer-limit" && /connection\(s\) refused/.test(e.reason)), "the batched connection-limit report", 5_000);
+    // And its log lines read from the monitor's stderr (read by this process's loop, which spawnSync blocks).
+    await until(() => /msg="event denied"/.test(mon.stderr()) && /connections refused over the limit/.test(mon.stderr()), "the log lines", 5_000);
     const ev = events();
     const denied = ev.filter((e) => e.event === "denied");
     expect(denied.length).toBeGreaterThanOrEqual(3); // one per connection (control, register, recommend); the rest are counted
