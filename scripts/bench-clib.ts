@@ -27,7 +27,7 @@ const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
 const ROOT = join(import.meta.dir, "..");
 const dir = mkdtempSync(join(tmpdir(), "hamon-bench-clib-"));
 const exe = join(dir, "clib-bench");
-const cc = Bun.spawnSync(["cc", "-std=c11", "-O2", `-I${ROOT}/src/c`, join(ROOT, "scripts", "clib-bench.c"), join(ROOT, "src", "c", "hamon_component.c"), join(ROOT, "src", "c", "hamon_xml.c"), "-lpthread", "-o", exe], { stderr: "inherit" });
+const cc = Bun.spawnSync(["cc", "-std=c11", "-O2", `-I${ROOT}/src/c`, join(ROOT, "scripts", "clib-bench.c"), join(ROOT, "src", "c", "hamon_component.c"), join(ROOT, "src", "c", "hamon_xml.c"), join(ROOT, "src", "c", "hamon_wire.c"), "-lpthread", "-o", exe], { stderr: "inherit" });
 if (cc.exitCode !== 0) process.exit(1);
 const hamon = hamonArgv(values.source);
 // The bench's one client asks as fast as it can: past the default 500 messages/s per connection it would be cut off.

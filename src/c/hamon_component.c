@@ -9,6 +9,7 @@
 #define _GNU_SOURCE 1
 #include "hamon_component.h"
 #include "hamon_xml.h"
+#include "hamon_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +29,7 @@
 /* Bytes queued for the monitor at most; a monitor that lets this fill is not reading: reconnect. */
 #define OUT_CAP (4 * (HAMON_FRAME_MAX + 4))
 /* The protocol's text limits (characters; bytes here, which is stricter). */
-#define TEXT_MAX 4096
-#define DETAIL_MAX 16384
+#define TEXT_MAX HW_TEXT_MAX
 /* A monitor that accepted but does not finish hello/register within this is dropped (a stopped monitor). */
 #define HANDSHAKE_MS 5000
 /* Deadlines for queries whose timeout the registration does not say. */
@@ -61,9 +61,9 @@ struct hamon {
   enum hamon_kind kind;
   enum hamon_plane plane;
   long pid;
-  struct { char name[NAME_MAX_ + 1]; int confirm; uint32_t period, timeout; } checks[HAMON_MAX_CHECKS];
+  struct hw_check checks[HAMON_MAX_CHECKS];
   size_t n_checks;
-  char actions[HAMON_MAX_ACTIONS][NAME_MAX_ + 1];
+  char actions[HAMON_MAX_ACTIONS][HW_NAME_BYTES];
   size_t n_actions;
   hamon_query_fn on_query;
   hamon_state_fn on_state;
@@ -147,90 +147,9 @@ static int valid_name(const char *s) {
   return 1;
 }
 
-/* ---- output: a frame built in h->frame, then queued in the ring ---------- */
+/* ---- output: a frame built in h->frame (hamon_wire.c writes it), then queued in the ring ---- */
 
-struct w {
-  unsigned char *p;
-  size_t cap, n;
-  int over;
-};
-
-static void put(struct w *w, const char *s, size_t n) {
-  if (w->over || w->cap - w->n < n) { w->over = 1; return; }
-  memcpy(w->p + w->n, s, n);
-  w->n += n;
-}
-
-static void puts_(struct w *w, const char *s) { put(w, s, strlen(s)); }
-
-static void putu(struct w *w, uint64_t v) {
-  char b[24];
-  int n = snprintf(b, sizeof b, "%llu", (unsigned long long)v);
-  put(w, b, (size_t)n);
-}
-
-/*
- * Escaped text: & < > " ' as entities; invalid UTF-8 and control characters
- * other than TAB/LF/CR as U+FFFD (XML cannot carry them). At most `max`
- * source bytes (cut at a character boundary), and never past `reserve`
- * bytes before the end of the frame (what must still follow).
- */
-static void put_text(struct w *w, const char *s, size_t max, size_t reserve) {
-  static const char FFFD[] = "\xEF\xBF\xBD";
-  const unsigned char *u = (const unsigned char *)(s ? s : "");
-  size_t full = strlen((const char *)u);
-  size_t len = full < max ? full : max;
-  size_t i = 0;
-  while (i < len && !w->over) {
-    unsigned char c = u[i];
-    const char *rep;
-    size_t rl, adv = 1;
-    if (c == '&') rep = "&amp;", rl = 5;
-    else if (c == '<') rep = "&lt;", rl = 4;
-    else if (c == '>') rep = "&gt;", rl = 4;
-    else if (c == '"') rep = "&quot;", rl = 6;
-    else if (c == '\'') rep = "&apos;", rl = 6;
-    else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') rep = FFFD, rl = 3;
-    else if (c < 0x80) rep = (const char *)u + i, rl = 1;
-    else {
-      size_t k = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
-      if (k && i + k >= len && len < full) break; /* a character cut by `max`: the text ends before it */
-      int ok = k > 0 && i + k < len;
-      uint32_t cp = c & (k == 1 ? 0x1F : k == 2 ? 0x0F : 0x07);
-      for (size_t j = 1; ok && j <= k; j++) {
-        if ((u[i + j] & 0xC0) != 0x80) ok = 0;
-        else cp = (cp << 6) | (u[i + j] & 0x3F);
-      }
-      if (ok && ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)) ok = 0;
-      if (ok) rep = (const char *)u + i, rl = k + 1, adv = k + 1;
-      else rep = FFFD, rl = 3;
-    }
-    if (w->cap - w->n < rl + reserve) break; /* no room: the text is cut here */
-    put(w, rep, rl);
-    i += adv;
-  }
-}
-
-/*
- * Copies `src` into `dst` (capacity `cap`, NUL included), cut at a UTF-8
- * character boundary: a multibyte character that does not fit is left out
- * whole, never halved (the encoder would show a halved one as U+FFFD).
- */
-static void copy_text(char *dst, size_t cap, const char *src) {
-  const char *s = src ? src : "";
-  size_t n = strlen(s);
-  if (n >= cap) {
-    n = cap - 1;
-    /* Back off over continuation bytes to the start of the character that was cut, if it was. */
-    size_t k = n;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
-    if (k < n || ((unsigned char)s[n] & 0xC0) == 0x80) n = k;
-  }
-  memcpy(dst, s, n);
-  dst[n] = '\0';
-}
-
-static void frame_begin(hamon_t *h, struct w *w) {
+static void frame_begin(hamon_t *h, struct hw *w) {
   w->p = h->frame + 4;
   w->cap = HAMON_FRAME_MAX;
   w->n = 0;
@@ -240,7 +159,7 @@ static void frame_begin(hamon_t *h, struct w *w) {
 static void drop_connection(hamon_t *h, int notify);
 
 /* Queues the frame in h->frame. A monitor that does not read what is queued is dropped (reconnect re-sends what matters). */
-static int frame_send(hamon_t *h, struct w *w) {
+static int frame_send(hamon_t *h, struct hw *w) {
   if (w->over || w->n == 0) return HAMON_EINVAL;
   if (h->fd < 0) return 0;
   uint32_t n = (uint32_t)w->n;
@@ -290,62 +209,24 @@ static void flush_out(hamon_t *h) {
 }
 
 static void send_hello(hamon_t *h) {
-  struct w w;
+  struct hw w;
   frame_begin(h, &w);
-  puts_(&w, "<hello version=\"1\" min-version=\"1\" role=\"component\" agent=\"");
-  put_text(&w, h->agent, 64, 3);
-  puts_(&w, "\"/>");
+  hw_hello(&w, h->agent);
   frame_send(h, &w);
 }
 
 static void send_register(hamon_t *h) {
-  struct w w;
+  struct hw w;
   frame_begin(h, &w);
   h->register_id = h->next_id++;
-  puts_(&w, "<register id=\"");
-  putu(&w, h->register_id);
-  puts_(&w, "\" name=\"");
-  puts_(&w, h->name);
-  puts_(&w, "\" kind=\"");
-  puts_(&w, KIND[h->kind]);
-  puts_(&w, "\" plane=\"");
-  puts_(&w, PLANE[h->plane]);
-  puts_(&w, "\" pid=\"");
-  putu(&w, (uint64_t)h->pid);
-  puts_(&w, "\"");
-  if (h->n_actions) {
-    puts_(&w, " actions=\"");
-    for (size_t i = 0; i < h->n_actions; i++) {
-      if (i) puts_(&w, " ");
-      puts_(&w, h->actions[i]);
-    }
-    puts_(&w, "\"");
-  }
-  if (h->n_checks == 0) puts_(&w, "/>");
-  else {
-    puts_(&w, ">");
-    for (size_t i = 0; i < h->n_checks; i++) {
-      puts_(&w, "<check name=\"");
-      puts_(&w, h->checks[i].name);
-      puts_(&w, h->checks[i].confirm ? "\" mode=\"confirm\" period-ms=\"" : "\" mode=\"query\" period-ms=\"");
-      putu(&w, h->checks[i].period);
-      puts_(&w, "\" timeout-ms=\"");
-      putu(&w, h->checks[i].timeout);
-      puts_(&w, "\"/>");
-    }
-    puts_(&w, "</register>");
-  }
+  hw_register(&w, h->register_id, h->name, KIND[h->kind], PLANE[h->plane], h->pid, h->checks, h->n_checks, h->actions, h->n_actions);
   frame_send(h, &w);
 }
 
-/* `<ROOT ATTRS reason="…"/>`: every message that ends in a reason. `head` holds the root and the attributes before it. */
 static void send_with_reason(hamon_t *h, const char *head, const char *reason) {
-  struct w w;
+  struct hw w;
   frame_begin(h, &w);
-  puts_(&w, head);
-  puts_(&w, " reason=\"");
-  put_text(&w, reason, TEXT_MAX, 3);
-  puts_(&w, "\"/>");
+  hw_with_reason(&w, head, reason);
   frame_send(h, &w);
 }
 
@@ -362,15 +243,9 @@ static void send_error(hamon_t *h, const struct queued_error *e) {
 }
 
 static void send_reply(hamon_t *h, uint64_t id, enum hamon_health health, const char *detail) {
-  struct w w;
+  struct hw w;
   frame_begin(h, &w);
-  puts_(&w, "<reply id=\"");
-  putu(&w, id);
-  puts_(&w, "\" health=\"");
-  puts_(&w, HEALTH[health]);
-  puts_(&w, "\">");
-  put_text(&w, detail, DETAIL_MAX, 8);
-  puts_(&w, "</reply>");
+  hw_reply(&w, id, HEALTH[health], detail);
   frame_send(h, &w);
 }
 
@@ -813,7 +688,7 @@ int hamon_report(hamon_t *h, enum hamon_health health, const char *reason) {
   if (h->st == ST_STOPPED || h->st == ST_REFUSED) LEAVE(h, HAMON_ESTATE);
   h->have_report = 1;
   h->rep_health = health;
-  copy_text(h->rep_reason, sizeof h->rep_reason, reason);
+  hw_copy_text(h->rep_reason, sizeof h->rep_reason, reason);
   if (h->st == ST_REGISTERED) {
     /* A burst is coalesced: the latest report goes out once the interval has passed (the monitor limits messages per second). */
     uint64_t now = now_ms();
@@ -851,7 +726,7 @@ int hamon_error_report(hamon_t *h, enum hamon_level level, const char *reason) {
   if (h->st == ST_STOPPED || h->st == ST_REFUSED) LEAVE(h, HAMON_ESTATE);
   struct queued_error e;
   e.level = level;
-  copy_text(e.reason, sizeof e.reason, reason);
+  hw_copy_text(e.reason, sizeof e.reason, reason);
   if (h->st == ST_REGISTERED) {
     send_error(h, &e);
     flush_out(h);

@@ -189,172 +189,205 @@ static int read_value(struct cur *c, struct out *o, int keep, const char **val) 
   return 0;
 }
 
-int hxml_parse(struct hxml_doc *d, const char *buf, size_t len, char *err, size_t errlen) {
-  struct cur c = { (const unsigned char *)buf, len, 0, err, errlen };
-  struct out o = { d->scratch, sizeof d->scratch, 0 };
+/* The parser's state between its steps: the cursor, scratch, the document, the open elements, the root's text. */
+struct parse {
+  struct cur c;
+  struct out o;
+  struct hxml_doc *d;
   const unsigned char *stack[HXML_MAX_DEPTH];
   size_t stack_len[HXML_MAX_DEPTH];
-  int depth = 0;
+  int depth;
+  int have_root, root_closed;
+  /* Root text: written to scratch piece by piece after the root's attributes; children write nothing, so the pieces are contiguous. */
+  size_t text_from, text_n;
+};
+
+/* The XML declaration, at offset 0 only: pseudo-attributes, then "?>". */
+static int parse_declaration(struct parse *s) {
+  struct cur *c = &s->c;
+  size_t len = c->len;
+  if (!(len >= 5 && memcmp(c->p, "<?xml", 5) == 0 && (len == 5 || is_ws(c->p[5]) || c->p[5] == '?'))) return 0;
+  c->i = 5;
+  for (;;) {
+    skip_ws(c);
+    if (c->i + 1 < len && c->p[c->i] == '?' && c->p[c->i + 1] == '>') {
+      c->i += 2;
+      return 0;
+    }
+    const unsigned char *n;
+    size_t nl;
+    const char *ignored;
+    if (read_name(c, &n, &nl) != 0) return -1;
+    skip_ws(c);
+    if (c->i >= len || c->p[c->i] != '=') return fail(c, "expected '=' in the XML declaration");
+    c->i++;
+    skip_ws(c);
+    if (c->i >= len) return fail(c, "unterminated XML declaration");
+    if (read_value(c, &s->o, 0, &ignored) != 0) return -1;
+  }
+}
+
+/* Appends `n` bytes of the root's own text to scratch, where at least `room` bytes must be free. */
+static int keep_text(struct parse *s, const char *src, size_t n, size_t room) {
+  if (s->text_n == 0) s->text_from = s->o.n;
+  if (s->o.cap - s->o.n < room) return fail(&s->c, "out of scratch");
+  memcpy(s->o.buf + s->o.n, src, n);
+  s->o.n += n;
+  s->text_n += n;
+  return 0;
+}
+
+/* Character data at the cursor (not '<'): whitespace only outside the root; inside it, entities decoded; the root's own kept. */
+static int parse_text(struct parse *s) {
+  struct cur *c = &s->c;
+  unsigned char ch = c->p[c->i];
+  if (s->depth == 0) {
+    if (!is_ws(ch)) return fail(c, "text outside the root element");
+    c->i++;
+    return 0;
+  }
+  if (ch == '>' && c->i >= 2 && c->p[c->i - 1] == ']' && c->p[c->i - 2] == ']') return fail(c, "']]>' in text");
+  if (ch == '&') {
+    char tmp[4];
+    size_t l;
+    if (read_entity(c, tmp, &l) != 0) return -1;
+    return s->depth == 1 ? keep_text(s, tmp, l, l + 2) : 0;
+  }
+  c->i++;
+  return s->depth == 1 ? keep_text(s, (const char *)&ch, 1, 2) : 0;
+}
+
+/* An end tag `</name>` (the cursor on '<'): it must close the innermost open element. */
+static int parse_end_tag(struct parse *s) {
+  struct cur *c = &s->c;
+  c->i += 2;
+  const unsigned char *n;
+  size_t nl;
+  if (read_name(c, &n, &nl) != 0) return -1;
+  int d = s->depth;
+  if (d == 0 || nl != s->stack_len[d - 1] || memcmp(n, s->stack[d - 1], nl) != 0) return fail(c, "end tag </%.*s> does not match", (int)nl, (const char *)n);
+  skip_ws(c);
+  if (c->i >= c->len || c->p[c->i] != '>') return fail(c, "expected '>'");
+  c->i++;
+  if (--s->depth == 0) s->root_closed = 1;
+  return 0;
+}
+
+/* The attributes of a start tag, up to '>' or '/>': no duplicate, at most HXML_MAX_ATTRS; the root's are kept. Sets *self_closing. */
+static int parse_attributes(struct parse *s, int is_root, int *self_closing) {
+  struct cur *c = &s->c;
+  const unsigned char *an[HXML_MAX_ATTRS];
+  size_t anl[HXML_MAX_ATTRS];
+  int na = 0;
+  *self_closing = 0;
+  for (;;) {
+    size_t before = c->i;
+    skip_ws(c);
+    if (c->i >= c->len) return fail(c, "unterminated tag");
+    if (c->p[c->i] == '>') {
+      c->i++;
+      return 0;
+    }
+    if (c->p[c->i] == '/') {
+      if (c->i + 1 >= c->len || c->p[c->i + 1] != '>') return fail(c, "expected '/>'");
+      c->i += 2;
+      *self_closing = 1;
+      return 0;
+    }
+    if (c->i == before) return fail(c, "expected whitespace before an attribute");
+    const unsigned char *a;
+    size_t al;
+    if (read_name(c, &a, &al) != 0) return -1;
+    for (int k = 0; k < na; k++)
+      if (anl[k] == al && memcmp(an[k], a, al) == 0) return fail(c, "attribute %.*s given twice", (int)al, (const char *)a);
+    if (na >= HXML_MAX_ATTRS) return fail(c, "more than %d attributes", HXML_MAX_ATTRS);
+    an[na] = a;
+    anl[na] = al;
+    na++;
+    skip_ws(c);
+    if (c->i >= c->len || c->p[c->i] != '=') return fail(c, "expected '='");
+    c->i++;
+    skip_ws(c);
+    if (c->i >= c->len) return fail(c, "unterminated tag");
+    const char *val = NULL;
+    if (read_value(c, &s->o, is_root, &val) != 0) return -1;
+    if (is_root) {
+      const char *name = out_take(&s->o, a, al);
+      if (!name) return fail(c, "out of scratch");
+      s->d->attrs[s->d->n_attrs].name = name;
+      s->d->attrs[s->d->n_attrs].value = val;
+      s->d->n_attrs++;
+    }
+  }
+}
+
+/* A start tag `<name attrs>` or `<name attrs/>` (the cursor on '<'): counted, depth-checked, pushed unless self-closing. */
+static int parse_start_tag(struct parse *s) {
+  struct cur *c = &s->c;
+  if (s->have_root && s->depth == 0) return fail(c, "a second root element");
+  c->i++;
+  const unsigned char *n;
+  size_t nl;
+  if (read_name(c, &n, &nl) != 0) return -1;
+  if (++s->d->elements > HXML_MAX_ELEMENTS) return fail(c, "more than %d elements", HXML_MAX_ELEMENTS);
+  if (s->depth >= HXML_MAX_DEPTH) return fail(c, "nested deeper than %d", HXML_MAX_DEPTH);
+  int is_root = !s->have_root;
+  if (is_root) {
+    memcpy(s->d->root, n, nl);
+    s->d->root[nl] = '\0';
+    s->have_root = 1;
+  }
+  int self_closing;
+  if (parse_attributes(s, is_root, &self_closing) != 0) return -1;
+  if (self_closing) {
+    if (s->depth == 0) s->root_closed = 1;
+    return 0;
+  }
+  s->stack[s->depth] = n;
+  s->stack_len[s->depth] = nl;
+  s->depth++;
+  return 0;
+}
+
+/* A tag at the cursor (on '<'): refused kinds first, then an end or a start tag. */
+static int parse_tag(struct parse *s) {
+  struct cur *c = &s->c;
+  if (c->i + 1 >= c->len) return fail(c, "unterminated tag");
+  unsigned char nx = c->p[c->i + 1];
+  if (nx == '!') return fail(c, "DOCTYPE, comments and CDATA are not allowed");
+  if (nx == '?') return fail(c, "processing instructions are not allowed");
+  return nx == '/' ? parse_end_tag(s) : parse_start_tag(s);
+}
+
+/* The document: the declaration, then tags and text until the root is closed and only whitespace follows. */
+int hxml_parse(struct hxml_doc *d, const char *buf, size_t len, char *err, size_t errlen) {
+  struct parse s = { .c = { (const unsigned char *)buf, len, 0, err, errlen }, .o = { d->scratch, sizeof d->scratch, 0 }, .d = d };
+  struct cur *c = &s.c;
   if (errlen) err[0] = '\0';
   d->root[0] = '\0';
   d->n_attrs = 0;
   d->text = "";
   d->text_len = 0;
   d->elements = 0;
-  if (len == 0) return fail(&c, "empty document");
-  if (len > HXML_MAX_INPUT) return fail(&c, "document larger than %d bytes", HXML_MAX_INPUT);
-  if (check_utf8(&c) != 0) return -1;
-  c.i = 0;
-  /* The XML declaration, at offset 0 only: pseudo-attributes, then "?>". */
-  if (len >= 5 && memcmp(buf, "<?xml", 5) == 0 && (len == 5 || is_ws(c.p[5]) || c.p[5] == '?')) {
-    c.i = 5;
-    for (;;) {
-      skip_ws(&c);
-      if (c.i + 1 < len && c.p[c.i] == '?' && c.p[c.i + 1] == '>') { c.i += 2; break; }
-      const unsigned char *n;
-      size_t nl;
-      const char *ignored;
-      if (read_name(&c, &n, &nl) != 0) return -1;
-      skip_ws(&c);
-      if (c.i >= len || c.p[c.i] != '=') return fail(&c, "expected '=' in the XML declaration");
-      c.i++;
-      skip_ws(&c);
-      if (c.i >= len) return fail(&c, "unterminated XML declaration");
-      if (read_value(&c, &o, 0, &ignored) != 0) return -1;
+  if (len == 0) return fail(c, "empty document");
+  if (len > HXML_MAX_INPUT) return fail(c, "document larger than %d bytes", HXML_MAX_INPUT);
+  if (check_utf8(c) != 0) return -1;
+  c->i = 0;
+  if (parse_declaration(&s) != 0) return -1;
+  while (!s.root_closed) {
+    if (c->i >= len) {
+      if (!s.have_root) return fail(c, "no root element");
+      return fail(c, "unclosed element <%.*s>", (int)s.stack_len[s.depth - 1], (const char *)s.stack[s.depth - 1]);
     }
+    if ((c->p[c->i] == '<' ? parse_tag(&s) : parse_text(&s)) != 0) return -1;
   }
-  /* Root text: kept in scratch after the attributes, so collected into a region written last. */
-  size_t text_from = 0, text_n = 0;
-  int have_root = 0, root_closed = 0;
-  for (;;) {
-    if (root_closed) {
-      skip_ws(&c);
-      if (c.i < len) return fail(&c, "content after the root element");
-      break;
-    }
-    if (c.i >= len) {
-      if (!have_root) return fail(&c, "no root element");
-      return fail(&c, "unclosed element <%.*s>", (int)stack_len[depth - 1], (const char *)stack[depth - 1]);
-    }
-    unsigned char ch = c.p[c.i];
-    if (ch != '<') {
-      /* Character data: only inside an element (whitespace before the root was skipped below). */
-      if (depth == 0) {
-        if (!is_ws(ch)) return fail(&c, "text outside the root element");
-        c.i++;
-        continue;
-      }
-      if (ch == '>' && c.i >= 2 && c.p[c.i - 1] == ']' && c.p[c.i - 2] == ']') return fail(&c, "']]>' in text");
-      if (ch == '&') {
-        char tmp[4];
-        size_t l;
-        if (read_entity(&c, tmp, &l) != 0) return -1;
-        if (depth == 1) {
-          if (text_n == 0) text_from = o.n;
-          if (o.cap - o.n < l + 2) return fail(&c, "out of scratch");
-          memcpy(o.buf + o.n, tmp, l);
-          o.n += l;
-          text_n += l;
-        }
-        continue;
-      }
-      if (depth == 1) {
-        /* Root text is contiguous in scratch only while nothing else is written there; attributes come first, children write nothing. */
-        if (text_n == 0) text_from = o.n;
-        if (o.cap - o.n < 2) return fail(&c, "out of scratch");
-        o.buf[o.n++] = (char)ch;
-        text_n++;
-      }
-      c.i++;
-      continue;
-    }
-    /* A tag. */
-    if (c.i + 1 >= len) return fail(&c, "unterminated tag");
-    unsigned char nx = c.p[c.i + 1];
-    if (nx == '!') return fail(&c, "DOCTYPE, comments and CDATA are not allowed");
-    if (nx == '?') return fail(&c, "processing instructions are not allowed");
-    if (nx == '/') {
-      c.i += 2;
-      const unsigned char *n;
-      size_t nl;
-      if (read_name(&c, &n, &nl) != 0) return -1;
-      if (depth == 0 || nl != stack_len[depth - 1] || memcmp(n, stack[depth - 1], nl) != 0) return fail(&c, "end tag </%.*s> does not match", (int)nl, (const char *)n);
-      skip_ws(&c);
-      if (c.i >= len || c.p[c.i] != '>') return fail(&c, "expected '>'");
-      c.i++;
-      depth--;
-      if (depth == 0) root_closed = 1;
-      continue;
-    }
-    if (have_root && depth == 0) return fail(&c, "a second root element");
-    c.i++;
-    const unsigned char *n;
-    size_t nl;
-    if (read_name(&c, &n, &nl) != 0) return -1;
-    if (++d->elements > HXML_MAX_ELEMENTS) return fail(&c, "more than %d elements", HXML_MAX_ELEMENTS);
-    if (depth >= HXML_MAX_DEPTH) return fail(&c, "nested deeper than %d", HXML_MAX_DEPTH);
-    int is_root = !have_root;
-    if (is_root) {
-      memcpy(d->root, n, nl);
-      d->root[nl] = '\0';
-      have_root = 1;
-    }
-    const unsigned char *an[HXML_MAX_ATTRS];
-    size_t anl[HXML_MAX_ATTRS];
-    int na = 0, self_closing = 0;
-    for (;;) {
-      size_t before = c.i;
-      skip_ws(&c);
-      if (c.i >= len) return fail(&c, "unterminated tag");
-      if (c.p[c.i] == '>') { c.i++; break; }
-      if (c.p[c.i] == '/') {
-        if (c.i + 1 >= len || c.p[c.i + 1] != '>') return fail(&c, "expected '/>'");
-        c.i += 2;
-        self_closing = 1;
-        break;
-      }
-      if (c.i == before) return fail(&c, "expected whitespace before an attribute");
-      const unsigned char *a;
-      size_t al;
-      if (read_name(&c, &a, &al) != 0) return -1;
-      for (int k = 0; k < na; k++)
-        if (anl[k] == al && memcmp(an[k], a, al) == 0) return fail(&c, "attribute %.*s given twice", (int)al, (const char *)a);
-      if (na >= HXML_MAX_ATTRS) return fail(&c, "more than %d attributes", HXML_MAX_ATTRS);
-      an[na] = a;
-      anl[na] = al;
-      na++;
-      skip_ws(&c);
-      if (c.i >= len || c.p[c.i] != '=') return fail(&c, "expected '='");
-      c.i++;
-      skip_ws(&c);
-      if (c.i >= len) return fail(&c, "unterminated tag");
-      const char *val = NULL;
-      if (read_value(&c, &o, is_root, &val) != 0) return -1;
-      if (is_root) {
-        const char *name = out_take(&o, a, al);
-        if (!name) return fail(&c, "out of scratch");
-        d->attrs[d->n_attrs].name = name;
-        d->attrs[d->n_attrs].value = val;
-        d->n_attrs++;
-      }
-    }
-    if (self_closing) {
-      if (depth == 0) root_closed = 1;
-      continue;
-    }
-    stack[depth] = n;
-    stack_len[depth] = nl;
-    depth++;
-  }
-  /*
-   * Root text: written to scratch piece by piece after the root's attributes;
-   * children write nothing, so the pieces are contiguous.
-   */
-  if (text_n) {
-    if (o.cap - o.n < 1) return fail(&c, "out of scratch");
-    o.buf[text_from + text_n] = '\0';
-    d->text = o.buf + text_from;
-    d->text_len = text_n;
+  skip_ws(c);
+  if (c->i < len) return fail(c, "content after the root element");
+  if (s.text_n) {
+    if (s.o.cap - s.o.n < 1) return fail(c, "out of scratch");
+    s.o.buf[s.text_from + s.text_n] = '\0';
+    d->text = s.o.buf + s.text_from;
+    d->text_len = s.text_n;
   }
   return 0;
 }

@@ -21,7 +21,7 @@ const CONTRACT = join(mkdtempSync(join(tmpdir(), "hamon-contract-")), "contract"
 const ENV = { ...process.env, ASAN_OPTIONS: "abort_on_error=0:exitcode=99", UBSAN_OPTIONS: "halt_on_error=1:exitcode=98" };
 
 beforeAll(async () => {
-  const r = Bun.spawnSync(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", `-I${SRC}`, join(import.meta.dir, "contract.c"), join(SRC, "hamon_component.c"), join(SRC, "hamon_xml.c"), "-lpthread", "-o", CONTRACT], { stderr: "pipe" });
+  const r = Bun.spawnSync(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", `-I${SRC}`, join(import.meta.dir, "contract.c"), join(SRC, "hamon_component.c"), join(SRC, "hamon_xml.c"), join(SRC, "hamon_wire.c"), "-lpthread", "-o", CONTRACT], { stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(r.stderr.toString());
   await buildBinary();
 }, 120_000);

@@ -32,8 +32,8 @@ function run(argv: string[], env: Record<string, string> = {}): string {
 }
 
 beforeAll(async () => {
-  run(["cc", ...WARN, ...SAN, `-I${SRC}`, join(ROOT, "examples", "c", "component.c"), join(SRC, "hamon_component.c"), join(SRC, "hamon_xml.c"), "-lpthread", "-o", EXAMPLE]);
-  run(["cc", ...WARN, ...SAN, `-I${SRC}`, join(ROOT, "test", "c", "fuzz-component.c"), join(SRC, "hamon_component.c"), join(SRC, "hamon_xml.c"), "-lpthread", "-o", FUZZ]);
+  run(["cc", ...WARN, ...SAN, `-I${SRC}`, join(ROOT, "examples", "c", "component.c"), join(SRC, "hamon_component.c"), join(SRC, "hamon_xml.c"), join(SRC, "hamon_wire.c"), "-lpthread", "-o", EXAMPLE]);
+  run(["cc", ...WARN, ...SAN, `-I${SRC}`, join(ROOT, "test", "c", "fuzz-component.c"), join(SRC, "hamon_component.c"), join(SRC, "hamon_xml.c"), join(SRC, "hamon_wire.c"), "-lpthread", "-o", FUZZ]);
   await buildBinary();
 }, 120_000);
 
