@@ -15,6 +15,7 @@ import { followEvents } from "../library/follow.ts";
 import { Session } from "../library/session.ts";
 import type { CoreStatus } from "../protocol/messages.ts";
 import { renderTop, type TopEvent, type TopModel, type TopSize } from "../render/top.ts";
+import { Throttle } from "./throttle.ts";
 
 /** Reads after an event: at most this often (the burst is coalesced). */
 export const REFRESH_MS = 250;
@@ -38,9 +39,6 @@ export async function runTop(socket: string, term: TopTerminal, stopped: Promise
   const events: TopEvent[] = [];
   const model: TopModel = { monitor: null, components: [], cores: new Map(), events, readAtMs: performance.now(), connection: "connecting…" };
   let last = "";
-  let drawTimer: ReturnType<typeof setTimeout> | null = null;
-  let lastDraw = 0;
-  let done = false;
   // What the header says about the connection: the event stream's loss first, else a failed read.
   let lost = false;
   let readError = "";
@@ -48,35 +46,22 @@ export async function runTop(socket: string, term: TopTerminal, stopped: Promise
     model.connection = lost ? "monitor connection lost; reconnecting…" : readError ? `monitor unreachable (${readError}); retrying` : "";
   };
 
-  const draw = (): void => {
+  const draw = new Throttle(() => {
     const lines = renderTop(model, term.size(), performance.now(), o.colour);
     // Home, each line then erase-to-end-of-line, then erase below: no clear screen, so no flicker.
     const frame = `\u001b[H${lines.join("\u001b[K\r\n")}\u001b[K\u001b[J`;
     if (frame === last) return;
     last = frame;
     term.write(frame);
-  };
-  const scheduleDraw = (): void => {
-    if (drawTimer || done) return;
-    drawTimer = setTimeout(() => {
-      drawTimer = null;
-      lastDraw = performance.now();
-      draw();
-    }, Math.max(0, lastDraw + DRAW_MS - performance.now()));
-  };
+  }, DRAW_MS);
   /** A resize must not wait for a change: the last frame no longer fits. */
   const redrawNow = (): void => {
     last = "";
-    scheduleDraw();
+    draw.request();
   };
 
-  let refreshing = false;
-  let again = false;
-  let lastRefresh = 0;
-  let refreshTimer: ReturnType<typeof setTimeout> | null = null;
-  const refresh = async (): Promise<void> => {
-    refreshing = true;
-    lastRefresh = performance.now();
+  // One read at a time, at most every REFRESH_MS; events during a read give one more read after it.
+  const refresh = new Throttle(async () => {
     try {
       const s = await Session.open(socket, { role: "client", timeoutMs: 2_000 });
       try {
@@ -100,42 +85,24 @@ export async function runTop(socket: string, term: TopTerminal, stopped: Promise
       readError = (e as Error).message;
     }
     connection();
-    refreshing = false;
-    scheduleDraw();
-    if (again) {
-      again = false;
-      wantRefresh();
-    }
-  };
-  const wantRefresh = (): void => {
-    if (done) return;
-    if (refreshing) {
-      again = true;
-      return;
-    }
-    if (refreshTimer) return;
-    refreshTimer = setTimeout(() => {
-      refreshTimer = null;
-      void refresh();
-    }, Math.max(0, lastRefresh + REFRESH_MS - performance.now()));
-  };
+    draw.request();
+  }, REFRESH_MS);
 
-  const tick = setInterval(scheduleDraw, TICK_MS);
+  const tick = setInterval(() => draw.request(), TICK_MS);
   term.onResize(redrawNow);
-  wantRefresh();
+  refresh.request();
   const r = await followEvents(socket, (e) => {
     events.push({ time: e.time, component: e.component, event: e.event, level: e.level, reason: e.reason });
     if (events.length > EVENTS_KEPT) events.splice(0, events.length - EVENTS_KEPT);
-    wantRefresh();
+    refresh.request();
   }, (note) => {
     lost = note !== "reconnected";
     connection();
-    if (!lost) wantRefresh();
-    scheduleDraw();
+    if (!lost) refresh.request();
+    draw.request();
   }, stopped);
-  done = true;
   clearInterval(tick);
-  if (drawTimer) clearTimeout(drawTimer);
-  if (refreshTimer) clearTimeout(refreshTimer);
+  draw.stop();
+  refresh.stop();
   return r.ok ? null : r.error;
 }
