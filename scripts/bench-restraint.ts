@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { processCpuTicks } from "../src/sys/proc.ts";
 import { startMonitor, upCount, type MonitorProc } from "../test/helpers/monitor-proc.ts";
 import { hamonArgv } from "./bench-lib.ts";
+import { freePort } from "../test/helpers/port.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
   source: { type: "boolean", default: false }, "flood-seconds": { type: "string", default: "5" }, "log-seconds": { type: "string", default: "10" }, only: { type: "string", default: "" },
@@ -32,12 +33,6 @@ const LOG_S = Number(values["log-seconds"]);
 const FLOODER = join(import.meta.dir, "..", "test", "fixtures", "metrics-flood.ts");
 const MiB = 1024 * 1024;
 
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = l.port;
-  l.stop(true);
-  return p;
-}
 
 /** Lateness histogram from a Prometheus textfile: cumulative counts by bucket bound (seconds). */
 function histogram(textfile: string): { bounds: number[]; cum: number[] } {

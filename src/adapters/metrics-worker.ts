@@ -73,6 +73,8 @@ interface Conn {
   buf: string;
   timer: ReturnType<typeof setTimeout> | null;
   done: boolean;
+  /** What the socket has not taken yet (a write may take part of a response): sent on drain, then the end. */
+  unsent: Uint8Array | null;
 }
 
 const perPeer = new Map<string, number>();
@@ -82,8 +84,25 @@ const enc = new TextEncoder();
 function reply(s: Bun.Socket<Conn>, status: string, type: string, body: Uint8Array | string, head = false): void {
   const b = typeof body === "string" ? enc.encode(body) : body;
   // One response per connection, then close (Connection: close): a client cannot hold a connection open between scrapes.
-  s.write(`HTTP/1.1 ${status}\r\nContent-Type: ${type}\r\nContent-Length: ${b.length}\r\nConnection: close\r\n\r\n`);
-  if (!head) s.write(b);
+  const h = enc.encode(`HTTP/1.1 ${status}\r\nContent-Type: ${type}\r\nContent-Length: ${b.length}\r\nConnection: close\r\n\r\n`);
+  const all = new Uint8Array(h.length + (head ? 0 : b.length));
+  all.set(h, 0);
+  if (!head) all.set(b, h.length);
+  s.data.unsent = all;
+  flush(s);
+}
+
+/** Writes what is unsent; the socket may take part of it (its length is checked), the rest goes on drain; ends when all is sent. */
+function flush(s: Bun.Socket<Conn>): void {
+  const u = s.data.unsent;
+  if (!u) return;
+  const n = s.write(u);
+  if (n < 0) return void s.terminate();
+  if (n < u.length) {
+    s.data.unsent = u.subarray(n);
+    return;
+  }
+  s.data.unsent = null;
   s.end();
 }
 
@@ -130,7 +149,7 @@ function serve(host: string, port: number): void {
         open(s) {
           const peer = s.remoteAddress ?? "?";
           const mine = perPeer.get(peer) ?? 0;
-          s.data = { peer, buf: "", timer: null, done: true };
+          s.data = { peer, buf: "", timer: null, done: true, unsent: null };
           if (open >= MAX_CONNECTIONS || mine >= MAX_CONNECTIONS_PER_PEER) return void s.terminate(); // over the cap: closed at once, nothing read
           open++;
           perPeer.set(peer, mine + 1);
@@ -146,6 +165,9 @@ function serve(host: string, port: number): void {
           clearTimeout(c.timer);
           c.timer = null;
           void answer(s, c.buf.slice(0, c.buf.indexOf("\n")).trim());
+        },
+        drain(s) {
+          flush(s);
         },
         close(s) {
           release(s.data);

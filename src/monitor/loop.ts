@@ -117,7 +117,10 @@ export class Loop {
 
   /** Runs the timers that are due, in order; one that adds another adds it for a later turn. */
   private runDue(now: number): void {
-    if (this.pending.length === 0) return;
+    // The common turn (a watchdog poll every tick) has nothing due: no array is made for it.
+    let any = false;
+    for (const p of this.pending) if (p.live && p.at <= now) any = true;
+    if (!any) return;
     const due = this.pending.filter((p) => p.live && p.at <= now).sort((a, b) => a.at - b.at);
     for (const p of due) {
       if (!p.live) continue; // cancelled by one that ran before it

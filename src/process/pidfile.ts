@@ -60,28 +60,37 @@ export function readPidfile(path: string, pc: ProcessControl = realProcesses, ru
   return { pid, startTime: st.startTime, pgrp: st.pgrp };
 }
 
+/**
+ * Descends from the launcher: the chain of parents reaches it, or reaches the
+ * monitor through an orphan that is not a child the monitor spawned itself
+ * and is no older than the launcher (the launcher exited; as child subreaper,
+ * the monitor adopted what it left).
+ */
 function descends(pc: ProcessControl, pid: number, launcher: { pid: number; startTime: number }, spawnedByUs: (pid: number) => boolean): boolean {
+  const top = walkUp(pc, pid, launcher.pid);
+  if (top === null) return false;
+  if (top.pid === launcher.pid) return top.startTime === launcher.startTime;
+  return top.ppid === process.pid && !spawnedByUs(top.pid) && top.startTime >= launcher.startTime;
+}
+
+/**
+ * Follows `pid`'s parents until `stopAt` or a direct child of the monitor
+ * (a few generations at most); that process, with its start time and parent,
+ * or null when the chain ends elsewhere (init, a process gone).
+ */
+function walkUp(pc: ProcessControl, pid: number, stopAt: number): { pid: number; ppid: number; startTime: number } | null {
   let cur = pid;
-  for (let hops = 0; hops < MAX_ANCESTRY; hops++) {
+  for (let hops = 0; hops < MAX_ANCESTRY && cur > 1; hops++) {
     const st = pc.stat(cur);
-    if (st === null) return false;
-    if (cur === launcher.pid && st.startTime === launcher.startTime) return true;
-    // Our direct child: the launcher's orphan reparented to us, or something we spawned for another purpose.
-    if (st.ppid === process.pid) return !spawnedByUs(cur) && st.startTime >= launcher.startTime;
-    if (st.ppid <= 1) return false;
+    if (st === null) return null;
+    if (cur === stopAt || st.ppid === process.pid) return { pid: cur, ppid: st.ppid, startTime: st.startTime };
     cur = st.ppid;
   }
-  return false;
+  return null;
 }
 
 /** True when `pid` is `ancestor` (pid and start time) or one of its descendants (a few generations). */
 export function descendsFrom(pc: ProcessControl, pid: number, ancestor: { pid: number; startTime: number }): boolean {
-  let cur = pid;
-  for (let hops = 0; hops < MAX_ANCESTRY && cur > 1; hops++) {
-    const st = pc.stat(cur);
-    if (st === null) return false;
-    if (cur === ancestor.pid) return st.startTime === ancestor.startTime;
-    cur = st.ppid;
-  }
-  return false;
+  const top = walkUp(pc, pid, ancestor.pid);
+  return top !== null && top.pid === ancestor.pid && top.startTime === ancestor.startTime;
 }

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { MAX_CONNECTIONS_PER_PEER, PER_PEER_BURST, PER_PEER_PER_S } from "../../src/adapters/metrics-worker.ts";
 import { MAIN } from "../helpers/monitor-proc.ts";
 import { startWatched, until, type Watched } from "../helpers/watched.ts";
+import { freePort } from "../helpers/port.ts";
 
 const FLOOD = join(import.meta.dir, "..", "fixtures", "metrics-flood.ts");
 const PONG = join(import.meta.dir, "..", "fixtures", "pong.ts");
@@ -20,12 +21,6 @@ const textfile = join(mkdtempSync(join(tmpdir(), "hamon-flood-")), "hamon.prom")
 let port = 0;
 let pongPort = 0;
 
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = l.port;
-  l.stop(true);
-  return p;
-}
 
 /** The monitor's loop lateness histogram, from its textfile (the test shares the flooder's address: its own requests would be 429). */
 async function lateness(): Promise<{ count: number; over50: number }> {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/config.ts";
 import { pidOf, startWatched, stateOf, until, type Watched } from "../helpers/watched.ts";
+import { freePort } from "../helpers/port.ts";
 
 const PONG = join(import.meta.dir, "..", "fixtures", "pong.ts");
 const running: Watched[] = [];
@@ -27,12 +28,6 @@ function refused(toml: string, key: string, why: string): void {
   if (!r.ok) expect(r.errors.find((l) => l.startsWith(`${key}: `) && l.includes(why))).toBeDefined();
 }
 
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = l.port;
-  l.stop(true);
-  return p;
-}
 
 const pongd = (port: number, extra = "") => `[monitor]\nstop_timeout_ms = 2000\nstop_on_exit = true\n[defaults]\ngrace_ms = 0\n[[component]]\nname = "pongd"\nstart = ${JSON.stringify([process.execPath, PONG, String(port)])}\nready = "probe"\n${extra}[[component.check]]\nname = "pong"\nmode = "probe"\nconnect = "tcp://127.0.0.1:${port}"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 200\ntimeout_ms = 200\n`;
 
