@@ -6,6 +6,11 @@
  * engine, health for the engine). What `decide()` (decide.ts) is to recovery,
  * this is to one component's standing.
  *
+ * It also holds what a daemon's life counts (its pid, its restarts, its
+ * registrations, when hamon started it, whether hamon is stopping it): those
+ * change here too, so spawn, adopt, ready, restart and stop are rows like
+ * the rest, and "ready" is said from one place (the `ready` action).
+ *
  * States: starting (expected by a deadline), up, down (expected but absent),
  * inactive (a dynamic component not activated: absence is normal), stopped
  * (deregistered on purpose). Health is the worse of what the component last
@@ -35,19 +40,46 @@ export interface Life {
   readonly answered: Health;
   readonly answeredReason: string;
   readonly active: boolean;
+  /** The process it runs as (0: none known). */
+  readonly pid: number;
+  /** Restarts hamon made or asked for. */
+  readonly restarts: number;
+  /** Times it became ready: registered, or (a daemon that does not register) started, probed, named by its pid file, its region attached. */
+  readonly registrations: number;
+  /** When hamon (re)started it, for the start → ready latency; -1 when no start is awaited. */
+  readonly startedAtMs: number;
+  /** hamon itself is stopping or restarting it: its disconnect and exit are not failures. */
+  readonly expectGone: boolean;
 }
 
 export type LifeEvent =
   /** Expect it to register (spawned, activated, awaited after a monitor restart). */
   | { type: "expect"; reason: string; waitMs: number }
-  | { type: "registered" }
+  /** It registered (as process `pid`, when it says). */
+  | { type: "registered"; pid?: number }
+  /** Counters carried over from the previous monitor (its journal). */
+  | { type: "resumed"; restarts: number }
+  /** hamon started it as `pid`: the start → ready latency runs from now. */
+  | { type: "spawned"; pid: number }
+  /** A running process was found for it: the journal's, a marked one, its pid file's, its region's writer. */
+  | { type: "adopted"; pid: number }
+  /** A daemon that does not register is ready (`why`: started, its probe passed, its pid file names it, its region attached). */
+  | { type: "ready"; why: string }
+  /** hamon stops it for good (deactivated, the monitor exiting). */
+  | { type: "stopping" }
+  /** The stop (for good or for a restart) is over. */
+  | { type: "stopped" }
+  /** A connected component was asked to restart its own daemon (a sidecar): its re-registration is the ready. */
+  | { type: "delegated" }
+  /** That request was carried out (counted as a restart) or not. */
+  | { type: "delegate-done"; ok: boolean }
   /** It is there without registering: an attached daemon, a fast path's region, an activated connected component. */
   | { type: "present"; reason: string }
   | { type: "deregistered"; reason: string }
   | { type: "activated" }
   | { type: "deactivated"; reason: string }
-  /** hamon is restarting it: its disconnect and exit are not failures. */
-  | { type: "restarting"; why: string }
+  /** hamon restarts it (`counted`: a new restart, not one the previous monitor began); `alive`: a stop comes first, its disconnect and exit are not failures. */
+  | { type: "restarting"; why: string; counted: boolean; alive: boolean }
   /** Held back until what it starts after is ready: no deadline runs meanwhile. */
   | { type: "waiting"; reason: string }
   /** It is gone or broken: exited, could not start, died while no monitor ran, a writer gone. `state` "up" for a fast path whose process runs. */
@@ -76,14 +108,16 @@ export type LifeAction =
   | { type: "failure"; reason: string; certain: boolean }
   | { type: "healthy" }
   /** Its health changed to degraded (an event for the operator). */
-  | { type: "degraded"; reason: string };
+  | { type: "degraded"; reason: string }
+  /** It became ready after hamon started it: the `ready` event, with the latency in `reason`. */
+  | { type: "ready"; reason: string };
 
 export interface LifeResult {
   readonly life: Life;
   readonly actions: readonly LifeAction[];
 }
 
-export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "", active: true };
+export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "", active: true, pid: 0, restarts: 0, registrations: 0, startedAtMs: -1, expectGone: false };
 
 const NONE: readonly LifeAction[] = [];
 /** Shared: an ok answer arrives every period for every check (the hot path allocates no action list). */
@@ -92,12 +126,26 @@ const HEALTHY: readonly LifeAction[] = Object.freeze([Object.freeze({ type: "hea
 export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
   switch (ev.type) {
     case "expect": return to({ ...l, state: "starting", health: "ok", reason: ev.reason, readyByMs: now + ev.waitMs, readyWaitMs: ev.waitMs });
-    case "registered": return to({ ...l, state: "up", health: "ok", reason: "", readyByMs: Infinity, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "" });
+    case "registered": {
+      const life: Life = { ...l, state: "up", health: "ok", reason: "", readyByMs: Infinity, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "", registrations: l.registrations + 1, startedAtMs: -1, pid: ev.pid ?? l.pid };
+      return readyAfterStart(l, life, "registered", now);
+    }
+    case "resumed": return to({ ...l, restarts: ev.restarts });
+    case "spawned": return to({ ...l, pid: ev.pid, startedAtMs: now, expectGone: false });
+    case "adopted": return to({ ...l, pid: ev.pid });
+    case "ready": return readyAfterStart(l, { ...l, state: "up", health: "ok", reason: "", readyByMs: Infinity, registrations: l.registrations + 1, startedAtMs: -1 }, ev.why, now);
+    case "stopping": return to({ ...l, expectGone: true });
+    case "stopped": return to({ ...l, expectGone: false });
+    case "delegated": return to({ ...l, startedAtMs: now });
+    case "delegate-done": return to(ev.ok ? { ...l, restarts: l.restarts + 1 } : { ...l, startedAtMs: -1 });
     case "present": return to({ ...l, state: "up", health: "ok", reason: ev.reason, readyByMs: Infinity });
     case "deregistered": return to({ ...l, state: l.active ? "stopped" : "inactive", health: "ok", reason: `deregistered: ${ev.reason}` });
     case "activated": return to({ ...l, active: true });
     case "deactivated": return to({ ...l, active: false, state: "inactive", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity });
-    case "restarting": return to({ ...l, state: "starting", health: "ok", reason: `restarting: ${ev.why}` });
+    case "restarting": {
+      const restarts = l.restarts + (ev.counted ? 1 : 0);
+      return to(ev.alive ? { ...l, restarts, expectGone: true, state: "starting", health: "ok", reason: `restarting: ${ev.why}` } : { ...l, restarts });
+    }
     case "waiting": return to({ ...l, state: "starting", health: "ok", reason: ev.reason, readyByMs: Infinity });
     case "failed": return to({ ...l, state: ev.state ?? "down", health: "failed", reason: ev.reason });
     case "lost": {
@@ -151,6 +199,11 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
       throw new Error(`unhandled lifecycle event ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** `life`, and the `ready` event when hamon had started it (the latency since `was.startedAtMs`). */
+function readyAfterStart(was: Life, life: Life, why: string, now: number): LifeResult {
+  return was.startedAtMs >= 0 ? { life, actions: [{ type: "ready", reason: `${why} ${Math.round(now - was.startedAtMs)} ms after start` }] } : to(life);
 }
 
 function to(life: Life): LifeResult {

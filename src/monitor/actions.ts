@@ -18,21 +18,48 @@ import type { Action } from "../engine/decide.ts";
 import { severity } from "../engine/policy.ts";
 import { ACTION_TIMEOUT_MS } from "../protocol/limits.ts";
 import type { Level } from "../protocol/messages.ts";
-import type { ExecutorContext } from "./context.ts";
 import { writeFlightRecord } from "./flight.ts";
 import { runWithDeadline } from "../process/run.ts";
-import type { Entry } from "./registry.ts";
-import { MONITOR_OWNER_VAR, ownerMark } from "../process/adopt.ts";
-import { assertExecutable, ignoringSigpipe } from "../process/daemon-logs.ts";
-import { gidOf, primaryGidOf, uidOf, userEntry } from "../sys/accounts.ts";
-import { cleanEnv } from "../security/env.ts";
+import type { Entry, Registry } from "./registry.ts";
+import type { MonitorConfig } from "../config/config.ts";
+import type { Logger } from "../log.ts";
+import type { Supervisor } from "../process/supervisor.ts";
+import type { CoreView } from "../watchdog/watch.ts";
+import type { AdHocQueries } from "./adhoc.ts";
+import type { CheckTable } from "./checks.ts";
+import type { MonitorEvent } from "./dispatch.ts";
+import type { Lives } from "./life.ts";
+import type { PersistenceHealth } from "./persistence.ts";
 
 /** A level hook gets this long before it is killed. */
 export const HOOK_TIMEOUT_MS = 60_000;
 
 
+export interface ExecutorDeps {
+  readonly config: MonitorConfig;
+  readonly registry: Registry;
+  readonly checks: CheckTable;
+  /** A daemon's life: restart, grace (life.ts). */
+  readonly lives: Lives;
+  readonly sup: Supervisor;
+  readonly adhoc: AdHocQueries;
+  readonly stateDir: string;
+  readonly persistence: PersistenceHealth | null;
+  readonly log: Logger;
+  now(): number;
+  emit(ev: MonitorEvent): void;
+  reschedule(now: number): void;
+  markJournal(): void;
+  /** When the engine's grace for `name` ends (0: none). */
+  graceUntil(name: string): number;
+  /** Every fast path's cores (the flight recorder). */
+  cores(): { fastpath: string; cores: CoreView[] }[];
+  /** What the HA engines do before a reboot-system's hook (a cluster standby); absent: nothing. */
+  readonly beforeReboot: ((component: string, reason: string) => Promise<void>) | undefined;
+}
+
 export class Executor {
-  constructor(private readonly core: ExecutorContext) {}
+  constructor(private readonly core: ExecutorDeps) {}
 
   act(a: Action, now: number): void {
     const c = this.core;
@@ -52,9 +79,9 @@ export class Executor {
       case "ignore": {
         // A failure inside the grace period: if the component is still down when grace ends, it is raised again.
         const e = c.registry.get(a.component);
-        const grace = c.engine.components.get(a.component)?.graceUntil ?? 0;
+        const grace = c.graceUntil(a.component);
         if (e && grace > now && !c.registry.quarantinedOf(e.name)) {
-          c.life(e, { type: "grace", untilMs: grace }, now);
+          c.lives.apply(e, { type: "grace", untilMs: grace }, now);
           c.reschedule(now);
         }
         c.emit({ component: a.component, event: "ignored", level: "", reason: a.reason });
@@ -83,7 +110,7 @@ export class Executor {
   perform(level: Level, name: string, reason: string): void {
     const c = this.core;
     const e = c.registry.get(name);
-    if (level === "restart-daemon" && e?.declared?.start) return this.restart(e, reason);
+    if (level === "restart-daemon" && e?.declared?.start) return c.lives.restart(e, reason);
     if (level === "restart-daemon" && e?.conn && e.actions.includes("restart")) return this.delegate(e, reason);
     this.fallback(level, name, reason);
   }
@@ -105,7 +132,7 @@ export class Executor {
       c.emit({ component: name, event: "no-action", level, reason: `no [levels] ${level} hook and no daemon hamon owns on the ${planes.join("+")} plane` });
       return;
     }
-    for (const t of targets) this.restart(t, `${level} for '${name}': ${reason}`);
+    for (const t of targets) c.lives.restart(t, `${level} for '${name}': ${reason}`);
     if (level !== "restart-control-plane-and-fast-path") return;
     // Half a recovery must not pass for a whole one: fast paths nothing here can restart are named.
     const stranded = [...c.registry.all()].filter((t) => t.active && t.plane === "fast" && !t.declared?.start).map((t) => t.name);
@@ -129,79 +156,6 @@ export class Executor {
     return !!e?.declared?.start && !c.sup.alive(e.name);
   }
 
-  /** Starts an owned daemon (declared `start`), or holds it back until what it starts `after` is ready. */
-  spawn(e: Entry, why: string): void {
-    const c = this.core;
-    const argv = e.declared?.start;
-    if (!argv || c.stopping) return;
-    const missing = (e.declared?.after ?? []).filter((n) => c.registry.get(n)?.state !== "up");
-    if (missing.length) return c.holdBack(e, why, missing);
-    const now = c.now();
-    e.startedAtMs = now;
-    try {
-      // The mark lets the next monitor find it in /proc, journal or not (adopt, never start a second copy).
-      const d = e.declared!;
-      // Its output into a pipe a writer thread drains (process/daemon-logs.ts): the daemon never holds our file.
-      if (d.output === "log" && argv[0]!.startsWith("/")) assertExecutable(argv[0]!);
-      const log = d.output === "log" ? c.logs.pipe() : undefined;
-      try {
-        // Run as `user` (which alone may then register it) and its primary group, or `group`.
-        const uid = d.user === null ? null : uidOf(d.user);
-        const gid = d.group !== null ? gidOf(d.group) : d.user !== null ? primaryGidOf(d.user) : null;
-        const env = { ...d.env, HAMON_SOCKET: c.socketPath, HAMON_COMPONENT: e.name, [MONITOR_OWNER_VAR]: ownerMark(e.name, c.socketPath) };
-        // A daemon run as a user gets a clean environment (PATH, HOME, USER, LOGNAME and its own env): nothing of root's.
-        const who = d.user === null ? null : userEntry(d.user);
-        e.pid = c.sup.spawn(e.name, log ? ignoringSigpipe(argv) : argv, who ? cleanEnv(who, env) : env, {
-          ...(who ? { cleanEnv: true } : {}), ...(d.cwd ? { cwd: d.cwd } : {}), ...(log !== undefined ? { output: log.write } : {}), ...(uid !== null ? { uid } : {}), ...(gid !== null ? { gid } : {}), ...(d.umask !== null ? { umask: d.umask } : {}),
-          ...(d.nofile !== null ? { nofile: d.nofile } : {}),
-        });
-      } catch (err) {
-        if (log) c.logs.abandon(log);
-        throw err;
-      }
-      if (log) c.logs.started(e.name, log, { maxBytes: d.logMaxBytes, keep: d.logKeep });
-    } catch (err) {
-      const reason = `cannot start ${argv[0]}: ${(err as Error).message}`;
-      c.life(e, { type: "failed", reason }, now);
-      c.emit({ component: e.name, event: "start-failed", level: "", reason });
-      c.feed({ type: "failure", component: e.name, reason, certain: true });
-      return;
-    }
-    const ready = e.declared?.ready ?? "registered";
-    // A plain daemon: the checks the monitor runs itself (a forking one's once its pid file names the daemon).
-    if (ready === "started" || ready === "probe") c.armChecks(e, now);
-    if (ready !== "started") c.expect(e, now, `${why}: started pid ${e.pid}${ready === "region" ? "; waiting for its heartbeat region" : ""}`);
-    c.emit({ component: e.name, event: "started", level: "", reason: `pid ${e.pid} (${why})` });
-    if (ready === "started") c.becameReady(e, now, "started");
-    c.flushJournal(true); // the new pid on disk now: a monitor killed next adopts it instead of starting a second copy
-  }
-
-  /** Stops (if running) and starts an owned daemon again. `count`: false when finishing a restart already counted. */
-  restart(e: Entry, why: string, count = true): void {
-    const c = this.core;
-    if (count) e.restarts++;
-    if (!c.sup.alive(e.name)) {
-      this.spawn(e, why); // already dead: no stop to wait for
-      return this.restartBound(e);
-    }
-    e.expectGone = true;
-    c.life(e, { type: "restarting", why });
-    c.flushJournal(true); // "restarting" on disk: a monitor killed during the stop finishes it
-    void c.sup.stop(e.name, e.declared?.stop ?? null, c.config.stopTimeoutMs, { HAMON_COMPONENT: e.name }).then((how) => {
-      e.expectGone = false;
-      c.emit({ component: e.name, event: "stopped", level: "", reason: how });
-      if (e.active) this.spawn(e, why);
-    });
-    this.restartBound(e); // after `e` left "up": what starts after it waits for it
-  }
-
-  /** What binds to `e` (`binds_to`) is restarted with it (bgpd with zebra); `after` then holds it until `e` is ready. */
-  private restartBound(e: Entry): void {
-    for (const t of this.core.registry.all()) {
-      if (t.active && t.declared?.start && t.declared.bindsTo.includes(e.name) && !t.expectGone) this.restart(t, `'${e.name}', which it binds to, is restarting`);
-    }
-  }
-
   /**
    * Asks a connected component to restart its own daemon (a sidecar that owns
    * it). It answers once the new instance runs and re-registers with the new
@@ -209,16 +163,15 @@ export class Executor {
    */
   private delegate(e: Entry, reason: string): void {
     const c = this.core;
-    e.startedAtMs = c.now(); // its re-registration emits "ready" with the latency
+    c.lives.apply(e, { type: "delegated" }); // its re-registration emits "ready" with the latency
     c.emit({ component: e.name, event: "restart-delegated", level: "restart-daemon", reason: `asked '${e.name}' to restart its daemon: ${reason}` });
     void c.adhoc.ask(e.conn!, "action", "restart", ACTION_TIMEOUT_MS).then((a) => {
+      c.lives.apply(e, { type: "delegate-done", ok: a?.health === "ok" });
       if (a?.health === "ok") {
-        e.restarts++;
         c.emit({ component: e.name, event: "restarted", level: "restart-daemon", reason: a.detail });
         c.markJournal();
         return;
       }
-      e.startedAtMs = -1;
       const why = a ? `'${e.name}' cannot restart its daemon: ${a.detail}` : `'${e.name}' did not answer the restart action within ${ACTION_TIMEOUT_MS} ms`;
       c.emit({ component: e.name, event: "restart-refused", level: "restart-daemon", reason: why });
       this.fallback("restart-daemon", e.name, reason);
@@ -231,19 +184,6 @@ export class Executor {
     if (!e.conn || !e.actions.includes("stop")) return;
     const a = await c.adhoc.ask(e.conn, "action", "stop", ACTION_TIMEOUT_MS);
     c.emit({ component: e.name, event: a?.health === "ok" ? "stopped" : "stop-refused", level: "", reason: `${a ? a.detail : "no answer"} (${why})` });
-  }
-
-  /** Stops an owned daemon for good (deactivate, shutdown). */
-  async stopOwned(e: Entry, why: string): Promise<void> {
-    const c = this.core;
-    if (!c.sup.alive(e.name)) return;
-    e.expectGone = true;
-    let how = "released (not ours to signal)";
-    if (c.sup.owns(e.name)) how = await c.sup.stop(e.name, e.declared?.stop ?? null, c.config.stopTimeoutMs, { HAMON_COMPONENT: e.name });
-    else c.sup.release(e.name);
-    e.expectGone = false;
-    c.emit({ component: e.name, event: "stopped", level: "", reason: `${how} (${why})` });
-    c.markJournal();
   }
 
   private hook(argv: string[], name: string, level: Level, reason: string): void {

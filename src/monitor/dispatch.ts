@@ -1,21 +1,24 @@
 /**
  * Message dispatch for the monitor, callable without a socket: tests hand it a
  * fake `Conn` and messages. Owns the per-connection protocol state machine
- * (hello first, then by role), a per-component rate limit, and the registry
- * bindings; emits events through `emit` for subscribers and the log. What the
- * messages mean for health (checks, engine, recovery) is the `MonitorHooks`
- * implementation's business (core.ts); without hooks the dispatcher is a
- * registry with read-only verbs.
+ * (hello first, then by role), a per-component rate limit, who may do what
+ * (security/policy.ts), and the registry bindings; emits events through
+ * `emit` (the fan-out) for subscribers and the log. What the messages mean
+ * for health (checks, engine, recovery) is the hooks' business (intake.ts;
+ * bare.ts for a monitor with nothing to decide); what a verb does is its
+ * handler's (verbs.ts, one table).
  */
 import type { After } from "./loop.ts";
 import { FRAME_DEADLINE_MS, HELLO_DEADLINE_MS, MAX_SUBSCRIBER_PENDING_BYTES, SUPPORTED_VERSIONS } from "../protocol/limits.ts";
-import { MAX_RECENT, resultFrames } from "../protocol/codec.ts";
-import { RecentEvents } from "./recent.ts";
+import { resultFrames } from "../protocol/codec.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
-import type { CheckStatus, ComponentCounters, ComponentStatus, CoreStatus, Message, MessageOf, MonitorInfo, Role } from "../protocol/messages.ts";
+import type { Level, Message, MessageOf, Role } from "../protocol/messages.ts";
 import { VERSION } from "../version.ts";
-import { Registry, type Conn, type Entry } from "./registry.ts";
+import type { Conn, Entry, Registry } from "./registry.ts";
 import { mayRegister, mayUseVerb, OPEN_POLICY, type Policy } from "../security/policy.ts";
+import { severity } from "../engine/policy.ts";
+import type { LifeAction } from "../engine/lifecycle.ts";
+import type { Replies, VerbRouter } from "./context.ts";
 import type { PeerCred } from "../sys/peercred.ts";
 
 import type { MonitorEvent } from "../events/event.ts";
@@ -50,9 +53,10 @@ const ROLE_MESSAGES: Record<Role, ReadonlySet<string>> = {
 export const COMPONENT_BURST = 1_000;
 export const COMPONENT_RATE_PER_S = 500;
 
-/** What the monitor core does with what components and clients say. */
+/** What the monitor does with what components say (intake.ts). */
 export interface MonitorHooks {
-  registered(e: Entry, m: MessageOf<"register">): void;
+  /** `e` registered; `actions`: what its `registered` row asked (the registry applied it as it bound the connection). */
+  registered(e: Entry, m: MessageOf<"register">, actions: readonly LifeAction[]): void;
   /** A component said goodbye; return true if the entry should be forgotten. */
   deregistered(e: Entry, reason: string): boolean;
   /** Runs `then` once what changed so far is on disk (one write for every caller of this turn). */
@@ -60,27 +64,22 @@ export interface MonitorHooks {
   /** The component's connection closed; `e.conn` still names it (the hook decides what it means). */
   disconnected(e: Entry, reason: string): void;
   says(e: Entry, m: MessageOf<"report" | "confirm" | "error-report" | "reply">): void;
-  /** A fast path's cores, for status/show of that one component; null for other components. */
-  coresOf(name: string): CoreStatus[] | null;
-  /** `show NAME`: what the engine remembers of it and its checks with recent samples. */
-  detailOf(name: string, now: number): { counters: ComponentCounters; checks: CheckStatus[] } | null;
-  /** Verbs beyond the read-only ones; return false if unknown. */
-  command(conn: Conn, m: MessageOf<"command">): boolean;
-  /** The node verdict, once the monitor has judged (status shows it). */
-  nodeVerdict(): MonitorInfo["node"] | null;
 }
 
 export interface DispatchDeps {
+  readonly registry: Registry;
+  readonly hooks: MonitorHooks;
+  /** Every verb (verbs.ts). */
+  readonly verbs: VerbRouter;
   now(): number;
   emit(ev: MonitorEvent): void;
   log(level: "info" | "warn" | "error", line: string): void;
-  startedAt: number;
+  /** The most a component may recommend (its max_recommend): above it, the recommendation is refused (E_DENIED, once per connection). */
+  maxRecommend(name: string): Level;
   /** Per-connection rate limit; default COMPONENT_BURST / COMPONENT_RATE_PER_S. */
   rate?: { burst: number; perSecond: number };
   /** Who may do what (src/security/policy.ts); default: everything allowed. */
   policy?: Policy;
-  /** State-dir write failures (src/monitor/persistence.ts), for status. */
-  persistence?: () => MonitorInfo["persistence"];
   /** The loop's timer (loop.ts): the monitor's one clock. */
   after: After;
 }
@@ -92,25 +91,15 @@ export function negotiate(min: number, max: number, ours: readonly number[] = SU
   return best;
 }
 
-export class Dispatcher {
-  readonly registry = new Registry();
+export class Dispatcher implements Replies {
+  readonly registry: Registry;
   readonly subscribers = new Set<Conn>();
-  /** The last events of every component, for `show` (filled by whoever assigns seq and time: server.ts). */
-  readonly recent = new RecentEvents();
   private readonly states = new WeakMap<Conn, ConnState>();
-  /** Set by the monitor core (core.ts) when it attaches. */
-  hooks: MonitorHooks | null = null;
+  private readonly hooks: MonitorHooks;
 
-  constructor(private readonly deps: DispatchDeps) {}
-
-  emit(ev: MonitorEvent): void {
-    this.deps.emit(ev);
-  }
-
-  monitorInfo(now: number): MonitorInfo {
-    const node = this.hooks?.nodeVerdict() ?? null;
-    const persistence = this.deps.persistence?.();
-    return { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - this.deps.startedAt), ...(node ? { node } : {}), ...(persistence ? { persistence } : {}) };
+  constructor(private readonly deps: DispatchDeps) {
+    this.registry = deps.registry;
+    this.hooks = deps.hooks;
   }
 
   open(conn: Conn, cred: PeerCred | null = null): void {
@@ -166,8 +155,7 @@ export class Dispatcher {
     this.subscribers.delete(conn);
     if (st?.component && st.component.conn === conn) {
       this.deps.emit({ component: st.component.name, event: "disconnected", level: "", reason });
-      if (this.hooks) this.hooks.disconnected(st.component, reason);
-      else this.registry.disconnect(st.component, `connection lost: ${reason}`, this.deps.now());
+      this.hooks.disconnected(st.component, reason);
     } else if (st && st.role !== null && st.role !== "component" && reason.startsWith("peer is not reading")) {
       this.dropped(st, conn, reason);
     }
@@ -213,12 +201,13 @@ export class Dispatcher {
     }
     const no = mayRegister(this.policy, st.cred, m.name);
     if (no) return this.deny(conn, st, m.id, m.name, `register '${m.name}'`, no);
-    const e = this.registry.register(conn, m, this.deps.now());
-    if (!e) return this.fail(conn, m.id, "E_NAME_TAKEN", `component '${m.name}' is registered by another live connection`, false);
+    const r = this.registry.register(conn, m, this.deps.now());
+    if (!r) return this.fail(conn, m.id, "E_NAME_TAKEN", `component '${m.name}' is registered by another live connection`, false);
+    const e = r.e;
     st.component = e;
     conn.send({ type: "ok", id: m.id });
     this.deps.emit({ component: e.name, event: "registered", level: "", reason: `pid ${m.pid}, ${m.kind} ${m.plane}; peer ${this.who(conn)}` });
-    this.hooks?.registered(e, m);
+    this.hooks.registered(e, m, r.actions);
   }
 
   private deregister(conn: Conn, st: ConnState, m: MessageOf<"deregister">): void {
@@ -226,15 +215,13 @@ export class Dispatcher {
     const e = st.component;
     st.component = null;
     e.conn = null;
-    const forget = this.hooks ? this.hooks.deregistered(e, m.reason) : true;
-    if (forget) this.registry.remove(e.name);
+    if (this.hooks.deregistered(e, m.reason)) this.registry.remove(e.name);
     // The ok promises a durable goodbye: a monitor killed right after must not await it again.
     const ack = () => {
       conn.send({ type: "ok", id: m.id });
       this.deps.emit({ component: e.name, event: "deregistered", level: "", reason: m.reason });
     };
-    if (this.hooks) this.hooks.whenJournaled(ack);
-    else ack();
+    this.hooks.whenJournaled(ack);
   }
 
   private componentSays(conn: Conn, st: ConnState, m: MessageOf<"report" | "confirm" | "error-report" | "reply">): void {
@@ -244,48 +231,22 @@ export class Dispatcher {
       return this.fail(conn, 0, "E_STATE", `<${m.type}> before <register>`, false);
     }
     e.lastSeenMs = this.deps.now();
-    if (this.hooks) return this.hooks.says(e, m);
-    if (m.type === "report") {
-      const changed = e.health !== m.health || e.reason !== m.reason;
-      this.registry.apply(e, { type: "report", health: m.health, reason: m.reason, checksFailing: false }, this.deps.now()); // no core: nothing acts on it
-      if (changed) this.deps.emit({ component: e.name, event: `report-${m.health}`, level: "", reason: m.reason });
-    } else if (m.type === "error-report") {
-      this.deps.emit({ component: e.name, event: "error-report", level: m.level, reason: m.reason });
+    // A recommendation above max_recommend is still evidence of a failure (the engine caps it), but the recommendation
+    // itself is refused: told once per connection (protocol.md §5.1), so a component that keeps recommending too high is not answered each time.
+    if (m.type === "error-report" && !conn.cappedTold) {
+      const max = this.deps.maxRecommend(e.name);
+      if (severity(m.level) > severity(max)) {
+        conn.cappedTold = true;
+        this.deny(conn, st, 0, e.name, `recommend ${m.level}`, `'${e.name}' may recommend at most ${max} (max_recommend)`);
+      }
     }
+    this.hooks.says(e, m);
   }
 
   private command(conn: Conn, st: ConnState, m: MessageOf<"command">): void {
     const no = mayUseVerb(this.policy, st.cred, m.verb);
     if (no) return this.deny(conn, st, m.id, m.target, `${m.verb}${m.target ? ` ${m.target}` : ""}`, no);
-    const now = this.deps.now();
-    const monitor = this.monitorInfo(now);
-    switch (m.verb) {
-      case "ping":
-        conn.send({ type: "ok", id: m.id });
-        return;
-      case "status": case "list": case "show": {
-        const picked = m.target ? [this.registry.get(m.target)].filter((e) => e !== undefined) : [...this.registry.all()];
-        if (m.target && picked.length === 0) return this.fail(conn, m.id, "E_NOT_FOUND", `no component named '${m.target}'`, false);
-        const components = picked.map((e) => {
-          const st = this.registry.status(e, now);
-          const cores = m.target ? this.hooks?.coresOf(e.name) : null;
-          const withCores = cores ? { ...st, cores } : st;
-          return m.verb === "show" ? this.detail(withCores, now) : withCores;
-        }).sort((a, b) => (a.name < b.name ? -1 : 1));
-        this.sendResult(conn, { type: "result", id: m.id, monitor, components, detail: "" });
-        return;
-      }
-      default:
-        if (this.hooks?.command(conn, m)) return;
-        return this.fail(conn, m.id, "E_UNKNOWN", `verb '${m.verb}' is not served by this dispatcher (no monitor core attached)`, false);
-    }
-  }
-
-  /** `show`: the row plus counters, checks with recent samples, and recent events. */
-  private detail(st: ComponentStatus, now: number): ComponentStatus {
-    const d = this.hooks?.detailOf(st.name, now);
-    const recent = this.recent.of(st.name, MAX_RECENT);
-    return { ...st, ...(d ? { counters: d.counters, checks: d.checks } : {}), ...(recent.length ? { recent } : {}) };
+    this.deps.verbs({ conn, m, now: this.deps.now(), replies: this });
   }
 
   /** Token bucket: false when the component has no message left to spend. */

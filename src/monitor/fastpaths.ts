@@ -6,15 +6,38 @@
  * level restart-control-plane-and-fast-path); a suspect core degrades the
  * component; all cores back to ok is health.
  */
-import type { FastPathConfig } from "../config/config.ts";
 import type { ComponentPolicy } from "../engine/policy.ts";
 import { MAX_RESULT_CORES } from "../protocol/codec.ts";
 import type { CoreStatus } from "../protocol/messages.ts";
 import { HeartbeatWatch, type CoreView, type WatchEvent } from "../watchdog/watch.ts";
-import type { FastPathContext } from "./context.ts";
+import type { FastPathConfig, MonitorConfig } from "../config/config.ts";
+import type { EngineEvent } from "../engine/decide.ts";
+import type { ProcessControl } from "../process/control.ts";
+import type { MonitorEvent } from "./dispatch.ts";
+import type { Lives } from "./life.ts";
+import type { Registry } from "./registry.ts";
 import { descendsFrom } from "../process/pidfile.ts";
 import type { HeaderInfo } from "../watchdog/layout.ts";
 import type { Entry } from "./registry.ts";
+
+/** The fast paths report what their regions show; an owned one's region must come from its own process. */
+export interface FastPathDeps {
+  readonly config: MonitorConfig;
+  readonly registry: Registry;
+  readonly control: ProcessControl;
+  /** Standing changes (life.ts). */
+  readonly lives: Pick<Lives, "apply">;
+  now(): number;
+  emit(ev: MonitorEvent): void;
+  /**
+   * An engine event from a watchdog verdict: decided (and its effects run:
+   * actions, flight record, journal, spawns) once the poll is over, never
+   * inside it, so a poll never waits on a spawn or a disk.
+   */
+  feedAfterPoll(ev: EngineEvent): void;
+  /** The process hamon runs for fast path `name` (pid and start time), or null (not owned, or not running). */
+  ownedProcess(name: string): { pid: number; startTime: number } | null;
+}
 
 /** A declared fast path must publish a valid region within this after the monitor starts. */
 export const FASTPATH_READY_MS = 10_000;
@@ -31,7 +54,7 @@ export class FastPaths {
   private readonly list: Watched[] = [];
   nextPollMs = Infinity;
 
-  constructor(private readonly core: FastPathContext) {}
+  constructor(private readonly core: FastPathDeps) {}
 
   policyOf(name: string): ComponentPolicy | null {
     for (const w of this.list) if (w.cfg.name === name) return w.cfg.policy;
@@ -46,7 +69,7 @@ export class FastPaths {
       const accept = cfg.start ? (h: HeaderInfo, uid: number) => this.ownRegion(cfg.name, h, uid) : undefined;
       w.watch = new HeartbeatWatch(cfg.heartbeat, { suspectMs: cfg.suspectMs, deadMs: cfg.deadMs, idleSlackMs: cfg.idleSlackMs, pollMs: c.config.tickMs, ...(accept ? { accept } : {}) }, (ev) => this.onEvent(w, ev));
       this.list.push(w);
-      c.life(entry, { type: "expect", reason: `waiting for a valid heartbeat region at ${cfg.heartbeat}`, waitMs: FASTPATH_READY_MS }, now);
+      c.lives.apply(entry, { type: "expect", reason: `waiting for a valid heartbeat region at ${cfg.heartbeat}`, waitMs: FASTPATH_READY_MS }, now);
     }
     if (this.list.length) this.nextPollMs = now;
   }
@@ -95,22 +118,17 @@ export class FastPaths {
     const name = e.name;
     if (ev.slot < 0) {
       if (ev.verdict === "attached") {
-        const h = w.watch.attached;
-        e.pid = h?.writerPid ?? 0;
-        e.registrations++;
         const now = c.now();
         e.lastSeenMs = now;
         w.bad.clear();
-        c.life(e, { type: "present", reason: "" }, now);
+        c.lives.apply(e, { type: "adopted", pid: w.watch.attached?.writerPid ?? 0 }, now);
+        c.lives.apply(e, { type: "present", reason: "" }, now);
         c.emit({ component: name, event: "attached", level: "", reason: ev.reason });
         // An owned fast path is ready when its region is attached (not when its process starts: a process that never publishes is down).
-        if (e.startedAtMs >= 0) {
-          c.emit({ component: name, event: "ready", level: "", reason: `its heartbeat region attached ${Math.round(now - e.startedAtMs)} ms after start` });
-          e.startedAtMs = -1;
-        }
+        c.lives.apply(e, { type: "ready", why: "its heartbeat region attached" }, now);
         c.feedAfterPoll({ type: "healthy", component: name });
       } else {
-        c.life(e, { type: "note", reason: `heartbeat region: ${ev.reason}` });
+        c.lives.apply(e, { type: "note", reason: `heartbeat region: ${ev.reason}` });
         c.emit({ component: name, event: "heartbeat-invalid", level: "", reason: ev.reason });
       }
       return;
@@ -122,14 +140,14 @@ export class FastPaths {
       case "ok": case "unmonitored":
         w.bad.delete(ev.slot);
         if (w.bad.size === 0 && e.health !== "ok") {
-          c.life(e, { type: "present", reason: "" });
+          c.lives.apply(e, { type: "present", reason: "" });
           c.emit({ component: name, event: "cores-ok", level: "", reason: `${core} ${ev.verdict}` });
           c.feedAfterPoll({ type: "healthy", component: name });
         }
         return;
       case "suspect": {
         w.bad.set(ev.slot, "suspect");
-        c.life(e, { type: "degraded", reason: `${core}: no beat for ${w.cfg.suspectMs} ms (suspect)` });
+        c.lives.apply(e, { type: "degraded", reason: `${core}: no beat for ${w.cfg.suspectMs} ms (suspect)` });
         c.emit({ component: name, event: "core-suspect", level: "", reason: `${core}: no beat for ${w.cfg.suspectMs} ms` });
         return;
       }
@@ -137,7 +155,7 @@ export class FastPaths {
         const why = ev.verdict === "dead" ? `${core}: no beat for ${w.cfg.deadMs} ms (dead)` : ev.verdict === "corrupt" ? `${core}: corrupt ${ev.reason}` : `writer gone: ${ev.reason}`;
         const first = e.health !== "failed";
         w.bad.set(ev.slot, ev.verdict);
-        c.life(e, { type: "failed", reason: why, state: ev.verdict === "writer-gone" ? "down" : "up" });
+        c.lives.apply(e, { type: "failed", reason: why, state: ev.verdict === "writer-gone" ? "down" : "up" });
         c.emit({ component: name, event: `core-${ev.verdict}`, level: "", reason: why });
         // One failure per episode: a writer that dies takes every core with it.
         if (first) c.feedAfterPoll({ type: "failure", component: name, reason: why, certain: ev.verdict !== "dead" });

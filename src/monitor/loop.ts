@@ -65,6 +65,12 @@ export class Loop {
   private readonly onTimerBound = () => this.onTimer();
   /** Bound once: what helpers are given (`After`). */
   readonly after: After = (delayMs, fn) => this.add(delayMs, fn);
+  /**
+   * Settles after `ms` on the loop's clock (a stop deadline). Once the loop is
+   * stopped (the monitor exiting still awaits its daemons' stops), on the
+   * timer itself, so such a deadline still comes.
+   */
+  readonly sleep = (ms: number): Promise<void> => new Promise((resolve) => void (this.stopped ? this.timer.set(resolve, Math.max(0, ms)) : this.add(ms, resolve)));
 
   constructor(private client: LoopClient, private readonly now: () => number, private readonly timer: LoopTimer, readonly lateness: LatenessHistogram) {}
 

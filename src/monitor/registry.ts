@@ -33,22 +33,15 @@ export interface Entry extends Life {
   readonly index: number;
   kind: Kind;
   plane: Plane;
-  pid: number;
   checks: CheckSpec[];
   /** Actions it carries out on request (`register actions=`): a sidecar owning its daemon says "restart stop". */
   actions: readonly string[];
   conn: Conn | null;
   lastSeenMs: number;
-  registrations: number;
-  restarts: number;
   /** From the configuration; null for a component that just registered. */
   declared: ComponentConfig | null;
   /** Check-table slots of this component while it is registered. */
   slots: number[];
-  /** When it was (re)started, for the spawn → registered latency. */
-  startedAtMs: number;
-  /** hamon itself is stopping or restarting it: its disconnect and exit are not failures. */
-  expectGone: boolean;
 }
 
 export class Registry {
@@ -87,16 +80,21 @@ export class Registry {
     if (prev) return prev;
     const e: Entry = {
       ...NEW_LIFE, state: init.state ?? "starting",
-      name, index: this.list.length, kind: init.kind, plane: init.plane, pid: 0, checks: [], actions: [],
-      conn: null, lastSeenMs: -1, registrations: 0, restarts: 0, declared: init.declared ?? null, slots: [], startedAtMs: -1, expectGone: false,
+      name, index: this.list.length, kind: init.kind, plane: init.plane, checks: [], actions: [],
+      conn: null, lastSeenMs: -1, declared: init.declared ?? null, slots: [],
     };
     this.list.push(e);
     this.byName.set(name, e);
     return e;
   }
 
-  /** Binds `name` to `conn`. Returns null when a different live connection holds the name. */
-  register(conn: Conn, r: { name: string; kind: Kind; plane: Plane; pid: number; checks: CheckSpec[]; actions?: readonly string[] }, now: number): Entry | null {
+  /**
+   * Binds `name` to `conn` and applies the `registered` row; returns the entry
+   * and what the row asks (the `ready` event after a start by hamon: the
+   * monitor's intake carries it out). Null when a different live connection
+   * holds the name.
+   */
+  register(conn: Conn, r: { name: string; kind: Kind; plane: Plane; pid: number; checks: CheckSpec[]; actions?: readonly string[] }, now: number): { e: Entry; actions: readonly LifeAction[] } | null {
     const prev = this.byName.get(r.name);
     if (prev && prev.conn && prev.conn !== conn) return null;
     const e = prev ?? this.ensure(r.name, { kind: r.kind, plane: r.plane });
@@ -105,10 +103,8 @@ export class Registry {
       e.kind = r.kind;
       e.plane = r.plane;
     }
-    Object.assign(e, { pid: r.pid, checks: r.checks, actions: r.actions ?? [], conn, lastSeenMs: now });
-    this.apply(e, { type: "registered" }, now);
-    e.registrations++;
-    return e;
+    Object.assign(e, { checks: r.checks, actions: r.actions ?? [], conn, lastSeenMs: now });
+    return { e, actions: this.apply(e, { type: "registered", pid: r.pid }, now) };
   }
 
   /**

@@ -18,6 +18,10 @@ import { Group } from "./group.ts";
 import { openSocketEdge } from "./socket.ts";
 import { MonitorCore } from "./core.ts";
 import { COMPONENT_BURST, COMPONENT_RATE_PER_S, Dispatcher, type MonitorEvent } from "./dispatch.ts";
+import { Registry } from "./registry.ts";
+import { RecentEvents } from "./recent.ts";
+import { BareHooks } from "./bare.ts";
+import { readVerbs, routeVerbs } from "./verbs.ts";
 import { EventLog, lastLoggedSeq } from "../events/log.ts";
 import { EventSeq } from "./event-seq.ts";
 import { PersistenceHealth } from "./persistence.ts";
@@ -123,42 +127,48 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
   const loop = Loop.idle(now, REAL_TIMER, new LatenessHistogram());
   loop.start(now());
   group.add("loop", () => loop.stop());
-  const persistence = new PersistenceHealth(o.log, (ev) => dispatcher.emit(ev), now);
+  // Every event of every room goes to the one fan-out (events/fanout.ts): numbered, logged, to events.jsonl, to subscribers.
   let fanout: EventFanout | null = null;
-  const dispatcher: Dispatcher = new Dispatcher({
-    now,
-    after: loop.after,
-    startedAt: now(),
-    rate: o.rate ?? (o.config ? { burst: 2 * sec.maxMessagesPerSecond, perSecond: sec.maxMessagesPerSecond } : { burst: COMPONENT_BURST, perSecond: COMPONENT_RATE_PER_S }),
-    policy,
-    persistence: () => ({ eventsLost: persistence.eventsLost, journalFailures: persistence.journalFailures, failing: persistence.failingTargets }),
-    log: (level, line) => o.log(level, line),
-    emit: (ev) => fanout!.emit(ev),
-  });
-  fanout = new EventFanout({ seq, log: o.log, file: eventLog, persisted: persistence, recent: dispatcher.recent, subscribers: dispatcher.subscribers });
-  if (o.onEvent) fanout.addSink(o.onEvent);
+  const emit = (ev: MonitorEvent) => fanout!.emit(ev);
+  const persistence = new PersistenceHealth(o.log, emit, now);
+  const registry = new Registry();
+  const recent = new RecentEvents();
   const notifier = o.config && o.stateDir ? notifierFromEnv() : null;
   if (notifier) group.add("sd_notify", () => notifier.close());
-  let core: MonitorCore | null = null;
   let adapters: Adapters | null = null;
-  if (o.config && o.stateDir) {
-    const c = new MonitorCore(dispatcher, { config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, now, loop, notifier, onVerdict: (v) => adapters?.verdict(v), beforeReboot: (n, r) => adapters?.beforeReboot(n, r) ?? Promise.resolve(), journal, seq, persistence });
+  const core = o.config && o.stateDir
+    ? new MonitorCore({ config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, registry, emit, recent, now, loop, notifier, onVerdict: (v) => adapters?.verdict(v), beforeReboot: (n, r) => adapters?.beforeReboot(n, r) ?? Promise.resolve(), journal, seq, persistence })
+    : null;
+  const startedAt = now();
+  const dispatcher = new Dispatcher({
+    registry, now, emit, after: loop.after,
+    // Without a configuration, nothing to decide (bare.ts): the registry and the read-only verbs.
+    hooks: core ? core.intake : new BareHooks({ registry, now, emit }),
+    verbs: core ? core.verbs : routeVerbs(readVerbs({ registry, recent, coresOf: () => null, detailOf: () => null, monitorInfo: (t) => ({ pid: process.pid, version: VERSION, uptimeMs: Math.round(t - startedAt) }) })),
+    maxRecommend: core ? core.maxRecommend : () => "reboot-system",
+    rate: o.rate ?? (o.config ? { burst: 2 * sec.maxMessagesPerSecond, perSecond: sec.maxMessagesPerSecond } : { burst: COMPONENT_BURST, perSecond: COMPONENT_RATE_PER_S }),
+    policy,
+    log: (level, line) => o.log(level, line),
+  });
+  fanout = new EventFanout({ seq, log: o.log, file: eventLog, persisted: persistence, recent, subscribers: dispatcher.subscribers });
+  if (o.onEvent) fanout.addSink(o.onEvent);
+  if (core && o.config) {
+    const c = core;
     const a = new Adapters(o.config.integrations, {
-      components: () => [...dispatcher.registry.all()].map((e) => ({ ...e, quarantined: dispatcher.registry.quarantinedOf(e.name) })),
+      components: () => [...registry.all()].map((e) => ({ ...e, quarantined: registry.quarantinedOf(e.name) })),
       fastpaths: () => c.fast.snapshot(),
       lateness: () => c.lateness,
       persistence: () => persistence,
-    }, VERSION, { log: o.log, emit: (ev) => dispatcher.emit(ev) });
+    }, VERSION, { log: o.log, emit });
     group.add("adapters", () => a.stop());
     fanout.addSink((full) => a.event(full));
     fanout.addSink((_full, ev) => c.node.observe(ev)); // may emit a node-* event in turn (handled before emit returns)
-    core = c;
     adapters = a;
   }
   // The core's stop begins before the socket closes (those closes are not failures) and is awaited after.
   let coreStopping: Promise<void> | undefined;
   group.add("core (settled)", () => coreStopping);
-  const edge = await openSocketEdge(dispatcher, { socketPath: o.socketPath, gid: socketGid, maxConnections: sec.maxConnections, maxConnectionsPerUid: sec.maxConnectionsPerUid, policy, log: o.log, now, after: loop.after });
+  const edge = await openSocketEdge(dispatcher, { socketPath: o.socketPath, gid: socketGid, maxConnections: sec.maxConnections, maxConnectionsPerUid: sec.maxConnectionsPerUid, policy, log: o.log, now, after: loop.after, emit });
   group.add("socket", () => edge.stop());
   try {
     prepareBeaconDir(o.socketPath, socketGid ?? null);

@@ -14,7 +14,7 @@ import { peerCred } from "../sys/peercred.ts";
 import { OutputBudget } from "../transport/budget.ts";
 import type { Peer } from "../transport/peer.ts";
 import { listenUnix, type Listener } from "../transport/unix.ts";
-import type { Dispatcher } from "./dispatch.ts";
+import type { Dispatcher, MonitorEvent } from "./dispatch.ts";
 
 export interface SocketEdgeOptions {
   socketPath: string;
@@ -27,6 +27,8 @@ export interface SocketEdgeOptions {
   now: () => number;
   /** The loop's timer (loop.ts): the sweep runs on the monitor's one clock. */
   after: After;
+  /** The event fan-out. */
+  emit(ev: MonitorEvent): void;
 }
 
 export interface SocketEdge {
@@ -45,7 +47,7 @@ export async function openSocketEdge(d: Dispatcher, o: SocketEdgeOptions): Promi
   }
   const limits = new ConnectionLimits(maxConnections, Math.min(o.maxConnectionsPerUid, maxConnections), (uid) => uid === 0 || uid === o.policy.selfUid, (n, why) => {
     o.log("warn", "connections refused over the limit", { refused: n, last: why });
-    d.emit({ component: "", event: "peer-limit", level: "", reason: `${n} connection(s) refused: ${why}` });
+    o.emit({ component: "", event: "peer-limit", level: "", reason: `${n} connection(s) refused: ${why}` });
   });
   // A peer sending garbage must not be able to flood the log: the first refusal per connection is logged,
   // the rest are counted and summarised when the connection closes.

@@ -20,13 +20,14 @@ export const AFTER_KILL_MS = 1_000;
 
 export type StopOutcome = "stopped" | "killed" | "still running";
 
-export async function escalateStop(pc: ProcessControl, ref: ProcRef, timeoutMs: number, gone: Promise<unknown>, first: NodeJS.Signals = "SIGTERM"): Promise<StopOutcome> {
+/** `sleep`: how the deadline is waited for (the monitor passes its loop's clock, so a fake clock drives it in tests). */
+export async function escalateStop(pc: ProcessControl, ref: ProcRef, timeoutMs: number, gone: Promise<unknown>, first: NodeJS.Signals = "SIGTERM", sleep: (ms: number) => Promise<void> = (ms) => Bun.sleep(ms)): Promise<StopOutcome> {
   const settled = gone.then(() => true);
   signalIdentified(pc, ref, first);
   if (first !== "SIGKILL") signalIdentified(pc, ref, "SIGCONT");
-  if (await Promise.race([settled, Bun.sleep(timeoutMs).then(() => false)])) return first === "SIGKILL" ? "killed" : "stopped";
+  if (await Promise.race([settled, sleep(timeoutMs).then(() => false)])) return first === "SIGKILL" ? "killed" : "stopped";
   signalIdentified(pc, ref, "SIGKILL");
-  return (await Promise.race([settled, Bun.sleep(AFTER_KILL_MS).then(() => false)])) ? "killed" : "still running";
+  return (await Promise.race([settled, sleep(AFTER_KILL_MS).then(() => false)])) ? "killed" : "still running";
 }
 
 /** A promise that settles once `check()` says the process is gone, polled every `everyMs` (a lock released, a pid gone). */

@@ -49,6 +49,8 @@ export interface SupervisorOptions {
   log(level: "info" | "warn", line: string, fields?: Record<string, string | number>): void;
   /** Default: the real processes. */
   control?: ProcessControl;
+  /** Waits `ms` (the stop deadline): the monitor's loop clock (default: the runtime's). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** How often adopted/attached processes are checked (kill 0; start time every 10th). */
@@ -61,8 +63,11 @@ export class Supervisor {
 
   private readonly pc: ProcessControl;
 
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(private readonly o: SupervisorOptions) {
     this.pc = o.control ?? realProcesses;
+    this.sleep = o.sleep ?? ((ms) => Bun.sleep(ms));
   }
 
   pidOf(name: string): number {
@@ -164,11 +169,11 @@ export class Supervisor {
       void runWithDeadline(stopArgv, { env: { ...env, HAMON_PID: String(p.pid) }, timeoutMs, control: this.pc }).then((r) => {
         if (!r.exit) this.o.log("warn", "stop command failed to start", { component: name, error: r.startError ?? "" });
       });
-      const done = await Promise.race([p.exited.then(() => true), Bun.sleep(timeoutMs).then(() => false)]);
-      how = done ? "stopped" : await escalateStop(this.pc, p, 0, p.exited, "SIGKILL");
+      const done = await Promise.race([p.exited.then(() => true), this.sleep(timeoutMs).then(() => false)]);
+      how = done ? "stopped" : await escalateStop(this.pc, p, 0, p.exited, "SIGKILL", this.sleep);
     } else {
       // A stopped (SIGSTOP) daemon is woken so that it acts on SIGTERM (watchfrr's restart never wakes one).
-      how = await escalateStop(this.pc, p, timeoutMs, p.exited);
+      how = await escalateStop(this.pc, p, timeoutMs, p.exited, "SIGTERM", this.sleep);
     }
     if (how !== "stopped") this.o.log("warn", "stop timed out: SIGKILL", { component: name, pid: p.pid, timeout_ms: timeoutMs });
     if (p.group !== null) reapGroup(this.pc, p.group); // stragglers left in its group

@@ -14,7 +14,8 @@ import { parseConfig } from "../../src/config/config.ts";
 import { Dispatcher, type MonitorEvent } from "../../src/monitor/dispatch.ts";
 import { MonitorCore } from "../../src/monitor/core.ts";
 import type { LoopTimer } from "../../src/monitor/loop.ts";
-import type { Conn } from "../../src/monitor/registry.ts";
+import { Registry, type Conn } from "../../src/monitor/registry.ts";
+import { RecentEvents } from "../../src/monitor/recent.ts";
 import type { Message } from "../../src/protocol/messages.ts";
 import { FakeProcesses } from "../../src/process/fake.ts";
 
@@ -51,11 +52,13 @@ test("register → a check goes unanswered → decide → the owned daemon is re
   const events: MonitorEvent[] = [];
   // One loop on the fake clock drives every timer: the core's, the dispatcher's, the journal's.
   const loop = Loop.idle(() => clock.now, clock, new LatenessHistogram());
-  const d = new Dispatcher({ now: () => clock.now, startedAt: clock.now, emit: (e) => events.push(e), log: () => {}, after: loop.after });
-  const core = new MonitorCore(d, {
+  const emit = (e: MonitorEvent) => void events.push(e);
+  const registry = new Registry();
+  const core = new MonitorCore({
     config: { ...cfg.config, reregisterWindowMs: 0 }, socketPath: "/nonexistent/hamon-fake.sock", stateDir: mkdtempSync(join(tmpdir(), "hamon-fake-")),
-    log: () => {}, now: () => clock.now, control: procs, loop,
+    log: () => {}, now: () => clock.now, control: procs, loop, registry, emit, recent: new RecentEvents(),
   });
+  const d = new Dispatcher({ now: () => clock.now, emit, log: () => {}, after: loop.after, registry, hooks: core.intake, verbs: core.verbs, maxRecommend: core.maxRecommend });
   core.start();
   const [first] = [...procs.procs.values()];
   expect(first?.argv).toEqual(["/usr/sbin/bgpd", "-d"]);

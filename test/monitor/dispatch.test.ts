@@ -2,6 +2,10 @@
 import { describe, expect, test } from "bun:test";
 import { Dispatcher, negotiate, type MonitorEvent } from "../../src/monitor/dispatch.ts";
 import type { Message } from "../../src/protocol/messages.ts";
+import { Registry } from "../../src/monitor/registry.ts";
+import { RecentEvents } from "../../src/monitor/recent.ts";
+import { BareHooks } from "../../src/monitor/bare.ts";
+import { readVerbs, routeVerbs } from "../../src/monitor/verbs.ts";
 
 class FakeConn {
   sent: Message[] = [];
@@ -19,7 +23,12 @@ const realAfter = (ms: number, fn: () => void) => {
 function setup() {
   let t = 1000;
   const events: MonitorEvent[] = [];
-  const d = new Dispatcher({ now: () => t, emit: (e) => events.push(e), log: () => {}, startedAt: 0, after: realAfter });
+  const registry = new Registry();
+  const now = () => t;
+  const emit = (e: MonitorEvent) => void events.push(e);
+  // Hooks with nothing to decide (bare.ts): what the dispatcher does on its own is what is tested here.
+  const verbs = routeVerbs(readVerbs({ registry, recent: new RecentEvents(), coresOf: () => null, detailOf: () => null, monitorInfo: (n) => ({ pid: 1, version: "t", uptimeMs: n }) }));
+  const d = new Dispatcher({ now, emit, log: () => {}, after: realAfter, registry, hooks: new BareHooks({ registry, now, emit }), verbs, maxRecommend: () => "reboot-system" });
   const conn = (role: "component" | "client" | "subscriber" = "component") => {
     const c = new FakeConn();
     d.open(c);

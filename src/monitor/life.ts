@@ -1,0 +1,271 @@
+/**
+ * A daemon's life, in one room: spawn (the one way hamon starts a daemon, as
+ * s6's trystart), hold back (`after`), ready (registered, started, probe,
+ * pid file, region), restart (with what `binds_to` it), stop, its exit, and
+ * the deadlines of its standing. Every change of a component's standing or
+ * counters is a row of the lifecycle table (engine/lifecycle.ts) applied
+ * here, and what the row asks (a failure or health for the engine, the
+ * `ready` and `degraded` events) is carried out here: nowhere else.
+ *
+ * Adoption at start is startup.ts (it calls in here); the engine's verdicts
+ * reach it through the executor (actions.ts).
+ */
+import type { MonitorConfig } from "../config/config.ts";
+import type { EngineEvent } from "../engine/decide.ts";
+import type { LifeAction, LifeEvent } from "../engine/lifecycle.ts";
+import type { Logger } from "../log.ts";
+import type { ProcessControl } from "../process/control.ts";
+import type { DaemonLogs } from "../process/daemon-logs.ts";
+import { launch } from "../process/launch.ts";
+import { readPidfile } from "../process/pidfile.ts";
+import type { ExitInfo, Supervisor } from "../process/supervisor.ts";
+import { componentUid } from "../sys/accounts.ts";
+import { armPlainChecks, dropChecks } from "./check-slots.ts";
+import type { CheckTable } from "./checks.ts";
+import type { MonitorEvent } from "./dispatch.ts";
+import type { After } from "./loop.ts";
+import type { Entry, Registry } from "./registry.ts";
+
+/** A forking daemon's pid file is looked at this often until it names the daemon. */
+export const PIDFILE_POLL_MS = 20;
+
+export interface LifeDeps {
+  readonly config: MonitorConfig;
+  readonly registry: Registry;
+  readonly checks: CheckTable;
+  readonly sup: Supervisor;
+  readonly logs: DaemonLogs;
+  readonly control: ProcessControl;
+  readonly socketPath: string;
+  readonly log: Logger;
+  /** The loop's timer (loop.ts). */
+  readonly after: After;
+  now(): number;
+  emit(ev: MonitorEvent): void;
+  /** The engine's input (recovery.ts). */
+  feed(ev: EngineEvent): void;
+  /** Discovery's bookkeeping: `name` is back (rediscovery.ts). */
+  arrived(name: string, now: number): void;
+  /** Wake the loop earlier if `now`'s changes added an earlier deadline. */
+  reschedule(now: number): void;
+  readonly journal: { mark(): void; flush(force?: boolean): void };
+  /** The monitor is stopping: nothing is (re)started. */
+  stopping(): boolean;
+}
+
+export class Lives {
+  /** Components held back by `after`, with why they were to start. */
+  private readonly heldBack = new Map<string, string>();
+
+  constructor(private readonly d: LifeDeps) {}
+
+  /** The one way a component's standing changes: a row of the lifecycle table, then what it asks. */
+  apply(e: Entry, ev: LifeEvent, now = this.d.now()): void {
+    this.act(e, this.d.registry.apply(e, ev, now));
+  }
+
+  /** What a row asked (also the `registered` row, which the registry applies as it binds the connection). */
+  act(e: Entry, actions: readonly LifeAction[]): void {
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i]!;
+      if (a.type === "failure") this.d.feed({ type: "failure", component: e.name, reason: a.reason, certain: a.certain });
+      else if (a.type === "healthy") this.d.feed({ type: "healthy", component: e.name });
+      else this.d.emit({ component: e.name, event: a.type, level: "", reason: a.reason }); // "degraded", "ready"
+    }
+  }
+
+  /** Expect `e` to be ready by its ready timeout (or `waitMs`). */
+  expect(e: Entry, now: number, reason: string, waitMs = e.declared?.readyTimeoutMs ?? 10_000): void {
+    this.apply(e, { type: "expect", reason, waitMs }, now);
+    this.d.reschedule(now);
+  }
+
+  /** Gone or broken (`event`: exited, start-failed): its standing, the event, a certain failure for the engine. */
+  failed(e: Entry, event: string, reason: string, now = this.d.now()): void {
+    this.apply(e, { type: "failed", reason }, now);
+    this.d.emit({ component: e.name, event, level: "", reason });
+    this.d.feed({ type: "failure", component: e.name, reason, certain: true });
+  }
+
+  /** Starts an owned daemon (declared `start`), or holds it back until what it starts `after` is ready. */
+  spawn(e: Entry, why: string): void {
+    const d = e.declared;
+    if (!d?.start || this.d.stopping()) return;
+    const missing = d.after.filter((n) => this.d.registry.get(n)?.state !== "up");
+    if (missing.length) return this.holdBack(e, why, missing);
+    const now = this.d.now();
+    let pid: number;
+    try {
+      pid = launch(this.d.sup, this.d.logs, e.name, d, this.d.socketPath);
+    } catch (err) {
+      return this.failed(e, "start-failed", `cannot start ${d.start[0]}: ${(err as Error).message}`, now);
+    }
+    this.apply(e, { type: "spawned", pid }, now);
+    // A plain daemon: the checks the monitor runs itself (a forking one's once its pid file names the daemon).
+    if (d.ready === "started" || d.ready === "probe") this.armChecks(e, now);
+    if (d.ready !== "started") this.expect(e, now, `${why}: started pid ${pid}${d.ready === "region" ? "; waiting for its heartbeat region" : ""}`);
+    this.d.emit({ component: e.name, event: "started", level: "", reason: `pid ${pid} (${why})` });
+    if (d.ready === "started") this.ready(e, now, "started");
+    this.d.journal.flush(true); // the new pid on disk now: a monitor killed next adopts it instead of starting a second copy
+  }
+
+  /** Stops (if running) and starts an owned daemon again. `count`: false when finishing a restart already counted. */
+  restart(e: Entry, why: string, count = true): void {
+    const alive = this.d.sup.alive(e.name);
+    this.apply(e, { type: "restarting", why, counted: count, alive });
+    if (!alive) {
+      this.spawn(e, why); // already dead: no stop to wait for
+      return this.restartBound(e);
+    }
+    this.d.journal.flush(true); // "restarting" on disk: a monitor killed during the stop finishes it
+    void this.d.sup.stop(e.name, e.declared?.stop ?? null, this.d.config.stopTimeoutMs, { HAMON_COMPONENT: e.name }).then((how) => {
+      this.apply(e, { type: "stopped" });
+      this.d.emit({ component: e.name, event: "stopped", level: "", reason: how });
+      if (e.active) this.spawn(e, why);
+    });
+    this.restartBound(e); // after `e` left "up": what starts after it waits for it
+  }
+
+  /** What binds to `e` (`binds_to`) is restarted with it (bgpd with zebra); `after` then holds it until `e` is ready. */
+  private restartBound(e: Entry): void {
+    for (const t of this.d.registry.all()) {
+      if (t.active && t.declared?.start && t.declared.bindsTo.includes(e.name) && !t.expectGone) this.restart(t, `'${e.name}', which it binds to, is restarting`);
+    }
+  }
+
+  /** Stops an owned daemon for good (deactivate, shutdown); one hamon only attached to is released, never signalled. */
+  async stop(e: Entry, why: string): Promise<void> {
+    if (!this.d.sup.alive(e.name)) return;
+    this.apply(e, { type: "stopping" });
+    let how = "released (not ours to signal)";
+    if (this.d.sup.owns(e.name)) how = await this.d.sup.stop(e.name, e.declared?.stop ?? null, this.d.config.stopTimeoutMs, { HAMON_COMPONENT: e.name });
+    else this.d.sup.release(e.name);
+    this.apply(e, { type: "stopped" });
+    this.d.emit({ component: e.name, event: "stopped", level: "", reason: `${how} (${why})` });
+    this.d.journal.mark();
+  }
+
+  /** A daemon that does not register became ready: `ready` (with the startup latency), healthy; what waited for it starts. */
+  ready(e: Entry, now: number, why: string): void {
+    e.lastSeenMs = now;
+    this.apply(e, { type: "ready", why }, now);
+    this.d.feed({ type: "healthy", component: e.name });
+    this.d.arrived(e.name, now);
+    this.d.journal.mark();
+    this.releaseHeldBack();
+  }
+
+  holdBack(e: Entry, why: string, missing: readonly string[]): void {
+    this.heldBack.set(e.name, why);
+    // A dynamic component that is not activated will not come by itself: say so, or the wait looks like a hang.
+    const named = missing.map((n) => (this.d.registry.get(n)?.active === false ? `${n} (dynamic, not activated: it starts once ${n} is activated)` : n));
+    this.apply(e, { type: "waiting", reason: `waiting for ${named.join(", ")} to be ready (${why})` });
+  }
+
+  /** Something became ready: start what was waiting for it (and only for it or others already up). */
+  releaseHeldBack(): void {
+    if (this.heldBack.size === 0) return;
+    for (const [name, why] of [...this.heldBack]) {
+      const e = this.d.registry.get(name);
+      if (!e || !e.active) {
+        this.heldBack.delete(name);
+        continue;
+      }
+      if ((e.declared?.after ?? []).every((n) => this.d.registry.get(n)?.state === "up")) {
+        this.heldBack.delete(name);
+        this.spawn(e, why);
+      }
+    }
+  }
+
+  /** A plain daemon (ready = started | probe | pidfile) is watched by the checks the monitor runs itself. */
+  armChecks(e: Entry, now: number): void {
+    armPlainChecks(this.d.checks, e, now);
+    this.d.reschedule(now);
+  }
+
+  /**
+   * Waits for a forking daemon's pid file to name a live process started after
+   * its launcher (not a stale file from an earlier run), then watches that
+   * process by pid and start time. Polled every PIDFILE_POLL_MS while the
+   * component is still starting; its ready_timeout_ms decides if it never comes.
+   */
+  awaitPidfile(e: Entry, path: string, launcher: { pid: number; startTime: number }): void {
+    let said = "";
+    const poll = () => {
+      if (this.d.stopping() || e.state !== "starting" || e.expectGone) return;
+      const r = readPidfile(path, this.d.control, { launcher, startedAfter: launcher.startTime, uid: e.declared ? componentUid(e.declared) : null });
+      // Signalled with a group only if it stayed in the one hamon created for its launcher.
+      if ("pid" in r && this.d.sup.adopt(e.name, r.pid, r.startTime, true, r.pgrp === launcher.pid ? launcher.pid : null)) {
+        const now = this.d.now();
+        this.apply(e, { type: "adopted", pid: r.pid }, now);
+        this.armChecks(e, now);
+        this.ready(e, now, `pid file names pid ${r.pid}`);
+        this.d.journal.flush(true); // its pid on disk: a monitor killed next adopts it
+        return;
+      }
+      // A refusal is said once (in its status reason and the log), not every poll: "does not exist" is just not yet.
+      if ("why" in r && r.why !== said && !r.why.endsWith("does not exist")) {
+        said = r.why;
+        this.apply(e, { type: "note", reason: `starting; ${r.why}` });
+        this.d.log("warn", "pid file refused", { component: e.name, why: r.why });
+      }
+      this.d.after(PIDFILE_POLL_MS, poll);
+    };
+    poll();
+  }
+
+  /** A process hamon watches exited (the supervisor's report). */
+  exited(x: ExitInfo): void {
+    const e = this.d.registry.get(x.name);
+    if (!e || !e.active) return;
+    // A forking daemon's launcher finished: the daemon is the pid its file will name.
+    if (e.declared?.ready === "pidfile" && e.state === "starting" && !e.expectGone && x.code === 0 && x.pid === e.pid) return this.awaitPidfile(e, e.declared.pidfile!, { pid: x.pid, startTime: x.startTime });
+    this.d.sup.reap(x);
+    if (e.declared && e.declared.ready !== "registered") dropChecks(this.d.checks, e); // its checks watched that process
+    if (e.expectGone) return;
+    this.failed(e, "exited", `process ${x.pid} ${x.how}`);
+  }
+
+  /**
+   * Attach mode (a pid file, no start): the daemon is someone else's, and its
+   * own supervisor may start a new instance after a death. Re-read the file
+   * and follow it (under the same rules as at start).
+   */
+  followPidfiles(now: number): void {
+    for (const c of this.d.config.components) {
+      if (!c.pidfile || c.ready === "pidfile" || this.d.sup.alive(c.name)) continue;
+      const e = this.d.registry.get(c.name);
+      if (!e || !e.active) continue;
+      const r = this.d.sup.attachPidfile(c.name, c.pidfile, { uid: componentUid(c) });
+      if (!r.ok) continue;
+      this.apply(e, { type: "adopted", pid: r.pid }, now);
+      this.d.emit({ component: c.name, event: "attached", level: "", reason: `pid ${r.pid} (from ${c.pidfile})` });
+      this.apply(e, { type: "present", reason: `attached to pid ${r.pid}` }, now);
+      this.d.feed({ type: "healthy", component: c.name });
+    }
+  }
+
+  /** The readiness and grace deadlines that passed (the loop's tick; no allocation). */
+  deadlines(now: number): void {
+    const list = this.d.registry.list;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      if (!e) continue;
+      if (now >= e.readyByMs) this.apply(e, { type: "ready-due" }, now);
+      if (now >= e.refailAtMs) this.apply(e, { type: "refail-due", quarantined: this.d.registry.quarantinedOf(e.name) }, now);
+    }
+  }
+
+  /** The earliest readiness or grace deadline, if before `next`. */
+  nextDeadline(next: number): number {
+    const list = this.d.registry.list;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      if (!e) continue;
+      if (e.readyByMs < next) next = e.readyByMs;
+      if (e.refailAtMs < next) next = e.refailAtMs;
+    }
+    return next;
+  }
+}
