@@ -117,6 +117,20 @@ describe("src/", () => {
     const bad = [...g.keys()].filter((f) => f.startsWith("src/monitor/") && f !== "src/monitor/loop.ts" && timers.test(readFileSync(join(ROOT, f), "utf8")));
     expect(bad).toEqual([]);
   });
+  test("small files: none in src/ over 300 lines, the monitor core at most 250 (it composes; the rooms do the work)", () => {
+    const lines = (f: string) => readFileSync(join(ROOT, f), "utf8").split("\n").length - 1;
+    expect([...g.keys()].filter((f) => lines(f) > 300).map((f) => `${f}: ${lines(f)} lines`)).toEqual([]);
+    expect(lines("src/monitor/core.ts")).toBeLessThanOrEqual(250);
+  });
+  test("no helper is built with the whole core (`new X(this)`): each gets explicit, narrow dependencies", () => {
+    const bad = [...g.keys()].filter((f) => f.startsWith("src/monitor/") && /\bnew\s+\w+\(\s*this\s*[,)]/.test(readFileSync(join(ROOT, f), "utf8")));
+    expect(bad).toEqual([]);
+  });
+  test("docs/architecture.md names every file of src/monitor/", () => {
+    const doc = readFileSync(join(ROOT, "docs/architecture.md"), "utf8");
+    const missing = [...g.keys()].filter((f) => f.startsWith("src/monitor/")).map((f) => f.slice("src/monitor/".length)).filter((n) => !doc.includes(`\`${n}\``));
+    expect(missing).toEqual([]);
+  });
   test("only the entry point imports commands/", () => {
     const bad = [...g].flatMap(([f, deps]) => (room(f) !== "commands" && f !== "src/main.ts" ? deps.filter((d) => room(d) === "commands").map((d) => `${f} imports ${d}`) : []));
     expect(bad).toEqual([]);

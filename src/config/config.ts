@@ -7,43 +7,23 @@
  *   parseConfig('[[component]]\nname = "ospfd"\nplane = "data"\n')
  *   // { ok: false, errors: ['component[0].plane: must be one of control, fast, system, got "data"'] }
  */
-import { parseProbe, type Probe } from "./probe-spec.ts";
-import { LEVELS, PLANES, KINDS, CHECK_MODES, type Level, type Plane, type Kind, type CheckMode } from "../protocol/messages.ts";
+import { LEVELS, PLANES, KINDS, type Level, type Plane, type Kind } from "../protocol/messages.ts";
 import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
-import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy, type LadderRule } from "../engine/policy.ts";
+import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy } from "../engine/policy.ts";
 import { DEFAULT_SECURITY, principal, SECURITY_KEYS, securityFrom, type SecurityConfig } from "./security.ts";
 import { DEFAULT_INTEGRATIONS, INTEGRATION_TABLES, integrationsFrom, type IntegrationsConfig } from "./integrations.ts";
-import { argv, bool, ConfigErrors, int, isTable, oneOf, onlyKeys, str, type Table } from "./validate.ts";
+import { argv, bool, ConfigErrors, DAY_MS, int, isTable, list, oneOf, onlyKeys, required, str, table, type Table } from "./validate.ts";
+import { check, type CheckConfig } from "./check.ts";
+import { pick, POLICY_KEYS, policyFrom } from "./policy.ts";
+import { dependencies } from "./dependencies.ts";
+export type { CheckConfig, CheckRun } from "./check.ts";
 import { injectsCode } from "./env-vars.ts";
 
-const DAY_MS = 86_400_000;
-
-/**
- * What the monitor itself runs for a check that needs no library: a connect
- * probe (optionally sending bytes and expecting some back within the check's
- * timeout: what catches a hung daemon whose socket still accepts) or a
- * command (argv, exit 0 ok, 1 degraded, else failed).
- */
-export type CheckRun = { probe: Probe; send: string; expect: string } | { exec: string[] };
 
 /** How a started daemon counts as ready: it registers (library), it was started, its probe checks pass, or (a forking daemon) its pid file names a live process. */
 export const READY_MODES = ["registered", "started", "probe", "pidfile"] as const;
 /** "region" is the owned fast path's own (not configurable): ready once its heartbeat region is attached. */
 export type ReadyMode = (typeof READY_MODES)[number] | "region";
-
-export interface CheckConfig {
-  name: string;
-  /** The schedule: probe and exec checks are scheduled like query checks (the monitor asks, here itself). */
-  mode: CheckMode;
-  /** Set for probe and exec checks: the monitor runs them, the component says nothing. */
-  run: CheckRun | null;
-  periodMs: number;
-  timeoutMs: number;
-  /** Consecutive passes before failed → ok. */
-  rise: number;
-  /** Consecutive failures before ok → failed. */
-  fall: number;
-}
 
 export interface ComponentConfig {
   name: string;
@@ -279,146 +259,5 @@ function nameList(t: Table, key: string, path: string, e: ConfigErrors): string[
     return [];
   }
   return v as string[];
-}
-
-/**
- * `after` and `binds_to` name declared components that hamon starts, and never
- * form a cycle (a cycle would start nothing, or restart for ever).
- */
-function dependencies(components: readonly ComponentConfig[], e: ConfigErrors): void {
-  const byName = new Map(components.map((c) => [c.name, c]));
-  components.forEach((c, i) => {
-    for (const key of ["after", "binds_to"] as const) {
-      for (const n of key === "after" ? c.after : c.bindsTo) {
-        const d = byName.get(n);
-        if (!d) e.add(`component[${i}].${key}`, "names no declared component", n);
-        else if (n === c.name) e.add(`component[${i}].${key}`, "names the component itself", n);
-        else if (!d.start) e.add(`component[${i}].${key}`, "names a component hamon does not start", n);
-      }
-    }
-  });
-  for (const key of ["after", "binds_to"] as const) {
-    const state = new Map<string, 1 | 2>(); // 1 visiting, 2 done
-    const visit = (c: ComponentConfig, trail: string[]): void => {
-      if (state.get(c.name) === 2) return;
-      if (state.get(c.name) === 1) {
-        e.add(key, "forms a cycle", [...trail.slice(trail.indexOf(c.name)), c.name].join(" → "));
-        return;
-      }
-      state.set(c.name, 1);
-      for (const n of key === "after" ? c.after : c.bindsTo) {
-        const d = byName.get(n);
-        if (d && d !== c) visit(d, [...trail, c.name]);
-      }
-      state.set(c.name, 2);
-    };
-    for (const c of components) visit(c, []);
-  }
-}
-
-const CONFIG_CHECK_MODES = [...CHECK_MODES, "probe", "exec"] as const;
-
-function check(t: Table, path: string, e: ConfigErrors): CheckConfig {
-  onlyKeys(t, path, ["name", "mode", "period_ms", "timeout_ms", "rise", "fall", "connect", "send", "expect", "argv"], e);
-  const periodMs = int(t, "period_ms", path, e, 10, DAY_MS, 1_000);
-  const timeoutMs = int(t, "timeout_ms", path, e, 1, DAY_MS, Math.min(periodMs, 1_000));
-  if (timeoutMs > periodMs) e.add(`${path}.timeout_ms`, `must be ≤ period_ms (${periodMs})`, timeoutMs);
-  const mode = oneOf(t, "mode", path, e, CONFIG_CHECK_MODES, "query");
-  return {
-    name: required(t, "name", path, e), mode: mode === "confirm" ? "confirm" : "query", run: checkRun(t, mode, path, e), periodMs, timeoutMs,
-    rise: int(t, "rise", path, e, 1, 100, 1), fall: int(t, "fall", path, e, 1, 100, 1),
-  };
-}
-
-/** The probe or command of a probe/exec check; the keys that belong to another mode are refused. */
-function checkRun(t: Table, mode: (typeof CONFIG_CHECK_MODES)[number], path: string, e: ConfigErrors): CheckRun | null {
-  const own = mode === "probe" ? ["connect", "send", "expect"] : mode === "exec" ? ["argv"] : [];
-  for (const k of ["connect", "send", "expect", "argv"]) if (t[k] !== undefined && !own.includes(k)) e.add(`${path}.${k}`, `is not a key of a ${mode} check`, t[k]);
-  if (mode === "exec") {
-    const a = argv(t, "argv", path, e);
-    if (!a && t.argv === undefined) e.add(`${path}.argv`, "is required for an exec check");
-    return a ? { exec: a } : null;
-  }
-  if (mode !== "probe") return null;
-  if (t.connect === undefined) e.add(`${path}.connect`, "is required for a probe check");
-  const spec = t.connect === undefined ? "" : str(t, "connect", path, e, "");
-  let probe: Probe | null = null;
-  try {
-    probe = spec ? parseProbe(spec) : null;
-  } catch (err) {
-    e.add(`${path}.connect`, (err as Error).message, spec);
-  }
-  const send = t.send === undefined ? "" : str(t, "send", path, e, "");
-  const expect = t.expect === undefined ? "" : str(t, "expect", path, e, "");
-  return probe ? { probe, send, expect } : null;
-}
-
-const POLICY_KEYS = ["base_level", "max_recommend", "grace_ms", "healthy_reset_ms", "flap_restarts", "flap_within_ms", "escalate_on_flap", "ladder"] as const;
-
-/** Policy keys (shared by [defaults], [[component]] and [[fastpath]]) over `base`. */
-function policyFrom(t: Table, path: string, base: ComponentPolicy, e: ConfigErrors, nested: boolean): ComponentPolicy {
-  if (!nested) onlyKeys(t, path, POLICY_KEYS, e);
-  const ladder = t.ladder === undefined ? base.ladder : ladderFrom(t.ladder, `${path}.ladder`, e);
-  return {
-    plane: base.plane,
-    baseLevel: oneOf(t, "base_level", path, e, LEVELS, base.baseLevel),
-    maxRecommend: oneOf(t, "max_recommend", path, e, LEVELS, base.maxRecommend),
-    graceMs: int(t, "grace_ms", path, e, 0, DAY_MS, base.graceMs),
-    healthyResetMs: int(t, "healthy_reset_ms", path, e, 1, 30 * DAY_MS, base.healthyResetMs),
-    flap: { restarts: int(t, "flap_restarts", path, e, 1, 1_000, base.flap.restarts), withinMs: int(t, "flap_within_ms", path, e, 1, 30 * DAY_MS, base.flap.withinMs) },
-    escalateOnFlap: bool(t, "escalate_on_flap", path, e, base.escalateOnFlap),
-    ladder,
-  };
-}
-
-function ladderFrom(v: unknown, path: string, e: ConfigErrors): LadderRule[] {
-  if (!Array.isArray(v)) {
-    e.add(path, "must be an array of { failures, within_ms, then }", v);
-    return [];
-  }
-  return v.flatMap((r, i) => {
-    if (!isTable(r)) {
-      e.add(`${path}[${i}]`, "must be a table { failures, within_ms, then }", r);
-      return [];
-    }
-    onlyKeys(r, `${path}[${i}]`, ["failures", "within_ms", "then"], e);
-    if (r.then === undefined) e.add(`${path}[${i}].then`, "is required");
-    return [{ failures: int(r, "failures", `${path}[${i}]`, e, 1, 1_000, 1), withinMs: int(r, "within_ms", `${path}[${i}]`, e, 1, 30 * DAY_MS, 60_000), then: oneOf(r, "then", `${path}[${i}]`, e, LEVELS, "restart-daemon") }];
-  });
-}
-
-/** The [defaults] timing/flap knobs that also apply to fast paths (their levels stay fast-path levels). */
-function pick(d: ComponentPolicy): Partial<ComponentPolicy> {
-  return { graceMs: d.graceMs, healthyResetMs: d.healthyResetMs, flap: d.flap };
-}
-
-function table(raw: Table, key: string, e: ConfigErrors): Table {
-  const v = raw[key];
-  if (v === undefined) return {};
-  if (!isTable(v)) {
-    e.add(key, "must be a table", v);
-    return {};
-  }
-  return v;
-}
-
-function list(raw: Table, key: string, e: ConfigErrors, path = ""): Table[] {
-  const v = raw[key];
-  const where = path ? `${path}.${key}` : key;
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) {
-    e.add(where, `must be an array of tables ([[${key}]])`, v);
-    return [];
-  }
-  return v.filter((x, i) => isTable(x) || (e.add(`${where}[${i}]`, "must be a table", x), false)) as Table[];
-}
-
-function required(t: Table, key: string, path: string, e: ConfigErrors): string {
-  const v = t[key];
-  if (typeof v !== "string" || !COMPONENT_NAME_RE.test(v)) {
-    e.add(`${path}.${key}`, v === undefined ? "is required" : `must match ${COMPONENT_NAME_RE.source}`, v === undefined ? undefined : v);
-    return typeof v === "string" ? v : "";
-  }
-  return v;
 }
 

@@ -3,6 +3,8 @@
  * path and the bad value, and all failures are collected (an operator fixes a
  * config in one pass, not one error per restart).
  */
+import { COMPONENT_NAME_RE } from "../protocol/limits.ts";
+
 export class ConfigErrors {
   readonly list: string[] = [];
   add(path: string, why: string, value?: unknown): void {
@@ -83,4 +85,40 @@ export function argv(t: Table, key: string, path: string, e: ConfigErrors): stri
     return null;
   }
   return v as string[];
+}
+
+/** Milliseconds in a day: the upper bound of most durations. */
+export const DAY_MS = 86_400_000;
+
+/** A sub-table (`[monitor]`); {} when absent. */
+export function table(raw: Table, key: string, e: ConfigErrors): Table {
+  const v = raw[key];
+  if (v === undefined) return {};
+  if (!isTable(v)) {
+    e.add(key, "must be a table", v);
+    return {};
+  }
+  return v;
+}
+
+/** An array of tables (`[[component]]`); [] when absent. */
+export function list(raw: Table, key: string, e: ConfigErrors, path = ""): Table[] {
+  const v = raw[key];
+  const where = path ? `${path}.${key}` : key;
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) {
+    e.add(where, `must be an array of tables ([[${key}]])`, v);
+    return [];
+  }
+  return v.filter((x, i) => isTable(x) || (e.add(`${where}[${i}]`, "must be a table", x), false)) as Table[];
+}
+
+/** A required name (a component's, a check's). */
+export function required(t: Table, key: string, path: string, e: ConfigErrors): string {
+  const v = t[key];
+  if (typeof v !== "string" || !COMPONENT_NAME_RE.test(v)) {
+    e.add(`${path}.${key}`, v === undefined ? "is required" : `must match ${COMPONENT_NAME_RE.source}`, v === undefined ? undefined : v);
+    return typeof v === "string" ? v : "";
+  }
+  return v;
 }

@@ -286,22 +286,10 @@ export class CheckTable {
       b.set(a);
       return b;
     };
-    this.owner = more(this.owner);
-    this.active = more(this.active);
-    this.mode = more(this.mode);
-    this.period = more(this.period);
-    this.timeout = more(this.timeout);
-    this.rise = more(this.rise);
-    this.fall = more(this.fall);
-    this.due = more(this.due);
-    this.pending = more(this.pending);
-    this.deadline = more(this.deadline);
-    this.okRun = more(this.okRun);
-    this.failRun = more(this.failRun);
-    this.failed = more(this.failed);
-    this.ringAt = more(this.ringAt, SAMPLES);
-    this.ringOk = more(this.ringOk, SAMPLES);
-    this.ringHead = more(this.ringHead);
+    [this.owner, this.active, this.mode, this.period, this.timeout] = [more(this.owner), more(this.active), more(this.mode), more(this.period), more(this.timeout)];
+    [this.rise, this.fall, this.due, this.pending, this.deadline] = [more(this.rise), more(this.fall), more(this.due), more(this.pending), more(this.deadline)];
+    [this.okRun, this.failRun, this.failed, this.ringHead] = [more(this.okRun), more(this.failRun), more(this.failed), more(this.ringHead)];
+    [this.ringAt, this.ringOk] = [more(this.ringAt, SAMPLES), more(this.ringOk, SAMPLES)];
     this.cap = n;
   }
 }

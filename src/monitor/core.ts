@@ -13,10 +13,9 @@ import type { NodeVerdict } from "../engine/node.ts";
 import type { Logger } from "../log.ts";
 import { realProcesses, type ProcessControl } from "../process/control.ts";
 import { DaemonLogs } from "../process/daemon-logs.ts";
-import { LIVENESS_MS, Supervisor } from "../process/supervisor.ts";
+import { Supervisor } from "../process/supervisor.ts";
 import type { MonitorInfo } from "../protocol/messages.ts";
 import type { Notifier } from "../sys/sd-notify.ts";
-import { VERSION } from "../version.ts";
 import { Executor } from "./actions.ts";
 import { AdHocQueries } from "./adhoc.ts";
 import { CheckTable } from "./checks.ts";
@@ -25,24 +24,20 @@ import type { MonitorEvent } from "./dispatch.ts";
 import type { EventSeq } from "./event-seq.ts";
 import { FastPaths } from "./fastpaths.ts";
 import { Intake } from "./intake.ts";
-import type { JournalComponent, Loaded } from "./journal.ts";
+import type { Loaded } from "./journal.ts";
 import { JournalWriter } from "./journal-writer.ts";
 import { Lives } from "./life.ts";
-import { Loop, MAX_SLEEP_MS, REAL_TIMER, type LoopClient, type LoopTimer } from "./loop.ts";
+import { MAX_SLEEP_MS, type Loop, type LoopClient } from "./loop.ts";
 import { NodeJudge } from "./node.ts";
 import type { PersistenceHealth } from "./persistence.ts";
 import type { RecentEvents } from "./recent.ts";
 import { Recovery } from "./recovery.ts";
 import { notifyReady, Rediscovery, type DiscoveryOutcome } from "./rediscovery.ts";
 import type { Registry } from "./registry.ts";
-import { componentDetail } from "./show.ts";
-import { startComponents } from "./startup.ts";
+import { componentDetail, monitorInfo } from "./show.ts";
+import { awaitBeckoned, resumeJournal, startComponents } from "./startup.ts";
 import { allVerbs, routeVerbs } from "./verbs.ts";
 
-/** Dead orphans reparented to us (child subreaper) are collected this often. */
-const REAP_ORPHANS_MS = 2_000;
-/** An attached daemon that died is looked for in its pid file this often (its own supervisor restarts it). */
-const FOLLOW_PIDFILE_MS = 500;
 /** The node verdict is recomputed at least this often (the starvation window ends without an event). */
 const JUDGE_EVERY_MS = 500;
 
@@ -71,10 +66,8 @@ export interface CoreOptions {
   persistence?: PersistenceHealth;
   /** Process control (default: the real processes; a fake in tests). */
   control?: ProcessControl;
-  /** The scheduler's one timer (default: the runtime's; a fake clock's in tests, with `now`). */
-  timer?: LoopTimer;
-  /** The monitor's loop, started by the composition root before the core exists (its timers serve the socket and the dispatcher too); absent: the core makes its own. */
-  loop?: Loop;
+  /** The monitor's loop, started by the composition root before the core exists (its timers serve the socket and the dispatcher too; a fake clock's in tests). */
+  loop: Loop;
 }
 
 export class MonitorCore implements LoopClient {
@@ -101,9 +94,6 @@ export class MonitorCore implements LoopClient {
   /** Discovery is over but the fast paths have not been polled yet: arm the judge after the next poll. */
   private armAfterPoll = false;
   private nextJudgeMs = 0;
-  private nextLiveness = 0;
-  private nextReapMs = 0;
-  private nextFollowMs = 0;
   private nextWatchdogMs = Infinity;
 
   constructor(private readonly o: CoreOptions) {
@@ -113,8 +103,7 @@ export class MonitorCore implements LoopClient {
     const registry = o.registry;
     const config = o.config;
     const pc = (this.pc = o.control ?? realProcesses);
-    if (o.loop) (this.loop = o.loop).attach(this);
-    else this.loop = new Loop(this, now, o.timer ?? REAL_TIMER, new LatenessHistogram());
+    (this.loop = o.loop).attach(this); // the core is the loop's client (LoopClient: deadline, starved, tick)
     const after = this.loop.after;
     this.lateness = this.loop.lateness;
     const emit = o.emit;
@@ -128,12 +117,8 @@ export class MonitorCore implements LoopClient {
     this.logs = new DaemonLogs(o.stateDir, o.log);
     const core = this;
     this.journal = new JournalWriter(`${o.stateDir}/journal.json`, {
-      get engine() {
-        return core.recovery.engine;
-      },
-      get stopped() {
-        return core.stopped;
-      },
+      get engine() { return core.recovery.engine; }, // prettier-ignore
+      get stopped() { return core.stopped; }, // prettier-ignore
       entries: () => registry.all(), sup: this.sup, seqCeiling: () => o.seq?.ceiling ?? 0, quarantinedOf: (n) => this.recovery.quarantined(n),
     }, o.persistence ?? null, o.log, after);
     const journal = this.journal;
@@ -163,10 +148,7 @@ export class MonitorCore implements LoopClient {
 
   /** What every result says of the monitor itself. */
   monitorInfo(now: number): MonitorInfo {
-    const node = this.node.verdict;
-    const p = this.o.persistence;
-    const persistence = p ? { eventsLost: p.eventsLost, journalFailures: p.journalFailures, failing: p.failingTargets } : null;
-    return { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - this.startedAt), ...(node ? { node } : {}), ...(persistence ? { persistence } : {}) };
+    return monitorInfo(now, this.startedAt, this.node.verdict, this.o.persistence ?? null);
   }
 
   /** Declares configured components, reloads the journal, starts what hamon owns. */
@@ -174,16 +156,8 @@ export class MonitorCore implements LoopClient {
     const o = this.o;
     const now = this.now();
     this.rediscovery = new Rediscovery(now, o.config.reregisterWindowMs, (x) => this.discovered(x));
-    const j = o.journal ?? { ok: "none" };
-    const journaled = new Map<string, JournalComponent>();
-    if (j.ok === true) {
-      this.recovery.engine = j.data.engine;
-      for (const c of j.data.components) journaled.set(c.name, c);
-      o.log(j.from === this.journal.path ? "info" : "warn", "journal reloaded", { from: j.from, components: j.data.components.length, saved_by_pid: j.data.pid });
-      if (j.data.timesDropped) o.log("warn", "journal times not applied", { why: j.data.timesDropped });
-    } else if (j.ok === false) {
-      o.log("warn", "journal ignored", { path: this.journal.path, why: j.why });
-    }
+    const { engine, journaled } = resumeJournal(o.journal ?? { ok: "none" }, this.journal.path, o.log);
+    if (engine) this.recovery.engine = engine;
     if (o.seq) o.seq.reserve = () => this.journal.flush(true);
     const rd = this.rediscovery;
     startComponents({ config: o.config, registry: this.registry, sup: this.sup, logs: this.logs, control: this.pc, lives: this.lives, socketPath: o.socketPath, log: o.log, emit: o.emit, await: (n) => rd.await(n) }, journaled, now);
@@ -213,22 +187,11 @@ export class MonitorCore implements LoopClient {
     this.journal.close(); // durable: the next monitor may start after a power cut
   }
 
-  /**
-   * Beacons that answered after start (src/discovery/beacon.ts): each is a
-   * live component, now reconnecting; wait for the ones not back yet. Ends
-   * the "beacons pending" phase of discovery.
-   */
+  /** Beacons that answered after start (src/discovery/beacon.ts): ends the "beacons pending" phase of discovery (startup.ts). */
   beckoned(names: readonly string[], removed: readonly string[]): void {
     const now = this.now();
-    const rd = this.rediscovery!;
     if (removed.length) this.o.log("info", "stale beacons removed", { count: removed.length, first: removed[0] ?? "" });
-    for (const name of names) {
-      const e = this.registry.ensure(name, { kind: "static", plane: "control" });
-      if (e.state === "up" || !e.active) continue;
-      if (e.state !== "starting") this.lives.expect(e, now, "its beacon answered; waiting for it to re-register", this.o.config.reregisterWindowMs);
-      rd.await(name);
-    }
-    rd.settle(now);
+    awaitBeckoned(this.registry, this.lives, this.rediscovery!, names, this.o.config.reregisterWindowMs, now);
     this.loop.reschedule(now);
   }
 
@@ -246,9 +209,7 @@ export class MonitorCore implements LoopClient {
   /** The loop's client: the earliest deadline of anything the core watches. */
   nextDeadline(now: number): number {
     let next = Math.min(this.checks.nextWakeMs, now + MAX_SLEEP_MS, this.fast.nextPollMs, this.rediscovery?.untilMs ?? Infinity, this.nextWatchdogMs);
-    next = this.lives.nextDeadline(next);
-    if (this.sup.watchedCount > 0 && this.nextLiveness < next) next = this.nextLiveness;
-    return next;
+    return this.lives.nextDeadline(next);
   }
 
   /** The loop's client: the monitor was starved; uncertain failures are re-checked for a while. */
@@ -275,17 +236,6 @@ export class MonitorCore implements LoopClient {
       this.nextJudgeMs = now + JUDGE_EVERY_MS;
       this.node.evaluate();
     }
-    if (this.sup.watchedCount > 0 && now >= this.nextLiveness) {
-      this.nextLiveness = now + LIVENESS_MS;
-      this.sup.poll();
-    }
-    if (now >= this.nextReapMs) {
-      this.nextReapMs = now + REAP_ORPHANS_MS;
-      this.pc.reapOrphans(); // a daemon's helpers orphaned to us (child subreaper) leave no zombies
-    }
-    if (now >= this.nextFollowMs) {
-      this.nextFollowMs = now + FOLLOW_PIDFILE_MS;
-      this.lives.followPidfiles(now);
-    }
+    this.lives.chores(now);
   }
 }

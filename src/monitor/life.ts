@@ -17,19 +17,20 @@ import type { Logger } from "../log.ts";
 import type { ProcessControl } from "../process/control.ts";
 import type { DaemonLogs } from "../process/daemon-logs.ts";
 import { launch } from "../process/launch.ts";
-import { readPidfile } from "../process/pidfile.ts";
-import type { ExitInfo, Supervisor } from "../process/supervisor.ts";
-import { componentUid } from "../sys/accounts.ts";
+import { LIVENESS_MS, type ExitInfo, type Supervisor } from "../process/supervisor.ts";
+import { awaitPidfile, followPidfiles, type PidfileDeps } from "./pidfiles.ts";
 import { armPlainChecks, dropChecks } from "./check-slots.ts";
 import type { CheckTable } from "./checks.ts";
 import type { MonitorEvent } from "./dispatch.ts";
 import type { After } from "./loop.ts";
 import type { Entry, Registry } from "./registry.ts";
 
-/** A forking daemon's pid file is looked at this often until it names the daemon. */
-export const PIDFILE_POLL_MS = 20;
+/** Dead orphans reparented to us (child subreaper) are collected this often. */
+const REAP_ORPHANS_MS = 2_000;
+/** An attached daemon that died is looked for in its pid file this often (its own supervisor restarts it). */
+const FOLLOW_PIDFILE_MS = 500;
 
-export interface LifeDeps {
+export interface LifeDeps extends PidfileDeps {
   readonly config: MonitorConfig;
   readonly registry: Registry;
   readonly checks: CheckTable;
@@ -56,6 +57,9 @@ export interface LifeDeps {
 export class Lives {
   /** Components held back by `after`, with why they were to start. */
   private readonly heldBack = new Map<string, string>();
+  private nextLiveness = 0;
+  private nextReapMs = 0;
+  private nextFollowMs = 0;
 
   constructor(private readonly d: LifeDeps) {}
 
@@ -184,65 +188,31 @@ export class Lives {
     this.d.reschedule(now);
   }
 
-  /**
-   * Waits for a forking daemon's pid file to name a live process started after
-   * its launcher (not a stale file from an earlier run), then watches that
-   * process by pid and start time. Polled every PIDFILE_POLL_MS while the
-   * component is still starting; its ready_timeout_ms decides if it never comes.
-   */
-  awaitPidfile(e: Entry, path: string, launcher: { pid: number; startTime: number }): void {
-    let said = "";
-    const poll = () => {
-      if (this.d.stopping() || e.state !== "starting" || e.expectGone) return;
-      const r = readPidfile(path, this.d.control, { launcher, startedAfter: launcher.startTime, uid: e.declared ? componentUid(e.declared) : null });
-      // Signalled with a group only if it stayed in the one hamon created for its launcher.
-      if ("pid" in r && this.d.sup.adopt(e.name, r.pid, r.startTime, true, r.pgrp === launcher.pid ? launcher.pid : null)) {
-        const now = this.d.now();
-        this.apply(e, { type: "adopted", pid: r.pid }, now);
-        this.armChecks(e, now);
-        this.ready(e, now, `pid file names pid ${r.pid}`);
-        this.d.journal.flush(true); // its pid on disk: a monitor killed next adopts it
-        return;
-      }
-      // A refusal is said once (in its status reason and the log), not every poll: "does not exist" is just not yet.
-      if ("why" in r && r.why !== said && !r.why.endsWith("does not exist")) {
-        said = r.why;
-        this.apply(e, { type: "note", reason: `starting; ${r.why}` });
-        this.d.log("warn", "pid file refused", { component: e.name, why: r.why });
-      }
-      this.d.after(PIDFILE_POLL_MS, poll);
-    };
-    poll();
-  }
-
   /** A process hamon watches exited (the supervisor's report). */
   exited(x: ExitInfo): void {
     const e = this.d.registry.get(x.name);
     if (!e || !e.active) return;
     // A forking daemon's launcher finished: the daemon is the pid its file will name.
-    if (e.declared?.ready === "pidfile" && e.state === "starting" && !e.expectGone && x.code === 0 && x.pid === e.pid) return this.awaitPidfile(e, e.declared.pidfile!, { pid: x.pid, startTime: x.startTime });
+    if (e.declared?.ready === "pidfile" && e.state === "starting" && !e.expectGone && x.code === 0 && x.pid === e.pid) return awaitPidfile(this.d, this, e, e.declared.pidfile!, { pid: x.pid, startTime: x.startTime });
     this.d.sup.reap(x);
     if (e.declared && e.declared.ready !== "registered") dropChecks(this.d.checks, e); // its checks watched that process
     if (e.expectGone) return;
     this.failed(e, "exited", `process ${x.pid} ${x.how}`);
   }
 
-  /**
-   * Attach mode (a pid file, no start): the daemon is someone else's, and its
-   * own supervisor may start a new instance after a death. Re-read the file
-   * and follow it (under the same rules as at start).
-   */
-  followPidfiles(now: number): void {
-    for (const c of this.d.config.components) {
-      if (!c.pidfile || c.ready === "pidfile" || this.d.sup.alive(c.name)) continue;
-      const e = this.d.registry.get(c.name);
-      if (!e || !e.active) continue;
-      const r = this.d.sup.attachPidfile(c.name, c.pidfile, { uid: componentUid(c) });
-      if (!r.ok) continue;
-      this.apply(e, { type: "adopted", pid: r.pid }, now);
-      this.d.emit({ component: c.name, event: "attached", level: "", reason: `pid ${r.pid} (from ${c.pidfile})` });
-      this.apply(e, { type: "present", reason: `attached to pid ${r.pid}` }, now);
-      this.d.feed({ type: "healthy", component: c.name });
+  /** The chores of watching processes (the loop's tick): liveness of adopted ones, orphans collected, attached daemons followed. */
+  chores(now: number): void {
+    if (this.d.sup.watchedCount > 0 && now >= this.nextLiveness) {
+      this.nextLiveness = now + LIVENESS_MS;
+      this.d.sup.poll();
+    }
+    if (now >= this.nextReapMs) {
+      this.nextReapMs = now + REAP_ORPHANS_MS;
+      this.d.control.reapOrphans(); // a daemon's helpers orphaned to us (child subreaper) leave no zombies
+    }
+    if (now >= this.nextFollowMs) {
+      this.nextFollowMs = now + FOLLOW_PIDFILE_MS;
+      followPidfiles(this.d, this, now);
     }
   }
 
@@ -257,8 +227,9 @@ export class Lives {
     }
   }
 
-  /** The earliest readiness or grace deadline, if before `next`. */
+  /** The earliest readiness or grace deadline, or liveness poll, if before `next`. */
   nextDeadline(next: number): number {
+    if (this.d.sup.watchedCount > 0 && this.nextLiveness < next) next = this.nextLiveness;
     const list = this.d.registry.list;
     for (let i = 0; i < list.length; i++) {
       const e = list[i];

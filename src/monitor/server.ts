@@ -22,6 +22,7 @@ import { Registry } from "./registry.ts";
 import { RecentEvents } from "./recent.ts";
 import { BareHooks } from "./bare.ts";
 import { readVerbs, routeVerbs } from "./verbs.ts";
+import { monitorInfo } from "./show.ts";
 import { EventLog, lastLoggedSeq } from "../events/log.ts";
 import { EventSeq } from "./event-seq.ts";
 import { PersistenceHealth } from "./persistence.ts";
@@ -144,7 +145,7 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
     registry, now, emit, after: loop.after,
     // Without a configuration, nothing to decide (bare.ts): the registry and the read-only verbs.
     hooks: core ? core.intake : new BareHooks({ registry, now, emit }),
-    verbs: core ? core.verbs : routeVerbs(readVerbs({ registry, recent, coresOf: () => null, detailOf: () => null, monitorInfo: (t) => ({ pid: process.pid, version: VERSION, uptimeMs: Math.round(t - startedAt) }) })),
+    verbs: core ? core.verbs : routeVerbs(readVerbs({ registry, recent, coresOf: () => null, detailOf: () => null, monitorInfo: (t) => monitorInfo(t, startedAt, null, persistence) })),
     maxRecommend: core ? core.maxRecommend : () => "reboot-system",
     rate: o.rate ?? (o.config ? { burst: 2 * sec.maxMessagesPerSecond, perSecond: sec.maxMessagesPerSecond } : { burst: COMPONENT_BURST, perSecond: COMPONENT_RATE_PER_S }),
     policy,

@@ -1,11 +1,14 @@
 /**
  * `show NAME`, the monitor's side: what the engine remembers of a component
  * (counters, and what it would decide on a failure now) and its checks with
- * their most recent samples. Read-only; allocates (an operator asked).
+ * their most recent samples; and what every result says of the monitor.
+ * Read-only; allocates (an operator asked).
  */
 import { decide } from "../engine/decide.ts";
 import { SAMPLES_SHOWN } from "../protocol/codec.ts";
-import type { CheckStatus, ComponentCounters } from "../protocol/messages.ts";
+import type { CheckStatus, ComponentCounters, MonitorInfo } from "../protocol/messages.ts";
+import { VERSION } from "../version.ts";
+import type { PersistenceHealth } from "./persistence.ts";
 import type { DetailContext } from "./context.ts";
 
 /** Sample reasons are cut to this many characters (a show must fit in a frame). */
@@ -39,4 +42,10 @@ function nextOnFailure(c: DetailContext, name: string, now: number): string {
   if (recover) return recover.level;
   if (r.actions.some((a) => a.type === "quarantine")) return "quarantine";
   return r.actions.some((a) => a.type === "ignore") ? "ignore (grace)" : "none";
+}
+
+/** What every result says of the monitor itself: its pid, version, uptime, the node verdict once judged, and what it failed to persist. */
+export function monitorInfo(now: number, startedAt: number, node: MonitorInfo["node"] | null, p: PersistenceHealth | null): MonitorInfo {
+  const persistence = p ? { eventsLost: p.eventsLost, journalFailures: p.journalFailures, failing: p.failingTargets } : null;
+  return { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - startedAt), ...(node ? { node } : {}), ...(persistence ? { persistence } : {}) };
 }

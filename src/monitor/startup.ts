@@ -15,8 +15,10 @@ import { readPidfile } from "../process/pidfile.ts";
 import type { Supervisor } from "../process/supervisor.ts";
 import { componentUid } from "../sys/accounts.ts";
 import type { MonitorEvent } from "./dispatch.ts";
-import type { JournalComponent } from "./journal.ts";
+import type { JournalComponent, Loaded } from "./journal.ts";
+import type { EngineState } from "../engine/decide.ts";
 import type { Lives } from "./life.ts";
+import type { Rediscovery } from "./rediscovery.ts";
 import type { Entry, Registry } from "./registry.ts";
 
 export interface StartupDeps {
@@ -31,6 +33,17 @@ export interface StartupDeps {
   emit(ev: MonitorEvent): void;
   /** Discovery waits for `name` (rediscovery.ts). */
   await(name: string): void;
+}
+
+/** What the previous monitor's journal gives back: its engine state and its components by name (both empty when there is none or it is refused, which is said). */
+export function resumeJournal(j: Loaded, path: string, log: Logger): { engine: EngineState | null; journaled: Map<string, JournalComponent> } {
+  const journaled = new Map<string, JournalComponent>();
+  if (j.ok === false) log("warn", "journal ignored", { path, why: j.why });
+  if (j.ok !== true) return { engine: null, journaled };
+  for (const c of j.data.components) journaled.set(c.name, c);
+  log(j.from === path ? "info" : "warn", "journal reloaded", { from: j.from, components: j.data.components.length, saved_by_pid: j.data.pid });
+  if (j.data.timesDropped) log("warn", "journal times not applied", { why: j.data.timesDropped });
+  return { engine: j.data.engine, journaled };
 }
 
 /** Declares every component and brings each to where it should be; `journaled`: what the previous monitor saved, by name. */
@@ -118,4 +131,15 @@ function stopStray(d: StartupDeps, name: string, m: Marked, what: string): void 
   d.emit({ component: name, event: "stray-stopped", level: "", reason: `pid ${m.pid}: ${what} (${m.argv.join(" ").slice(0, 200)})` });
   // Its group only if it still leads the one a monitor created for it at spawn.
   signalIdentified(d.control, { pid: m.pid, startTime: m.startTime, group: m.pgrp === m.pid ? m.pid : null }, "SIGKILL");
+}
+
+/** Each beacon that answered is a live component, now reconnecting: wait for the ones not back yet, then settle discovery. */
+export function awaitBeckoned(registry: Registry, lives: Lives, rd: Rediscovery, names: readonly string[], windowMs: number, now: number): void {
+  for (const name of names) {
+    const e = registry.ensure(name, { kind: "static", plane: "control" });
+    if (e.state === "up" || !e.active) continue;
+    if (e.state !== "starting") lives.expect(e, now, "its beacon answered; waiting for it to re-register", windowMs);
+    rd.await(name);
+  }
+  rd.settle(now);
 }

@@ -45,30 +45,45 @@ afterAll(async () => {
 });
 
 describe("a /metrics flood by nobody", () => {
-  test("5 s, 64 requests in flight: rate-limited (429), the monitor answers its clients, the probed daemon's 100 ms check never fails, the loop stays on time", async () => {
-    const before = await lateness();
-    const mark = w.events.length;
-    const flood = Bun.spawn(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, FLOOD, `http://127.0.0.1:${port}/metrics`, "5", "64"], { stdout: "pipe", stderr: "inherit", env: { PATH: process.env.PATH ?? "", HOME: "/tmp" } });
-    // The monitor's own clients are answered during the flood.
-    let answered = 0;
-    for (let i = 0; i < 10; i++) {
-      await Bun.sleep(300);
-      const r = Bun.spawnSync([process.execPath, MAIN, "list", "--socket", w.sock], { stdout: "pipe", stderr: "pipe" });
-      if (r.exitCode === 0) answered++;
-    }
-    const out = JSON.parse((await new Response(flood.stdout).text()).trim().split("\n").pop()!) as { byStatus: Record<string, number>; errors: number; uid: number };
-    expect(out.uid).not.toBe(0);
-    expect(answered).toBe(10);
-    // One peer address: its bucket lets at most the burst plus the refill through; the rest are 429.
-    expect(out.byStatus["200"] ?? 0).toBeLessThanOrEqual(PER_PEER_BURST + PER_PEER_PER_S * 6);
-    expect(out.byStatus["429"] ?? 0).toBeGreaterThan(100);
-    expect(w.events.slice(mark).filter((e) => e.component === "pongd" && e.event === "check-failed")).toEqual([]);
-    // A ratio, not a time: of the loop's turns during the flood, at most 5 % were over 50 ms late.
-    const after = await lateness();
-    const turns = after.count - before.count;
-    expect(turns).toBeGreaterThan(20);
-    expect((after.over50 - before.over50) / turns).toBeLessThanOrEqual(0.05);
-  }, 60_000);
+  describe("5 s, 64 requests in flight", () => {
+    // The flood runs once; what it did to the monitor is asserted apart, so a miss under load reads as what it is.
+    const seen = { answered: 0, out: null as { byStatus: Record<string, number>; errors: number; uid: number } | null, mark: 0, end: 0, before: { count: 0, over50: 0 }, after: { count: 0, over50: 0 } };
+    beforeAll(async () => {
+      seen.before = await lateness();
+      seen.mark = w.events.length;
+      const flood = Bun.spawn(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, FLOOD, `http://127.0.0.1:${port}/metrics`, "5", "64"], { stdout: "pipe", stderr: "inherit", env: { PATH: process.env.PATH ?? "", HOME: "/tmp" } });
+      // The monitor's own clients are answered during the flood.
+      for (let i = 0; i < 10; i++) {
+        await Bun.sleep(300);
+        const r = Bun.spawnSync([process.execPath, MAIN, "list", "--socket", w.sock], { stdout: "pipe", stderr: "pipe" });
+        if (r.exitCode === 0) seen.answered++;
+      }
+      seen.out = JSON.parse((await new Response(flood.stdout).text()).trim().split("\n").pop()!);
+      seen.end = w.events.length;
+      seen.after = await lateness();
+    }, 60_000);
+
+    test("rate-limited: one peer gets at most its burst plus the refill, the rest is 429", () => {
+      expect(seen.out!.uid).not.toBe(0);
+      // One peer address: its bucket lets at most the burst plus the refill through; the rest are 429.
+      expect(seen.out!.byStatus["200"] ?? 0).toBeLessThanOrEqual(PER_PEER_BURST + PER_PEER_PER_S * 6);
+      expect(seen.out!.byStatus["429"] ?? 0).toBeGreaterThan(100);
+    });
+
+    test("the monitor answers its own clients during it", () => {
+      expect(seen.answered).toBe(10);
+    });
+
+    test("under load, no false failure: the probed daemon's 100 ms check never fails", () => {
+      expect(w.events.slice(seen.mark, seen.end).filter((e) => e.component === "pongd" && e.event === "check-failed")).toEqual([]);
+    });
+
+    test("under load, the loop stays on time: at most 5 % of its turns over 50 ms late (a ratio, not a time)", () => {
+      const turns = seen.after.count - seen.before.count;
+      expect(turns).toBeGreaterThan(20);
+      expect((seen.after.over50 - seen.before.over50) / turns).toBeLessThanOrEqual(0.05);
+    });
+  });
 
   test("connections are capped per peer (idle ones closed after 2 s): 200 idle connections cost the monitor at most the cap in descriptors", async () => {
     const fds = () => readdirSync(`/proc/${w.proc.pid}/fd`).length;

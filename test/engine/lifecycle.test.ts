@@ -32,6 +32,21 @@ describe("lifecycle", () => {
     ["checks ok again: the last report shows", { ...up, health: "failed", reported: "degraded", reportedReason: "flap" }, { type: "checks-ok" }, { health: "degraded", reason: "flap" }, [{ type: "healthy" }]],
     ["check failed: failed, and a failure of the check's certainty", up, { type: "check-failed", reason: "no reply within 200 ms", certain: false }, { health: "failed" }, [{ type: "failure", certain: false }]],
     ["waiting (held back by after): starting, no deadline runs", { ...down, readyByMs: NOW + 5 }, { type: "waiting", reason: "waiting for zebra" }, { state: "starting", health: "ok", reason: "waiting for zebra", readyByMs: Infinity }, []],
+    // A daemon's life: its pid, counters, start time and expected exits change only here.
+    ["resumed: the previous monitor's restart count carries over", starting, { type: "resumed", restarts: 7 }, { restarts: 7, state: "starting" }, []],
+    ["spawned: its pid, and the start → ready latency runs from now", { ...down, expectGone: true }, { type: "spawned", pid: 4242 }, { pid: 4242, startedAtMs: NOW, expectGone: false, state: "down" }, []],
+    ["adopted: a running process found for it", starting, { type: "adopted", pid: 77 }, { pid: 77, state: "starting" }, []],
+    ["ready after a start by hamon: up, counted, the ready event with the latency", { ...starting, startedAtMs: NOW - 250, registrations: 2 }, { type: "ready", why: "its probe passed" }, { state: "up", health: "ok", reason: "", readyByMs: Infinity, registrations: 3, startedAtMs: -1 }, [{ type: "ready", reason: "its probe passed 250 ms after start" }]],
+    ["ready with no start awaited (adopted): up, no ready event", starting, { type: "ready", why: "adopted pid 7:" }, { state: "up", registrations: 1 }, []],
+    ["registered after a start by hamon: its pid, the ready event with the latency", { ...starting, startedAtMs: NOW - 100 }, { type: "registered", pid: 99 }, { state: "up", pid: 99, registrations: 1, startedAtMs: -1 }, [{ type: "ready", reason: "registered 100 ms after start" }]],
+    ["restarting a live daemon: counted, its exit expected, starting", up, { type: "restarting", why: "check failed", counted: true, alive: true }, { restarts: 1, expectGone: true, state: "starting", reason: "restarting: check failed" }, []],
+    ["restarting a dead daemon: counted only (the spawn follows)", down, { type: "restarting", why: "exited", counted: true, alive: false }, { restarts: 1, expectGone: false, state: "down" }, []],
+    ["finishing the previous monitor's restart: not counted again", { ...up, restarts: 3 }, { type: "restarting", why: "finishing", counted: false, alive: true }, { restarts: 3, expectGone: true }, []],
+    ["stopping: its exit is expected", up, { type: "stopping" }, { expectGone: true, state: "up" }, []],
+    ["stopped: no longer expected to go", { ...up, expectGone: true }, { type: "stopped" }, { expectGone: false }, []],
+    ["delegated: its re-registration will be the ready", up, { type: "delegated" }, { startedAtMs: NOW }, []],
+    ["delegate-done ok: counted as a restart", { ...up, startedAtMs: NOW - 5 }, { type: "delegate-done", ok: true }, { restarts: 1, startedAtMs: NOW - 5 }, []],
+    ["delegate-done refused: no start awaited", { ...up, startedAtMs: NOW - 5 }, { type: "delegate-done", ok: false }, { restarts: 0, startedAtMs: -1 }, []],
     ["degraded (a suspect core) only from ok", { ...up, health: "failed", reason: "dead" }, { type: "degraded", reason: "suspect" }, { health: "failed", reason: "dead" }, []],
   ])("%s", (_label, life, ev, want, actions) => {
     const r = lifecycle(life, ev, NOW);

@@ -4,7 +4,7 @@
  * component must stay monitored; the monitor itself frozen (starvation
  * guard); an attached daemon found by pid file that dies.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,8 +29,10 @@ async function watched(toml: string): Promise<Watched> {
 
 const frame = (m: Parameters<typeof encode>[0]) => encodeFrame(encode(m));
 
-describe("bad peers", () => {
-  test("a flooder, a garbage sender and a non-reading subscriber are cut off; the other component stays monitored", async () => {
+describe("bad peers: a flooder, a garbage sender and a non-reading subscriber beside a component with a 200 ms check", () => {
+  // The attack runs once; what it did is asserted apart, so a miss under load reads as what it is.
+  const seen = { cutReason: "", steadyQueried: false, steadyEvents: [] as string[], steadyState: "", stderr: "" };
+  beforeAll(async () => {
     const w = await watched(`[[component]]\nname = "steady"\n[[component.check]]\nname = "health"\nperiod_ms = 200\ntimeout_ms = 200\n`);
     let answered = 0;
     const steady = new Component({ name: "steady", socket: w.sock, onQuery: () => (answered++, { health: "ok" }) });
@@ -61,13 +63,23 @@ describe("bad peers", () => {
       junk.write(garbage);
       await Bun.sleep(10);
     }
-    const cut = await w.waitEvent((e) => e.component === "flood" && e.event === "disconnected", "flooder cut off", mark);
-    expect(cut.reason).toContain("flooding");
-    await until(() => answered >= before + 3, "steady still queried during and after the flood", 10_000);
-    expect(w.events.slice(mark).filter((e) => e.component === "steady" && e.event !== "check-ok").map((e) => `${e.event}: ${e.reason}`)).toEqual([]);
-    expect(await stateOf(w, "steady")).toBe("up/ok");
-    expect(w.stderr()).toContain("refused frame");
+    seen.cutReason = (await w.waitEvent((e) => e.component === "flood" && e.event === "disconnected", "flooder cut off", mark)).reason;
+    seen.steadyQueried = await until(() => answered >= before + 3, "steady still queried during and after the flood", 10_000).then(() => true, () => false);
+    seen.steadyEvents = w.events.slice(mark).filter((e) => e.component === "steady" && e.event !== "check-ok").map((e) => `${e.event}: ${e.reason}`);
+    seen.steadyState = await stateOf(w, "steady");
+    seen.stderr = w.stderr();
   }, 30_000);
+
+  test("the flooder is cut off for flooding; the garbage is refused", () => {
+    expect(seen.cutReason).toContain("flooding");
+    expect(seen.stderr).toContain("refused frame");
+  });
+
+  test("under load, no false failure: the other component is queried throughout, never fails, and is up/ok after", () => {
+    expect(seen.steadyQueried).toBe(true);
+    expect(seen.steadyEvents).toEqual([]);
+    expect(seen.steadyState).toBe("up/ok");
+  });
 });
 
 describe("starvation guard", () => {
