@@ -123,10 +123,9 @@ const char *hamon_strerror(int code) {
     case HAMON_ESTALE: return "no such query outstanding";
     case HAMON_ESTATE: return "not in a state to do that";
     case HAMON_EFORK: return "called in a forked child";
-    case HAMON_ESYS: return "a system call failed";
     case HAMON_ETIMEOUT: return "the monitor did not answer in time";
     case HAMON_EBUSY: return "hamon_process is already running (re-entered)";
-    default: return "unknown error";
+    default: return code < 0 ? strerror(-code) : "unknown error";
   }
 }
 
@@ -580,10 +579,31 @@ hamon_t *hamon_new(const struct hamon_config *cfg, int *err) {
   return h;
 }
 
+/*
+ * sd-event's assert_return: a precondition of the caller's, checked at the
+ * door; when it fails, the call returns `r` (a negative errno) and does
+ * nothing. Define HAMON_DEBUG_ASSERT to have each one named on stderr.
+ */
+#ifdef HAMON_DEBUG_ASSERT
+#define assert_return(expr, r)                                                                      \
+  do {                                                                                              \
+    if (!(expr)) {                                                                                  \
+      fprintf(stderr, "libhamon: '%s' failed in %s() (%s:%d): returning %d\n", #expr, __func__, __FILE__, __LINE__, (r)); \
+      return (r);                                                                                   \
+    }                                                                                               \
+  } while (0)
+#else
+#define assert_return(expr, r) \
+  do {                         \
+    if (!(expr)) return (r);   \
+  } while (0)
+#endif
+
+/* Every call but hamon_forget: a handle, and the process that made it (a forked child gets HAMON_EFORK). */
 #define ENTER(h, bad)                                    \
   do {                                                   \
-    if (!(h)) return (bad);                              \
-    if (getpid() != (h)->owner) return HAMON_EFORK;      \
+    assert_return(h, bad);                               \
+    assert_return(getpid() == (h)->owner, HAMON_EFORK);  \
     pthread_mutex_lock(&(h)->mu);                        \
   } while (0)
 #define LEAVE(h, v)                                      \
@@ -596,7 +616,10 @@ int hamon_start(hamon_t *h) {
   ENTER(h, HAMON_EINVAL);
   if (h->st != ST_IDLE) LEAVE(h, HAMON_ESTATE);
   h->ep = epoll_create1(EPOLL_CLOEXEC);
-  if (h->ep < 0) LEAVE(h, HAMON_ESYS);
+  if (h->ep < 0) {
+    int e = errno;
+    LEAVE(h, -e);
+  }
   /* on_state(CONNECTING) comes from the first hamon_process, on the thread that runs the loop, never inside this call. */
   h->announce_connecting = 1;
   connect_now(h);
@@ -604,14 +627,14 @@ int hamon_start(hamon_t *h) {
 }
 
 int hamon_fd(const hamon_t *h) {
-  if (!h) return -1;
-  if (getpid() != h->owner) return HAMON_EFORK;
-  return h->ep;
+  assert_return(h, HAMON_EINVAL);
+  assert_return(getpid() == h->owner, HAMON_EFORK);
+  return h->ep >= 0 ? h->ep : HAMON_ESTATE; /* not started (or stopped): no descriptor */
 }
 
 int hamon_next_timeout_ms(const hamon_t *h) {
-  if (!h) return -1;
-  if (getpid() != h->owner) return HAMON_EFORK;
+  assert_return(h, HAMON_EINVAL);
+  assert_return(getpid() == h->owner, HAMON_EFORK);
   hamon_t *m = (hamon_t *)h;
   pthread_mutex_lock(&m->mu);
   uint64_t now = now_ms(), next = UINT64_MAX;
@@ -670,7 +693,7 @@ int hamon_process(hamon_t *h) {
 }
 
 int hamon_reply(hamon_t *h, uint64_t id, enum hamon_health health, const char *detail) {
-  if ((unsigned)health > 2) return HAMON_EINVAL;
+  assert_return((unsigned)health <= 2, HAMON_EINVAL);
   ENTER(h, HAMON_EINVAL);
   for (size_t i = 0; i < h->n_pending; i++) {
     if (h->pending[i].id != id || h->pending[i].gen != h->gen) continue;
@@ -683,7 +706,7 @@ int hamon_reply(hamon_t *h, uint64_t id, enum hamon_health health, const char *d
 }
 
 int hamon_report(hamon_t *h, enum hamon_health health, const char *reason) {
-  if ((unsigned)health > 2) return HAMON_EINVAL;
+  assert_return((unsigned)health <= 2, HAMON_EINVAL);
   ENTER(h, HAMON_EINVAL);
   if (h->st == ST_STOPPED || h->st == ST_REFUSED) LEAVE(h, HAMON_ESTATE);
   h->have_report = 1;
@@ -705,7 +728,7 @@ int hamon_report(hamon_t *h, enum hamon_health health, const char *reason) {
 }
 
 int hamon_confirm(hamon_t *h, const char *check, enum hamon_health result, const char *reason) {
-  if ((unsigned)result > 2 || !valid_name(check)) return HAMON_EINVAL;
+  assert_return((unsigned)result <= 2 && valid_name(check), HAMON_EINVAL);
   ENTER(h, HAMON_EINVAL);
   size_t i = 0;
   while (i < h->n_checks && strcmp(h->checks[i].name, check) != 0) i++;
@@ -721,7 +744,7 @@ int hamon_confirm(hamon_t *h, const char *check, enum hamon_health result, const
 }
 
 int hamon_error_report(hamon_t *h, enum hamon_level level, const char *reason) {
-  if ((unsigned)level > 3) return HAMON_EINVAL;
+  assert_return((unsigned)level <= 3, HAMON_EINVAL);
   ENTER(h, HAMON_EINVAL);
   if (h->st == ST_STOPPED || h->st == ST_REFUSED) LEAVE(h, HAMON_ESTATE);
   struct queued_error e;
@@ -742,8 +765,8 @@ int hamon_error_report(hamon_t *h, enum hamon_level level, const char *reason) {
 }
 
 int hamon_registered(const hamon_t *h) {
-  if (!h) return 0;
-  if (getpid() != h->owner) return HAMON_EFORK;
+  assert_return(h, 0);
+  assert_return(getpid() == h->owner, HAMON_EFORK);
   hamon_t *m = (hamon_t *)h; /* the state is written by whichever thread runs hamon_process: read it under the lock */
   pthread_mutex_lock(&m->mu);
   int r = h->st == ST_REGISTERED;
@@ -752,7 +775,7 @@ int hamon_registered(const hamon_t *h) {
 }
 
 int hamon_set_pid(hamon_t *h, long pid) {
-  if (pid <= 0) return HAMON_EINVAL;
+  assert_return(pid > 0, HAMON_EINVAL);
   ENTER(h, HAMON_EINVAL);
   h->pid = pid;
   if (h->st == ST_REGISTERED) {
@@ -781,11 +804,15 @@ int hamon_start_thread(hamon_t *h) {
   ENTER(h, HAMON_EINVAL);
   if (h->thread_running || h->st == ST_IDLE) LEAVE(h, HAMON_ESTATE);
   h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (h->wake_fd < 0) LEAVE(h, HAMON_ESYS);
-  if (pthread_create(&h->thread, NULL, helper, h) != 0) {
+  if (h->wake_fd < 0) {
+    int e = errno;
+    LEAVE(h, -e);
+  }
+  int e = pthread_create(&h->thread, NULL, helper, h); /* its error number, not errno */
+  if (e != 0) {
     close(h->wake_fd);
     h->wake_fd = -1;
-    LEAVE(h, HAMON_ESYS);
+    LEAVE(h, -e);
   }
   h->thread_running = 1;
   LEAVE(h, 0);
@@ -810,8 +837,8 @@ static void close_all(hamon_t *h) {
 }
 
 int hamon_stop(hamon_t *h, const char *reason, int timeout_ms) {
-  if (!h) return HAMON_EINVAL;
-  if (getpid() != h->owner) return HAMON_EFORK;
+  assert_return(h, HAMON_EINVAL);
+  assert_return(getpid() == h->owner, HAMON_EFORK);
   stop_thread(h);
   pthread_mutex_lock(&h->mu);
   int rc = 0;

@@ -21,6 +21,7 @@
 #ifndef HAMON_COMPONENT_H
 #define HAMON_COMPONENT_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +29,7 @@
 extern "C" {
 #endif
 
-#define HAMON_COMPONENT_VERSION "1.0.0"
+#define HAMON_COMPONENT_VERSION "2.0.0"
 /** Largest frame body on the wire (docs/protocol.md §2). */
 #define HAMON_FRAME_MAX 65536
 /** At most this many checks and actions in a registration (the protocol's limits). */
@@ -41,18 +42,21 @@ extern "C" {
 /* hamon_report: at most one report sent per this many milliseconds; more are coalesced to the latest. */
 #define HAMON_REPORT_MIN_MS 50
 
-/* Return codes: 0 on success, a negative HAMON_E* on failure. */
-enum {
-  HAMON_OK_ = 0,
-  HAMON_EINVAL = -1,   /* an argument is invalid (the name, a check, a NULL) */
-  HAMON_ENOMEM = -2,   /* hamon_new could not allocate its one block */
-  HAMON_ESTALE = -3,   /* hamon_reply: no such query outstanding (answered, timed out, or from a lost connection) */
-  HAMON_ESTATE = -4,   /* not started, stopped, or refused for good */
-  HAMON_EFORK = -5,    /* called in a forked child: only hamon_forget() is allowed there */
-  HAMON_ESYS = -6,     /* a system call failed (errno is kept) */
-  HAMON_ETIMEOUT = -7, /* hamon_stop: the monitor did not acknowledge the goodbye in time (it counts a disconnection) */
-  HAMON_EBUSY = -8     /* hamon_process re-entered (from a callback, or a second thread while one runs): nothing done */
-};
+/*
+ * Return codes, as the kernel and sd-event give them: 0 (or a value: a
+ * descriptor, a count, a flag) on success, a negative errno on failure. The
+ * names below are those values; hamon_strerror() says each in words. Any
+ * other negative value is the -errno of the system call that failed
+ * (epoll_create1 in hamon_start; eventfd or pthread_create in
+ * hamon_start_thread), e.g. -EMFILE.
+ */
+#define HAMON_EINVAL (-EINVAL)      /* an argument is invalid (a NULL handle, a name, a check, an enum out of range) */
+#define HAMON_ENOMEM (-ENOMEM)      /* hamon_new could not allocate its one block */
+#define HAMON_ESTALE (-ESTALE)      /* hamon_reply: no such query outstanding (answered, timed out, or from a lost connection) */
+#define HAMON_ESTATE (-EBADFD)      /* not started, stopped, or refused for good */
+#define HAMON_EFORK (-ECHILD)       /* called in a forked child: only hamon_forget() is allowed there (sd-event's code) */
+#define HAMON_ETIMEOUT (-ETIMEDOUT) /* hamon_stop: the monitor did not acknowledge the goodbye in time (it counts a disconnection) */
+#define HAMON_EBUSY (-EBUSY)        /* hamon_process re-entered (from a callback, or a second thread while one runs): nothing done */
 
 enum hamon_health { HAMON_HEALTH_OK = 0, HAMON_HEALTH_DEGRADED = 1, HAMON_HEALTH_FAILED = 2 };
 enum hamon_plane { HAMON_PLANE_CONTROL = 0, HAMON_PLANE_FAST = 1, HAMON_PLANE_SYSTEM = 2 };
@@ -129,11 +133,11 @@ struct hamon_config {
 
 /** Allocates its one block and checks the configuration (copied). NULL with *err set on failure. */
 HAMON_API hamon_t *hamon_new(const struct hamon_config *cfg, int *err);
-/** Starts connecting (non-blocking). */
+/** Starts connecting (non-blocking). HAMON_ESTATE if already started; -errno if epoll_create1 failed. */
 HAMON_API int hamon_start(hamon_t *h);
-/** The descriptor to poll for input (an epoll set of the library's own sockets); -1 before hamon_start; HAMON_EFORK in a forked child. */
+/** The descriptor to poll for input (an epoll set of the library's own sockets); HAMON_ESTATE before hamon_start or after hamon_stop; HAMON_EFORK in a forked child. */
 HAMON_API int hamon_fd(const hamon_t *h);
-/** Milliseconds until hamon_process() has timed work (0: now), or -1 when it has none; HAMON_EFORK in a forked child. */
+/** Milliseconds until hamon_process() has timed work (0: now), or -1 when it has none (poll's "no timeout"); HAMON_EFORK in a forked child. */
 HAMON_API int hamon_next_timeout_ms(const hamon_t *h);
 /**
  * Does whatever is ready and due; never blocks. Returns 0, or HAMON_EFORK /
@@ -164,6 +168,8 @@ HAMON_API int hamon_set_pid(hamon_t *h, long pid);
 /**
  * Runs hamon_process() in a helper thread (for programs without an event
  * loop). Callbacks then run in that thread. Stopped by hamon_stop/hamon_free.
+ * HAMON_ESTATE before hamon_start or when already running; -errno if eventfd
+ * or pthread_create failed.
  */
 HAMON_API int hamon_start_thread(hamon_t *h);
 
@@ -187,6 +193,7 @@ HAMON_API void hamon_forget(hamon_t *h);
 /** "ok", "degraded", "failed" and the like, for logs. */
 HAMON_API const char *hamon_health_name(enum hamon_health h);
 HAMON_API const char *hamon_level_name(enum hamon_level l);
+/** What a return code means, in words: ours by name, any other -errno as strerror() says it. */
 HAMON_API const char *hamon_strerror(int code);
 
 #ifdef __cplusplus

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBinary, BIN } from "../helpers/binary.ts";
 import { collectLines } from "../helpers/lines.ts";
@@ -16,6 +16,10 @@ import { encodeFrame, FrameDecoder } from "../../src/protocol/framing.ts";
 import { startWatched, until, type Watched } from "../helpers/watched.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
+/** The library returns -errno, as the kernel and sd-event do (hamon_component.h). */
+const E = constants.errno;
+/** Linux's EBADFD ("file descriptor in bad state"), which Node's table does not list: HAMON_ESTATE. */
+const EBADFD = 77;
 const SRC = join(ROOT, "src", "c");
 const CONTRACT = join(mkdtempSync(join(tmpdir(), "hamon-contract-")), "contract");
 const ENV = { ...process.env, ASAN_OPTIONS: "abort_on_error=0:exitcode=99", UBSAN_OPTIONS: "halt_on_error=1:exitcode=98" };
@@ -45,11 +49,11 @@ function scenario(sock: string, name: string, component = "contract"): Map<strin
 }
 
 describe("libhamon-component's contract (ASan + UBSan)", () => {
-  test("in a forked child, hamon_fd, hamon_next_timeout_ms and hamon_registered return HAMON_EFORK (-5)", async () => {
+  test("in a forked child, hamon_fd, hamon_next_timeout_ms and hamon_registered return HAMON_EFORK (-ECHILD)", async () => {
     const w = await monitor();
     const out = scenario(w.sock, "fork");
     expect(out.get("registered")).toBe("1");
-    expect(out.get("child")).toBe("-5 -5 -5");
+    expect(out.get("child")).toBe(`${-E.ECHILD} ${-E.ECHILD} ${-E.ECHILD}`);
   });
 
   test("on_state(CONNECTING) runs from hamon_process, never inside hamon_start", async () => {
@@ -59,17 +63,17 @@ describe("libhamon-component's contract (ASan + UBSan)", () => {
     expect(out.get("after-process")).toBe("1");
   });
 
-  test("hamon_confirm of a check the component did not declare: HAMON_EINVAL (-1); of a declared one: 0", async () => {
+  test("hamon_confirm of a check the component did not declare: HAMON_EINVAL (-EINVAL); of a declared one: 0", async () => {
     const w = await monitor();
     const out = scenario(w.sock, "confirm");
-    expect([out.get("undeclared"), out.get("declared")]).toEqual(["-1", "0"]);
+    expect([out.get("undeclared"), out.get("declared")]).toEqual([String(-E.EINVAL), "0"]);
   });
 
-  test("after REFUSED (an undeclared name, allow_undeclared = false): report, confirm and error_report return HAMON_ESTATE (-4)", async () => {
+  test("after REFUSED (an undeclared name, allow_undeclared = false): report, confirm and error_report return HAMON_ESTATE (-EBADFD)", async () => {
     const w = await monitor("[security]\nallow_undeclared = false\n");
     const out = scenario(w.sock, "refused");
     expect(out.get("refused")).toBe("1");
-    expect([out.get("report"), out.get("confirm"), out.get("error-report")]).toEqual(["-4", "-4", "-4"]);
+    expect([out.get("report"), out.get("confirm"), out.get("error-report")]).toEqual(Array(3).fill(String(-EBADFD)));
   });
 
   test("a second instance under a taken name hears E_NAME_TAKEN once (on_state ERROR), and keeps retrying quietly", async () => {
@@ -124,7 +128,7 @@ describe("libhamon-component's contract (ASan + UBSan)", () => {
     void r;
   });
 
-  test("hamon_stop against a monitor that never answers (SIGSTOPped): HAMON_ETIMEOUT (-7), not 0", async () => {
+  test("hamon_stop against a monitor that never answers (SIGSTOPped): HAMON_ETIMEOUT (-ETIMEDOUT), not 0", async () => {
     const w = await monitor();
     const p = Bun.spawn([CONTRACT, w.sock, "stop-timeout"], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: ENV });
     const lines = collectLines(p.stdout);
@@ -134,13 +138,13 @@ describe("libhamon-component's contract (ASan + UBSan)", () => {
       p.stdin.write("go\n");
       p.stdin.flush();
       expect(await p.exited).toBe(0);
-      expect(lines).toContain("stop -7");
+      expect(lines).toContain(`stop ${-E.ETIMEDOUT}`);
     } finally {
       process.kill(w.proc.pid, "SIGCONT");
     }
   });
 
-  test("hamon_process called from inside a query callback returns HAMON_EBUSY (-8) and the stream is not re-parsed (ASan clean)", async () => {
+  test("hamon_process called from inside a query callback returns HAMON_EBUSY (-EBUSY) and the stream is not re-parsed (ASan clean)", async () => {
     const w = await monitor();
     const p = Bun.spawn([CONTRACT, w.sock, "reenter"], { stdout: "pipe", stderr: "pipe", env: ENV });
     const lines = collectLines(p.stdout);
@@ -148,7 +152,7 @@ describe("libhamon-component's contract (ASan + UBSan)", () => {
     const q = Bun.spawnSync([BIN, "query", "contract", "--socket", w.sock], { stdout: "pipe", stderr: "pipe" });
     expect(q.stdout.toString().trim()).toBe("ok: answered");
     expect(await p.exited).toBe(0);
-    expect(lines).toContain("reenter -8");
+    expect(lines).toContain(`reenter ${-E.EBUSY}`);
   });
 });
 

@@ -41,7 +41,7 @@ test("make builds the static and shared libraries and the pkg-config file; insta
   const out = join(dir, "build");
   const prefix = join(dir, "root");
   run(["make", "-s", "-C", SRC, `OUT=${out}`, `PREFIX=${prefix}`, "install"]);
-  for (const f of ["libhamon-component.a", "libhamon-component.so.1.0.0", "hamon-component.pc"]) expect(existsSync(join(out, f))).toBe(true);
+  for (const f of ["libhamon-component.a", "libhamon-component.so.2.0.0", "hamon-component.pc"]) expect(existsSync(join(out, f))).toBe(true);
   const pc = { PKG_CONFIG_PATH: join(prefix, "lib", "pkgconfig") };
   const flags = run(["pkg-config", "--cflags", "--libs", "hamon-component"], pc).trim().split(/\s+/);
   expect(flags).toContain(`-I${prefix}/include`);
