@@ -1,6 +1,7 @@
 /**
  * A fake ProcessControl for tests: processes are records, time does not
- * pass by itself, nothing runs. Programs are chosen by argv[0]:
+ * pass by itself, nothing runs. Programs are chosen by argv[0]'s last part
+ * (a config needs an absolute path: "/fake/exit" is "exit"):
  *   ["exit", "3"]      exits with 3 at once (next microtask)
  *   ["sleep"]          runs until a signal ends it (SIGTERM, SIGKILL, …)
  *   ["ignore-term"]    runs until SIGKILL (SIGTERM is ignored)
@@ -30,13 +31,14 @@ export class FakeProcesses implements ProcessControl {
   readonly procs = new Map<number, FakeProc>();
 
   spawn(argv: readonly string[], o: SpawnOptions = {}): Spawned {
-    if (argv[0] === "missing") throw Object.assign(new Error(`${argv[0]}: No such file or directory`), { code: "ENOENT" });
+    const prog = argv[0]?.slice(argv[0].lastIndexOf("/") + 1);
+    if (prog === "missing") throw Object.assign(new Error(`${argv[0]}: No such file or directory`), { code: "ENOENT" });
     const pid = this.nextPid++;
     let done!: (s: ExitStatus) => void;
     const exited = new Promise<ExitStatus>((r) => (done = r));
-    const p: FakeProc = { pid, startTime: this.ticks++, argv, env: { ...(o.env ?? {}) }, alive: true, ignoreTerm: argv[0] === "ignore-term", done, signals: [] };
+    const p: FakeProc = { pid, startTime: this.ticks++, argv, env: { ...(o.env ?? {}) }, alive: true, ignoreTerm: prog === "ignore-term", done, signals: [] };
     this.procs.set(pid, p);
-    if (argv[0] === "exit") queueMicrotask(() => this.end(p, describeExit(Number(argv[1] ?? 0), null)));
+    if (prog === "exit") queueMicrotask(() => this.end(p, describeExit(Number(argv[1] ?? 0), null)));
     return { pid, startTime: p.startTime, exited, unref() {} };
   }
 
