@@ -14,7 +14,7 @@ import { DEFAULT_SECURITY, principal, SECURITY_KEYS, securityFrom, type Security
 import { DEFAULT_INTEGRATIONS, INTEGRATION_TABLES, integrationsFrom, type IntegrationsConfig } from "./integrations.ts";
 import { argv, bool, ConfigErrors, DAY_MS, int, isTable, list, oneOf, onlyKeys, required, str, table, type Table } from "./validate.ts";
 import { check, type CheckConfig } from "./check.ts";
-import { pick, POLICY_KEYS, policyFrom } from "./policy.ts";
+import { pick, planeDefaults, POLICY_KEYS, policyFrom } from "./policy.ts";
 import { dependencies } from "./dependencies.ts";
 export type { CheckConfig, CheckRun } from "./check.ts";
 import { injectsCode } from "./env-vars.ts";
@@ -160,7 +160,7 @@ export function validateConfig(raw: unknown): ConfigResult {
 function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
   onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "cwd", "env", "output", "log_max_bytes", "log_keep", "group", "umask", "nofile", "check", ...POLICY_KEYS], e);
   const plane = oneOf(t, "plane", path, e, PLANES, "control");
-  const base = plane === "fast" ? { ...FAST_PATH_POLICY, ...pick(defaults) } : defaults;
+  const base = planeDefaults(defaults, plane);
   const c: ComponentConfig = {
     name: required(t, "name", path, e),
     kind: oneOf(t, "kind", path, e, KINDS, "static"),
@@ -184,7 +184,7 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
     logMaxBytes: int(t, "log_max_bytes", path, e, 4_096, 67_108_864, 1_048_576),
     logKeep: int(t, "log_keep", path, e, 1, 100, 2),
     checks: list(t, "check", e, path).map((ct, i) => check(ct, `${path}.check[${i}]`, e)),
-    policy: policyFrom(t, path, { ...base, plane }, e, true),
+    policy: policyFrom(t, path, base, e, true),
   };
   if (c.start && c.pidfile && c.ready !== "pidfile") e.add(`${path}`, "give start (hamon owns the daemon) or pidfile (attach), not both; or both with ready = \"pidfile\" (a forking daemon)");
   if (c.ready === "pidfile" && !c.pidfile) e.add(`${path}.pidfile`, "is required with ready = \"pidfile\"");

@@ -4,10 +4,14 @@
  * grace, the healthy reset, flapping, and the ladder.
  */
 import { LEVELS } from "../protocol/messages.ts";
-import type { ComponentPolicy, LadderRule } from "../engine/policy.ts";
+import { FAST_PATH_POLICY, withinPlane, type ComponentPolicy, type LadderRule } from "../engine/policy.ts";
+import type { Plane } from "../protocol/messages.ts";
 import { bool, ConfigErrors, DAY_MS, int, isTable, oneOf, onlyKeys, type Table } from "./validate.ts";
 
-export const POLICY_KEYS = ["base_level", "max_recommend", "grace_ms", "healthy_reset_ms", "flap_restarts", "flap_within_ms", "escalate_on_flap", "ladder"] as const;
+export const POLICY_KEYS = [
+  "base_level", "max_recommend", "grace_ms", "healthy_reset_ms", "flap_restarts", "flap_within_ms", "escalate_on_flap", "ladder",
+  "quarantine", "escalate_start_failures", "backoff_initial_ms", "backoff_max_ms", "backoff_reset_ms",
+] as const;
 
 /** Policy keys (shared by [defaults], [[component]] and [[fastpath]]) over `base`. */
 export function policyFrom(t: Table, path: string, base: ComponentPolicy, e: ConfigErrors, nested: boolean): ComponentPolicy {
@@ -21,6 +25,13 @@ export function policyFrom(t: Table, path: string, base: ComponentPolicy, e: Con
     healthyResetMs: int(t, "healthy_reset_ms", path, e, 1, 30 * DAY_MS, base.healthyResetMs),
     flap: { restarts: int(t, "flap_restarts", path, e, 1, 1_000, base.flap.restarts), withinMs: int(t, "flap_within_ms", path, e, 1, 30 * DAY_MS, base.flap.withinMs) },
     escalateOnFlap: bool(t, "escalate_on_flap", path, e, base.escalateOnFlap),
+    quarantine: bool(t, "quarantine", path, e, base.quarantine),
+    escalateStartFailures: bool(t, "escalate_start_failures", path, e, base.escalateStartFailures),
+    backoff: {
+      initialMs: int(t, "backoff_initial_ms", path, e, 1, DAY_MS, base.backoff.initialMs),
+      maxMs: int(t, "backoff_max_ms", path, e, 1, DAY_MS, base.backoff.maxMs),
+      resetMs: int(t, "backoff_reset_ms", path, e, 1, 30 * DAY_MS, base.backoff.resetMs),
+    },
     ladder,
   };
 }
@@ -43,5 +54,15 @@ function ladderFrom(v: unknown, path: string, e: ConfigErrors): LadderRule[] {
 
 /** The [defaults] timing/flap knobs that also apply to fast paths (their levels stay fast-path levels). */
 export function pick(d: ComponentPolicy): Partial<ComponentPolicy> {
-  return { graceMs: d.graceMs, healthyResetMs: d.healthyResetMs, flap: d.flap };
+  return { graceMs: d.graceMs, healthyResetMs: d.healthyResetMs, flap: d.flap, backoff: d.backoff, quarantine: d.quarantine, escalateStartFailures: d.escalateStartFailures };
+}
+
+/**
+ * What a component on `plane` starts from: the [defaults] within its own
+ * plane's ladder (a system daemon restarts itself only, a control-plane one
+ * at most the control plane), fast-path levels for the fast plane. Its own
+ * keys then override, so only its own config can take it further.
+ */
+export function planeDefaults(defaults: ComponentPolicy, plane: Plane): ComponentPolicy {
+  return plane === "fast" ? { ...FAST_PATH_POLICY, ...pick(defaults), plane } : withinPlane(defaults, plane);
 }

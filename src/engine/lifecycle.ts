@@ -42,8 +42,14 @@ export interface Life {
   readonly active: boolean;
   /** The process it runs as (0: none known). */
   readonly pid: number;
-  /** Restarts hamon made or asked for. */
+  /** Restarts hamon made or asked for, for its own failures or an operator. */
   readonly restarts: number;
+  /** Restarts caused by another component (`binds_to`, a plane restart): counted apart, never its own failures. */
+  readonly collateral: number;
+  /** When its next restart is due (the backoff); Infinity when none waits. */
+  readonly nextAttemptMs: number;
+  /** Flapping until then (a weaker node); Infinity when not. */
+  readonly flappingUntilMs: number;
   /** Times it became ready: registered, or (a daemon that does not register) started, probed, named by its pid file, its region attached. */
   readonly registrations: number;
   /** When hamon (re)started it, for the start → ready latency; -1 when no start is awaited. */
@@ -78,8 +84,14 @@ export type LifeEvent =
   | { type: "deregistered"; reason: string }
   | { type: "activated" }
   | { type: "deactivated"; reason: string }
-  /** hamon restarts it (`counted`: a new restart, not one the previous monitor began); `alive`: a stop comes first, its disconnect and exit are not failures. */
-  | { type: "restarting"; why: string; counted: boolean; alive: boolean }
+  /** hamon restarts it (`counted`: a new restart, not one the previous monitor began; `collateral`: for another component's failure); `alive`: a stop comes first, its disconnect and exit are not failures. */
+  | { type: "restarting"; why: string; counted: boolean; alive: boolean; collateral?: boolean }
+  /** Its restart waits until `untilMs` (the backoff). */
+  | { type: "backoff"; untilMs: number }
+  /** Its recoveries reached the flap threshold: flapping until `untilMs`. */
+  | { type: "flapping"; untilMs: number }
+  /** The flapping window passed. */
+  | { type: "steady" }
   /** Held back until what it starts after is ready: no deadline runs meanwhile. */
   | { type: "waiting"; reason: string }
   /** It is gone or broken: exited, could not start, died while no monitor ran, a writer gone. `state` "up" for a fast path whose process runs. */
@@ -117,7 +129,7 @@ export interface LifeResult {
   readonly actions: readonly LifeAction[];
 }
 
-export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "", active: true, pid: 0, restarts: 0, registrations: 0, startedAtMs: -1, expectGone: false };
+export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "", active: true, pid: 0, restarts: 0, collateral: 0, nextAttemptMs: Infinity, flappingUntilMs: Infinity, registrations: 0, startedAtMs: -1, expectGone: false };
 
 const NONE: readonly LifeAction[] = [];
 /** Shared: an ok answer arrives every period for every check (the hot path allocates no action list). */
@@ -141,11 +153,14 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
     case "present": return to({ ...l, state: "up", health: "ok", reason: ev.reason, readyByMs: Infinity });
     case "deregistered": return to({ ...l, state: l.active ? "stopped" : "inactive", health: "ok", reason: `deregistered: ${ev.reason}` });
     case "activated": return to({ ...l, active: true });
-    case "deactivated": return to({ ...l, active: false, state: "inactive", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity });
+    case "deactivated": return to({ ...l, active: false, state: "inactive", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity, nextAttemptMs: Infinity, flappingUntilMs: Infinity });
     case "restarting": {
-      const restarts = l.restarts + (ev.counted ? 1 : 0);
-      return to(ev.alive ? { ...l, restarts, expectGone: true, state: "starting", health: "ok", reason: `restarting: ${ev.why}` } : { ...l, restarts });
+      const counts = { restarts: l.restarts + (ev.counted && !ev.collateral ? 1 : 0), collateral: l.collateral + (ev.collateral ? 1 : 0), nextAttemptMs: Infinity };
+      return to(ev.alive ? { ...l, ...counts, expectGone: true, state: "starting", health: "ok", reason: `restarting: ${ev.why}` } : { ...l, ...counts });
     }
+    case "backoff": return to({ ...l, nextAttemptMs: ev.untilMs });
+    case "flapping": return to({ ...l, flappingUntilMs: ev.untilMs });
+    case "steady": return to({ ...l, flappingUntilMs: Infinity });
     case "waiting": return to({ ...l, state: "starting", health: "ok", reason: ev.reason, readyByMs: Infinity });
     case "failed": return to({ ...l, state: ev.state ?? "down", health: "failed", reason: ev.reason });
     case "lost": {
@@ -164,7 +179,8 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
       // Still failing: down, or up with a failed health (a check that failed during grace fails on,
       // without a new transition to say so: a daemon that hung right after its restart).
       const failing = l.state === "down" || (l.state === "up" && l.health === "failed");
-      if (!failing || !l.active || ev.quarantined) return to(next);
+      // A restart already waiting for its backoff is the answer to it: no new failure.
+      if (!failing || !l.active || ev.quarantined || l.nextAttemptMs !== Infinity) return to(next);
       const what = l.state === "down" ? "still down" : "still failing";
       return { life: next, actions: [{ type: "failure", reason: `${what} after the grace period: ${l.reason}`, certain: true }] };
     }

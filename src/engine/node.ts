@@ -10,8 +10,8 @@
  *   (restart-control-plane-and-fast-path) or the whole node (reboot-system)
  *   is pending.
  * - yellow (a priority penalty, `#health-hamon=yellow`): the node forwards but
- *   is weaker: components degraded, failed or absent, a control-plane restart
- *   pending, the monitor starved. The penalty grows with each and is capped
+ *   is weaker: components degraded, failed, absent or flapping, a
+ *   control-plane restart pending, the monitor starved. The penalty grows with each and is capped
  *   at 253 so that it alone never means FAULT (keepalived: weight -1, a value
  *   ≥ 254 would).
  * - green: nothing to say.
@@ -42,6 +42,8 @@ export interface NodeRow {
   readonly state: string;
   readonly health: Health;
   readonly active: boolean;
+  /** Flapping until then (its restarts go on: the node is weaker meanwhile); absent or Infinity: not flapping. */
+  readonly flappingUntilMs?: number;
 }
 
 export interface NodeWeights {
@@ -71,9 +73,9 @@ export function nodeVerdict(rows: readonly (NodeRow | null | undefined)[], pendi
     if (r.plane === "fast" && (r.state !== "up" || r.health === "failed")) {
       reds++;
       red ??= `fast path ${r.name} ${r.state === "up" ? r.health : r.state}`;
-    } else if (r.state !== "up" || r.health !== "ok") {
+    } else if (r.state !== "up" || r.health !== "ok" || (r.flappingUntilMs ?? Infinity) !== Infinity) {
       weaks++;
-      weak ??= `${r.name} ${r.state === "up" ? r.health : r.state}`;
+      weak ??= `${r.name} ${r.state !== "up" ? r.state : r.health !== "ok" ? r.health : "flapping"}`;
     }
   }
   let cpPending = 0;

@@ -52,6 +52,8 @@ export interface ExecutorDeps {
   markJournal(): void;
   /** When the engine's grace for `name` ends (0: none). */
   graceUntil(name: string): number;
+  /** The flap window of `name`'s policy (how long it counts as flapping). */
+  flapWindowMs(name: string): number;
   /** Every fast path's cores (the flight recorder). */
   cores(): { fastpath: string; cores: CoreView[] }[];
   /** What the HA engines do before a reboot-system's hook (a cluster standby); absent: nothing. */
@@ -66,8 +68,15 @@ export class Executor {
     switch (a.type) {
       case "recover": {
         const dry = c.config.dryRun ? " [dry run: nothing done]" : "";
-        c.emit({ component: a.component, event: "recover", level: a.level, reason: `${a.reason} (failure ${a.failuresInWindow} in window)${dry}` });
-        if (!dry) this.perform(a.level, a.component, a.reason);
+        const wait = a.delayMs > 0 ? `; its restart in ${a.delayMs} ms (backoff)` : "";
+        c.emit({ component: a.component, event: "recover", level: a.level, reason: `${a.reason} (failure ${a.failuresInWindow} in window)${wait}${dry}` });
+        if (!dry) this.perform(a.level, a.component, a.reason, a.delayMs);
+        return;
+      }
+      case "flapping": {
+        const e = c.registry.get(a.component);
+        if (e) c.lives.apply(e, { type: "flapping", untilMs: now + c.flapWindowMs(a.component) }, now);
+        c.emit({ component: a.component, event: "flapping", level: "", reason: a.reason });
         return;
       }
       case "flight-record": return this.flightRecord(a.component, a.level, a.reason, now);
@@ -106,34 +115,49 @@ export class Executor {
     }
   }
 
-  /** Carries out `level` for `name` (also used by the operator's restart verb). */
-  perform(level: Level, name: string, reason: string): void {
+  /**
+   * Carries out `level` for `name` (also the operator's restart verb).
+   * Whatever the level does, the component whose failure it answers is
+   * restarted too when hamon owns it (never stranded), after `delayMs` (its
+   * backoff); the others a level restarts are restarted for its sake
+   * (collateral: counted apart, never their own failure).
+   */
+  perform(level: Level, name: string, reason: string, delayMs = 0): void {
     const c = this.core;
     const e = c.registry.get(name);
-    if (level === "restart-daemon" && e?.declared?.start) return c.lives.restart(e, reason);
+    const own = e?.active && e.declared?.start ? e : null;
+    if (level === "restart-daemon" && own) return c.lives.restart(own, reason, { delayMs });
     if (level === "restart-daemon" && e?.conn && e.actions.includes("restart")) return this.delegate(e, reason);
-    this.fallback(level, name, reason);
+    const restarted = this.fallback(level, name, reason);
+    if (own && !restarted.includes(own)) c.lives.restart(own, `${reason} (${level} ran for it; it is restarted too)`, { delayMs });
   }
 
-  /** What `level` does when no daemon of hamon's own and no component can carry it out. */
-  private fallback(level: Level, name: string, reason: string): void {
+  /** What `level` does when no daemon of hamon's own and no component can carry it out; returns the daemons it restarted. */
+  private fallback(level: Level, name: string, reason: string): readonly Entry[] {
     const c = this.core;
     const hook = c.config.levels[level];
     if (level === "reboot-system" && c.beforeReboot) {
       // The cluster first (standby: its resources moved away cleanly), then the hook that reboots.
       void c.beforeReboot(name, reason).then(() => (hook ? this.hook(hook, name, level, reason) : this.noAction(name, level)));
-      return;
+      return [];
     }
-    if (hook) return this.hook(hook, name, level, reason);
-    if (severity(level) === 0 || level === "reboot-system") return this.noAction(name, level);
+    if (hook) {
+      this.hook(hook, name, level, reason);
+      return [];
+    }
+    if (severity(level) === 0 || level === "reboot-system") {
+      this.noAction(name, level);
+      return [];
+    }
     const planes = level === "restart-control-plane" ? ["control"] : ["control", "fast"];
-    const targets = [...c.registry.all()].filter((t) => t.active && t.declared?.start && planes.includes(t.plane));
+    const targets = [...c.registry.all()].filter((t) => t.active && t.declared?.start && planes.includes(t.plane) && t.name !== name);
     if (targets.length === 0) {
-      c.emit({ component: name, event: "no-action", level, reason: `no [levels] ${level} hook and no daemon hamon owns on the ${planes.join("+")} plane` });
-      return;
+      // Its own restart (perform) is then all there is to do.
+      if (!c.registry.get(name)?.declared?.start) c.emit({ component: name, event: "no-action", level, reason: `no [levels] ${level} hook and no daemon hamon owns on the ${planes.join("+")} plane` });
+      return [];
     }
-    for (const t of targets) c.lives.restart(t, `${level} for '${name}': ${reason}`);
-    if (level !== "restart-control-plane-and-fast-path") return;
+    for (const t of targets) c.lives.restart(t, `${level} for '${name}': ${reason}`, { collateral: true });
+    if (level !== "restart-control-plane-and-fast-path") return targets;
     // Half a recovery must not pass for a whole one: fast paths nothing here can restart are named.
     const stranded = [...c.registry.all()].filter((t) => t.active && t.plane === "fast" && !t.declared?.start).map((t) => t.name);
     if (stranded.length) {
@@ -142,6 +166,7 @@ export class Executor {
         reason: `control plane restarted (${targets.length} daemon(s)), but fast path ${stranded.map((s) => `'${s}'`).join(", ")} was not: hamon does not own it and no [levels] ${level} hook is configured: the HA framework must act`,
       });
     }
+    return targets;
   }
 
   private noAction(name: string, level: Level): void {

@@ -200,10 +200,13 @@ export class CheckTable {
     this.sample(slot, ok, now, sink, reason);
   }
 
-  /**
-   * Forget the evidence and ask again now (the monitor was starved, so its
-   * timeouts prove nothing). The check keeps its state until a new sample.
-   */
+  /** Query `id`'s answer proves nothing (a probe whose own deadline ran late in a stall): no sample, asked again now. */
+  recheckQuery(id: number, now: number): boolean {
+    const slot = slotOfId(id);
+    return id >= 1 && slot < this.high && this.pending[slot] === id && (this.recheck(slot, now), true);
+  }
+
+  /** Forget the evidence and ask again now (the monitor was starved: its timeouts prove nothing); the state stays until a new sample. */
   recheck(slot: number, now: number): void {
     if (!this.active[slot]) return;
     this.pending[slot] = 0;

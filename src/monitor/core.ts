@@ -129,12 +129,12 @@ export class MonitorCore implements LoopClient {
     });
     const exec = new Executor({
       config, registry, checks, lives: this.lives, sup: this.sup, adhoc: this.adhoc, stateDir: o.stateDir, persistence: o.persistence ?? null, log: o.log,
-      now, emit, reschedule, markJournal: () => journal.mark(), graceUntil: (n) => this.recovery.engine.components.get(n)?.graceUntil ?? 0,
+      now, emit, reschedule, markJournal: () => journal.mark(), graceUntil: (n) => this.recovery.engine.components.get(n)?.graceUntil ?? 0, flapWindowMs: (n) => this.recovery.policyOf(n).flap.withinMs,
       cores: () => this.fast.snapshot(), beforeReboot: o.beforeReboot,
     });
     this.recovery = new Recovery({ config, registry, after, now, fastPolicyOf: (n) => this.fast.policyOf(n), journal, stopping }, exec);
     registry.quarantinedOf = this.recovery.quarantined;
-    this.intake = new Intake({ registry, checks, lives: this.lives, adhoc: this.adhoc, control: pc, sup: this.sup, now, emit, feed, reschedule, journal, arrived, known: (n) => this.recovery.engine.components.has(n) });
+    this.intake = new Intake({ registry, checks, lives: this.lives, adhoc: this.adhoc, control: pc, sup: this.sup, now, emit, feed, reschedule, journal, arrived, known: (n) => this.recovery.engine.components.has(n), starved: (late) => this.recovery.starved(late) });
     this.verbs = routeVerbs(allVerbs({
       registry, recent: o.recent, lives: this.lives, effects: exec, adhoc: this.adhoc, checks, now, feed, emit, markJournal: () => journal.mark(),
       monitorInfo: (t) => this.monitorInfo(t), coresOf: (n) => this.fast.coresOf(n),
@@ -214,7 +214,7 @@ export class MonitorCore implements LoopClient {
 
   /** The loop's client: the monitor was starved; uncertain failures are re-checked for a while. */
   starved(lateMs: number): void {
-    this.recovery.feed({ type: "starved", lateMs, recheckMs: Math.max(1_000, 2 * lateMs) });
+    this.recovery.starved(lateMs, true);
   }
 
   /** The loop's client: one turn of everything time-driven. */

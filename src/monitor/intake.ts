@@ -35,6 +35,8 @@ export interface IntakeDeps {
   arrived(name: string, now: number): void;
   /** Whether the engine has a record of `name` (an ok answer is news only then). */
   known(name: string): boolean;
+  /** A check's own deadline ran late: the monitor or the machine stalled (recovery.ts). */
+  starved(lateMs: number): void;
 }
 
 export class Intake implements MonitorHooks, CheckSink {
@@ -42,7 +44,7 @@ export class Intake implements MonitorHooks, CheckSink {
 
   constructor(private readonly d: IntakeDeps) {
     this.plain = new PlainChecks({
-      checks: d.checks, sink: this, now: d.now, reschedule: d.reschedule,
+      checks: d.checks, sink: this, now: d.now, reschedule: d.reschedule, starved: d.starved,
       answer: (e, h, detail) => this.noteHealth(e, h, detail),
       ready: (e, now, why) => d.lives.ready(e, now, why),
     });

@@ -94,7 +94,7 @@ function shiftState(s: EngineState, t: (x: number) => number): ({ name: string }
   for (const [name, c] of s.components) {
     out.push({
       name, failures: c.failures.map(t), recoveries: c.recoveries.map(t), graceUntil: t(c.graceUntil),
-      healthySince: c.healthySince === null ? null : t(c.healthySince), quarantined: c.quarantined,
+      healthySince: c.healthySince === null ? null : t(c.healthySince), quarantined: c.quarantined, streak: c.streak, flapping: c.flapping,
     });
   }
   return out;
@@ -196,8 +196,10 @@ function toMemory(d: OnDisk, maxGraceMs: (name: string) => number): JournalData 
           failures: c.failures.map(back), recoveries: c.recoveries.map(back),
           graceUntil: c.graceUntil === 0 ? 0 : Math.min(c.graceUntil - off, now + maxGraceMs(c.name)),
           healthySince: c.healthySince === null ? null : back(c.healthySince), quarantined: c.quarantined,
+          // Written since the backoff (0.x journals have neither): a fresh streak otherwise.
+          streak: typeof c.streak === "number" && Number.isSafeInteger(c.streak) && c.streak >= 0 ? c.streak : 0, flapping: c.flapping === true,
         }
-      : { failures: [], recoveries: [], graceUntil: 0, healthySince: null, quarantined: c.quarantined });
+      : { failures: [], recoveries: [], graceUntil: 0, healthySince: null, quarantined: c.quarantined, streak: 0, flapping: false });
   }
   return {
     pid: d.pid, seqCeiling: d.seqCeiling,

@@ -22,7 +22,7 @@ import { awaitPidfile, followPidfiles, type PidfileDeps } from "./pidfiles.ts";
 import { armPlainChecks, dropChecks } from "./check-slots.ts";
 import type { CheckTable } from "./checks.ts";
 import type { MonitorEvent } from "./dispatch.ts";
-import type { After } from "./loop.ts";
+import type { After, Timer } from "./loop.ts";
 import type { Entry, Registry } from "./registry.ts";
 
 /** Dead orphans reparented to us (child subreaper) are collected this often. */
@@ -57,6 +57,8 @@ export interface LifeDeps extends PidfileDeps {
 export class Lives {
   /** Components held back by `after`, with why they were to start. */
   private readonly heldBack = new Map<string, string>();
+  /** Restarts waiting for their backoff, by component. */
+  private readonly waiting = new Map<string, Timer>();
   private nextLiveness = 0;
   private nextReapMs = 0;
   private nextFollowMs = 0;
@@ -84,11 +86,15 @@ export class Lives {
     this.d.reschedule(now);
   }
 
-  /** Gone or broken (`event`: exited, start-failed): its standing, the event, a certain failure for the engine. */
-  failed(e: Entry, event: string, reason: string, now = this.d.now()): void {
+  /**
+   * Gone or broken (`event`: exited, start-failed): its standing, the event, a
+   * certain failure for the engine; `start`: before it was ready (a start
+   * failure restarts only itself unless its policy says otherwise).
+   */
+  failed(e: Entry, event: string, reason: string, now = this.d.now(), start = false): void {
     this.apply(e, { type: "failed", reason }, now);
     this.d.emit({ component: e.name, event, level: "", reason });
-    this.d.feed({ type: "failure", component: e.name, reason, certain: true });
+    this.d.feed({ type: "failure", component: e.name, reason, certain: true, start });
   }
 
   /** Starts an owned daemon (declared `start`), or holds it back until what it starts `after` is ready. */
@@ -102,7 +108,7 @@ export class Lives {
     try {
       pid = launch(this.d.sup, this.d.logs, e.name, d, this.d.socketPath);
     } catch (err) {
-      return this.failed(e, "start-failed", `cannot start ${d.start[0]}: ${(err as Error).message}`, now);
+      return this.failed(e, "start-failed", `cannot start ${d.start[0]}: ${(err as Error).message}`, now, true);
     }
     this.apply(e, { type: "spawned", pid }, now);
     // A plain daemon: the checks the monitor runs itself (a forking one's once its pid file names the daemon).
@@ -113,10 +119,28 @@ export class Lives {
     this.d.journal.flush(true); // the new pid on disk now: a monitor killed next adopts it instead of starting a second copy
   }
 
-  /** Stops (if running) and starts an owned daemon again. `count`: false when finishing a restart already counted. */
-  restart(e: Entry, why: string, count = true): void {
+  /**
+   * Stops (if running) and starts an owned daemon again. `count`: false when
+   * finishing a restart already counted; `collateral`: for another
+   * component's failure (counted apart, a grace period for it, never a
+   * failure of its own); `delayMs`: its backoff (it waits, with its next
+   * attempt in its status).
+   */
+  restart(e: Entry, why: string, o: { count?: boolean; collateral?: boolean; delayMs?: number } = {}): void {
+    this.waiting.get(e.name)?.cancel();
+    this.waiting.delete(e.name);
+    if (o.delayMs && o.delayMs > 0) {
+      const now = this.d.now();
+      this.apply(e, { type: "backoff", untilMs: now + o.delayMs }, now);
+      this.waiting.set(e.name, this.d.after(o.delayMs, () => {
+        this.waiting.delete(e.name);
+        if (e.active && !this.d.stopping()) this.restart(e, why, { count: o.count ?? true });
+      }));
+      return;
+    }
     const alive = this.d.sup.alive(e.name);
-    this.apply(e, { type: "restarting", why, counted: count, alive });
+    this.apply(e, { type: "restarting", why, counted: o.count ?? true, collateral: o.collateral ?? false, alive });
+    if (o.collateral) this.d.feed({ type: "collateral", component: e.name });
     if (!alive) {
       this.spawn(e, why); // already dead: no stop to wait for
       return this.restartBound(e);
@@ -133,12 +157,14 @@ export class Lives {
   /** What binds to `e` (`binds_to`) is restarted with it (bgpd with zebra); `after` then holds it until `e` is ready. */
   private restartBound(e: Entry): void {
     for (const t of this.d.registry.all()) {
-      if (t.active && t.declared?.start && t.declared.bindsTo.includes(e.name) && !t.expectGone) this.restart(t, `'${e.name}', which it binds to, is restarting`);
+      if (t.active && t.declared?.start && t.declared.bindsTo.includes(e.name) && !t.expectGone) this.restart(t, `'${e.name}', which it binds to, is restarting`, { collateral: true });
     }
   }
 
   /** Stops an owned daemon for good (deactivate, shutdown); one hamon only attached to is released, never signalled. */
   async stop(e: Entry, why: string): Promise<void> {
+    this.waiting.get(e.name)?.cancel(); // a restart waiting for its backoff is off too
+    this.waiting.delete(e.name);
     if (!this.d.sup.alive(e.name)) return;
     this.apply(e, { type: "stopping" });
     let how = "released (not ours to signal)";
@@ -197,7 +223,8 @@ export class Lives {
     this.d.sup.reap(x);
     if (e.declared && e.declared.ready !== "registered") dropChecks(this.d.checks, e); // its checks watched that process
     if (e.expectGone) return;
-    this.failed(e, "exited", `process ${x.pid} ${x.how}`);
+    // Before it was ready (still starting): a start failure.
+    this.failed(e, "exited", `process ${x.pid} ${x.how}${e.state === "starting" ? " before it was ready" : ""}`, this.d.now(), e.state === "starting");
   }
 
   /** The chores of watching processes (the loop's tick): liveness of adopted ones, orphans collected, attached daemons followed. */
@@ -224,6 +251,7 @@ export class Lives {
       if (!e) continue;
       if (now >= e.readyByMs) this.apply(e, { type: "ready-due" }, now);
       if (now >= e.refailAtMs) this.apply(e, { type: "refail-due", quarantined: this.d.registry.quarantinedOf(e.name) }, now);
+      if (now >= e.flappingUntilMs) this.apply(e, { type: "steady" }, now);
     }
   }
 
@@ -236,6 +264,7 @@ export class Lives {
       if (!e) continue;
       if (e.readyByMs < next) next = e.readyByMs;
       if (e.refailAtMs < next) next = e.refailAtMs;
+      if (e.flappingUntilMs < next) next = e.flappingUntilMs;
     }
     return next;
   }

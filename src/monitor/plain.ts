@@ -6,7 +6,7 @@
  * room); until then a failed probe is retried soon, not a period later.
  */
 import type { CheckRun } from "../config/config.ts";
-import { CheckRunner } from "../probes/runner.ts";
+import { CheckRunner, STALE_AFTER_MS } from "../probes/runner.ts";
 import type { RunAs } from "../probes/exec.ts";
 import type { Health } from "../protocol/messages.ts";
 import { gidOf, primaryGidOf, uidOf, userEntry } from "../sys/accounts.ts";
@@ -26,6 +26,8 @@ export interface PlainDeps {
   /** The daemon is ready (the life room). */
   ready(e: Entry, now: number, why: string): void;
   reschedule(now: number): void;
+  /** The monitor (or the machine) was stalled `lateMs` past a check's deadline (recovery.ts: uncertain failures are re-checked meanwhile). */
+  starved(lateMs: number): void;
 }
 
 /** A daemon's exec checks run as its user (uid, primary group or `group`, a clean environment), as it does; root's only for a root daemon. */
@@ -45,12 +47,22 @@ export class PlainChecks {
 
   /** Runs a probe or exec check for query `id`; its result is a sample like a reply. */
   run(e: Entry, run: CheckRun, id: number, timeoutMs: number): void {
-    this.runner.start(run, timeoutMs, (health, detail) => this.ran(e, id, health, detail), runAs(e));
+    this.runner.start(run, timeoutMs, (health, detail, lateMs) => this.ran(e, id, health, detail, lateMs), runAs(e));
   }
 
-  /** A probe or exec check finished: a sample like a reply; the first pass makes a `ready = "probe"` daemon ready. */
-  private ran(e: Entry, id: number, health: Health, detail: string): void {
+  /**
+   * A probe or exec check finished: a sample like a reply; the first pass
+   * makes a `ready = "probe"` daemon ready. A failure that came well past its
+   * own deadline proves nothing (the monitor or the machine stalled: the
+   * daemon may not have had its time): no sample, asked again, and the stall
+   * said as the loop's own would be (the starvation guard covers every check).
+   */
+  private ran(e: Entry, id: number, health: Health, detail: string, lateMs: number): void {
     const now = this.d.now();
+    if (health === "failed" && lateMs > STALE_AFTER_MS) {
+      if (this.d.checks.recheckQuery(id, now)) this.d.starved(lateMs);
+      return this.d.reschedule(now);
+    }
     if (!this.d.checks.reply(id, health !== "failed", detail, now, this.d.sink)) return; // too late: the check already failed
     this.d.answer(e, health, detail);
     if (e.state !== "starting" || e.declared?.ready !== "probe" || e.expectGone) return;

@@ -8,7 +8,9 @@
  */
 import type { MonitorConfig } from "../config/config.ts";
 import { decide, INITIAL_STATE, type Action, type EngineEvent, type EngineState } from "../engine/decide.ts";
-import { FAST_PATH_POLICY, type ComponentPolicy } from "../engine/policy.ts";
+import type { ComponentPolicy } from "../engine/policy.ts";
+import { planeDefaults } from "../config/policy.ts";
+import type { Plane } from "../protocol/messages.ts";
 import type { After } from "./loop.ts";
 import type { Registry } from "./registry.ts";
 
@@ -36,26 +38,38 @@ export class Recovery {
   private readonly inbox: EngineEvent[] = [];
   private feeding = false;
   private readonly postPoll: EngineEvent[] = [];
-  private readonly undeclaredFastPolicy: ComponentPolicy;
+  /** An undeclared component's policy by plane: the [defaults] within its plane's ladder (made once: policyOf runs on every event). */
+  private readonly undeclared: Readonly<Record<Plane, ComponentPolicy>>;
 
   constructor(private readonly d: RecoveryDeps, private readonly sink: ActionSink) {
     const def = d.config.defaults;
-    this.undeclaredFastPolicy = { ...FAST_PATH_POLICY, graceMs: def.graceMs, healthyResetMs: def.healthyResetMs, flap: def.flap };
+    this.undeclared = { control: planeDefaults(def, "control"), system: planeDefaults(def, "system"), fast: planeDefaults(def, "fast") };
   }
 
   /**
    * The policy of `name`: declared component, declared fast path, else the
-   * [defaults] (fast-path levels for an undeclared fast-plane component).
+   * [defaults] within its plane (fast-path levels for the fast plane).
    * Called on every engine event, so it returns shared objects, never new ones.
    */
   readonly policyOf = (name: string): ComponentPolicy => {
     const e = this.d.registry.get(name);
     if (e?.declared) return e.declared.policy;
-    return this.d.fastPolicyOf(name) ?? (e?.plane === "fast" ? this.undeclaredFastPolicy : this.d.config.defaults);
+    return this.d.fastPolicyOf(name) ?? this.undeclared[e?.plane ?? "control"];
   };
 
   /** Quarantine lives in the engine state only (one place): entries and views ask it. */
   readonly quarantined = (name: string): boolean => this.engine.components.get(name)?.quarantined ?? false;
+
+  /**
+   * The monitor was starved `lateMs`: said (monitor-degraded), and uncertain
+   * failures re-checked for a while. Seen by the loop itself (`always`), or by
+   * a check's own deadline (plain.ts), which says nothing new while the
+   * guard already runs.
+   */
+  starved(lateMs: number, always = false): void {
+    if (!always && this.d.now() < this.engine.starvedUntil) return;
+    this.feed({ type: "starved", lateMs, recheckMs: Math.max(1_000, 2 * lateMs) });
+  }
 
   /** A watchdog verdict's event, decided after the loop's turn (loop.after: sd-event's post source): never inside a poll. */
   feedAfterPoll(ev: EngineEvent): void {

@@ -44,6 +44,26 @@ export interface Entry extends Life {
   slots: number[];
 }
 
+/**
+ * Its reason, and what comes next when something waits: a restart delayed by
+ * the backoff, a failure raised again after the grace period; and whether it
+ * is flapping. Computed when asked, so the time left is always current.
+ */
+function withOutlook(e: Entry, now: number): string {
+  const waits = e.nextAttemptMs !== Infinity || (e.state === "down" && e.active && e.refailAtMs !== Infinity);
+  if (!waits && e.flappingUntilMs === Infinity) return e.reason;
+  const parts: string[] = e.reason ? [e.reason] : [];
+  if (e.nextAttemptMs !== Infinity) parts.push(`next attempt in ${seconds(e.nextAttemptMs - now)} (backoff)`);
+  else if (waits) parts.push(`looked at again in ${seconds(e.refailAtMs - now)} (after the grace period)`);
+  if (e.flappingUntilMs !== Infinity) parts.push("flapping");
+  return parts.join("; ");
+}
+
+function seconds(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  return s < 10 ? `${s.toFixed(1)} s` : `${Math.round(s)} s`;
+}
+
 export class Registry {
   private readonly byName = new Map<string, Entry>();
 
@@ -126,7 +146,7 @@ export class Registry {
 
   status(e: Entry, now: number): ComponentStatus {
     return {
-      name: e.name, kind: e.kind, plane: e.plane, state: this.quarantinedOf(e.name) ? "quarantined" : e.state, health: e.health, reason: e.reason,
+      name: e.name, kind: e.kind, plane: e.plane, state: this.quarantinedOf(e.name) ? "quarantined" : e.state, health: e.health, reason: withOutlook(e, now),
       pid: e.pid, ageMs: e.lastSeenMs < 0 ? -1 : Math.max(0, Math.round(now - e.lastSeenMs)), restarts: e.restarts,
     };
   }

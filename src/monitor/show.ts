@@ -28,7 +28,7 @@ export function componentDetail(c: DetailContext, name: string, now: number): { 
   return {
     checks,
     counters: {
-      registrations: e.registrations, restarts: e.restarts, failures: st?.failures.length ?? 0, recoveries: st?.recoveries.length ?? 0,
+      registrations: e.registrations, restarts: e.restarts, collateral: e.collateral, failures: st?.failures.length ?? 0, recoveries: st?.recoveries.length ?? 0,
       graceMs: Math.max(0, Math.round((st?.graceUntil ?? 0) - now)), quarantined: c.registry.quarantinedOf(e.name),
       next: e.active ? nextOnFailure(c, name, now) : "none (inactive)",
     },

@@ -87,7 +87,7 @@ function startOne(d: StartupDeps, c: ComponentConfig, e: Entry, past: JournalCom
   if (adopted > 0) {
     lives.apply(e, { type: "adopted", pid: adopted }, now);
     if (c.output === "log") d.logs.reattach(c.name, adopted, { maxBytes: c.logMaxBytes, keep: c.logKeep });
-    if (past?.restarting) return lives.restart(e, "finishing the restart the previous monitor began", false);
+    if (past?.restarting) return lives.restart(e, "finishing the restart the previous monitor began", { count: false });
     if (c.ready === "registered") return lives.expect(e, now, `adopted pid ${adopted} from the previous monitor; waiting for it to re-register`, Math.max(windowMs, c.readyTimeoutMs));
     // A plain daemon never registers: its own checks say whether it is fine.
     lives.armChecks(e, now);

@@ -3,11 +3,15 @@
  * (the sidecar's audit command today: what the monitor's `audit` queries run
  * for a daemon that cannot answer them itself). An argv array, never a shell: the
  * flag's value is split on whitespace (no quoting; wrap anything fancier in a
- * script). Exit status maps like a Nagios plugin: 0 ok, 1 degraded, anything
- * else (2, a signal, a timeout, a missing binary) failed. The first non-empty
- * line of stdout (else stderr), cut to 512 characters, is the detail.
+ * script). Its exit status is a health as the shell sees it by default (0
+ * ok, anything else failed: what `grep -q`, `curl -f` and `chronyc` mean), or
+ * as a monitoring plugin's (`codes = "nagios"`: 0 ok, 1 degraded, 2 and 3
+ * failed). A signal, a timeout or a missing binary is failed either way.
+ * The first non-empty line of stdout (else stderr), cut to 512 characters,
+ * is the detail.
  */
 import type { Health } from "../protocol/messages.ts";
+import type { ExitCodes } from "../config/check.ts";
 import { CAPTURE_MAX_BYTES, runWithDeadline } from "../process/run.ts";
 import { cleanEnv } from "../security/env.ts";
 
@@ -25,7 +29,8 @@ export interface RunAs {
   readonly home: string;
 }
 
-export async function runAudit(argv: readonly string[], timeoutMs: number, what = "audit command", as: RunAs | null = null): Promise<{ health: Health; detail: string }> {
+
+export async function runAudit(argv: readonly string[], timeoutMs: number, what = "audit command", as: RunAs | null = null, codes: ExitCodes = "nagios"): Promise<{ health: Health; detail: string }> {
   const r = await runWithDeadline(argv, {
     timeoutMs, capture: true,
     ...(as ? { uid: as.uid, gid: as.gid, cleanEnv: true, env: cleanEnv(as, {}) } : {}),
@@ -35,7 +40,7 @@ export async function runAudit(argv: readonly string[], timeoutMs: number, what 
   if (r.overflowed) return { health: "failed", detail: `${what} printed more than ${CAPTURE_MAX_BYTES} bytes: killed${line ? `: ${line}` : ""}` };
   if (r.timedOut) return { health: "failed", detail: `${what} timed out after ${Math.round(timeoutMs)} ms${line ? `: ${line}` : ""}` };
   const code = r.exit.code;
-  const health: Health = code === 0 ? "ok" : code === 1 ? "degraded" : "failed";
+  const health: Health = code === 0 ? "ok" : code === 1 && codes === "nagios" ? "degraded" : "failed";
   const how = r.exit.signal ? `killed by ${r.exit.signal}` : `exit ${code}`;
   return { health, detail: line ? (code === 0 ? line : `${line} (${how})`) : how };
 }

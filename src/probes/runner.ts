@@ -10,17 +10,32 @@ import type { CheckRun } from "../config/config.ts";
 import type { Health } from "../protocol/messages.ts";
 import { runProbe } from "./connect.ts";
 import { runAudit, type RunAs } from "./exec.ts";
+import type { ExitCodes } from "../config/check.ts";
+
+/** How far past `t0 + timeoutMs` it is now (0 when not past). */
+function lateBy(t0: number, timeoutMs: number): number {
+  return Math.max(0, performance.now() - t0 - timeoutMs);
+}
 
 export const MAX_CONCURRENT_EXEC = 8;
 
-type Done = (health: Health, detail: string) => void;
+/**
+ * A failed result that came this much later than its own deadline proves
+ * nothing: the monitor (or the whole machine) was not running meanwhile, so
+ * the daemon may not have had its time to answer. The same threshold as the
+ * monitor's own starvation guard (monitor/loop.ts).
+ */
+export const STALE_AFTER_MS = 250;
+
+/** `lateMs`: how far past its deadline a failed result came (0 when on time). */
+type Done = (health: Health, detail: string, lateMs: number) => void;
 
 /** Worse first: how several checks' results combine into one health. */
 const RANK: Record<Health, number> = { ok: 0, degraded: 1, failed: 2 };
 
 export class CheckRunner {
   private running = 0;
-  private readonly queue: { run: CheckRun; argv: string[]; timeoutMs: number; until: number; done: Done; as: RunAs | null }[] = [];
+  private readonly queue: { run: CheckRun; argv: string[]; codes: ExitCodes; timeoutMs: number; until: number; done: Done; as: RunAs | null }[] = [];
   /**
    * Exec checks queued or running, with who waits for each: one check has at
    * most one run in flight (it cannot take the shared capacity); a second
@@ -31,18 +46,19 @@ export class CheckRunner {
   /** `as`: who an exec check runs as (the component's user; null: as the monitor). */
   start(run: CheckRun, timeoutMs: number, done: Done, as: RunAs | null = null): void {
     if ("probe" in run) {
-      void runProbe(run.probe, timeoutMs, run).then((why) => (why === null ? done("ok", `${run.probe.spec}: answered`) : done("failed", why)));
+      const t0 = performance.now();
+      void runProbe(run.probe, timeoutMs, run).then((why) => (why === null ? done("ok", `${run.probe.spec}: answered`, 0) : done("failed", why, lateBy(t0, timeoutMs))));
       return;
     }
     const waiting = this.inFlight.get(run);
     if (waiting) return void waiting.push(done);
     this.inFlight.set(run, [done]);
-    const all: Done = (health, detail) => {
+    const all: Done = (health, detail, lateMs) => {
       const ds = this.inFlight.get(run) ?? [];
       this.inFlight.delete(run);
-      for (const d of ds) d(health, detail);
+      for (const d of ds) d(health, detail, lateMs);
     };
-    this.queue.push({ run, argv: run.exec, timeoutMs, until: performance.now() + timeoutMs, done: all, as });
+    this.queue.push({ run, argv: run.exec, codes: run.codes, timeoutMs, until: performance.now() + timeoutMs, done: all, as });
     this.pump();
   }
 
@@ -69,17 +85,18 @@ export class CheckRunner {
   private pump(): void {
     while (this.running < MAX_CONCURRENT_EXEC && this.queue.length) {
       const job = this.queue.shift()!;
-      const left = job.until - performance.now();
+      const t0 = performance.now();
+      const left = job.until - t0;
       if (left <= 0) {
         // Waited out its deadline in the queue: never started. Said, so that whoever waits for every result (the sidecar) is not left waiting.
-        job.done("failed", `exec check ${job.argv[0]}: not started within ${Math.round(job.timeoutMs)} ms (${MAX_CONCURRENT_EXEC} exec checks already running)`);
+        job.done("failed", `exec check ${job.argv[0]}: not started within ${Math.round(job.timeoutMs)} ms (${MAX_CONCURRENT_EXEC} exec checks already running)`, Math.max(0, -left));
         continue;
       }
       this.running++;
       // Freed at the deadline whoever holds its pipes (process/run.ts closes our ends and kills its group).
-      void runAudit(job.argv, left, "exec check", job.as).then((r) => {
+      void runAudit(job.argv, left, "exec check", job.as, job.codes).then((r) => {
         this.running--;
-        job.done(r.health, r.detail);
+        job.done(r.health, r.detail, r.health === "failed" ? lateBy(t0, left) : 0);
         this.pump();
       });
     }

@@ -63,6 +63,8 @@ export interface CheckStatus {
 export interface ComponentCounters {
   readonly registrations: number;
   readonly restarts: number;
+  /** Restarts for another component's failure (`binds_to`, a plane restart): counted apart, never its own failures. */
+  readonly collateral: number;
   /** Failures in the engine's history (forgotten after a healthy spell). */
   readonly failures: number;
   readonly recoveries: number;

@@ -15,7 +15,7 @@ export function renderShow(c: ComponentStatus, monitor: MonitorInfo | null, colo
   if (c.reason) out.push(`reason: ${printable(c.reason)}`);
   const n = c.counters;
   if (n) {
-    out.push(`counters: registrations ${n.registrations}, restarts ${n.restarts}, failures ${n.failures}, recoveries ${n.recoveries}, grace left ${formatAge(n.graceMs)}, quarantined ${n.quarantined ? "yes" : "no"}`);
+    out.push(`counters: registrations ${n.registrations}, restarts ${n.restarts}${n.collateral ? ` (+${n.collateral} for others)` : ""}, failures ${n.failures}, recoveries ${n.recoveries}, grace left ${formatAge(n.graceMs)}, quarantined ${n.quarantined ? "yes" : "no"}`);
     out.push(`on the next failure: ${printable(n.next)}`);
   }
   if (c.checks?.length) {

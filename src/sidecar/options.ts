@@ -74,7 +74,7 @@ function checkArgs(raw: readonly string[]): CheckRun[] {
     else if (flag === "check-cmd") {
       const argv = splitCommand(value);
       if (argv.length === 0) throw new UsageError("--check-cmd is empty");
-      out.push({ exec: argv });
+      out.push({ exec: argv, codes: "nagios" }); // the sidecar's --check-cmd reads a monitoring plugin's codes, as documented
     } else {
       if (!last || !("probe" in last)) throw new UsageError(`--${flag} belongs to a --probe: give it after one`);
       if (last[flag]) throw new UsageError(`--${flag} given twice for probe ${last.probe.spec}`);

@@ -43,17 +43,17 @@ describe("exec checks", () => {
 
   test(`helpers left holding stdout in another session do not take the ${MAX_CONCURRENT_EXEC} shared slots: each is freed at its deadline`, async () => {
     const runner = new CheckRunner();
-    const held = Array.from({ length: MAX_CONCURRENT_EXEC * 2 }, () => ({ exec: ["sh", "-c", `setsid sleep 30.${TAG} & echo held; sleep 30.${TAG}`] }));
+    const held = Array.from({ length: MAX_CONCURRENT_EXEC * 2 }, () => ({ exec: ["sh", "-c", `setsid sleep 30.${TAG} & echo held; sleep 30.${TAG}`], codes: "shell" as const }));
     const results = await Promise.race([Bun.sleep(10_000).then(() => [] as string[]), Promise.all(held.map((run) => new Promise<string>((res) => runner.start(run, 300, (h, d) => res(`${h} ${d}`)))))]);
     expect(results.length).toBe(MAX_CONCURRENT_EXEC * 2); // every one ended (the old runner never returned from the 9th)
-    const ok = await new Promise<string>((res) => runner.start({ exec: ["true"] }, 2_000, (h) => res(h)));
+    const ok = await new Promise<string>((res) => runner.start({ exec: ["true"], codes: "shell" as const }, 2_000, (h) => res(h)));
     expect(ok).toBe("ok");
   }, 30_000);
 
   test("one check has one run in flight: a second start of the same check while it runs shares that run's result (no second process)", async () => {
     const runner = new CheckRunner();
     const count = join(mkdtempSync(join(tmpdir(), "hamon-runs-")), "runs");
-    const run = { exec: ["/bin/sh", "-c", `echo run >> ${count}; sleep 0.3`] };
+    const run = { exec: ["/bin/sh", "-c", `echo run >> ${count}; sleep 0.3`], codes: "shell" as const };
     const both = await Promise.all([1, 2].map(() => new Promise<string>((res) => runner.start(run, 2_000, (h) => res(h)))));
     expect(both).toEqual(["ok", "ok"]);
     expect(readFileSync(count, "utf8")).toBe("run\n");

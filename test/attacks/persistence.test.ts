@@ -159,7 +159,7 @@ describe("a full disk loses no counter (issue 27, 21)", () => {
 describe("journal", () => {
   const engineWith = (c: Partial<EngineState["components"] extends ReadonlyMap<string, infer V> ? V : never>): EngineState => ({
     ...INITIAL_STATE,
-    components: new Map([["svc", { failures: [], recoveries: [], graceUntil: 0, healthySince: null, quarantined: false, ...c }]]),
+    components: new Map([["svc", { failures: [], recoveries: [], graceUntil: 0, healthySince: null, quarantined: false, streak: 0, flapping: false, ...c }]]),
   });
   const rec = { name: "svc", active: true, quarantined: false, restarts: 3, pid: 4242, startTime: 99 };
 

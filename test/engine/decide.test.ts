@@ -1,7 +1,7 @@
 /** The decision engine, one behaviour per row: a script of (time, event) → the actions expected. */
 import { describe, expect, test } from "bun:test";
 import { decide, INITIAL_STATE, type Action, type EngineEvent, type EngineState } from "../../src/engine/decide.ts";
-import { DEFAULT_POLICY, FAST_PATH_POLICY, type ComponentPolicy } from "../../src/engine/policy.ts";
+import { DEFAULT_POLICY, FAST_PATH_POLICY, withinPlane, type ComponentPolicy } from "../../src/engine/policy.ts";
 
 const fail = (component = "ospfd", extra: Partial<Extract<EngineEvent, { type: "failure" }>> = {}): EngineEvent =>
   ({ type: "failure", component, reason: "query timed out", certain: true, ...extra });
@@ -33,8 +33,9 @@ describe("the ladder", () => {
     const { out } = play([[0, fail()], [40_000, fail()], [80_000, fail()], [120_000, fail()]]);
     expect(out.flat()).toEqual(Array(4).fill("recover:restart-daemon"));
   });
-  test("five failures within 5 minutes reach control plane + fast path", () => {
-    const { out } = play([0, 50_000, 100_000, 150_000, 200_000].map((t) => [t, fail()] as [number, EngineEvent]));
+  test("with the whole ladder (opt-in), five failures within 5 minutes reach control plane + fast path", () => {
+    const whole = { ...DEFAULT_POLICY, ladder: [...DEFAULT_POLICY.ladder, { failures: 5, withinMs: 300_000, then: "restart-control-plane-and-fast-path" as const }] };
+    const { out } = play([0, 50_000, 100_000, 150_000, 200_000].map((t) => [t, fail()] as [number, EngineEvent]), whole);
     expect(out[4]).toEqual(["flight-record:restart-control-plane-and-fast-path", "recover:restart-control-plane-and-fast-path"]);
   });
   test("a dead fast-path core starts at control plane + fast path; three within 10 min reboot the system", () => {
@@ -69,8 +70,8 @@ describe("grace, reset, recommendation", () => {
 });
 
 describe("flapping", () => {
-  const flappy = { ...DEFAULT_POLICY, graceMs: 0, ladder: [], flap: { restarts: 3, withinMs: 60_000 } };
-  test("a control-plane daemon that keeps failing is quarantined: no more restarts, an operator is needed", () => {
+  const flappy = { ...DEFAULT_POLICY, graceMs: 0, ladder: [], flap: { restarts: 3, withinMs: 60_000 }, quarantine: true };
+  test("with quarantine = true, a daemon that keeps failing is quarantined: no more restarts, an operator is needed", () => {
     const { out, state } = play([[0, fail()], [1_000, fail()], [2_000, fail()], [3_000, fail()], [4_000, fail()]], flappy);
     expect(out.map((a) => a.join(","))).toEqual(["recover:restart-daemon", "recover:restart-daemon", "recover:restart-daemon", "quarantine", "ignore"]);
     expect(state.components.get("ospfd")?.quarantined).toBe(true);
@@ -99,7 +100,66 @@ describe("starvation guard", () => {
 });
 
 test("history is bounded", () => {
-  const p = { ...DEFAULT_POLICY, graceMs: 0, ladder: [], flap: { restarts: 1e9, withinMs: 1 } };
+  const p = { ...DEFAULT_POLICY, graceMs: 0, ladder: [], flap: { restarts: 1e9, withinMs: 1 }, backoff: { initialMs: 0, maxMs: 0, resetMs: 1 } };
   const { state } = play(Array.from({ length: 500 }, (_, i) => [i * 10, fail()] as [number, EngineEvent]), p);
   expect(state.components.get("ospfd")?.failures.length).toBe(64);
+});
+
+describe("safe defaults (a failure costs only what it must)", () => {
+  const delays = (_r: { state: EngineState }, acts: Action[][]) => acts.flat().filter((a) => a.type === "recover").map((a) => (a.type === "recover" ? a.delayMs : -1));
+  function run(script: [number, EngineEvent][], policy: ComponentPolicy) {
+    let s = INITIAL_STATE;
+    const acts: Action[][] = [];
+    for (const [t, e] of script) {
+      const d = decide(s, e, t, () => policy);
+      s = d.state;
+      acts.push(d.actions);
+    }
+    return { state: s, acts };
+  }
+
+  test("the default ladder has one rung: a control-plane daemon reaches restart-control-plane, never further", () => {
+    const { out } = play([0, 20_000, 40_000, 60_000, 80_000, 100_000].map((t) => [t, fail()] as [number, EngineEvent]));
+    expect(out.flat().filter((a) => a.startsWith("recover:")).every((a) => a === "recover:restart-daemon" || a === "recover:restart-control-plane")).toBe(true);
+  });
+
+  test("a system-plane component restarts only itself, however often it fails (withinPlane)", () => {
+    const system = withinPlane(DEFAULT_POLICY, "system");
+    const { out } = play(Array.from({ length: 10 }, (_, i) => [i * 10_000, fail("nginx")] as [number, EngineEvent]), system);
+    expect(new Set(out.flat().filter((a) => a.startsWith("recover:")))).toEqual(new Set(["recover:restart-daemon"]));
+    // Its own config can say more.
+    const lifted = { ...system, ladder: [{ failures: 2, withinMs: 60_000, then: "restart-control-plane" as const }] };
+    expect(play([[0, fail("nginx")], [10_000, fail("nginx")]], lifted).out[1]).toContain("recover:restart-control-plane");
+  });
+
+  test("a start failure restarts only itself, with the backoff, and is not absorbed by grace", () => {
+    const { acts } = run([0, 10, 20, 30, 40].map((t) => [t, fail("nginx", { start: true })] as [number, EngineEvent]), DEFAULT_POLICY);
+    expect(acts.flat().filter((a) => a.type === "recover").map((a) => (a.type === "recover" ? `${a.level} ${a.delayMs}` : ""))).toEqual([
+      "restart-daemon 0", "restart-daemon 100", "restart-daemon 200", "restart-daemon 400", "restart-daemon 800",
+    ]);
+    const opted = run([0, 10, 20].map((t) => [t, fail("nginx", { start: true })] as [number, EngineEvent]), { ...DEFAULT_POLICY, escalateStartFailures: true, graceMs: 0 });
+    expect(opted.acts[2]!.some((a) => a.type === "recover" && a.level === "restart-control-plane")).toBe(true);
+  });
+
+  test("restarts back off from 100 ms, doubling to the cap, and start again at once after a healthy spell", () => {
+    const p = { ...DEFAULT_POLICY, graceMs: 0, ladder: [] };
+    const script = Array.from({ length: 9 }, (_, i) => [i * 20_000, fail()] as [number, EngineEvent]);
+    const r = run(script, p);
+    expect(delays(r, r.acts)).toEqual([0, 100, 200, 400, 800, 1_600, 3_200, 5_000, 5_000]);
+    const again = run([...script, [200_000, healthy()], [270_000, fail()]], p);
+    expect(delays(again, again.acts).at(-1)).toBe(0);
+  });
+
+  test("flapping is an event, said once, and restarts go on (no quarantine by default)", () => {
+    const p = { ...DEFAULT_POLICY, graceMs: 0, ladder: [], flap: { restarts: 3, withinMs: 60_000 } };
+    const { out, state } = play([0, 1_000, 2_000, 3_000, 4_000, 5_000].map((t) => [t, fail()] as [number, EngineEvent]), p);
+    expect(out.map((a) => a.join(","))).toEqual(["recover:restart-daemon", "recover:restart-daemon", "recover:restart-daemon", "flapping,recover:restart-daemon", "recover:restart-daemon", "recover:restart-daemon"]);
+    expect(state.components.get("ospfd")).toMatchObject({ quarantined: false, flapping: true });
+  });
+
+  test("a collateral restart gives grace, and is never a failure of its own", () => {
+    const { out, state } = play([[0, { type: "collateral", component: "bgpd" }], [1_000, fail("bgpd")], [10_000, fail("bgpd")]]);
+    expect(out).toEqual([[], ["ignore"], ["recover:restart-daemon"]]);
+    expect(state.components.get("bgpd")?.failures).toEqual([10_000]);
+  });
 });

@@ -34,10 +34,11 @@ describe("probe connects", () => {
     expect(await r.all([], 1000)).toEqual({ health: "ok", detail: "" });
     const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const up = { probe: parseProbe(`tcp://127.0.0.1:${l.port}`), send: "", expect: "" };
-    const degraded = { exec: ["sh", "-c", "echo lagging; exit 1"] };
-    const failed = { exec: ["sh", "-c", "echo broken; exit 2"] };
+    // The sidecar's --check-cmd reads a monitoring plugin's codes (1 is degraded).
+    const degraded = { exec: ["sh", "-c", "echo lagging; exit 1"], codes: "nagios" as const };
+    const failed = { exec: ["sh", "-c", "echo broken; exit 2"], codes: "nagios" as const };
     expect(await r.all([up, degraded], 1000)).toEqual({ health: "degraded", detail: "lagging (exit 1)" });
-    expect(await r.all([degraded, failed, { exec: ["sh", "-c", "echo second; exit 3"] }], 1000)).toEqual({ health: "failed", detail: "broken (exit 2)" });
+    expect(await r.all([degraded, failed, { exec: ["sh", "-c", "echo second; exit 3"], codes: "nagios" as const }], 1000)).toEqual({ health: "failed", detail: "broken (exit 2)" });
     expect(await r.all([up], 1000)).toEqual({ health: "ok", detail: `tcp://127.0.0.1:${l.port}: answered` });
     l.stop(true);
   });
