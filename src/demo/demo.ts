@@ -6,7 +6,9 @@
  *   mode) that link the library; `flaky` fails every few seconds,
  *   alternately crashing and hanging: registrations, a crash caught at once,
  *   a hang caught by the query timeout, restarts, an escalation to
- *   restart-control-plane (3 failures within 60 s), then a flap quarantine;
+ *   restart-control-plane (3 failures within 60 s), then the fast path too
+ *   and a flap quarantine (it opts into both: by default a failure climbs
+ *   only its own plane's ladder and restarts go on, backing off);
  * - `syslogd`, a plain daemon (it never links the library), watched by a
  *   probe on its socket;
  * - `ospfd`, dynamic, inactive until `hamon activate ospfd`;
@@ -34,7 +36,9 @@ stop_on_exit = true
 
 ${daemon("routed", "steady")}
 ${daemon("snmpd", "steady")}
-${daemon("flaky", "flaky")}
+${daemon("flaky", "flaky")}# It opts into the whole ladder (by default a failure climbs only its own plane's) and into quarantine (by default restarts go on, backing off).
+ladder = [{ failures = 3, within_ms = 60000, then = "restart-control-plane" }, { failures = 5, within_ms = 300000, then = "restart-control-plane-and-fast-path" }]
+quarantine = true
 ${daemon("ospfd", "steady", "dynamic")}
 # A plain daemon: it never links the library; hamon asks it over its socket.
 [[component]]

@@ -127,7 +127,7 @@ describe("show NAME", () => {
     const doc = JSON.parse(r.out);
     expect(doc.version).toBe(1);
     const c = doc.component;
-    expect(Object.keys(c.counters).sort()).toEqual(["failures", "graceMs", "next", "quarantined", "recoveries", "registrations", "restarts"]);
+    expect(Object.keys(c.counters).sort()).toEqual(["collateral", "failures", "graceMs", "next", "quarantined", "recoveries", "registrations", "restarts"]);
     expect(c.checks).toHaveLength(1);
     expect(c.checks[0]).toMatchObject({ name: "lsdb", mode: "query", periodMs: 250 });
     expect(c.checks[0].samples).toHaveLength(5);

@@ -76,8 +76,8 @@ describe("plain daemons", () => {
     expect(pid3).not.toBe(pid2);
   }, 40_000);
 
-  test("ready = started with an exec check: up at once; the check's exit 1 is degraded; kill -9 → restarted", async () => {
-    const w = await startWatched(`[defaults]\ngrace_ms = 0\n[[component]]\nname = "sleepy"\nstart = ["/bin/sleep", "600"]\nready = "started"\n[[component.check]]\nname = "self-test"\nmode = "exec"\nargv = ["/bin/sh", "-c", "echo table drift; exit 1"]\nperiod_ms = 300\ntimeout_ms = 300\n`);
+  test("ready = started with a monitoring plugin's exec check (codes = nagios): up at once; its exit 1 is degraded; kill -9 → restarted", async () => {
+    const w = await startWatched(`[defaults]\ngrace_ms = 0\n[[component]]\nname = "sleepy"\nstart = ["/bin/sleep", "600"]\nready = "started"\n[[component.check]]\nname = "self-test"\nmode = "exec"\nargv = ["/bin/sh", "-c", "echo table drift; exit 1"]\ncodes = "nagios"\nperiod_ms = 300\ntimeout_ms = 300\n`);
     running.push(w);
     await until(() => /msg="event ready" component=sleepy reason="started/.test(w.stderr()), "ready at start", 10_000, () => w.stderr());
     // The first exec check runs at the monitor's start, maybe before a subscriber is there: read the state.
