@@ -11,7 +11,12 @@
  *  3. idle with process supervision only: supervisor CPU over --seconds, PSS;
  *  4. the same with a 1 s connect probe on each (one listener answers all),
  *     and with a 1 s exec check (/bin/true) on 10 of them.
- * Options: --daemons N (50)  --trials N (30)  --seconds S (30)  --source
+ *  5. stalls: false restarts per 100 whole-machine stalls of 0.5–2 s (a
+ *     real-time busy loop on every CPU), the daemons probed every second
+ *     (500 ms deadline, one miss is a failure); runit in the same run has no
+ *     probes, so its figure is 0 by construction (its restarts are counted
+ *     all the same). Needs root. Target for hamon: 0.
+ * Options: --daemons N (50)  --trials N (30)  --seconds S (30)  --stalls N (100, 0 skips)  --source
  */
 import { processCpuTicks as cpuTicks } from "../src/sys/proc.ts";
 import { parseArgs } from "node:util";
@@ -22,13 +27,15 @@ import { Session } from "../src/library/session.ts";
 import type { MessageOf } from "../src/protocol/messages.ts";
 import { startMonitor, upCount } from "../test/helpers/monitor-proc.ts";
 import { hamonArgv, pct } from "./bench-lib.ts";
+import { stallMachine } from "../test/helpers/stall.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
-  daemons: { type: "string", default: "50" }, trials: { type: "string", default: "30" }, seconds: { type: "string", default: "30" }, source: { type: "boolean", default: false },
+  daemons: { type: "string", default: "50" }, trials: { type: "string", default: "30" }, seconds: { type: "string", default: "30" }, stalls: { type: "string", default: "100" }, source: { type: "boolean", default: false },
 } });
 const N = Number(values.daemons);
 const TRIALS = Number(values.trials);
 const SECONDS = Number(values.seconds);
+const STALLS = Number(values.stalls);
 const self = hamonArgv(values.source);
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
@@ -105,7 +112,19 @@ async function killAndWait(dir: string, i: number): Promise<number> {
   return done.finally(() => clearTimeout(late));
 }
 
-async function hamonRun(extraChecks: (i: number) => string, label: string, measureRestart: boolean): Promise<void> {
+/** `n` stalls of 0.5–2 s, one second apart; returns how long each lasted. */
+async function stalls(n: number): Promise<number[]> {
+  const lasted: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const s = 0.5 + Math.random() * 1.5;
+    await stallMachine(s);
+    lasted.push(s);
+    await Bun.sleep(1_000);
+  }
+  return lasted;
+}
+
+async function hamonRun(extraChecks: (i: number) => string, label: string, measureRestart: boolean, stallCount = 0): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "hamon-plain-"));
   const pids = mkdtempSync(join(tmpdir(), "hamon-plain-pids-"));
   const comps = Array.from({ length: N }, (_, i) => `[[component]]\nname = "d${i}"\nstart = ${JSON.stringify(daemonArgv(pids, i))}\nready = "started"\ngrace_ms = 0\nflap_restarts = 1000\nladder = []\n${extraChecks(i)}`).join("");
@@ -127,6 +146,17 @@ async function hamonRun(extraChecks: (i: number) => string, label: string, measu
       await Bun.sleep(30);
     }
     console.log(`kill -9 → running again: p50 ${ms(pct(lat, 0.5))}  p95 ${ms(pct(lat, 0.95))}  (target p50 ≤ 5 ms and ≤ 0.5× runit's); ${share(pct(lat, 0.5))}`);
+  }
+  if (stallCount > 0) {
+    const mark = events.length;
+    await stalls(stallCount);
+    await Bun.sleep(2_000);
+    const after = events.slice(mark);
+    const restarts = after.filter((e) => e.event === "recover").length;
+    const said = after.filter((e) => e.event === "monitor-degraded").length;
+    console.log(`${stallCount} stalls of 0.5–2 s: false restarts ${restarts} (${(restarts * 100 / stallCount).toFixed(1)} per 100 stalls; target 0), monitor-degraded events ${said}`);
+    sub.close();
+    return void (await mon.stop());
   }
   const idle = await idleCost(() => [mon.proc.pid], SECONDS);
   const late = events.filter((e) => e.event === "monitor-degraded").length;
@@ -156,6 +186,7 @@ await hamonRun(() => "", "", true);
 const pong = Bun.spawn([process.execPath, join(import.meta.dir, "..", "test", "fixtures", "pong.ts"), "39431"], { stdio: ["ignore", "ignore", "inherit"] });
 await Bun.sleep(300);
 await hamonRun(() => `[[component.check]]\nname = "p"\nmode = "probe"\nconnect = "tcp://127.0.0.1:39431"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 1000\ntimeout_ms = 500\n`, ", a 1 s connect probe (send/expect) on each", false);
+if (STALLS > 0) await hamonRun(() => `[[component.check]]\nname = "p"\nmode = "probe"\nconnect = "tcp://127.0.0.1:39431"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 1000\ntimeout_ms = 500\nfall = 1\n`, `, a 1 s probe on each (fall = 1), under ${STALLS} whole-machine stalls`, false, STALLS);
 pong.kill();
 await hamonRun((i) => (i < 10 ? `[[component.check]]\nname = "x"\nmode = "exec"\nargv = ["/bin/true"]\nperiod_ms = 1000\ntimeout_ms = 500\n` : ""), ", a 1 s exec check on 10", false);
 
@@ -185,6 +216,12 @@ if (!Bun.which("runsvdir")) {
   console.log(`kill -9 → running again: p50 ${ms(pct(lat, 0.5))}  p95 ${ms(pct(lat, 0.95))}; ${share(pct(lat, 0.5))}`);
   const idle = await idleCost(() => [rsd.pid, ...runsvs()], SECONDS);
   console.log(`idle ${SECONDS} s: runsvdir + runsv CPU ${idle.cpu.toFixed(2)} % of a core, PSS ${idle.pssMiB.toFixed(1)} MiB (anonymous ${idle.anonMiB.toFixed(1)} MiB)`);
+  if (STALLS > 0) {
+    const before = Array.from({ length: N }, (_, i) => readPid(join(dir, `d${i}.pid`)));
+    await stalls(STALLS);
+    const restarted = before.filter((p, i) => readPid(join(dir, `d${i}.pid`)) !== p).length;
+    console.log(`${STALLS} stalls of 0.5–2 s: restarts ${restarted} (runit has no probes: 0 by construction; it cannot see a hung daemon either)`);
+  }
   for (const p of sleeps()) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
   rsd.kill("SIGHUP");
   for (const p of runsvs()) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }

@@ -8,20 +8,14 @@
  * CI runs as root; the kernel's RT throttling leaves others 5 % meanwhile).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpus } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../helpers/port.ts";
 import { startWatched, type Watched } from "../helpers/watched.ts";
+import { stallMachine } from "../helpers/stall.ts";
 
 const PONG = join(import.meta.dir, "..", "fixtures", "pong.ts");
 const STALLS = 20;
 const STALL_S = 1.5;
-
-/** Every CPU busy at real-time priority for `seconds` (the monitor, the daemon and this test all stand still, but for the kernel's RT throttling). */
-async function stallMachine(seconds: number): Promise<void> {
-  const hogs = cpus().map((_, i) => Bun.spawn(["timeout", "-s", "KILL", String(seconds), "taskset", "-c", String(i), "chrt", "-f", "50", "sh", "-c", "while :; do :; done"], { stdout: "ignore", stderr: "ignore" }));
-  await Promise.all(hogs.map((h) => h.exited));
-}
 
 describe(`${STALLS} whole-machine stalls of ${STALL_S} s beside a healthy probed daemon`, () => {
   let w: Watched;
