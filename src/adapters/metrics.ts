@@ -16,7 +16,7 @@ export interface MetricsSnapshot {
   version: string;
   /** Unix time the monitor started, seconds. */
   startTimeS: number;
-  components: readonly { name: string; plane: string; kind: string; state: string; health: string; restarts: number; quarantined: boolean }[];
+  components: readonly { name: string; plane: string; kind: string; state: string; health: string; restarts: number; quarantined: boolean; held: boolean }[];
   fastpaths: readonly { fastpath: string; cores: readonly { slot: number; lcore: number; name: string; verdict: string; ageMs: number }[] }[];
   lateness: { counts: ArrayLike<number>; sumS: number; count: number };
   node: NodeVerdict;
@@ -78,6 +78,8 @@ export function renderMetrics(s: MetricsSnapshot): string {
   for (const c of s.components) line("hamon_component_restarts_total", { component: c.name }, c.restarts);
   family("hamon_component_quarantined", "gauge", "1 while the component is quarantined (an operator must restart it).");
   for (const c of s.components) line("hamon_component_quarantined", { component: c.name }, c.quarantined ? 1 : 0);
+  family("hamon_component_held", "gauge", "1 while an operator holds the component (hamon stop NAME): stopped, not watched, not a failure.");
+  for (const c of s.components) line("hamon_component_held", { component: c.name }, c.held ? 1 : 0);
 
   family("hamon_fastpath_core_beat_age_seconds", "gauge", "Time since the core's heartbeat counter last moved, by hamon's clock.");
   for (const f of s.fastpaths) for (const c of f.cores) line("hamon_fastpath_core_beat_age_seconds", { fastpath: f.fastpath, slot: c.slot, lcore: c.lcore, core: c.name }, c.ageMs / 1_000);

@@ -50,6 +50,8 @@ export interface Life {
   readonly nextAttemptMs: number;
   /** Flapping until then (a weaker node); Infinity when not. */
   readonly flappingUntilMs: number;
+  /** An operator's hold (`hamon stop NAME`): stopped if hamon owns it, not watched, never a failure, until `hamon start NAME`. */
+  readonly held: boolean;
   /** Times it became ready: registered, or (a daemon that does not register) started, probed, named by its pid file, its region attached. */
   readonly registrations: number;
   /** When hamon (re)started it, for the start → ready latency; -1 when no start is awaited. */
@@ -92,6 +94,10 @@ export type LifeEvent =
   | { type: "flapping"; untilMs: number }
   /** The flapping window passed. */
   | { type: "steady" }
+  /** An operator holds it (`hamon stop`): no deadline, no failure, until released. */
+  | { type: "hold"; reason: string }
+  /** The hold ends (`hamon start`): what follows (a spawn, an expectation) says how it comes back. */
+  | { type: "release" }
   /** Held back until what it starts after is ready: no deadline runs meanwhile. */
   | { type: "waiting"; reason: string }
   /** It is gone or broken: exited, could not start, died while no monitor ran, a writer gone. `state` "up" for a fast path whose process runs. */
@@ -129,7 +135,7 @@ export interface LifeResult {
   readonly actions: readonly LifeAction[];
 }
 
-export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "", active: true, pid: 0, restarts: 0, collateral: 0, nextAttemptMs: Infinity, flappingUntilMs: Infinity, registrations: 0, startedAtMs: -1, expectGone: false };
+export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "", active: true, pid: 0, restarts: 0, collateral: 0, nextAttemptMs: Infinity, flappingUntilMs: Infinity, held: false, registrations: 0, startedAtMs: -1, expectGone: false };
 
 const NONE: readonly LifeAction[] = [];
 /** Shared: an ok answer arrives every period for every check (the hot path allocates no action list). */
@@ -153,7 +159,7 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
     case "present": return to({ ...l, state: "up", health: "ok", reason: ev.reason, readyByMs: Infinity });
     case "deregistered": return to({ ...l, state: l.active ? "stopped" : "inactive", health: "ok", reason: `deregistered: ${ev.reason}` });
     case "activated": return to({ ...l, active: true });
-    case "deactivated": return to({ ...l, active: false, state: "inactive", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity, nextAttemptMs: Infinity, flappingUntilMs: Infinity });
+    case "deactivated": return to({ ...l, active: false, state: "inactive", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity, nextAttemptMs: Infinity, flappingUntilMs: Infinity, held: false });
     case "restarting": {
       const counts = { restarts: l.restarts + (ev.counted && !ev.collateral ? 1 : 0), collateral: l.collateral + (ev.collateral ? 1 : 0), nextAttemptMs: Infinity };
       return to(ev.alive ? { ...l, ...counts, expectGone: true, state: "starting", health: "ok", reason: `restarting: ${ev.why}` } : { ...l, ...counts });
@@ -161,6 +167,8 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
     case "backoff": return to({ ...l, nextAttemptMs: ev.untilMs });
     case "flapping": return to({ ...l, flappingUntilMs: ev.untilMs });
     case "steady": return to({ ...l, flappingUntilMs: Infinity });
+    case "hold": return to({ ...l, held: true, state: "stopped", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity, nextAttemptMs: Infinity });
+    case "release": return to({ ...l, held: false });
     case "waiting": return to({ ...l, state: "starting", health: "ok", reason: ev.reason, readyByMs: Infinity });
     case "failed": return to({ ...l, state: ev.state ?? "down", health: "failed", reason: ev.reason });
     case "lost": {

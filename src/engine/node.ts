@@ -44,6 +44,8 @@ export interface NodeRow {
   readonly active: boolean;
   /** Flapping until then (its restarts go on: the node is weaker meanwhile); absent or Infinity: not flapping. */
   readonly flappingUntilMs?: number;
+  /** Held by an operator (maintenance): not a weakness of the node. */
+  readonly held?: boolean;
 }
 
 export interface NodeWeights {
@@ -69,7 +71,7 @@ export function nodeVerdict(rows: readonly (NodeRow | null | undefined)[], pendi
   let weaks = 0;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    if (!r || !r.active) continue;
+    if (!r || !r.active || r.held) continue;
     if (r.plane === "fast" && (r.state !== "up" || r.health === "failed")) {
       reds++;
       red ??= `fast path ${r.name} ${r.state === "up" ? r.health : r.state}`;

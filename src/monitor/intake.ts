@@ -64,6 +64,7 @@ export class Intake implements MonitorHooks, CheckSink {
       }
     }
     d.lives.act(e, actions); // "ready", after a start by hamon
+    if (e.held) return d.journal.mark(); // an operator holds it: registered, but not watched until released
     armOfferedChecks(d.checks, e, m.checks, now);
     d.feed({ type: "healthy", component: e.name });
     d.arrived(e.name, now);

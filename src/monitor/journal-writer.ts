@@ -129,6 +129,7 @@ export class JournalWriter {
         pid: owned ? s.sup.pidOf(e.name) : 0, startTime: owned ? s.sup.startTimeOf(e.name) : 0,
         kind: e.kind, plane: e.plane, up: e.state === "up" || (e.state === "starting" && e.readyByMs !== Infinity), restarting: e.expectGone,
         ...(e.state === "stopped" ? { stopped: true } : {}),
+        ...(e.held ? { held: true } : {}),
       });
     }
     try {

@@ -48,6 +48,8 @@ export interface JournalComponent {
   restarting?: boolean;
   /** Deregistered cleanly: the next monitor does not wait for it. */
   stopped?: boolean;
+  /** Held by an operator (`hamon stop`): the next monitor keeps it held (and stopped). */
+  held?: boolean;
 }
 
 export interface JournalData {
@@ -230,7 +232,7 @@ function invalid(raw: unknown): string {
     if (typeof c.active !== "boolean" || !isCount(c.pid) || !isCount(c.startTime) || !isCount(c.restarts)) return `the record of '${c.name}' is malformed`;
     if (c.kind !== undefined && !KINDS.includes(c.kind)) return `component '${c.name}' has kind '${String(c.kind)}'`;
     if (c.plane !== undefined && !PLANES.includes(c.plane)) return `component '${c.name}' has plane '${String(c.plane)}'`;
-    for (const k of ["up", "restarting", "quarantined", "stopped"] as const) {
+    for (const k of ["up", "restarting", "quarantined", "stopped", "held"] as const) {
       if (c[k] !== undefined && typeof c[k] !== "boolean") return `component '${c.name}' has ${k} = ${JSON.stringify(c[k])}`;
     }
   }

@@ -19,7 +19,7 @@ import type { DaemonLogs } from "../process/daemon-logs.ts";
 import { launch } from "../process/launch.ts";
 import { LIVENESS_MS, type ExitInfo, type Supervisor } from "../process/supervisor.ts";
 import { awaitPidfile, followPidfiles, type PidfileDeps } from "./pidfiles.ts";
-import { armPlainChecks, dropChecks } from "./check-slots.ts";
+import { armOfferedChecks, armPlainChecks, dropChecks } from "./check-slots.ts";
 import type { CheckTable } from "./checks.ts";
 import type { MonitorEvent } from "./dispatch.ts";
 import type { After, Timer } from "./loop.ts";
@@ -172,6 +172,35 @@ export class Lives {
     else this.d.sup.release(e.name);
     this.apply(e, { type: "stopped" });
     this.d.emit({ component: e.name, event: "stopped", level: "", reason: `${how} (${why})` });
+    this.d.journal.mark();
+  }
+
+  /**
+   * An operator's hold (`hamon stop NAME`, as `sv down`): its checks stop, a
+   * waiting restart is off, a daemon hamon owns is stopped (the one
+   * escalation); until released nothing it does is a failure, and the node
+   * does not count it. Journaled: it survives a monitor restart.
+   */
+  async hold(e: Entry, why: string): Promise<void> {
+    this.waiting.get(e.name)?.cancel();
+    this.waiting.delete(e.name);
+    this.heldBack.delete(e.name);
+    dropChecks(this.d.checks, e);
+    this.apply(e, { type: "hold", reason: `held: ${why}` });
+    this.d.journal.flush(true); // the hold on disk before the stop: a monitor killed meanwhile does not start it again
+    if (e.declared?.start && this.d.sup.alive(e.name)) await this.stop(e, `held: ${why}`);
+  }
+
+  /** The hold ends (`hamon start NAME`): a daemon hamon owns is started; another is expected back (or is there). */
+  release(e: Entry, why: string): void {
+    const now = this.d.now();
+    this.apply(e, { type: "release" }, now);
+    if (e.declared?.start) this.spawn(e, `released: ${why}`);
+    else if (e.conn) {
+      armOfferedChecks(this.d.checks, e, e.checks, now);
+      this.apply(e, { type: "present", reason: "" }, now);
+      this.d.reschedule(now);
+    } else this.expect(e, now, "released: waiting for it to register");
     this.d.journal.mark();
   }
 

@@ -84,6 +84,7 @@ export class Recovery {
   /** Feeds the engine and executes its actions. */
   feed(ev: EngineEvent): void {
     if (this.d.stopping()) return; // shutting down: connections closing now are not failures
+    if (ev.type === "failure" && this.d.registry.get(ev.component)?.held) return; // an operator holds it: nothing it does is a failure
     // Never re-entrant: an event fed while an earlier one's actions run (a spawn that fails, a
     // death seen during a restart) waits until those actions are done, then is decided.
     this.inbox.push(ev);

@@ -67,6 +67,7 @@ export function startComponents(d: StartupDeps, journaled: ReadonlyMap<string, J
     const past = journaled.get(c.name);
     lives.apply(e, { type: "resumed", restarts: past?.restarts ?? 0 }, now);
     if (c.kind !== "static" && !past?.active) lives.apply(e, { type: "deactivated", reason: "not activated" }, now);
+    else if (past?.held) holdAtStart(d, c, e, past, orphans, now);
     else startOne(d, c, e, past, orphans, now);
     if (e.state === "starting") d.await(e.name);
   }
@@ -99,6 +100,14 @@ function startOne(d: StartupDeps, c: ComponentConfig, e: Entry, past: JournalCom
   } else if (c.start) lives.spawn(e, "initial start");
   else if (past?.stopped) lives.apply(e, { type: "deregistered", reason: "cleanly, before the monitor restarted" }, now);
   else lives.expect(e, now, "waiting for it to register", past?.up ? Math.max(windowMs, c.readyTimeoutMs) : c.readyTimeoutMs);
+}
+
+/** Held by an operator before the monitor restarted: still held; a copy of it found running (its own stop was cut short) is stopped. */
+function holdAtStart(d: StartupDeps, c: ComponentConfig, e: Entry, past: JournalComponent, orphans: ReadonlyMap<string, Marked[]>, now: number): void {
+  const uid = componentUid(c) ?? 0;
+  const adopted = c.start ? adoptOwned(d, c, past, (orphans.get(c.name) ?? []).filter((m) => m.uid === uid)) : 0;
+  if (adopted > 0) d.lives.apply(e, { type: "adopted", pid: adopted }, now);
+  void d.lives.hold(e, "by an operator, before the monitor restarted");
 }
 
 /**

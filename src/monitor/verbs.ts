@@ -3,7 +3,8 @@
  * citty's subCommands and hono's router map a name to one handler): the
  * read-only ones (ping, status, list, show) and the ones that change things
  * (restart: clears a quarantine and restarts; activate and deactivate:
- * dynamic components; query: ask a component now, relay the answer). The
+ * dynamic components; stop and start: an operator's hold; query: ask a
+ * component now, relay the answer). The
  * dispatcher checks who may use a verb (security/policy.ts), then routes the
  * call here; an unknown verb is E_UNKNOWN.
  */
@@ -79,6 +80,8 @@ export function allVerbs(d: VerbDeps): Map<string, VerbHandler> {
   verbs.set("activate", (call) => activate(d, call));
   verbs.set("deactivate", (call) => deactivate(d, call));
   verbs.set("query", (call) => query(d, call));
+  verbs.set("stop", (call) => hold(d, call));
+  verbs.set("start", (call) => release(d, call));
   return verbs;
 }
 
@@ -103,6 +106,7 @@ function restart(d: VerbDeps, call: VerbCall): void {
   const e = target(d, call);
   if (!e) return;
   if (!e.active) return replies.fail(conn, m.id, "E_STATE", `'${e.name}' is deactivated: activate it instead`, false);
+  if (e.held) return replies.fail(conn, m.id, "E_STATE", `'${e.name}' is held by an operator: 'hamon start ${e.name}' ends the hold`, false);
   const was = d.registry.quarantinedOf(e.name) ? " (quarantine cleared)" : "";
   d.feed({ type: "operator-reset", component: e.name }); // the engine forgets the history, quarantine included
   d.emit({ component: e.name, event: "operator-restart", level: "restart-daemon", reason: `requested by ${replies.who(conn)}${was}` });
@@ -137,6 +141,30 @@ function deactivate(d: VerbDeps, call: VerbCall): void {
   else if (e.conn) void d.effects.delegateStop(e, "deactivated");
   d.markJournal();
   result(d, call, e.name, `'${e.name}' deactivated`);
+}
+
+/** `stop NAME`: an operator's hold (maintenance): stopped if hamon owns it, not watched, not a failure, until `start NAME`. */
+function hold(d: VerbDeps, call: VerbCall): void {
+  const { conn, m, replies } = call;
+  const e = target(d, call);
+  if (!e) return;
+  if (!e.active) return replies.fail(conn, m.id, "E_STATE", `'${e.name}' is deactivated: there is nothing to hold`, false);
+  if (e.held) return result(d, call, e.name, `'${e.name}' is already held`);
+  const who = replies.who(conn);
+  d.emit({ component: e.name, event: "held", level: "", reason: `by ${who}` });
+  // Answered once it is stopped (a daemon hamon owns) or at once: the operator's next step (swap its certificates) may need it gone.
+  void d.lives.hold(e, `by ${who}`).then(() => result(d, call, e.name, `'${e.name}' held${e.declared?.start ? " (stopped)" : " (not watched)"}: 'hamon start ${e.name}' ends the hold`));
+}
+
+/** `start NAME`: the hold ends; a daemon hamon owns is started, another is expected back. */
+function release(d: VerbDeps, call: VerbCall): void {
+  const { conn, m, replies } = call;
+  const e = target(d, call);
+  if (!e) return;
+  if (!e.held) return replies.fail(conn, m.id, "E_STATE", `'${e.name}' is not held (${e.state}): 'hamon restart ${e.name}' restarts it`, false);
+  d.emit({ component: e.name, event: "released", level: "", reason: `by ${replies.who(conn)}` });
+  d.lives.release(e, `by ${replies.who(conn)}`);
+  result(d, call, e.name, `'${e.name}' released`);
 }
 
 function query(d: VerbDeps, call: VerbCall): void {

@@ -8,7 +8,7 @@ function snap(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
   for (const ms of [0.2, 3, 40, 400, 9_000]) h.observe(ms);
   return {
     version: "1.2.3", startTimeS: 1_700_000_000,
-    components: [{ name: "ospfd", plane: "control", kind: "static", state: "up", health: "degraded", restarts: 2, quarantined: false }],
+    components: [{ name: "ospfd", plane: "control", kind: "static", state: "up", health: "degraded", restarts: 2, quarantined: false, held: false }],
     fastpaths: [{ fastpath: "fp0", cores: [{ slot: 0, lcore: 3, name: 'rx"q\\0\n', verdict: "dead", ageMs: 1_500 }] }],
     lateness: h, node: { health: "yellow", penalty: 10, reason: "ospfd degraded" },
     recoveries: { "restart-daemon": 4, "restart-control-plane": 1, "restart-control-plane-and-fast-path": 0, "reboot-system": 0 },
