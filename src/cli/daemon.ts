@@ -4,6 +4,7 @@
  * loaded and validated once the same way for --check-config and start-up,
  * and the argv a guardian uses to start a monitor again.
  */
+import { startErrors } from "../process/preflight.ts";
 import type { ArgsDef } from "citty";
 import { readFileSync } from "node:fs";
 import { DEFAULT_CONFIG, parseConfig, type MonitorConfig } from "../config/config.ts";
@@ -63,8 +64,12 @@ function resolveErrors(c: MonitorConfig): string[] {
   return r.ok ? [] : r.errors;
 }
 
-/** Reads and validates a configuration file; null (every error printed, naming key and value) when invalid. */
-export function loadConfig(path: string, log: Logger): MonitorConfig | null {
+/**
+ * Reads and validates a configuration file; null (every error printed, naming
+ * key and value) when invalid. `preflight` (--check-config): also each
+ * daemon's program (process/preflight.ts).
+ */
+export function loadConfig(path: string, log: Logger, preflight = false): MonitorConfig | null {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -75,7 +80,7 @@ export function loadConfig(path: string, log: Logger): MonitorConfig | null {
   // One validation for --check-config and start-up: the syntax and values, then the names
   // resolved as the monitor will (users and groups must exist), so "valid" means it starts.
   const r = parseConfig(text);
-  const errors = r.ok ? resolveErrors(r.config) : r.errors;
+  const errors = r.ok ? [...resolveErrors(r.config), ...(preflight ? startErrors(r.config) : [])] : r.errors;
   if (r.ok && errors.length === 0) return r.config;
   for (const e of errors) err(`${path}: ${e}\n`);
   return null;

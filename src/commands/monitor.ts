@@ -24,7 +24,7 @@ export default defineCommand({
     const refused = a["check-config"] ? null : refuseInjectedEnv("monitor");
     if (refused) return failWith(refused, EXIT.CONFIG);
     if (a["check-config"]) {
-      const c = loadConfig(a["check-config"], log);
+      const c = loadConfig(a["check-config"], log, true);
       if (!c) return EXIT.CONFIG;
       const owned = c.fastpaths.filter((f) => f.start).length; // an owned fast path is also listed among the components
       out(`${a["check-config"]}: valid (${c.components.length - owned} components, ${c.fastpaths.length} fast paths${owned ? `, ${owned} owned` : ""})\n`);

@@ -18,6 +18,7 @@ import { pick, planeDefaults, POLICY_KEYS, policyFrom } from "./policy.ts";
 import { dependencies } from "./dependencies.ts";
 export type { CheckConfig, CheckRun } from "./check.ts";
 import { injectsCode } from "./env-vars.ts";
+import { tomlErrorAt } from "./toml-position.ts";
 
 
 /** How a started daemon counts as ready: it registers (library), it was started, its probe checks pass, or (a forking daemon) its pid file names a live process. */
@@ -108,7 +109,9 @@ export function parseConfig(text: string): ConfigResult {
   try {
     raw = Bun.TOML.parse(text);
   } catch (err) {
-    return { ok: false, errors: [`TOML syntax: ${(err as Error).message}`] };
+    const why = (err as Error).message.replace(/^TOML Parse error: /, "");
+    const at = tomlErrorAt(text, (err as Error).message);
+    return { ok: false, errors: [`TOML syntax${at ? ` at line ${at.line}, column ${at.column}` : ""}: ${why}${at ? `\n  ${at.line} | ${at.text}\n  ${" ".repeat(String(at.line).length)} | ${" ".repeat(at.column - 1)}^` : ""}`] };
   }
   return validateConfig(raw);
 }
@@ -134,11 +137,11 @@ export function validateConfig(raw: unknown): ConfigResult {
     const a = argv(levelsT, l, "levels", e);
     if (a) levels[l] = a;
   }
-  const components = list(raw, "component", e).map((t, i) => component(t, `component[${i}]`, defaults, e));
-  const fastpaths = list(raw, "fastpath", e).map((t, i) => fastpath(t, `fastpath[${i}]`, defaults, e));
+  const components = list(raw, "component", e).map((t, i) => component(t, pathOf("component", t, i), defaults, e));
+  const fastpaths = list(raw, "fastpath", e).map((t, i) => fastpath(t, pathOf("fastpath", t, i), defaults, e));
   const seen = new Set<string>();
   for (const [i, n] of [...components, ...fastpaths].map((c, i) => [i, c.name] as const)) {
-    if (seen.has(n)) e.add(`component/fastpath #${i}`, "duplicate name", n);
+    if (seen.has(n)) e.add(`component/fastpath #${i} '${n}'`, "duplicate name", n);
     seen.add(n);
   }
   dependencies(components, e);
@@ -155,6 +158,11 @@ export function validateConfig(raw: unknown): ConfigResult {
     levels, defaults, components, fastpaths, security, integrations,
   };
   return e.list.length ? { ok: false, errors: e.list } : { ok: true, config };
+}
+
+/** How errors name a `[[component]]` or `[[fastpath]]`: by its name (an operator reads "component 'nginx'"), by position when it has none. */
+function pathOf(table: "component" | "fastpath", t: Table, i: number): string {
+  return typeof t.name === "string" && COMPONENT_NAME_RE.test(t.name) ? `${table} '${t.name}'` : `${table}[${i}]`;
 }
 
 function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
@@ -189,8 +197,8 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
   if (c.start && c.pidfile && c.ready !== "pidfile") e.add(`${path}`, "give start (hamon owns the daemon) or pidfile (attach), not both; or both with ready = \"pidfile\" (a forking daemon)");
   if (c.ready === "pidfile" && !c.pidfile) e.add(`${path}.pidfile`, "is required with ready = \"pidfile\"");
   if (c.ready !== "registered") {
-    // A plain daemon says nothing: only checks the monitor runs itself can watch it.
-    if (!c.start) e.add(`${path}.ready`, "is for daemons hamon starts (give start)", c.ready);
+    // A plain daemon says nothing: only checks the monitor runs itself can watch it. (A start given but invalid is its own error, said once.)
+    if (t.start === undefined) e.add(`${path}.ready`, "is for daemons hamon starts (give start)", c.ready);
     for (const [i, ch] of c.checks.entries()) if (!ch.run) e.add(`${path}.check[${i}].mode`, `must be probe or exec for a daemon that does not register (ready = "${c.ready}")`, ch.mode);
     if (c.ready === "probe" && !c.checks.some((ch) => ch.run)) e.add(`${path}.ready`, "\"probe\" needs at least one probe or exec check", c.ready);
   }

@@ -15,13 +15,14 @@ interface Node {
  */
 export function dependencies(components: readonly Node[], e: ConfigErrors): void {
   const byName = new Map(components.map((c) => [c.name, c]));
-  components.forEach((c, i) => {
+  components.forEach((c) => {
     for (const key of ["after", "binds_to"] as const) {
       for (const n of key === "after" ? c.after : c.bindsTo) {
         const d = byName.get(n);
-        if (!d) e.add(`component[${i}].${key}`, "names no declared component", n);
-        else if (n === c.name) e.add(`component[${i}].${key}`, "names the component itself", n);
-        else if (!d.start) e.add(`component[${i}].${key}`, "names a component hamon does not start", n);
+        const at = `component '${c.name}'.${key}`;
+        if (!d) e.add(at, "names no declared component", n);
+        else if (n === c.name) e.add(at, "names the component itself", n);
+        else if (!d.start) e.add(at, "names a component hamon does not start", n);
       }
     }
   });

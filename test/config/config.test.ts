@@ -55,21 +55,22 @@ test("an empty file is the built-in default", () => {
 
 describe("errors name the key and the bad value; all are reported at once", () => {
   test.each([
-    [`[[component]]\nname = "a"\nplane = "data"`, `component[0].plane: must be one of control, fast, system, got "data"`],
-    [`[[component]]\nname = "a"\nstart = "/usr/sbin/a -d"`, `component[0].start: must be an argv array like ["/usr/sbin/ospfd", "-d"], not a shell string, got "/usr/sbin/a -d"`],
-    [`[[component]]\nname = "a"\nstart = ["a"]`, `component[0].start[0]: must be an absolute path (no PATH lookup), got "a"`],
+    [`[[component]]\nname = "a"\nplane = "data"`, `component 'a'.plane: must be one of control, fast, system, got "data"`],
+    [`[[component]]\nname = "a"\nstart = "/usr/sbin/a -d"`, `component 'a'.start: must be an argv array like ["/usr/sbin/ospfd", "-d"], not a shell string, got "/usr/sbin/a -d"`],
+    [`[[component]]\nname = "a"\nstart = ["a"]`, `component 'a'.start[0]: must be an absolute path (no PATH lookup), got "a"`],
     [`[[component]]\nname = "../etc"`, `component[0].name: must match`],
     [`[[component]]\nplane = "control"`, `component[0].name: is required`],
     [`[[component]]\nname = "a"\nstart = ["/a"]\npidfile = "/run/a.pid"`, `give start (hamon owns the daemon) or pidfile (attach), not both`],
-    [`[[component]]\nname = "a"\nstrat = ["/a"]`, `component[0].strat: unknown key`],
-    [`[[component]]\nname = "a"\nladder = [{ failures = 0, within_ms = 10, then = "reboot" }]`, `component[0].ladder[0].failures: must be an integer in 1..1000, got 0`],
-    [`[[component]]\nname = "a"\n[[component.check]]\nname = "x"\nperiod_ms = 100\ntimeout_ms = 500`, `component[0].check[0].timeout_ms: must be ≤ period_ms (100), got 500`],
+    [`[[component]]\nname = "a"\nstrat = ["/a"]`, `component 'a'.strat: unknown key`],
+    [`[[component]]\nname = "a"\nladder = [{ failures = 0, within_ms = 10, then = "reboot" }]`, `component 'a'.ladder[0].failures: must be an integer in 1..1000, got 0`],
+    [`[[component]]\nname = "a"\n[[component.check]]\nname = "x"\nperiod_ms = 100\ntimeout_ms = 500`, `component 'a'.check[0].timeout_ms: must be ≤ period_ms (100), got 500`],
     [`[monitor]\ntick_ms = "10"`, `monitor.tick_ms: must be an integer in 1..1000, got "10"`],
     [`[levels]\nreboot = ["/sbin/reboot"]`, `levels.reboot: unknown key`],
-    [`[[fastpath]]\nname = "fp"`, `fastpath[0].heartbeat: is required`],
-    [`[[fastpath]]\nname = "fp"\nheartbeat = "/hb"\nsuspect_ms = 100\ndead_ms = 50`, `fastpath[0].dead_ms: must be ≥ suspect_ms (100), got 50`],
+    [`[[fastpath]]\nname = "fp"`, `fastpath 'fp'.heartbeat: is required`],
+    [`[[fastpath]]\nname = "fp"\nheartbeat = "/hb"\nsuspect_ms = 100\ndead_ms = 50`, `fastpath 'fp'.dead_ms: must be ≥ suspect_ms (100), got 50`],
     [`[[component]]\nname = "a"\n[[fastpath]]\nname = "a"\nheartbeat = "/hb"`, `duplicate name, got "a"`],
-    [`this is = = not toml`, `TOML syntax:`],
+    [`this is = = not toml`, `TOML syntax at line 1, column`],
+    [`[monitor]\ntick_ms = 10\n\n[[component]]\nname = "a"\nstart = [ "/a",\n`, `TOML syntax at line 6, column 16: Unterminated array`],
   ])("%#", (toml, expected) => {
     const r = parseConfig(toml);
     expect(r.ok).toBe(false);

@@ -228,10 +228,42 @@ describe("check-config", () => {
     const no = Bun.spawnSync([process.execPath, MAIN, "monitor", "--check-config", bad]);
     expect(no.exitCode).toBe(78);
     const err = no.stderr.toString();
-    expect(err).toContain('component[0].plane: must be one of control, fast, system, got "data"');
+    expect(err).toContain(`component 'ospfd'.plane: must be one of control, fast, system, got "data"`);
     expect(err).toContain("monitor.tick_ms");
   });
+
+  test("one error per mistake, by name; a start program that is missing or not executable by its user is refused (check-config only: at start-up it is that daemon's start failure)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-cc-"));
+    const cfg = join(dir, "hamon.toml");
+    const script = join(dir, "not-exec.sh");
+    writeFileSync(script, "#!/bin/sh\nexit 0\n", { mode: 0o744 });
+    writeFileSync(cfg, `[[component]]\nname = "nginx"\nstart = ["nginx"]\nready = "started"\n[[component]]\nname = "ghost"\nstart = ["/nonexistent/ghostd"]\n[[component]]\nname = "script"\nuser = "nobody"\nstart = ["${script}"]\n`);
+    const { MAIN } = await import("../helpers/monitor-proc.ts");
+    const r = Bun.spawnSync([process.execPath, MAIN, "monitor", "--check-config", cfg]);
+    expect(r.exitCode).toBe(78);
+    const lines = r.stderr.toString().trim().split("\n");
+    // The relative path is one mistake: one line (not also "ready is for daemons hamon starts").
+    expect(lines.filter((l) => l.includes("component 'nginx'"))).toEqual([`${cfg}: component 'nginx'.start[0]: must be an absolute path (no PATH lookup), got "nginx"`]);
+    writeFileSync(cfg, `[[component]]\nname = "ghost"\nstart = ["/nonexistent/ghostd"]\n[[component]]\nname = "script"\nuser = "nobody"\nstart = ["${script}"]\n[[component]]\nname = "fine"\nstart = ["/bin/sleep", "1"]\n`);
+    const r2 = Bun.spawnSync([process.execPath, MAIN, "monitor", "--check-config", cfg]);
+    expect(r2.exitCode).toBe(78);
+    expect(r2.stderr.toString().trim().split("\n")).toEqual([
+      `${cfg}: component 'ghost'.start[0]: /nonexistent/ghostd does not exist`,
+      `${cfg}: component 'script'.start[0]: ${script} is not executable by nobody (mode 744, owner 0:0)`,
+    ]);
+  });
+
+  test("a TOML syntax error says its line and column", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hamon-cc-"));
+    const cfg = join(dir, "hamon.toml");
+    writeFileSync(cfg, `[monitor]\ntick_ms = 10\n\n[[component]]\nname = "zebra"\nplane = = "control"\n`);
+    const r = Bun.spawnSync([process.execPath, MAIN_PATH, "monitor", "--check-config", cfg]);
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr.toString()).toContain("TOML syntax at line 6, column 9: Expected a value but found '='");
+  });
 });
+
+const MAIN_PATH = join(import.meta.dir, "..", "..", "src", "main.ts");
 
 describe("check-config and start-up agree (one validation)", () => {
   test.each([

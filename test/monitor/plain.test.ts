@@ -122,13 +122,13 @@ describe("plain daemons", () => {
   }, 40_000);
 
   test.each([
-    [`ready = "pidfile"\n`, "component[0].pidfile", "is required with ready"],
-    [`ready = "probe"\n`, "component[0].ready", "needs at least one probe or exec check"],
-    [`ready = "started"\n[[component.check]]\nname = "h"\n`, "component[0].check[0].mode", "must be probe or exec"],
-    [`[[component.check]]\nname = "p"\nmode = "probe"\n`, "component[0].check[0].connect", "is required for a probe check"],
-    [`[[component.check]]\nname = "p"\nmode = "probe"\nconnect = "http://x"\n`, "component[0].check[0].connect", "expected tcp://HOST:PORT or unix:PATH"],
-    [`[[component.check]]\nname = "x"\nmode = "exec"\n`, "component[0].check[0].argv", "is required"],
-    [`[[component.check]]\nname = "x"\nmode = "exec"\nargv = ["/bin/true"]\nsend = "hi"\n`, "component[0].check[0].send", "is not a key of a exec check"],
+    [`ready = "pidfile"\n`, "component 'd'.pidfile", "is required with ready"],
+    [`ready = "probe"\n`, "component 'd'.ready", "needs at least one probe or exec check"],
+    [`ready = "started"\n[[component.check]]\nname = "h"\n`, "component 'd'.check[0].mode", "must be probe or exec"],
+    [`[[component.check]]\nname = "p"\nmode = "probe"\n`, "component 'd'.check[0].connect", "is required for a probe check"],
+    [`[[component.check]]\nname = "p"\nmode = "probe"\nconnect = "http://x"\n`, "component 'd'.check[0].connect", "expected tcp://HOST:PORT or unix:PATH"],
+    [`[[component.check]]\nname = "x"\nmode = "exec"\n`, "component 'd'.check[0].argv", "is required"],
+    [`[[component.check]]\nname = "x"\nmode = "exec"\nargv = ["/bin/true"]\nsend = "hi"\n`, "component 'd'.check[0].send", "is not a key of a exec check"],
   ])("config: %s → %s", (extra, key, why) => refused(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}`, key, why));
 });
 
@@ -158,9 +158,9 @@ describe("start order and bindings", () => {
   }, 40_000);
 
   test.each([
-    [`after = ["nobody"]\n`, "component[0].after", "names no declared component"],
-    [`binds_to = ["d"]\n`, "component[0].binds_to", "names the component itself"],
-    [`after = "e"\n`, "component[0].after", "must be an array of component names"],
+    [`after = ["nobody"]\n`, "component 'd'.after", "names no declared component"],
+    [`binds_to = ["d"]\n`, "component 'd'.binds_to", "names the component itself"],
+    [`after = "e"\n`, "component 'd'.after", "must be an array of component names"],
   ])("config: %s → %s", (extra, key, why) => refused(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}[[component]]\nname = "e"\nstart = ["/bin/sleep", "9"]\n`, key, why));
 
   test("config: a cycle in after is refused", () => {
@@ -182,11 +182,11 @@ describe("the daemon's environment", () => {
   }, 20_000);
 
   test.each([
-    [`env = { LD_PRELOAD = "/tmp/x.so" }\n`, "component[0].env.LD_PRELOAD", "is reserved"],
-    [`env = { HAMON_SOCKET = "/x" }\n`, "component[0].env.HAMON_SOCKET", "is reserved"],
-    [`env = { "A-B" = "x" }\n`, "component[0].env", "names must be"],
-    [`env = { N = 3 }\n`, "component[0].env.N", "must be a string"],
-    [`cwd = "relative"\n`, "component[0].cwd", "must match"],
+    [`env = { LD_PRELOAD = "/tmp/x.so" }\n`, "component 'd'.env.LD_PRELOAD", "is reserved"],
+    [`env = { HAMON_SOCKET = "/x" }\n`, "component 'd'.env.HAMON_SOCKET", "is reserved"],
+    [`env = { "A-B" = "x" }\n`, "component 'd'.env", "names must be"],
+    [`env = { N = 3 }\n`, "component 'd'.env.N", "must be a string"],
+    [`cwd = "relative"\n`, "component 'd'.cwd", "must match"],
   ])("config: %s → %s", (extra, key, why) => refused(`[[component]]\nname = "d"\nstart = ["/bin/sleep", "9"]\n${extra}`, key, why));
 });
 
@@ -267,7 +267,7 @@ describe("who the daemon runs as", () => {
     running.push(w2);
     await until(async () => (await stateOf(w2, "fds")) === "up/ok", "adopted", 10_000, () => w2.stderr());
     expect(await pidOf(w2, "fds")).toBe(pid);
-    refused(`[[component]]\nname = "x"\nstart = ["/bin/true"]\nready = "started"\nnofile = 8\n`, "component[0].nofile", "16");
+    refused(`[[component]]\nname = "x"\nstart = ["/bin/true"]\nready = "started"\nnofile = 8\n`, "component 'x'.nofile", "16");
   }, 30_000);
 
   test("an unknown group is refused by --check-config and at start alike", () => {

@@ -102,7 +102,7 @@ describe("configuration", () => {
     [`[security]\ncontrol_groups = ["a b"]\n`, "security.control_groups[0]: must be a user/group name or a decimal id"],
     [`[security]\nmax_connections = 0\n`, "security.max_connections"],
     [`[security]\nfrobnicate = 1\n`, "frobnicate"],
-    [`[[component]]\nname = "a"\nuser = "../x"\n`, "component[0].user: must be a user/group name"],
+    [`[[component]]\nname = "a"\nuser = "../x"\n`, "component 'a'.user: must be a user/group name"],
   ])("%j is refused", (toml, msg) => {
     const c = parseConfig(toml);
     expect(c.ok ? "" : c.errors.join("\n")).toContain(msg);
