@@ -20,7 +20,7 @@
  */
 import { processCpuTicks as cpuTicks } from "../src/sys/proc.ts";
 import { parseArgs } from "node:util";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Session } from "../src/library/session.ts";
@@ -28,6 +28,7 @@ import type { MessageOf } from "../src/protocol/messages.ts";
 import { startMonitor, upCount } from "../test/helpers/monitor-proc.ts";
 import { hamonArgv, pct } from "./bench-lib.ts";
 import { stallMachine } from "../test/helpers/stall.ts";
+import { daemonArgv, killAndWait, readPid } from "../test/helpers/pid-restart.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
   daemons: { type: "string", default: "50" }, trials: { type: "string", default: "30" }, seconds: { type: "string", default: "30" }, stalls: { type: "string", default: "100" }, source: { type: "boolean", default: false },
@@ -71,47 +72,6 @@ type Ev = MessageOf<"event">;
 let floorMs = 0;
 const share = (p50: number) => `supervisor's own share ${ms(Math.max(0, p50 - floorMs))} above the floor`;
 
-/** Daemon i: writes its pid to DIR/d<i>.pid, then becomes `sleep infinity` (the issue's daemon). */
-function daemonArgv(dir: string, i: number): string[] {
-  return ["/bin/sh", "-c", `echo $$ > ${join(dir, `d${i}.pid`)}; exec /bin/sleep infinity`];
-}
-
-function readPid(file: string): number {
-  try {
-    return Number(readFileSync(file, "utf8").trim()) || 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** kill -9 of daemon i; resolves with the ms until a new pid is in its file (inotify on the directory). */
-async function killAndWait(dir: string, i: number): Promise<number> {
-  const file = join(dir, `d${i}.pid`);
-  let old = readPid(file);
-  for (let n = 0; old === 0 && n < 1_000; n++, old = readPid(file)) await Bun.sleep(5); // "up" comes at spawn, the file a moment later
-  if (old === 0) throw new Error(`${file}: no pid written`); // never kill(0): that is our own process group
-  let t = 0;
-  const done = new Promise<number>((resolve) => {
-    // `echo $$ > f` is a truncate then a write; the second event may be merged into the first
-    // (inotify merges an unread identical event), so an empty file is looked at again until written.
-    const check = () => {
-      const p = readPid(file);
-      if (p && p !== old) {
-        const at = performance.now();
-        w.close();
-        resolve(at - t);
-      } else if (p === 0) setTimeout(check, 0);
-    };
-    const w = watch(dir, (_ev, name) => {
-      if (name === `d${i}.pid` && t !== 0) check();
-    });
-  });
-  t = performance.now();
-  process.kill(old, "SIGKILL");
-  const late = setTimeout(() => console.error(`d${i}: no new pid after 5 s (file says ${readPid(file)}, was ${old})`), 5_000);
-  return done.finally(() => clearTimeout(late));
-}
-
 /** `n` stalls of 0.5–2 s, one second apart; returns how long each lasted. */
 async function stalls(n: number): Promise<number[]> {
   const lasted: number[] = [];
@@ -127,16 +87,21 @@ async function stalls(n: number): Promise<number[]> {
 async function hamonRun(extraChecks: (i: number) => string, label: string, measureRestart: boolean, stallCount = 0): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "hamon-plain-"));
   const pids = mkdtempSync(join(tmpdir(), "hamon-plain-pids-"));
-  const comps = Array.from({ length: N }, (_, i) => `[[component]]\nname = "d${i}"\nstart = ${JSON.stringify(daemonArgv(pids, i))}\nready = "started"\ngrace_ms = 0\nflap_restarts = 1000\nladder = []\n${extraChecks(i)}`).join("");
+  const comps = Array.from({ length: N }, (_, i) => `[[component]]\nname = "d${i}"\nstart = ${JSON.stringify(daemonArgv(pids, i))}\nready = "started"\ngrace_ms = 0\nflap_restarts = 1000\nladder = []\nbackoff_reset_ms = 1\n${extraChecks(i)}`).join("");
   writeFileSync(join(dir, "hamon.toml"), `[monitor]\nstop_on_exit = true\n${comps}`);
   const t0 = performance.now();
-  const mon = await startMonitor(["--config", join(dir, "hamon.toml"), "--state-dir", join(dir, "state"), "--log-level", "error"], self);
+  const argv = ["--config", join(dir, "hamon.toml"), "--state-dir", join(dir, "state"), "--log-level", "error"];
+  let mon = await startMonitor(argv, self);
   while ((await upCount(mon.sock)) < N) await Bun.sleep(5);
   const startMs = performance.now() - t0;
   const events: Ev[] = [];
   const waiters: ((e: Ev) => void)[] = [];
-  const sub = await Session.open(mon.sock, { role: "subscriber", onMessage: (m) => { if (m.type === "event") { events.push(m); for (const w of waiters.splice(0)) w(m); } } });
-  await sub.request({ type: "subscribe", id: sub.nextId() });
+  const subscribe = async (sock: string) => {
+    const s = await Session.open(sock, { role: "subscriber", onMessage: (m) => { if (m.type === "event") { events.push(m); for (const w of waiters.splice(0)) w(m); } } });
+    await s.request({ type: "subscribe", id: s.nextId() });
+    return s;
+  };
+  let sub = await subscribe(mon.sock);
   console.log(`\n== hamon, ${N} plain daemons${label} ==`);
   console.log(`start of all ${N} until all up: ${ms(startMs)}`);
   if (measureRestart) {
@@ -146,6 +111,19 @@ async function hamonRun(extraChecks: (i: number) => string, label: string, measu
       await Bun.sleep(30);
     }
     console.log(`kill -9 → running again: p50 ${ms(pct(lat, 0.5))}  p95 ${ms(pct(lat, 0.95))}  (target p50 ≤ 5 ms and ≤ 0.5× runit's); ${share(pct(lat, 0.5))}`);
+    // Adopted: the monitor is killed -9 and a new one adopts every daemon (reparented to PID 1, not its children): the same measure.
+    sub.close();
+    mon.proc.kill("SIGKILL");
+    await mon.proc.exited;
+    mon = await startMonitor(argv, self);
+    while ((await upCount(mon.sock)) < N) await Bun.sleep(5);
+    sub = await subscribe(mon.sock);
+    const adopted: number[] = [];
+    for (let k = 0; k < Math.min(TRIALS, N); k++) {
+      adopted.push(await killAndWait(pids, k));
+      await Bun.sleep(30);
+    }
+    console.log(`adopted (after a monitor kill -9): kill -9 → running again: p50 ${ms(pct(adopted, 0.5))}  p95 ${ms(pct(adopted, 0.95))}  (${(pct(adopted, 0.5) / pct(lat, 0.5)).toFixed(2)}× the child's; target ≤ 3×)`);
   }
   if (stallCount > 0) {
     const mark = events.length;

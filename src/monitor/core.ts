@@ -13,6 +13,7 @@ import type { NodeVerdict } from "../engine/node.ts";
 import type { Logger } from "../log.ts";
 import { realProcesses, type ProcessControl } from "../process/control.ts";
 import { DaemonLogs } from "../process/daemon-logs.ts";
+import { DeathWatch } from "../process/death-watch.ts";
 import { Supervisor } from "../process/supervisor.ts";
 import type { MonitorInfo } from "../protocol/messages.ts";
 import type { Notifier } from "../sys/sd-notify.ts";
@@ -88,6 +89,7 @@ export class MonitorCore implements LoopClient {
   private readonly loop: Loop;
   private readonly journal: JournalWriter;
   private readonly pc: ProcessControl;
+  private readonly deaths: DeathWatch | null;
   private readonly startedAt: number;
   private rediscovery: Rediscovery | null = null;
   private stopped = false;
@@ -113,7 +115,9 @@ export class MonitorCore implements LoopClient {
     const arrived = (name: string, t: number) => this.rediscovery?.arrived(name, t);
     const checks = this.checks;
     this.adhoc = new AdHocQueries(after);
-    this.sup = new Supervisor({ onExit: (x) => this.lives.exited(x), log: o.log, control: pc, sleep: this.loop.sleep });
+    // Adopted and attached daemons (not our children) are seen to die at once through a pidfd each, real processes only.
+    this.deaths = pc === realProcesses ? new DeathWatch((pid) => this.sup.died(pid)) : null;
+    this.sup = new Supervisor({ onExit: (x) => this.lives.exited(x), log: o.log, control: pc, sleep: this.loop.sleep, deaths: this.deaths });
     this.logs = new DaemonLogs(o.stateDir, o.log);
     const core = this;
     this.journal = new JournalWriter(`${o.stateDir}/journal.json`, {
@@ -184,6 +188,7 @@ export class MonitorCore implements LoopClient {
       await Promise.all(owned.filter((e) => e.plane !== "fast").map((e) => this.lives.stop(e, "monitor exiting")));
       await Promise.all(owned.filter((e) => e.plane === "fast").map((e) => this.lives.stop(e, "monitor exiting")));
     }
+    this.deaths?.close(); // after the stops above: an adopted daemon's exit on SIGTERM is seen through it
     this.journal.close(); // durable: the next monitor may start after a power cut
   }
 

@@ -51,6 +51,8 @@ export interface SupervisorOptions {
   control?: ProcessControl;
   /** Waits `ms` (the stop deadline): the monitor's loop clock (default: the runtime's). */
   sleep?: (ms: number) => Promise<void>;
+  /** Sees watched (not child) processes die at once (death-watch.ts: a pidfd each); its report comes back through `died`. */
+  deaths?: { add(pid: number): void; remove(pid: number): void } | null;
 }
 
 /** How often adopted/attached processes are checked (kill 0; start time every 10th). */
@@ -121,7 +123,13 @@ export class Supervisor {
     const p: Proc = { name, pid, startTime: st.startTime, group: g, owned, stopping: false, exited, markExited };
     this.procs.set(name, p);
     this.watched.push(p);
+    this.o.deaths?.add(pid);
     return true;
+  }
+
+  /** The death watcher saw `pid` exit (its pidfd became readable): dead, reaped or not. */
+  died(pid: number): void {
+    for (const p of this.watched) if (p.pid === pid) return this.exited(p, "vanished (no longer running)");
   }
 
   /** Reads a pid file and adopts that pid (not owned: hamon watches it and never signals it). */
@@ -199,6 +207,8 @@ export class Supervisor {
 
   private unwatch(p: Proc): void {
     const i = this.watched.indexOf(p);
-    if (i >= 0) this.watched.splice(i, 1);
+    if (i < 0) return;
+    this.watched.splice(i, 1);
+    this.o.deaths?.remove(p.pid);
   }
 }
