@@ -10,7 +10,7 @@ import { VERSION } from "./version.ts";
 
 type Loader = () => Promise<CommandDef<ArgsDef>>;
 const load = (p: Promise<{ default: unknown }>) => p.then((m) => m.default as CommandDef<ArgsDef>);
-const control = (k: "restart" | "activate" | "deactivate" | "query" | "stop" | "start") => import("./commands/control.ts").then((m) => m[k] as unknown as CommandDef<ArgsDef>);
+const control = (k: "restart" | "activate" | "deactivate" | "query" | "stop" | "start" | "reload") => import("./commands/control.ts").then((m) => m[k] as unknown as CommandDef<ArgsDef>);
 
 const subs: Record<string, Loader> = {
   monitor: () => load(import("./commands/monitor.ts")),
@@ -30,6 +30,7 @@ const subs: Record<string, Loader> = {
   deactivate: () => control("deactivate"),
   stop: () => control("stop"),
   start: () => control("start"),
+  reload: () => control("reload"),
   query: () => control("query"),
   "demo-component": () => load(import("./commands/demo-component.ts")),
   "demo-fastpath": () => load(import("./commands/demo-fastpath.ts")),

@@ -43,7 +43,13 @@ export function daemonOptions(args: DaemonArgValues, log: Logger): DaemonOptions
   if (args["dry-run"]) config = { ...config, dryRun: true };
   const socketPath = args.socket || config.socket || defaultSocketPath();
   const stateDir = args["state-dir"] || config.stateDir || defaultStateDir();
-  return { config, socketPath, stateDir, log };
+  // Reload reads the same file again, with the same flags (dry run stays dry run).
+  const path = args.demo ? undefined : args.config;
+  const reread = path ? () => {
+    const r = readConfig(path);
+    return r.ok && args["dry-run"] ? { ok: true as const, config: { ...r.config, dryRun: true } } : r;
+  } : undefined;
+  return { config, socketPath, stateDir, log, ...(reread ? { reread } : {}) };
 }
 
 /** The same flags again, for a `hamon monitor` started by a guardian. */
@@ -70,20 +76,28 @@ function resolveErrors(c: MonitorConfig): string[] {
  * daemon's program (process/preflight.ts).
  */
 export function loadConfig(path: string, log: Logger, preflight = false): MonitorConfig | null {
+  const r = readConfig(path, preflight);
+  if (r.ok) return r.config;
+  if (r.unreadable) log("error", "cannot read the configuration", { path, error: r.errors[0]! });
+  else for (const e of r.errors) err(`${path}: ${e}\n`);
+  return null;
+}
+
+/**
+ * One validation for --check-config, start-up and reload: the syntax and
+ * values, then the names resolved as the monitor will (users and groups must
+ * exist), so "valid" means it starts.
+ */
+export function readConfig(path: string, preflight = false): { ok: true; config: MonitorConfig } | { ok: false; errors: string[]; unreadable?: boolean } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    log("error", "cannot read the configuration", { path, error: (e as Error).message });
-    return null;
+    return { ok: false, errors: [(e as Error).message], unreadable: true };
   }
-  // One validation for --check-config and start-up: the syntax and values, then the names
-  // resolved as the monitor will (users and groups must exist), so "valid" means it starts.
   const r = parseConfig(text);
   const errors = r.ok ? [...resolveErrors(r.config), ...(preflight ? startErrors(r.config) : [])] : r.errors;
-  if (r.ok && errors.length === 0) return r.config;
-  for (const e of errors) err(`${path}: ${e}\n`);
-  return null;
+  return r.ok && errors.length === 0 ? { ok: true, config: r.config } : { ok: false, errors };
 }
 
 /** `hamon discovery`: the monitor's flags (passed to the monitor it starts or becomes) and its own. */

@@ -33,6 +33,16 @@ export const deactivate = verb("deactivate", "Deactivate a dynamic component: ha
 export const stop = verb("stop", "Hold a component (maintenance, as sv down): hamon stops it if it owns it and stops watching it; held across monitor restarts until 'hamon start NAME'", 30_000);
 export const start = verb("start", "End an operator's hold: hamon starts the component again (if it owns it) and watches it");
 
+export const reload = defineCommand({
+  meta: { name: "reload", description: "Read the monitor's configuration file again and apply it (as SIGHUP): added components start, removed ones stop, changed ones restart; an invalid file changes nothing (exit 1, the errors on stderr)" },
+  args: { ...socketArg, ...timeoutArg, ...jsonArg },
+  async run({ args }) {
+    const r = await command(args, "reload", "");
+    out(args.json ? `${JSON.stringify({ version: 1, detail: r.detail }, null, 2)}\n` : `${r.detail}\n`);
+    return 0;
+  },
+});
+
 export const query = defineCommand({
   meta: { name: "query", description: "Ask a component now (health, audit or dump) and print its answer; exit 1 if it answers failed" },
   args: {

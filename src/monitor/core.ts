@@ -15,7 +15,6 @@ import { realProcesses, type ProcessControl } from "../process/control.ts";
 import { DaemonLogs } from "../process/daemon-logs.ts";
 import { DeathWatch } from "../process/death-watch.ts";
 import { Supervisor } from "../process/supervisor.ts";
-import type { MonitorInfo } from "../protocol/messages.ts";
 import type { Notifier } from "../sys/sd-notify.ts";
 import { Executor } from "./actions.ts";
 import { AdHocQueries } from "./adhoc.ts";
@@ -38,6 +37,7 @@ import type { Registry } from "./registry.ts";
 import { componentDetail, monitorInfo } from "./show.ts";
 import { awaitBeckoned, resumeJournal, startComponents } from "./startup.ts";
 import { allVerbs, routeVerbs } from "./verbs.ts";
+import { reload } from "./reload.ts";
 
 /** The node verdict is recomputed at least this often (the starvation window ends without an event). */
 const JUDGE_EVERY_MS = 500;
@@ -67,6 +67,8 @@ export interface CoreOptions {
   persistence?: PersistenceHealth;
   /** Process control (default: the real processes; a fake in tests). */
   control?: ProcessControl;
+  /** Reads the configuration again, validated as at start-up (its file); absent: started without one. */
+  reread?: () => { ok: true; config: MonitorConfig } | { ok: false; errors: string[] };
   /** The monitor's loop, started by the composition root before the core exists (its timers serve the socket and the dispatcher too; a fake clock's in tests). */
   loop: Loop;
 }
@@ -141,7 +143,7 @@ export class MonitorCore implements LoopClient {
     this.intake = new Intake({ registry, checks, lives: this.lives, adhoc: this.adhoc, control: pc, sup: this.sup, now, emit, feed, reschedule, journal, arrived, known: (n) => this.recovery.engine.components.has(n), starved: (late) => this.recovery.starved(late) });
     this.verbs = routeVerbs(allVerbs({
       registry, recent: o.recent, lives: this.lives, effects: exec, adhoc: this.adhoc, checks, now, feed, emit, markJournal: () => journal.mark(),
-      monitorInfo: (t) => this.monitorInfo(t), coresOf: (n) => this.fast.coresOf(n),
+      monitorInfo: (t) => monitorInfo(t, this.startedAt, this.node.verdict, o.persistence ?? null), coresOf: (n) => this.fast.coresOf(n), reload: () => this.reload(),
       detailOf: (n, t) => componentDetail({ registry, checks, engine: this.recovery.engine, policyOf: this.recovery.policyOf }, n, t),
     }));
     this.node = new NodeJudge({ registry, weights: config.integrations.node, starved: () => now() < this.recovery.engine.starvedUntil, emit, changed: (v) => o.onVerdict?.(v) });
@@ -150,9 +152,11 @@ export class MonitorCore implements LoopClient {
   /** The most a component may recommend (the dispatcher refuses more). */
   readonly maxRecommend = (name: string) => this.recovery.policyOf(name).maxRecommend;
 
-  /** What every result says of the monitor itself. */
-  monitorInfo(now: number): MonitorInfo {
-    return monitorInfo(now, this.startedAt, this.node.verdict, this.o.persistence ?? null);
+  /** `hamon reload` and SIGHUP (reload.ts): said as one `reloaded` event, or refused with nothing changed. */
+  reload(): ReturnType<typeof reload> {
+    const r = reload({ config: this.o.config, registry: this.registry, checks: this.checks, lives: this.lives, sup: this.sup, now: this.now, feed: (ev) => this.recovery.feed(ev), reschedule: (t) => this.loop.reschedule(t), journal: this.journal, refreshPolicies: () => this.recovery.refreshPolicies() }, this.o.reread);
+    this.o.emit(r.ok ? { component: "", event: "reloaded", level: "", reason: r.summary } : { component: "", event: "reload-refused", level: "", reason: r.errors.join("; ").slice(0, 2_000) });
+    return r;
   }
 
   /** Declares configured components, reloads the journal, starts what hamon owns. */

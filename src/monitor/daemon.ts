@@ -14,12 +14,14 @@ export interface DaemonOptions {
   socketPath: string;
   stateDir: string;
   log: Logger;
+  /** Reads the configuration file again (reload, SIGHUP); absent without one. */
+  reread?: () => { ok: true; config: MonitorConfig } | { ok: false; errors: string[] };
 }
 
 /** Starts the monitor; null (after logging why) when another monitor holds the lock. Other failures throw. */
 export async function startDaemon(o: DaemonOptions): Promise<MonitorServer | null> {
   try {
-    const server = await startMonitorServer({ socketPath: o.socketPath, log: o.log, config: o.config, stateDir: o.stateDir });
+    const server = await startMonitorServer({ socketPath: o.socketPath, log: o.log, config: o.config, stateDir: o.stateDir, ...(o.reread ? { reread: o.reread } : {}) });
     o.log("info", "monitoring", { components: o.config.components.length, fastpaths: o.config.fastpaths.length, state_dir: o.stateDir, dry_run: String(o.config.dryRun) });
     return server;
   } catch (e) {
@@ -29,11 +31,18 @@ export async function startDaemon(o: DaemonOptions): Promise<MonitorServer | nul
   }
 }
 
-/** Runs until SIGTERM/SIGINT/SIGHUP, then stops cleanly. */
+/** Runs until SIGTERM/SIGINT, then stops cleanly; SIGHUP reloads the configuration (as `hamon reload`). */
 export async function runDaemon(o: DaemonOptions): Promise<number> {
   const server = await startDaemon(o);
   if (!server) return EXIT.LOCKED;
-  const signal = await untilSignal(["SIGTERM", "SIGINT", "SIGHUP"]).signal;
+  const onHup = () => {
+    const r = server.core?.reload();
+    if (r && !r.ok) o.log("error", "configuration not reloaded (nothing changed)", { errors: r.errors.join("; ") });
+    else if (r) o.log("info", "configuration reloaded", { changes: r.summary });
+  };
+  process.on("SIGHUP", onHup);
+  const signal = await untilSignal(["SIGTERM", "SIGINT"]).signal;
+  process.off("SIGHUP", onHup);
   o.log("info", "stopping", { signal });
   await server.stop();
   return EXIT.OK;

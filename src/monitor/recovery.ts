@@ -39,10 +39,15 @@ export class Recovery {
   private feeding = false;
   private readonly postPoll: EngineEvent[] = [];
   /** An undeclared component's policy by plane: the [defaults] within its plane's ladder (made once: policyOf runs on every event). */
-  private readonly undeclared: Readonly<Record<Plane, ComponentPolicy>>;
+  private undeclared!: Readonly<Record<Plane, ComponentPolicy>>;
 
   constructor(private readonly d: RecoveryDeps, private readonly sink: ActionSink) {
-    const def = d.config.defaults;
+    this.refreshPolicies();
+  }
+
+  /** Derives the undeclared components' policies from [defaults] (again after a reload). */
+  refreshPolicies(): void {
+    const def = this.d.config.defaults;
     this.undeclared = { control: planeDefaults(def, "control"), system: planeDefaults(def, "system"), fast: planeDefaults(def, "fast") };
   }
 

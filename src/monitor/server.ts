@@ -62,6 +62,8 @@ export interface MonitorServerOptions {
   /** Full monitor: components, checks, engine, journal and events.jsonl in `stateDir`. */
   config?: MonitorConfig;
   stateDir?: string;
+  /** Reads the configuration again (reload); absent: started without a file. */
+  reread?: () => { ok: true; config: MonitorConfig } | { ok: false; errors: string[] };
   /** Override the component rate limit (tests that flood on purpose). */
   rate?: { burst: number; perSecond: number };
 }
@@ -138,7 +140,7 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
   if (notifier) group.add("sd_notify", () => notifier.close());
   let adapters: Adapters | null = null;
   const core = o.config && o.stateDir
-    ? new MonitorCore({ config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, registry, emit, recent, now, loop, notifier, onVerdict: (v) => adapters?.verdict(v), beforeReboot: (n, r) => adapters?.beforeReboot(n, r) ?? Promise.resolve(), journal, seq, persistence })
+    ? new MonitorCore({ config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, registry, emit, recent, now, loop, notifier, onVerdict: (v) => adapters?.verdict(v), beforeReboot: (n, r) => adapters?.beforeReboot(n, r) ?? Promise.resolve(), journal, seq, persistence, ...(o.reread ? { reread: o.reread } : {}) })
     : null;
   const startedAt = now();
   const dispatcher = new Dispatcher({

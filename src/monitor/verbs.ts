@@ -46,6 +46,8 @@ export interface VerbDeps extends ReadVerbDeps {
   readonly effects: { perform(level: "restart-daemon", name: string, reason: string): void; delegateStop(e: Entry, why: string): Promise<void> };
   readonly adhoc: AdHocQueries;
   readonly checks: CheckTable;
+  /** `reload`: the configuration read again and applied (reload.ts). */
+  reload(): { ok: true; summary: string } | { ok: false; errors: string[] };
   now(): number;
   feed(ev: EngineEvent): void;
   emit(ev: MonitorEvent): void;
@@ -80,6 +82,11 @@ export function allVerbs(d: VerbDeps): Map<string, VerbHandler> {
   verbs.set("activate", (call) => activate(d, call));
   verbs.set("deactivate", (call) => deactivate(d, call));
   verbs.set("query", (call) => query(d, call));
+  verbs.set("reload", ({ conn, m, replies, now }) => {
+    const r = d.reload();
+    if (!r.ok) return replies.fail(conn, m.id, "E_INVALID", `configuration not reloaded (nothing changed): ${r.errors.join("; ")}`, false);
+    replies.sendResult(conn, { type: "result", id: m.id, monitor: d.monitorInfo(now), components: [], detail: `reloaded: ${r.summary}` });
+  });
   verbs.set("stop", (call) => hold(d, call));
   verbs.set("start", (call) => release(d, call));
   return verbs;

@@ -12,7 +12,7 @@ export const LEVELS = ["restart-daemon", "restart-control-plane", "restart-contr
 export const QUERY_KINDS = ["health", "audit", "dump", "action"] as const;
 export const ROLES = ["component", "client", "subscriber"] as const;
 export const CHECK_MODES = ["query", "confirm"] as const;
-export const VERBS = ["ping", "status", "list", "show", "query", "restart", "activate", "deactivate", "stop", "start"] as const;
+export const VERBS = ["ping", "status", "list", "show", "query", "restart", "activate", "deactivate", "stop", "start", "reload"] as const;
 
 export type Kind = (typeof KINDS)[number];
 export type Plane = (typeof PLANES)[number];

@@ -28,7 +28,7 @@ export interface Policy {
 }
 
 /** The verbs that change things; the others only read. */
-export const CONTROL_VERBS: ReadonlySet<Verb> = new Set<Verb>(["restart", "activate", "deactivate", "query", "stop", "start"]);
+export const CONTROL_VERBS: ReadonlySet<Verb> = new Set<Verb>(["restart", "activate", "deactivate", "query", "stop", "start", "reload"]);
 
 const NONE: Principals = { uids: new Set(), gids: new Set() };
 

@@ -17,6 +17,8 @@ export type Ev = MessageOf<"event">;
 export interface Watched extends MonitorProc {
   events: Ev[];
   stateDir: string;
+  /** The configuration file it runs with (rewrite it, then reload). */
+  configPath: string;
   /** Resolves with the first event (from index `from`) matching. */
   waitEvent(match: (e: Ev) => boolean, what: string, from?: number, ms?: number): Promise<Ev>;
   cmd(verb: Verb, target?: string, kind?: string): Promise<Message>;
@@ -39,7 +41,7 @@ export async function startWatched(toml: string, stateDir = mkdtempSync(join(tmp
   await sub.request({ type: "subscribe", id: sub.nextId() });
   const describe = () => events.map((e) => `${e.component}:${e.event}(${e.reason.slice(0, 80)})`).join(" | ");
   return {
-    ...m, events, stateDir,
+    ...m, events, stateDir, configPath: cfg,
     async waitEvent(match, what, from = 0, ms = 10_000) {
       let found: Ev | undefined;
       await until(() => (found = events.slice(from).find(match)) !== undefined, what, ms, () => `events: ${describe()}; stderr: ${m.stderr().slice(-2000)}`);
