@@ -15,6 +15,7 @@ import { kernelMonotonicMs } from "../../src/sys/libc.ts";
 import { writeAtomic } from "../../src/sys/atomic.ts";
 import { journalBody, readJournal, sealJournal } from "../helpers/journal.ts";
 import { demoArgv, pidOf, startWatched, stateOf, until, type Watched } from "../helpers/watched.ts";
+import { alive } from "../helpers/wait.ts";
 
 const running: Watched[] = [];
 const cleanup: (() => unknown)[] = [];
@@ -42,7 +43,6 @@ function fill(dir: string): string {
   return p;
 }
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 describe("a full state directory", () => {
   test("no torn line, no torn journal; failing said once and as an event, losses counted; recovery said; a restarted monitor has everything", async () => {

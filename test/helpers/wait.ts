@@ -19,3 +19,13 @@ export async function connectRetry(unix: string, socket: SocketHandler<undefined
     }
   }
 }
+
+/** Whether `pid` exists (kill 0: a zombie counts; see test/attacks/pidfile.test.ts for the strict reading). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -9,20 +9,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWatched, until, type Watched } from "../helpers/watched.ts";
+import { alive } from "../helpers/wait.ts";
 
 const running: Watched[] = [];
 afterEach(async () => {
   for (const w of running.splice(0)) await w.close().catch(() => 0);
 });
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test("stop holds a daemon across a kill -9 of the monitor; start brings it back", async () => {
   const stateDir = mkdtempSync(join(tmpdir(), "hamon-hold-"));

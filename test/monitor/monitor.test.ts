@@ -11,6 +11,7 @@ import { Component } from "../../src/library/component.ts";
 import { Session } from "../../src/library/session.ts";
 import { demoArgv, pidOf, startWatched, stateOf, until, type Watched } from "../helpers/watched.ts";
 import { journalBody, readJournal, sealJournal } from "../helpers/journal.ts";
+import { alive } from "../helpers/wait.ts";
 
 const running: Watched[] = [];
 const extra: (() => unknown)[] = [];
@@ -27,14 +28,6 @@ async function watched(toml: string, stateDir?: string, sock?: string): Promise<
 
 const HEAD = `[monitor]\nstop_on_exit = true\nstop_timeout_ms = 500\n`;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("static components hamon owns", () => {
   test("started in their own process group, registered, restarted after kill -9", async () => {

@@ -8,6 +8,7 @@ import { afterEach, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { MAIN } from "../helpers/monitor-proc.ts";
 import { startWatched, until, type Watched } from "../helpers/watched.ts";
+import { alive } from "../helpers/wait.ts";
 
 const running: Watched[] = [];
 afterEach(async () => {
@@ -16,14 +17,6 @@ afterEach(async () => {
 
 const daemon = (name: string, secs: number) => `[[component]]\nname = "${name}"\nstart = ["/bin/sleep", "${secs}"]\nready = "started"\n`;
 const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function rows(w: Watched): Promise<Map<string, { state: string; pid: number }>> {
   const r = await w.cmd("status");
