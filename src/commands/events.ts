@@ -13,9 +13,25 @@ import { err, failWith, out } from "../cli/out.ts";
 import { readEventLog } from "../events/log.ts";
 import { followEvents } from "../library/follow.ts";
 import { defaultSocketPath, defaultStateDir } from "../paths.ts";
+import { Session } from "../library/session.ts";
 import { renderBadLines, renderEvent } from "../render/events.ts";
 import { untilSignal } from "../sys/signals.ts";
 import { jsonArg, socketArg } from "./_shared.ts";
+
+/** The state directory the monitor at `socket` says it uses; null when none answers (quickly) or it does not say. */
+async function monitorStateDir(socket: string): Promise<string | null> {
+  try {
+    const s = await Session.open(socket, { role: "client" });
+    try {
+      const r = await s.request({ type: "command", id: s.nextId(), verb: "list", target: "", kind: "" }, 2_000);
+      return r.type === "result" ? r.monitor?.stateDir ?? null : null;
+    } finally {
+      s.close();
+    }
+  } catch {
+    return null;
+  }
+}
 
 export default defineCommand({
   meta: { name: "events", description: "Print recent events from the state dir, or --follow the live stream" },
@@ -27,7 +43,8 @@ export default defineCommand({
   },
   async run({ args }) {
     if (!args.follow) {
-      const dir = args["state-dir"] || defaultStateDir();
+      // The running monitor's own state dir (the demo's is a fresh one each run), else the default.
+      const dir = args["state-dir"] || (await monitorStateDir(args.socket || defaultSocketPath())) || defaultStateDir();
       const r = readEventLog(dir, intArg("last", args.last, 1, 1_000_000, 20));
       if (!r) return failWith(`hamon events: no ${dir}/events.jsonl (is --state-dir right?)\n`, EXIT.FAILURE);
       for (const b of r.bad) err(`hamon events: ${renderBadLines(b.file, b.lines)}\n`);

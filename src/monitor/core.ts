@@ -130,7 +130,7 @@ export class MonitorCore implements LoopClient {
     const journal = this.journal;
     this.lives = new Lives({ config, registry, checks, sup: this.sup, logs: this.logs, control: pc, socketPath: o.socketPath, log: o.log, after, now, emit, feed, arrived, reschedule, journal, stopping });
     this.fast = new FastPaths({
-      config, registry, control: pc, lives: this.lives, now, emit, feedAfterPoll: (ev) => this.recovery.feedAfterPoll(ev),
+      config, registry, control: pc, lives: this.lives, now, emit, arrived, feedAfterPoll: (ev) => this.recovery.feedAfterPoll(ev),
       ownedProcess: (name) => (this.sup.owns(name) && this.sup.pidOf(name) > 0 ? { pid: this.sup.pidOf(name), startTime: this.sup.startTimeOf(name) } : null),
     });
     const exec = new Executor({
@@ -143,7 +143,7 @@ export class MonitorCore implements LoopClient {
     this.intake = new Intake({ registry, checks, lives: this.lives, adhoc: this.adhoc, control: pc, sup: this.sup, now, emit, feed, reschedule, journal, arrived, known: (n) => this.recovery.engine.components.has(n), starved: (late) => this.recovery.starved(late) });
     this.verbs = routeVerbs(allVerbs({
       registry, recent: o.recent, lives: this.lives, effects: exec, adhoc: this.adhoc, checks, now, feed, emit, markJournal: () => journal.mark(),
-      monitorInfo: (t) => monitorInfo(t, this.startedAt, this.node.verdict, o.persistence ?? null), coresOf: (n) => this.fast.coresOf(n), reload: () => this.reload(),
+      monitorInfo: (t) => monitorInfo(t, this.startedAt, this.node.verdict, o.persistence ?? null, o.stateDir), coresOf: (n) => this.fast.coresOf(n), reload: () => this.reload(),
       detailOf: (n, t) => componentDetail({ registry, checks, engine: this.recovery.engine, policyOf: this.recovery.policyOf }, n, t),
     }));
     this.node = new NodeJudge({ registry, weights: config.integrations.node, starved: () => now() < this.recovery.engine.starvedUntil, emit, changed: (v) => o.onVerdict?.(v) });

@@ -37,6 +37,8 @@ export interface FastPathDeps {
   feedAfterPoll(ev: EngineEvent): void;
   /** The process hamon runs for fast path `name` (pid and start time), or null (not owned, or not running). */
   ownedProcess(name: string): { pid: number; startTime: number } | null;
+  /** Discovery's bookkeeping: `name` is back (its region attached). */
+  arrived(name: string, now: number): void;
 }
 
 /** A declared fast path must publish a valid region within this after the monitor starts. */
@@ -126,6 +128,7 @@ export class FastPaths {
         c.emit({ component: name, event: "attached", level: "", reason: ev.reason });
         // An owned fast path is ready when its region is attached (not when its process starts: a process that never publishes is down).
         c.lives.apply(e, { type: "ready", why: "its heartbeat region attached" }, now);
+        c.arrived(name, now);
         c.feedAfterPoll({ type: "healthy", component: name });
       } else {
         c.lives.apply(e, { type: "note", reason: `heartbeat region: ${ev.reason}` });

@@ -45,7 +45,7 @@ function nextOnFailure(c: DetailContext, name: string, now: number): string {
 }
 
 /** What every result says of the monitor itself: its pid, version, uptime, the node verdict once judged, and what it failed to persist. */
-export function monitorInfo(now: number, startedAt: number, node: MonitorInfo["node"] | null, p: PersistenceHealth | null): MonitorInfo {
+export function monitorInfo(now: number, startedAt: number, node: MonitorInfo["node"] | null, p: PersistenceHealth | null, stateDir?: string): MonitorInfo {
   const persistence = p ? { eventsLost: p.eventsLost, journalFailures: p.journalFailures, failing: p.failingTargets } : null;
-  return { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - startedAt), ...(node ? { node } : {}), ...(persistence ? { persistence } : {}) };
+  return { pid: process.pid, version: VERSION, uptimeMs: Math.round(now - startedAt), ...(node ? { node } : {}), ...(persistence ? { persistence } : {}), ...(stateDir ? { stateDir } : {}) };
 }

@@ -17,7 +17,7 @@ the #health-hamon node attribute when its [pacemaker] table is enabled.
 <parameter name="binary" unique="0" required="0">
 <longdesc lang="en">The hamon executable the agent runs (read by the shell wrapper docs/ocf/hamon).</longdesc>
 <shortdesc lang="en">hamon binary</shortdesc>
-<content type="string" default="/usr/local/bin/hamon"/>
+<content type="string" default="/usr/sbin/hamon"/>
 </parameter>
 <parameter name="config" unique="0" required="0">
 <longdesc lang="en">hamon configuration file (TOML). Left unset: /etc/hamon/hamon.toml when that file exists, else the built-in default. Set empty: the built-in default.</longdesc>

@@ -93,6 +93,7 @@ const monitorInfo = (m: XmlElement): MonitorInfo => ({
   pid: uint(m, "pid"), version: str(m, "version", ""), uptimeMs: uint(m, "uptime-ms", 0),
   ...(m.attrs.node === undefined ? {} : { node: { health: oneOf(m, "node", NODE_HEALTHS), penalty: uint(m, "penalty", 0), reason: str(m, "node-reason", "") } }),
   ...(m.attrs["events-lost"] === undefined ? {} : { persistence: { eventsLost: uint(m, "events-lost"), journalFailures: uint(m, "journal-failures", 0), failing: str(m, "persist-failing", "") } }),
+  ...(m.attrs["state-dir"] === undefined ? {} : { stateDir: str(m, "state-dir", "") }),
 });
 const componentStatus = (c: XmlElement): ComponentStatus => ({
   name: name(c, "name"), kind: oneOf(c, "kind", KINDS), plane: oneOf(c, "plane", PLANES), state: str(c, "state"),
@@ -150,7 +151,7 @@ export function encode(m: Message): string {
       const node = n ? ` node="${n.health}" penalty="${n.penalty}" node-reason="${x(n.reason)}"` : "";
       const p = m.monitor?.persistence;
       const persist = p ? ` events-lost="${p.eventsLost}" journal-failures="${p.journalFailures}" persist-failing="${x(p.failing)}"` : "";
-      const mon = m.monitor ? `<monitor pid="${m.monitor.pid}" version="${x(m.monitor.version)}" uptime-ms="${m.monitor.uptimeMs}"${node}${persist}/>` : "";
+      const mon = m.monitor ? `<monitor pid="${m.monitor.pid}" version="${x(m.monitor.version)}" uptime-ms="${m.monitor.uptimeMs}"${node}${persist}${m.monitor.stateDir ? ` state-dir="${x(m.monitor.stateDir)}"` : ""}/>` : "";
       const comps = m.components.map(encodeComponent).join("");
       return `<result id="${m.id}" detail="${x(m.detail)}"${m.more ? ` more="1"` : ""}>${mon}${comps}</result>`;
     }

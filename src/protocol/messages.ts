@@ -113,6 +113,8 @@ export interface MonitorInfo {
   readonly node?: { readonly health: "green" | "yellow" | "red"; readonly penalty: number; readonly reason: string };
   /** State-dir writes that failed since start; `failing` names the targets failing now (events,journal,flight). */
   readonly persistence?: { readonly eventsLost: number; readonly journalFailures: number; readonly failing: string };
+  /** Its state directory (events.jsonl, the journal): where `hamon events --last` reads. */
+  readonly stateDir?: string;
 }
 
 export type Message =

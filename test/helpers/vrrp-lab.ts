@@ -80,7 +80,7 @@ export function keepalivedConf(o: { dir: string; dev: string; priority: number; 
     .replace("192.0.2.100/24", `${VIP}/24`);
   if (o.trackMonitor) {
     // The optional snippet, with this lab's way of running hamon as the command line to match.
-    const snippet = readFileSync(join(ROOT, "docs", "keepalived-monitor.conf"), "utf8").replace("process /usr/local/bin/hamon monitor", `process ${o.trackMonitor.join(" ")}`);
+    const snippet = readFileSync(join(ROOT, "docs", "keepalived-monitor.conf"), "utf8").replace("process /usr/sbin/hamon monitor", `process ${o.trackMonitor.join(" ")}`);
     c = `${snippet}\n${c.replace("    track_file {", "    track_process {\n        hamon_monitor\n    }\n    track_file {")}`;
   }
   c = `global_defs {\n    router_id ${o.dev}\n    script_user root\n}\n${c}`;

@@ -55,7 +55,7 @@ test.skipIf(!ocfTester)("ocf-tester (resource-agents) passes the agent: meta-dat
   copyFileSync(BIN, join(root, "bin", "hamon"));
   chmodSync(join(root, "bin", "hamon"), 0o755);
   const agentCopy = join(root, "hamon");
-  writeFileSync(agentCopy, readFileSync(AGENT, "utf8").replace("/usr/local/bin/hamon", join(root, "bin", "hamon")));
+  writeFileSync(agentCopy, readFileSync(AGENT, "utf8").replace("/usr/sbin/hamon", join(root, "bin", "hamon")));
   chmodSync(agentCopy, 0o755);
   const sock = join(DIR, "tester", "hamon.sock");
   const r = Bun.spawnSync([ocfTester!, "-n", "hamon1", "-o", `config=${cfg}`, "-o", `socket=${sock}`, "-o", `state_dir=${join(DIR, "tester-state")}`, agentCopy], { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "" } });
