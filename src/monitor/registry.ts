@@ -147,7 +147,7 @@ export class Registry {
   status(e: Entry, now: number): ComponentStatus {
     return {
       name: e.name, kind: e.kind, plane: e.plane, state: e.held ? "held" : this.quarantinedOf(e.name) ? "quarantined" : e.state, health: e.health, reason: withOutlook(e, now),
-      pid: e.pid, ageMs: e.lastSeenMs < 0 ? -1 : Math.max(0, Math.round(now - e.lastSeenMs)), restarts: e.restarts,
+      pid: e.state === "down" || e.held ? 0 : e.pid, ageMs: e.lastSeenMs < 0 ? -1 : Math.max(0, Math.round(now - e.lastSeenMs)), restarts: e.restarts,
     };
   }
 }

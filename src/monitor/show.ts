@@ -10,6 +10,8 @@ import type { CheckStatus, ComponentCounters, MonitorInfo } from "../protocol/me
 import { VERSION } from "../version.ts";
 import type { PersistenceHealth } from "./persistence.ts";
 import type { DetailContext } from "./context.ts";
+import { runOf } from "./check-slots.ts";
+import type { Entry } from "./registry.ts";
 
 /** Sample reasons are cut to this many characters (a show must fit in a frame). */
 const SAMPLE_REASON_CHARS = 120;
@@ -19,7 +21,7 @@ export function componentDetail(c: DetailContext, name: string, now: number): { 
   if (!e) return null;
   const st = c.engine.components.get(name);
   const checks = e.slots.map((s): CheckStatus => ({
-    name: c.checks.nameOf(s), mode: c.checks.modeOf(s), periodMs: c.checks.periodOf(s), failed: c.checks.isFailed(s),
+    name: c.checks.nameOf(s), mode: modeOf(e, c.checks.nameOf(s)) ?? c.checks.modeOf(s), periodMs: c.checks.periodOf(s), failed: c.checks.isFailed(s),
     samples: c.checks.samples(s).slice(-SAMPLES_SHOWN).map((x) => ({
       agoMs: Math.max(0, Math.round(now - x.atMs)), ok: x.ok,
       reason: x.reason.length > SAMPLE_REASON_CHARS ? `${x.reason.slice(0, SAMPLE_REASON_CHARS)}…` : x.reason,
@@ -33,6 +35,12 @@ export function componentDetail(c: DetailContext, name: string, now: number): { 
       next: e.active ? nextOnFailure(c, name, now) : "none (inactive)",
     },
   };
+}
+
+/** A check the monitor runs itself says what it is (probe or exec), not how it is scheduled (as a query). */
+function modeOf(e: Entry, check: string): "probe" | "exec" | null {
+  const run = runOf(e, check);
+  return run === null ? null : "probe" in run ? "probe" : "exec";
 }
 
 /** What the engine would decide on a failure of `name` now: the pure engine asked "what if", its new state discarded. */

@@ -87,6 +87,7 @@ function startOne(d: StartupDeps, c: ComponentConfig, e: Entry, past: JournalCom
   const adopted = c.start ? adoptOwned(d, c, past, (orphans.get(c.name) ?? []).filter((m) => m.uid === uid)) : 0;
   if (adopted > 0) {
     lives.apply(e, { type: "adopted", pid: adopted }, now);
+    d.emit({ component: c.name, event: "adopted", level: "", reason: `pid ${adopted}, started by a previous monitor` });
     if (c.output === "log") d.logs.reattach(c.name, adopted, { maxBytes: c.logMaxBytes, keep: c.logKeep });
     if (past?.restarting) return lives.restart(e, "finishing the restart the previous monitor began", { count: false });
     if (c.ready === "registered") return lives.expect(e, now, `adopted pid ${adopted} from the previous monitor; waiting for it to re-register`, Math.max(windowMs, c.readyTimeoutMs));

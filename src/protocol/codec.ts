@@ -12,7 +12,7 @@ import { escapeXml as x, parseXml, type XmlElement } from "./xml.ts";
 import { MAX_FRAME_BYTES } from "./limits.ts";
 import { known, name, names, oneOf, reqId, str, uint } from "./attrs.ts";
 import {
-  CHECK_MODES, HEALTH, KINDS, LEVELS, PLANES, QUERY_KINDS, ROLES, VERBS,
+  CHECK_MODES, CHECK_STATUS_MODES, HEALTH, KINDS, LEVELS, PLANES, QUERY_KINDS, ROLES, VERBS,
   type CheckSpec, type CheckStatus, type ComponentCounters, type ComponentStatus, type CoreStatus, type RecentEvent, type Message, type MessageOf, type MessageType, type MonitorInfo,
 } from "./messages.ts";
 
@@ -120,7 +120,7 @@ const componentCounters = (c: XmlElement): ComponentCounters => ({
   graceMs: uint(c, "grace-ms", 0), quarantined: flag(c, "quarantined"), next: str(c, "next", ""),
 });
 const checkStatus = (c: XmlElement): CheckStatus => ({
-  name: name(c, "name"), mode: oneOf(c, "mode", CHECK_MODES), periodMs: uint(c, "period-ms", 0), failed: flag(c, "failed"),
+  name: name(c, "name"), mode: oneOf(c, "mode", CHECK_STATUS_MODES), periodMs: uint(c, "period-ms", 0), failed: flag(c, "failed"),
   samples: children(c, "sample", SAMPLES_SHOWN).map((x) => ({ agoMs: uint(x, "ago-ms", 0), ok: flag(x, "ok"), reason: str(x, "reason", "") })),
 });
 const recentEvent = (e: XmlElement): RecentEvent => ({ seq: uint(e, "seq"), time: uint(e, "time"), event: str(e, "event"), level: str(e, "level", ""), reason: str(e, "reason", "") });

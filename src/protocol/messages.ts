@@ -21,6 +21,8 @@ export type Level = (typeof LEVELS)[number];
 export type QueryKind = (typeof QUERY_KINDS)[number];
 export type Role = (typeof ROLES)[number];
 export type CheckMode = (typeof CHECK_MODES)[number];
+/** A check as `show` reports it: also the probe and exec checks the monitor runs itself. */
+export const CHECK_STATUS_MODES = [...CHECK_MODES, "probe", "exec"] as const;
 export type Verb = (typeof VERBS)[number];
 
 /** A health check a component offers: answered on query, or confirmed by the component itself. */
@@ -53,7 +55,7 @@ export interface SampleStatus {
 /** One check of a component, with its most recent samples, oldest first (`show`). */
 export interface CheckStatus {
   readonly name: string;
-  readonly mode: CheckMode;
+  readonly mode: (typeof CHECK_STATUS_MODES)[number];
   readonly periodMs: number;
   readonly failed: boolean;
   readonly samples: readonly SampleStatus[];
