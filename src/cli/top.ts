@@ -16,6 +16,25 @@ import { Session } from "../library/session.ts";
 import type { CoreStatus } from "../protocol/messages.ts";
 import { renderTop, type TopEvent, type TopModel, type TopSize } from "../render/top.ts";
 import { Throttle } from "./throttle.ts";
+import { readEventLog } from "../events/log.ts";
+
+/**
+ * LAST EVENTS at open: the monitor's own events.jsonl (its state dir, as
+ * its results say), before the live ones already received. Nothing when the
+ * file cannot be read (the state dir is not world-readable: a non-root
+ * operator sees the live events only).
+ */
+function seedEvents(events: TopEvent[], stateDir: string): void {
+  let past: ReturnType<typeof readEventLog> = null;
+  try {
+    past = readEventLog(stateDir, EVENTS_KEPT);
+  } catch {
+    return;
+  }
+  const first = events[0]?.time ?? Infinity;
+  const older = (past?.events ?? []).filter((e) => e.time < first).map((e) => ({ time: e.time, component: e.component, event: e.event, level: e.level, reason: e.reason }));
+  events.unshift(...older.slice(-Math.max(0, EVENTS_KEPT - events.length)));
+}
 
 /** Reads after an event: at most this often (the burst is coalesced). */
 export const REFRESH_MS = 250;
@@ -37,6 +56,7 @@ export interface TopTerminal {
 /** Runs until `stopped` resolves; the error when the monitor could not be reached at all (the first connection), else null. */
 export async function runTop(socket: string, term: TopTerminal, stopped: Promise<unknown>, o: { colour: boolean } = { colour: false }): Promise<string | null> {
   const events: TopEvent[] = [];
+  let seeded = false;
   const model: TopModel = { monitor: null, components: [], cores: new Map(), events, readAtMs: performance.now(), connection: "connecting…" };
   let last = "";
   // What the header says about the connection: the event stream's loss first, else a failed read.
@@ -71,6 +91,10 @@ export async function runTop(socket: string, term: TopTerminal, stopped: Promise
           for (const c of r.components.filter((x) => x.plane === "fast")) {
             const f = await s.request({ type: "command", id: s.nextId(), verb: "status", target: c.name, kind: "" }, 5_000);
             if (f.type === "result" && f.components[0]?.cores?.length) cores.set(c.name, f.components[0].cores);
+          }
+          if (!seeded && r.monitor?.stateDir) {
+            seeded = true;
+            seedEvents(events, r.monitor.stateDir);
           }
           model.monitor = r.monitor;
           model.components = r.components;

@@ -34,7 +34,7 @@ import type { RecentEvents } from "./recent.ts";
 import { Recovery } from "./recovery.ts";
 import { notifyReady, Rediscovery, type DiscoveryOutcome } from "./rediscovery.ts";
 import type { Registry } from "./registry.ts";
-import { componentDetail, monitorInfo } from "./show.ts";
+import { componentDetail, monitorInfo, processAgeOf } from "./show.ts";
 import { awaitBeckoned, resumeJournal, startComponents } from "./startup.ts";
 import { allVerbs, routeVerbs } from "./verbs.ts";
 import { reload } from "./reload.ts";
@@ -103,8 +103,7 @@ export class MonitorCore implements LoopClient {
   constructor(private readonly o: CoreOptions) {
     const now = (this.now = o.now ?? (() => performance.now()));
     this.startedAt = now();
-    this.registry = o.registry;
-    const registry = o.registry;
+    const registry = (this.registry = o.registry);
     const config = o.config;
     const pc = (this.pc = o.control ?? realProcesses);
     (this.loop = o.loop).attach(this); // the core is the loop's client (LoopClient: deadline, starved, tick)
@@ -140,6 +139,7 @@ export class MonitorCore implements LoopClient {
     });
     this.recovery = new Recovery({ config, registry, after, now, fastPolicyOf: (n) => this.fast.policyOf(n), journal, stopping }, exec);
     registry.quarantinedOf = this.recovery.quarantined;
+    registry.processAgeOf = processAgeOf(this.sup);
     this.intake = new Intake({ registry, checks, lives: this.lives, adhoc: this.adhoc, control: pc, sup: this.sup, now, emit, feed, reschedule, journal, arrived, known: (n) => this.recovery.engine.components.has(n), starved: (late) => this.recovery.starved(late) });
     this.verbs = routeVerbs(allVerbs({
       registry, recent: o.recent, lives: this.lives, effects: exec, adhoc: this.adhoc, checks, now, feed, emit, markJournal: () => journal.mark(),

@@ -75,6 +75,8 @@ export class Registry {
   }
   /** Whether a component is quarantined: the engine's state is the one place that says so (set by the core). */
   quarantinedOf: (name: string) => boolean = () => false;
+  /** How long its process has run, for a daemon that never registers (set by the core; null: AGE is the time since it last spoke). */
+  processAgeOf: (e: Entry) => number | null = () => null;
   /** Every entry ever created, by index; removed ones are null. */
   readonly list: (Entry | null)[] = [];
 
@@ -147,7 +149,7 @@ export class Registry {
   status(e: Entry, now: number): ComponentStatus {
     return {
       name: e.name, kind: e.kind, plane: e.plane, state: e.held ? "held" : this.quarantinedOf(e.name) ? "quarantined" : e.state, health: e.health, reason: withOutlook(e, now),
-      pid: e.state === "down" || e.held ? 0 : e.pid, ageMs: e.lastSeenMs < 0 ? -1 : Math.max(0, Math.round(now - e.lastSeenMs)), restarts: e.restarts,
+      pid: e.state === "down" || e.held ? 0 : e.pid, ageMs: this.processAgeOf(e) ?? (e.lastSeenMs < 0 ? -1 : Math.max(0, Math.round(now - e.lastSeenMs))), restarts: e.restarts,
     };
   }
 }

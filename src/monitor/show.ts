@@ -9,6 +9,8 @@ import { SAMPLES_SHOWN } from "../protocol/codec.ts";
 import type { CheckStatus, ComponentCounters, MonitorInfo } from "../protocol/messages.ts";
 import { VERSION } from "../version.ts";
 import type { PersistenceHealth } from "./persistence.ts";
+import type { Supervisor } from "../process/supervisor.ts";
+import { processAgeMs } from "../sys/proc.ts";
 import type { DetailContext } from "./context.ts";
 import { runOf } from "./check-slots.ts";
 import type { Entry } from "./registry.ts";
@@ -50,6 +52,20 @@ function nextOnFailure(c: DetailContext, name: string, now: number): string {
   if (recover) return recover.level;
   if (r.actions.some((a) => a.type === "quarantine")) return "quarantine";
   return r.actions.some((a) => a.type === "ignore") ? "ignore (grace)" : "none";
+}
+
+/**
+ * AGE, for a daemon that never registers (a plain one, an attached one):
+ * how long its process has run, not how long ago it was adopted or last
+ * heard (a library component's AGE stays the time since it last spoke).
+ */
+export function processAgeOf(sup: Supervisor): (e: Entry) => number | null {
+  return (e) => {
+    const d = e.declared;
+    if (!d || (d.ready === "registered" && !(d.pidfile && !d.start)) || !sup.alive(e.name)) return null;
+    const st = sup.startTimeOf(e.name);
+    return st > 0 ? processAgeMs(st) : null;
+  };
 }
 
 /** What every result says of the monitor itself: its pid, version, uptime, the node verdict once judged, and what it failed to persist. */
