@@ -35,6 +35,7 @@ export function componentDetail(c: DetailContext, name: string, now: number): { 
       registrations: e.registrations, restarts: e.restarts, collateral: e.collateral, failures: st?.failures.length ?? 0, recoveries: st?.recoveries.length ?? 0,
       graceMs: Math.max(0, Math.round((st?.graceUntil ?? 0) - now)), quarantined: c.registry.quarantinedOf(e.name),
       next: e.active ? nextOnFailure(c, name, now) : "none (inactive)",
+      ...(e.declared && (e.declared.ready !== "registered" || (e.declared.pidfile && !e.declared.start)) ? { registers: false } : {}),
     },
   };
 }

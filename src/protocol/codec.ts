@@ -118,6 +118,7 @@ const flag = (e: XmlElement, attr: string): boolean => oneOf(e, attr, ["0", "1"]
 const componentCounters = (c: XmlElement): ComponentCounters => ({
   registrations: uint(c, "registrations", 0), restarts: uint(c, "restarts", 0), collateral: uint(c, "collateral", 0), failures: uint(c, "failures", 0), recoveries: uint(c, "recoveries", 0),
   graceMs: uint(c, "grace-ms", 0), quarantined: flag(c, "quarantined"), next: str(c, "next", ""),
+  ...(c.attrs.registers === "0" ? { registers: false } : {}),
 });
 const checkStatus = (c: XmlElement): CheckStatus => ({
   name: name(c, "name"), mode: oneOf(c, "mode", CHECK_STATUS_MODES), periodMs: uint(c, "period-ms", 0), failed: flag(c, "failed"),
@@ -216,7 +217,7 @@ function encodeComponent(c: ComponentStatus): string {
   if (!c.cores?.length && !c.counters && !c.checks?.length && !c.recent?.length) return `${head}/>`;
   const n = c.counters;
   const counters = n
-    ? `<counters registrations="${n.registrations}" restarts="${n.restarts}" collateral="${n.collateral}" failures="${n.failures}" recoveries="${n.recoveries}" grace-ms="${n.graceMs}" quarantined="${n.quarantined ? 1 : 0}" next="${x(n.next)}"/>`
+    ? `<counters registrations="${n.registrations}" restarts="${n.restarts}" collateral="${n.collateral}" failures="${n.failures}" recoveries="${n.recoveries}" grace-ms="${n.graceMs}" quarantined="${n.quarantined ? 1 : 0}" next="${x(n.next)}"${n.registers === false ? ` registers="0"` : ""}/>`
     : "";
   const checks = (c.checks ?? []).map((k) => {
     const samples = k.samples.map((s) => `<sample ago-ms="${s.agoMs}" ok="${s.ok ? 1 : 0}" reason="${x(s.reason)}"/>`).join("");

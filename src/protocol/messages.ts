@@ -75,6 +75,8 @@ export interface ComponentCounters {
   readonly quarantined: boolean;
   /** What the engine would do on a failure now: a level, "ignore" (grace) or "quarantine". */
   readonly next: string;
+  /** False for a daemon that never registers (a plain or attached one): `registrations` then counts its starts, and its AGE is its process's age. Absent: true. */
+  readonly registers?: boolean;
 }
 
 /** One of the component's recent events (decisions and what led to them), oldest first (`show`). */

@@ -11,11 +11,14 @@ import { colourFor, printable, renderTable } from "./table.ts";
 export function renderShow(c: ComponentStatus, monitor: MonitorInfo | null, colour = false): string {
   const paint = (w: string) => (colour ? colourFor(w)(w) : w);
   const out: string[] = [];
-  out.push(`${c.name}  ${c.kind} ${c.plane}  ${paint(c.state)} ${paint(c.health)}  pid ${c.pid || "-"}  last heard ${c.ageMs < 0 ? "never" : `${formatAge(c.ageMs)} ago`}`);
+  // A daemon that never registers is never "heard": its AGE is how long its process has run.
+  const plain = c.counters?.registers === false;
+  const age = plain ? (c.ageMs < 0 ? "not running" : `running for ${formatAge(c.ageMs)}`) : `last heard ${c.ageMs < 0 ? "never" : `${formatAge(c.ageMs)} ago`}`;
+  out.push(`${c.name}  ${c.kind} ${c.plane}  ${paint(c.state)} ${paint(c.health)}  pid ${c.pid || "-"}  ${age}`);
   if (c.reason) out.push(`reason: ${printable(c.reason)}`);
   const n = c.counters;
   if (n) {
-    out.push(`counters: registrations ${n.registrations}, restarts ${n.restarts}${n.collateral ? ` (+${n.collateral} for others)` : ""}, failures ${n.failures}, recoveries ${n.recoveries}, grace left ${formatAge(n.graceMs)}, quarantined ${n.quarantined ? "yes" : "no"}`);
+    out.push(`counters: ${plain ? `ready ${n.registrations} time(s)` : `registrations ${n.registrations}`}, restarts ${n.restarts}${n.collateral ? ` (+${n.collateral} for others)` : ""}, failures ${n.failures}, recoveries ${n.recoveries}, grace left ${formatAge(n.graceMs)}, quarantined ${n.quarantined ? "yes" : "no"}`);
     out.push(`on the next failure: ${printable(n.next)}`);
   }
   if (c.checks?.length) {
