@@ -5,7 +5,7 @@
  *   bun scripts/package.ts --arch amd64 --binary dist/hamon --compress gzip
  *
  * amd64 packs dist/hamon (built first when missing); arm64 is cross-built
- * from the pinned runtime package (`npm pack @oven/bun-linux-arm64@VERSION`,
+ * from the pinned runtime package (`npm pack @oven/bun-linux-aarch64@VERSION`,
  * as the README's cross-build does). Contents, one binary path everywhere:
  *   /usr/sbin/hamon                              the executable
  *   /lib/systemd/system/hamon.service            the unit (docs/hamon.service)
@@ -66,7 +66,7 @@ function binaryFor(arch: "amd64" | "arm64", given: string | undefined): string {
     return bin;
   }
   const work = mkdtempSync(join(tmpdir(), "hamon-arm64-"));
-  run(["npm", "pack", `@oven/bun-linux-arm64@${pkg.devDependencies.bun}`, "--silent"], work);
+  run(["npm", "pack", `@oven/bun-linux-aarch64@${pkg.devDependencies.bun}`, "--silent"], work);
   const tgz = readdirSync(work).find((f) => f.endsWith(".tgz"))!;
   run(["tar", "xzf", tgz], work);
   const out = join(ROOT, "dist", "hamon-linux-arm64");
