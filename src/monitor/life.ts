@@ -17,7 +17,7 @@ import type { Logger } from "../log.ts";
 import type { ProcessControl } from "../process/control.ts";
 import type { DaemonLogs } from "../process/daemon-logs.ts";
 import { launch } from "../process/launch.ts";
-import { LIVENESS_MS, type ExitInfo, type Supervisor } from "../process/supervisor.ts";
+import type { ExitInfo, Supervisor } from "../process/supervisor.ts";
 import { awaitPidfile, followPidfiles, type PidfileDeps } from "./pidfiles.ts";
 import { armOfferedChecks, armPlainChecks, dropChecks } from "./check-slots.ts";
 import type { CheckTable } from "./checks.ts";
@@ -259,7 +259,7 @@ export class Lives {
   /** The chores of watching processes (the loop's tick): liveness of adopted ones, orphans collected, attached daemons followed. */
   chores(now: number): void {
     if (this.d.sup.watchedCount > 0 && now >= this.nextLiveness) {
-      this.nextLiveness = now + LIVENESS_MS;
+      this.nextLiveness = now + this.d.sup.livenessMs;
       this.d.sup.poll();
     }
     if (now >= this.nextReapMs) {

@@ -57,6 +57,8 @@ export interface SupervisorOptions {
 
 /** How often adopted/attached processes are checked (kill 0; start time every 10th). */
 export const LIVENESS_MS = 100;
+/** With the death watcher (a pidfd each), the poll is only its backstop (a pid reused in the instant before its pidfd opened). */
+export const LIVENESS_BACKSTOP_MS = 1_000;
 
 export class Supervisor {
   private readonly procs = new Map<string, Proc>();
@@ -140,14 +142,19 @@ export class Supervisor {
     return { ok: true, pid: r.pid };
   }
 
+  /** How often poll() should run: LIVENESS_MS, or LIVENESS_BACKSTOP_MS when the death watcher sees deaths at once. */
+  get livenessMs(): number {
+    return this.o.deaths ? LIVENESS_BACKSTOP_MS : LIVENESS_MS;
+  }
+
   /**
-   * Liveness of adopted/attached processes. Call every LIVENESS_MS. One that
+   * Liveness of adopted/attached processes. Call every `livenessMs`. One that
    * became our child (a forking daemon reparented to the subreaper monitor)
    * is collected the moment it dies; the others are seen by kill 0, and by
    * their start time every 10th poll (a zombie or a recycled pid passes kill 0).
    */
   poll(): void {
-    const deep = ++this.polls % 10 === 0;
+    const deep = this.o.deaths ? true : ++this.polls % 10 === 0; // the backstop (1 s) always checks the start time: a reused pid passes kill 0
     for (let i = this.watched.length - 1; i >= 0; i--) {
       const p = this.watched[i]!;
       if (this.pc.reap(p.pid) || (deep ? this.pc.startTime(p.pid) !== p.startTime : !this.pc.exists(p.pid))) this.exited(p, "vanished (no longer running)");
