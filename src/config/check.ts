@@ -17,7 +17,16 @@ import { argv, ConfigErrors, DAY_MS, int, oneOf, onlyKeys, required, str, type T
 /** How an exec check's exit status reads: the shell's (0 ok, else failed) or a Nagios plugin's (0 ok, 1 degraded, else failed). */
 export type ExitCodes = "shell" | "nagios";
 
-export type CheckRun = { probe: Probe; send: string; expect: string } | { exec: string[]; codes: ExitCodes };
+/** A resource check's limits (null: not checked) and what being over one means. */
+export interface ResourceRun {
+  readonly resource: { readonly rssMaxBytes: number | null; readonly fdsMaxPct: number | null; readonly threadsMax: number | null; readonly cpuMaxPct: number | null };
+  readonly action: "restart" | "degrade";
+}
+
+/** What a process outside the monitor answers: a connect probe or a command (probes/runner.ts). */
+export type ExternalRun = { probe: Probe; send: string; expect: string } | { exec: string[]; codes: ExitCodes };
+
+export type CheckRun = ExternalRun | ResourceRun;
 
 export interface CheckConfig {
   name: string;
@@ -33,10 +42,11 @@ export interface CheckConfig {
   fall: number;
 }
 
-const CONFIG_CHECK_MODES = [...CHECK_MODES, "probe", "exec"] as const;
+const CONFIG_CHECK_MODES = [...CHECK_MODES, "probe", "exec", "resource"] as const;
+const RESOURCE_KEYS = ["rss_max", "fds_max_pct", "threads_max", "cpu_max_pct", "action"];
 
 export function check(t: Table, path: string, e: ConfigErrors): CheckConfig {
-  onlyKeys(t, path, ["name", "mode", "period_ms", "timeout_ms", "rise", "fall", "connect", "send", "expect", "argv", "codes"], e);
+  onlyKeys(t, path, ["name", "mode", "period_ms", "timeout_ms", "rise", "fall", "connect", "send", "expect", "argv", "codes", ...RESOURCE_KEYS], e);
   const periodMs = int(t, "period_ms", path, e, 10, DAY_MS, 1_000);
   const timeoutMs = int(t, "timeout_ms", path, e, 1, DAY_MS, Math.min(periodMs, 1_000));
   if (timeoutMs > periodMs) e.add(`${path}.timeout_ms`, `must be ≤ period_ms (${periodMs})`, timeoutMs);
@@ -47,10 +57,31 @@ export function check(t: Table, path: string, e: ConfigErrors): CheckConfig {
   };
 }
 
+/** `rss_max` ("200MiB", "512KiB", "1GiB", or bytes), `fds_max_pct`, `threads_max`, `cpu_max_pct`: at least one; `action` restart (default) or degrade. */
+function resourceRun(t: Table, path: string, e: ConfigErrors): ResourceRun | null {
+  const opt = (k: string, min: number, max: number) => (t[k] === undefined ? null : int(t, k, path, e, min, max, min));
+  const r = { rssMaxBytes: t.rss_max === undefined ? null : size(t.rss_max, `${path}.rss_max`, e), fdsMaxPct: opt("fds_max_pct", 1, 100), threadsMax: opt("threads_max", 1, 1_000_000), cpuMaxPct: opt("cpu_max_pct", 1, 100_000) };
+  if (Object.values(r).every((v) => v === null)) e.add(path, "a resource check needs at least one of rss_max, fds_max_pct, threads_max, cpu_max_pct");
+  return { resource: r, action: oneOf(t, "action", path, e, ["restart", "degrade"] as const, "restart") };
+}
+
+const UNITS: Readonly<Record<string, number>> = { "": 1, B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 };
+
+function size(v: unknown, at: string, e: ConfigErrors): number | null {
+  if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) return v;
+  const m = typeof v === "string" ? /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?$/.exec(v.trim()) : null;
+  if (!m || Number(m[1]) <= 0) {
+    e.add(at, "must be a size: bytes, or a number with KiB, MiB or GiB (\"200MiB\")", v);
+    return null;
+  }
+  return Math.round(Number(m[1]) * UNITS[m[2] ?? ""]!);
+}
+
 /** The probe or command of a probe/exec check; the keys that belong to another mode are refused. */
 function checkRun(t: Table, mode: (typeof CONFIG_CHECK_MODES)[number], path: string, e: ConfigErrors): CheckRun | null {
-  const own = mode === "probe" ? ["connect", "send", "expect"] : mode === "exec" ? ["argv", "codes"] : [];
-  for (const k of ["connect", "send", "expect", "argv", "codes"]) if (t[k] !== undefined && !own.includes(k)) e.add(`${path}.${k}`, `is not a key of a ${mode} check`, t[k]);
+  const own = mode === "probe" ? ["connect", "send", "expect"] : mode === "exec" ? ["argv", "codes"] : mode === "resource" ? RESOURCE_KEYS : [];
+  for (const k of ["connect", "send", "expect", "argv", "codes", ...RESOURCE_KEYS]) if (t[k] !== undefined && !own.includes(k)) e.add(`${path}.${k}`, `is not a key of a ${mode} check`, t[k]);
+  if (mode === "resource") return resourceRun(t, path, e);
   if (mode === "exec") {
     const a = argv(t, "argv", path, e);
     if (!a && t.argv === undefined) e.add(`${path}.argv`, "is required for an exec check");

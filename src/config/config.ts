@@ -199,8 +199,8 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
   if (c.ready !== "registered") {
     // A plain daemon says nothing: only checks the monitor runs itself can watch it. (A start given but invalid is its own error, said once.)
     if (t.start === undefined) e.add(`${path}.ready`, "is for daemons hamon starts (give start)", c.ready);
-    for (const [i, ch] of c.checks.entries()) if (!ch.run) e.add(`${path}.check[${i}].mode`, `must be probe or exec for a daemon that does not register (ready = "${c.ready}")`, ch.mode);
-    if (c.ready === "probe" && !c.checks.some((ch) => ch.run)) e.add(`${path}.ready`, "\"probe\" needs at least one probe or exec check", c.ready);
+    for (const [i, ch] of c.checks.entries()) if (!ch.run) e.add(`${path}.check[${i}].mode`, `must be probe or exec (or resource) for a daemon that does not register (ready = "${c.ready}")`, ch.mode);
+    if (c.ready === "probe" && !c.checks.some((ch) => ch.run && !("resource" in ch.run))) e.add(`${path}.ready`, "\"probe\" needs at least one probe or exec check", c.ready);
   }
   if (c.kind === "dynamic" && c.pidfile) e.add(`${path}.pidfile`, "a dynamic component registers itself when activated; pidfile is for static ones");
   return c;

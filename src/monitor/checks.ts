@@ -167,12 +167,12 @@ export class CheckTable {
         // the same period shares one wake-up and the replies come back as one
         // burst: an idle monitor wakes about once per period, not once per check.
         if (this.active[i] === 1 && this.pending[i] === 0 && now >= this.due[i]! - Math.min(this.period[i]! * 0.1, 100)) {
+          // Outstanding before it is sent: a check the monitor answers at once (a resource sample) replies inside sendQuery.
           const id = this.nextId(i);
-          if (sink.sendQuery(this.owner[i]!, this.names[i]!, id)) {
-            this.pending[i] = id;
-            this.deadline[i] = now + this.timeout[i]!;
-            if (this.deadline[i]! < wake) wake = this.deadline[i]!;
-          }
+          this.pending[i] = id;
+          this.deadline[i] = now + this.timeout[i]!;
+          if (!sink.sendQuery(this.owner[i]!, this.names[i]!, id)) this.pending[i] = 0;
+          else if (this.pending[i] !== 0 && this.deadline[i]! < wake) wake = this.deadline[i]!;
           this.due[i] = gridAfter(now, this.period[i]!);
         }
       } else if (now >= this.due[i]!) {

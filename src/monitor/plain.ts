@@ -7,6 +7,7 @@
  */
 import type { CheckRun } from "../config/config.ts";
 import { CheckRunner, STALE_AFTER_MS } from "../probes/runner.ts";
+import { ResourceChecks } from "../probes/resource.ts";
 import type { RunAs } from "../probes/exec.ts";
 import type { Health } from "../protocol/messages.ts";
 import { gidOf, primaryGidOf, uidOf, userEntry } from "../sys/accounts.ts";
@@ -42,11 +43,17 @@ function runAs(e: Entry): RunAs | null {
 
 export class PlainChecks {
   private readonly runner = new CheckRunner();
+  private readonly resources = new ResourceChecks();
 
   constructor(private readonly d: PlainDeps) {}
 
-  /** Runs a probe or exec check for query `id`; its result is a sample like a reply. */
+  /** Runs a probe, exec or resource check for query `id`; its result is a sample like a reply. */
   run(e: Entry, run: CheckRun, id: number, timeoutMs: number): void {
+    if ("resource" in run) {
+      // Sampled here and now (a few /proc reads into buffers made once); never what makes a daemon ready.
+      const r = this.resources.check(run, e.pid, this.d.now());
+      return this.ran(e, id, r.health, r.detail, 0, false);
+    }
     this.runner.start(run, timeoutMs, (health, detail, lateMs) => this.ran(e, id, health, detail, lateMs), runAs(e));
   }
 
@@ -57,7 +64,7 @@ export class PlainChecks {
    * daemon may not have had its time): no sample, asked again, and the stall
    * said as the loop's own would be (the starvation guard covers every check).
    */
-  private ran(e: Entry, id: number, health: Health, detail: string, lateMs: number): void {
+  private ran(e: Entry, id: number, health: Health, detail: string, lateMs: number, readies = true): void {
     const now = this.d.now();
     if (health === "failed" && lateMs > STALE_AFTER_MS) {
       if (this.d.checks.recheckQuery(id, now)) this.d.starved(lateMs);
@@ -65,7 +72,7 @@ export class PlainChecks {
     }
     if (!this.d.checks.reply(id, health !== "failed", detail, now, this.d.sink)) return; // too late: the check already failed
     this.d.answer(e, health, detail);
-    if (e.state !== "starting" || e.declared?.ready !== "probe" || e.expectGone) return;
+    if (!readies || e.state !== "starting" || e.declared?.ready !== "probe" || e.expectGone) return;
     if (health !== "failed") this.d.ready(e, now, "its probe passed");
     else {
       this.d.checks.retrySoon(slotOfId(id), READY_RETRY_MS, now);

@@ -6,7 +6,7 @@
  * forking a hundred processes in one tick); a queued one that waits past its
  * own timeout is not started (the check has failed on its deadline already).
  */
-import type { CheckRun } from "../config/config.ts";
+import type { ExternalRun as CheckRun } from "../config/check.ts";
 import type { Health } from "../protocol/messages.ts";
 import { runProbe } from "./connect.ts";
 import { runAudit, type RunAs } from "./exec.ts";

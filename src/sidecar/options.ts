@@ -14,7 +14,7 @@ import type { Kind, Plane } from "../protocol/messages.ts";
 import { splitCommand } from "../probes/exec.ts";
 import { EXPECT_MAX_BYTES } from "../probes/connect.ts";
 import { parseProbe, type Probe } from "../config/probe-spec.ts";
-import type { CheckRun } from "../config/config.ts";
+import type { ExternalRun as CheckRun } from "../config/check.ts";
 import type { SidecarOptions } from "./sidecar.ts";
 
 export interface SidecarArgs {

@@ -29,7 +29,7 @@ import type { Health, Kind, Plane } from "../protocol/messages.ts";
 import type { Logger } from "../log.ts";
 import { runAudit } from "../probes/exec.ts";
 import { CheckRunner } from "../probes/runner.ts";
-import type { CheckRun } from "../config/config.ts";
+import type { ExternalRun as CheckRun } from "../config/check.ts";
 import { OwnedDaemon, stopPid, watchPid, type Ended } from "../process/sidecar-daemon.ts";
 import { readPidfile } from "../process/pidfile.ts";
 import { findMarked, ownerMark, OWNER_VAR, planAdoption, sidecarFor } from "../process/adopt.ts";

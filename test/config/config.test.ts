@@ -96,7 +96,7 @@ test("docs/hamon.example.toml (the README's configuration reference) is valid an
   expect(c.components.map((x) => x.name)).toEqual(["routed", "bgpd", "ospfd", "sshd"]);
   const bgpd = c.components[1]!;
   expect(bgpd.ready).toBe("probe");
-  expect(bgpd.checks.map((x) => x.run && ("probe" in x.run ? x.run.probe.spec : x.run.exec[0]))).toEqual(["tcp://127.0.0.1:2605", "/usr/local/lib/appliance/check-bgp"]);
+  expect(bgpd.checks.map((x) => x.run && ("probe" in x.run ? x.run.probe.spec : "exec" in x.run ? x.run.exec[0] : "resource"))).toEqual(["tcp://127.0.0.1:2605", "resource", "/usr/local/lib/appliance/check-bgp"]);
   expect(c.components[0]!.checks.map((x) => [x.name, x.mode, x.fall])).toEqual([["rib", "query", 2], ["spf-loop", "confirm", 1]]);
   expect(c.components[3]!.pidfile).toBe("/run/sshd.pid");
   expect(c.fastpaths[0]!.policy.baseLevel).toBe("restart-control-plane-and-fast-path");

@@ -1,0 +1,162 @@
+/**
+ * A process's resources, read from /proc into buffers made once: resident
+ * memory (statm), CPU time and threads (stat), open descriptors (a
+ * getdents64 count of /proc/PID/fd) and its soft descriptor limit (limits).
+ * No string, array or object is made per sample: paths are written as bytes,
+ * files read with open/read/close through FFI, numbers parsed from the bytes.
+ * For resource checks (probes/resource.ts), sampled every check period.
+ *
+ * @example
+ *   const s = new ProcSampler(); const out = newSample(); if (s.sample(pid, out)) out.rssBytes;
+ */
+import { dlopen, FFIType, ptr } from "bun:ffi";
+
+const libc = dlopen("libc.so.6", {
+  open: { args: [FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
+  syscall: { args: [FFIType.i64, FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  sysconf: { args: [FFIType.i32], returns: FFIType.i64_fast },
+});
+
+const O_RDONLY = 0;
+const O_CLOEXEC = 0o2000000;
+const O_DIRECTORY = 0o200000;
+const O_NOFOLLOW = 0o400000;
+/** getdents64's number: x86_64 217, arm64 61 (asm-generic). */
+const SYS_GETDENTS64 = process.arch === "x64" ? 217 : 61;
+const _SC_PAGESIZE = 30;
+const PAGE = Number(libc.symbols.sysconf(_SC_PAGESIZE)) || 4096;
+/** USER_HZ: the unit of utime and stime in /proc/PID/stat (100 on Linux). */
+export const USER_HZ = 100;
+
+export interface ProcSample {
+  rssBytes: number;
+  /** utime + stime, in USER_HZ ticks. */
+  cpuTicks: number;
+  threads: number;
+  fds: number;
+  /** The soft RLIMIT_NOFILE; Infinity when unlimited. */
+  fdLimit: number;
+}
+
+export function newSample(): ProcSample {
+  return { rssBytes: 0, cpuTicks: 0, threads: 0, fds: 0, fdLimit: Infinity };
+}
+
+const ZERO = 48;
+const SPACE = 32;
+const NL = 10;
+const PROC = Uint8Array.from("/proc/", (c) => c.charCodeAt(0));
+/** "Max open files" in ASCII: the line of /proc/PID/limits with the soft limit. */
+const MAX_OPEN_FILES = Uint8Array.from("Max open files", (c) => c.charCodeAt(0));
+
+export class ProcSampler {
+  private readonly buf = new Uint8Array(8192);
+  private readonly dents = new Uint8Array(32768);
+  private readonly path = new Uint8Array(64);
+
+  /** Fills `out` for `pid`; false when the process is gone (or /proc cannot be read). */
+  sample(pid: number, out: ProcSample): boolean {
+    // stat: after the last ')' (the command may hold spaces and parentheses): state is field 3, utime 14, stime 15, threads 20.
+    let n = this.readFile(pid, "stat");
+    if (n <= 0) return false;
+    let i = this.buf.lastIndexOf(41, n); // ')'
+    if (i < 0) return false;
+    let field = 2;
+    let utime = 0;
+    let stime = 0;
+    for (i += 1; i < n && field < 20; i++) {
+      if (this.buf[i] !== SPACE) continue;
+      field++;
+      if (field === 14) utime = this.int(i + 1, n);
+      else if (field === 15) stime = this.int(i + 1, n);
+      else if (field === 20) out.threads = this.int(i + 1, n);
+    }
+    out.cpuTicks = utime + stime;
+    // statm: size resident shared …, in pages.
+    n = this.readFile(pid, "statm");
+    if (n <= 0) return false;
+    const sp = this.buf.indexOf(SPACE);
+    out.rssBytes = sp < 0 ? 0 : this.int(sp + 1, n) * PAGE;
+    out.fdLimit = this.softFdLimit(pid);
+    out.fds = this.countFds(pid);
+    return true;
+  }
+
+  private softFdLimit(pid: number): number {
+    const n = this.readFile(pid, "limits");
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && this.buf[i - 1] !== NL) continue;
+      let k = 0;
+      while (k < MAX_OPEN_FILES.length && this.buf[i + k] === MAX_OPEN_FILES[k]) k++;
+      if (k < MAX_OPEN_FILES.length) continue;
+      let j = i + k;
+      while (j < n && this.buf[j] === SPACE) j++;
+      return this.buf[j]! >= ZERO && this.buf[j]! <= ZERO + 9 ? this.int(j, n) : Infinity; // "unlimited"
+    }
+    return Infinity;
+  }
+
+  private countFds(pid: number): number {
+    const fd = this.open(pid, "fd", O_DIRECTORY);
+    if (fd < 0) return 0;
+    let count = 0;
+    try {
+      for (;;) {
+        const got = Number(libc.symbols.syscall(SYS_GETDENTS64, fd, ptr(this.dents), this.dents.length));
+        if (got <= 0) break;
+        // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, char name[]: count all but "." and "..".
+        for (let off = 0; off < got;) {
+          const reclen = this.dents[off + 16]! | (this.dents[off + 17]! << 8);
+          const name = off + 19;
+          const dot = this.dents[name] === 46 && (this.dents[name + 1] === 0 || (this.dents[name + 1] === 46 && this.dents[name + 2] === 0));
+          if (!dot) count++;
+          off += reclen;
+        }
+      }
+    } finally {
+      libc.symbols.close(fd);
+    }
+    return count;
+  }
+
+  private readFile(pid: number, leaf: string): number {
+    const fd = this.open(pid, leaf, 0);
+    if (fd < 0) return -1;
+    try {
+      const n = Number(libc.symbols.read(fd, ptr(this.buf), this.buf.length - 1));
+      return n;
+    } finally {
+      libc.symbols.close(fd);
+    }
+  }
+
+  /** Opens /proc/PID/LEAF; the path is written as bytes into a buffer made once. */
+  private open(pid: number, leaf: string, flags: number): number {
+    const p = this.path;
+    p.set(PROC, 0);
+    let at = writeInt(p, PROC.length, pid);
+    p[at++] = 47; // '/'
+    for (let k = 0; k < leaf.length; k++) p[at++] = leaf.charCodeAt(k);
+    p[at] = 0;
+    return libc.symbols.open(ptr(p), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | flags, 0);
+  }
+
+  private int(from: number, end: number): number {
+    let v = 0;
+    for (let i = from; i < end; i++) {
+      const d = this.buf[i]! - ZERO;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    return v;
+  }
+}
+
+function writeInt(p: Uint8Array, at: number, v: number): number {
+  let digits = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let k = digits - 1, x = v; k >= 0; k--, x = Math.floor(x / 10)) p[at + k] = ZERO + (x % 10);
+  return at + digits;
+}
