@@ -5,6 +5,7 @@
  */
 import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { HamonError } from "../protocol/errors.ts";
+import { printableLine } from "../render/table.ts";
 import { checkArgs, UsageError } from "./strict.ts";
 import { EXIT, exitFor } from "../protocol/exit.ts";
 
@@ -54,7 +55,8 @@ export async function runCli(root: AnyCommand, subs: Record<string, () => Promis
       return first === "check" ? 3 : EXIT.USAGE;
     }
     if (e instanceof HamonError) {
-      io.err(`hamon ${first}: ${e.message} [${e.code}]\n`);
+      // The monitor's words may carry a component's or a config file's text: through the escaping renderer.
+      io.err(`hamon ${first}: ${printableLine(e.message)} [${e.code}]\n`);
       return exitFor(e.code);
     }
     io.err(`hamon ${first}: internal error: ${(e as Error).stack ?? String(e)}\n`);

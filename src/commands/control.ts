@@ -10,6 +10,7 @@ import { defineCommand } from "citty";
 import { QUERY_KINDS, type Verb } from "../protocol/messages.ts";
 import { command, jsonArg, socketArg, timeoutArg } from "./_shared.ts";
 import { out } from "../cli/out.ts";
+import { printableLine } from "../render/table.ts";
 import { parseAnswer } from "../protocol/answer.ts";
 
 const nameArg = { name: { type: "positional", required: true, description: "Component name" } } as const;
@@ -21,7 +22,7 @@ function verb(v: Verb, description: string, waitMs?: number) {
     args: { ...socketArg, ...timeoutArg, ...jsonArg, ...nameArg },
     async run({ args }) {
       const r = await command({ ...args, timeout: args.timeout ?? (waitMs ? String(waitMs) : undefined) }, v, args.name);
-      out(args.json ? `${JSON.stringify({ version: 1, detail: r.detail, components: r.components }, null, 2)}\n` : `${r.detail}\n`);
+      out(args.json ? `${JSON.stringify({ version: 1, detail: r.detail, components: r.components }, null, 2)}\n` : `${printableLine(r.detail)}\n`);
       return 0;
     },
   });
@@ -38,7 +39,7 @@ export const reload = defineCommand({
   args: { ...socketArg, ...timeoutArg, ...jsonArg },
   async run({ args }) {
     const r = await command(args, "reload", "");
-    out(args.json ? `${JSON.stringify({ version: 1, detail: r.detail }, null, 2)}\n` : `${r.detail}\n`);
+    out(args.json ? `${JSON.stringify({ version: 1, detail: r.detail }, null, 2)}\n` : `${printableLine(r.detail)}\n`);
     return 0;
   },
 });
@@ -51,7 +52,7 @@ export const query = defineCommand({
   },
   async run({ args }) {
     const r = await command({ ...args, timeout: args.timeout ?? "7000" }, "query", args.name, args.kind);
-    out(args.json ? `${JSON.stringify({ version: 1, answer: r.detail }, null, 2)}\n` : `${r.detail}\n`);
+    out(args.json ? `${JSON.stringify({ version: 1, answer: r.detail }, null, 2)}\n` : `${printableLine(r.detail)}\n`);
     return parseAnswer(r.detail).health === "failed" ? 1 : 0;
   },
 });

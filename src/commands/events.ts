@@ -13,24 +13,14 @@ import { err, failWith, out } from "../cli/out.ts";
 import { readEventLog } from "../events/log.ts";
 import { followEvents } from "../library/follow.ts";
 import { defaultSocketPath, defaultStateDir } from "../paths.ts";
-import { Session } from "../library/session.ts";
+import { command } from "./_shared.ts";
 import { renderBadLines, renderEvent } from "../render/events.ts";
 import { untilSignal } from "../sys/signals.ts";
 import { jsonArg, socketArg } from "./_shared.ts";
 
 /** The state directory the monitor at `socket` says it uses; null when none answers (quickly) or it does not say. */
-async function monitorStateDir(socket: string): Promise<string | null> {
-  try {
-    const s = await Session.open(socket, { role: "client" });
-    try {
-      const r = await s.request({ type: "command", id: s.nextId(), verb: "list", target: "", kind: "" }, 2_000);
-      return r.type === "result" ? r.monitor?.stateDir ?? null : null;
-    } finally {
-      s.close();
-    }
-  } catch {
-    return null;
-  }
+function monitorStateDir(socket: string): Promise<string | null> {
+  return command({ socket, timeout: "2000" }, "list").then((r) => r.monitor?.stateDir ?? null, () => null);
 }
 
 export default defineCommand({

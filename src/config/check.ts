@@ -65,7 +65,7 @@ function resourceRun(t: Table, path: string, e: ConfigErrors): ResourceRun | nul
   return { resource: r, action: oneOf(t, "action", path, e, ["restart", "degrade"] as const, "restart") };
 }
 
-const UNITS: Readonly<Record<string, number>> = { "": 1, B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 };
+const UNITS: ReadonlyMap<string, number> = new Map([["", 1], ["B", 1], ["KiB", 2 ** 10], ["MiB", 2 ** 20], ["GiB", 2 ** 30]]);
 
 function size(v: unknown, at: string, e: ConfigErrors): number | null {
   if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) return v;
@@ -74,7 +74,7 @@ function size(v: unknown, at: string, e: ConfigErrors): number | null {
     e.add(at, "must be a size: bytes, or a number with KiB, MiB or GiB (\"200MiB\")", v);
     return null;
   }
-  return Math.round(Number(m[1]) * UNITS[m[2] ?? ""]!);
+  return Math.round(Number(m[1]) * UNITS.get(m[2] ?? "")!);
 }
 
 /** The probe or command of a probe/exec check; the keys that belong to another mode are refused. */

@@ -14,19 +14,11 @@
  * (Int32): [0] head (written by the main thread), then pairs (op, pid): op 1
  * add, 2 remove, 3 stop.
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { ptr } from "bun:ffi";
+import { libc } from "../sys/libc.ts";
 import { OP_REMOVE, OP_STOP, RING_CAPACITY } from "./death-ring.ts";
 
 declare const self: Worker;
-
-const libc = dlopen("libc.so.6", {
-  syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
-  epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
-  epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-  epoll_wait: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-  close: { args: [FFIType.i32], returns: FFIType.i32 },
-});
 
 /** pidfd_open's number on x86_64 and arm64 alike (asm-generic). */
 const SYS_PIDFD_OPEN = 434;
@@ -83,7 +75,7 @@ function run(ring: Int32Array, wake: number): void {
         }
         if (op === OP_REMOVE) continue;
       }
-      const fd = Number(libc.symbols.syscall(SYS_PIDFD_OPEN, pid, 0));
+      const fd = Number(libc.symbols.syscall(SYS_PIDFD_OPEN, pid, 0, 0));
       // Already gone (ESRCH): dead as far as anyone can tell.
       if (fd < 0) self.postMessage({ dead: pid });
       else {

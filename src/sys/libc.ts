@@ -1,8 +1,9 @@
 /**
  * The libc calls hamon needs that Bun does not expose: flock (the monitor
  * lock), UNIX datagram sockets (sd_notify), getsockopt (SO_PEERCRED: who is
- * on the other end of a connection) and errno. One dlopen for the
- * process; the watchdog's read-only mapping keeps its own (src/watchdog/region.ts)
+ * on the other end of a connection), eventfd and epoll (the death watcher),
+ * open/read/getdents64 into buffers made once (the resource sampler) and
+ * errno. One dlopen per thread that imports it; the watchdog's read-only mapping keeps its own (src/watchdog/region.ts)
  * so the hot scan path does not depend on this module.
  *
  * Constants are Linux values (x86-64 and aarch64 agree on all of them).
@@ -43,6 +44,13 @@ export const libc = dlopen("libc.so.6", {
   prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
   eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
   write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  /** syscall(number, a, b, c): pointers passed as their address (ptr()). */
+  syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64_fast },
+  sysconf: { args: [FFIType.i32], returns: FFIType.i64_fast },
+  epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
+  epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  epoll_wait: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
 });
 
 const SOCK_STREAM = 1;
@@ -86,6 +94,14 @@ const timespec = new BigInt64Array(2);
  */
 export function kernelMonotonicMs(): number {
   libc.symbols.clock_gettime(CLOCK_MONOTONIC, ptr(timespec));
+  return Number(timespec[0]!) * 1000 + Number(timespec[1]!) / 1e6;
+}
+
+const CLOCK_BOOTTIME = 7;
+
+/** CLOCK_BOOTTIME in milliseconds: the clock /proc/PID/stat's start time counts on (a process's age, with no file read). */
+export function kernelBoottimeMs(): number {
+  libc.symbols.clock_gettime(CLOCK_BOOTTIME, ptr(timespec));
   return Number(timespec[0]!) * 1000 + Number(timespec[1]!) / 1e6;
 }
 

@@ -9,15 +9,8 @@
  * @example
  *   const s = new ProcSampler(); const out = newSample(); if (s.sample(pid, out)) out.rssBytes;
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
-
-const libc = dlopen("libc.so.6", {
-  open: { args: [FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
-  close: { args: [FFIType.i32], returns: FFIType.i32 },
-  syscall: { args: [FFIType.i64, FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
-  sysconf: { args: [FFIType.i32], returns: FFIType.i64_fast },
-});
+import { ptr } from "bun:ffi";
+import { libc } from "./libc.ts";
 
 const O_RDONLY = 0;
 const O_CLOEXEC = 0o2000000;

@@ -4,12 +4,12 @@
  * for its whole life. `kill(pid, 0)` alone calls zombies and recycled pids alive.
  */
 import { readFileSync } from "node:fs";
+import { kernelBoottimeMs } from "./libc.ts";
 
 /** Start time of `pid` in clock ticks since boot, or null when it does not exist. */
-/** How long ago a process started, from its start time in clock ticks since boot (/proc/PID/stat field 22; USER_HZ is 100 on Linux). */
+/** How long ago a process started, from its start time in clock ticks since boot (/proc/PID/stat field 22; USER_HZ is 100 on Linux): no file read. */
 export function processAgeMs(startTicks: number): number {
-  const up = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
-  return Math.max(0, Math.round(up * 1000 - startTicks * 10));
+  return Math.max(0, Math.round(kernelBoottimeMs() - startTicks * 10));
 }
 
 export function processStartTime(pid: number): number | null {

@@ -43,9 +43,12 @@ test("stop holds a daemon across a kill -9 of the monitor; start brings it back"
   w.proc.kill("SIGKILL");
   await w.proc.exited;
   running.length = 0;
+  const w2Started = performance.now();
   const w2 = await startWatched(toml, stateDir, w.sock);
   running.push(w2);
   await until(async () => (await row(w2, "zebra"))?.components[0]?.state === "up", "zebra adopted");
+  // AGE of a daemon that never registers is its process's age: older than the monitor that just adopted it.
+  expect((await row(w2, "zebra"))!.components[0]!.ageMs).toBeGreaterThan(performance.now() - w2Started);
   const r2 = await row(w2, "nginx");
   expect(r2!.components[0]).toMatchObject({ state: "held" });
   await Bun.sleep(500);
