@@ -136,11 +136,11 @@ async function stalls(label: string, fp: string, monitor: string, prefix: string
 console.log(`\nstall → dead verdict over ${values.stalls} stalls of 400 ms at random moments (CLOCK_MONOTONIC; hamon's includes the event's delivery to a subscriber):`);
 console.log("| watchdog | p50 | p99 | missed | comparison | p50 | p99 | missed |\n|---|---|---|---|---|---|---|---|");
 // Every stall is its own detection: no escalation across the run (ladder and flap quarantine off).
-const fastest = "suspect_ms = 2\ndead_ms = 5\nidle_slack_ms = 2\nladder = []\nflap_restarts = 1000";
+const fastest = "suspect_ms = 2\ndead_ms = 5\nidle_slack_ms = 2\nladder = []\nflap_restarts = 1000\nbackoff_reset_ms = 1";
 await stalls("tick_ms = 1, dead_ms = 5", fastest, "tick_ms = 1");
 // As appliances deploy it: the forwarding lcore (CPU 1) is not shared with the control plane (CPU 0).
 await stalls("tick_ms = 1, dead_ms = 5, monitor on CPU 0 (`taskset -c 0`), apart from the lcore's CPU 1", fastest, "tick_ms = 1", ["taskset", "-c", "0"]);
-await stalls("defaults (tick 10, dead 250)", "ladder = []\nflap_restarts = 1000", "");
+await stalls("defaults (tick 10, dead 250)", "ladder = []\nflap_restarts = 1000\nbackoff_reset_ms = 1", "");
 
 // 3. False alarms.
 async function soak(label: string, lcores: string[]): Promise<void> {
@@ -165,7 +165,7 @@ await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
   const hbPath = join(dir, "owned.hb"), ctl = join(dir, "owned.ctl");
   const argv = [FWD, "--no-huge", "-m", "256", "--no-pci", "--vdev", "net_null0", "--vdev", "net_null1", "-l", "0-1", "--file-prefix", `hb-${process.pid}-owned`, "--", "--hb", hbPath, "--ctl", ctl];
   // Every trial is a failure of the same fast path: its own ladder (reboot-system at the third) and flap quarantine are off for the run.
-  const w = await watch(hbPath, `start = ${JSON.stringify(argv)}\ngrace_ms = 0\nflap_restarts = 1000\nladder = []`, "stop_on_exit = true");
+  const w = await watch(hbPath, `start = ${JSON.stringify(argv)}\ngrace_ms = 0\nflap_restarts = 1000\nbackoff_reset_ms = 1\nladder = []`, "stop_on_exit = true");
   const c = await Session.open(w.mon.sock, { role: "client" });
   const show = async () => {
     const r = await c.request({ type: "command", id: c.nextId(), verb: "show", target: "fp", kind: "" });

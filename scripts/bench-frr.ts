@@ -27,7 +27,7 @@ if (why) {
 const hamon = hamonArgv(values.source);
 const lab = newFrrLab();
 try {
-  const mon = await lab.startMonitor("[defaults]\ngrace_ms = 0\nladder = []\nflap_restarts = 1000\n", hamon);
+  const mon = await lab.startMonitor("[defaults]\ngrace_ms = 0\nladder = []\nflap_restarts = 1000\nbackoff_reset_ms = 1\n", hamon);
   const stateOf = async (d: string) => {
     const r = await mon.cmd("show", d);
     return r.type === "result" ? `${r.components[0]?.state}/${r.components[0]?.health}` : "?";

@@ -74,7 +74,7 @@ async function showPid(sock: string, name: string): Promise<number> {
 if (ONLY.has("a")) {
   const argv = JSON.stringify([...self, "demo-component", "--name", "svc"]);
   // A generous ladder and flap limit: every trial is a plain restart-daemon.
-  const h = await monitorWith(`[monitor]\nstop_on_exit = true\n[[component]]\nname = "svc"\nstart = ${argv}\ngrace_ms = 0\nflap_restarts = 1000\nladder = []\n`);
+  const h = await monitorWith(`[monitor]\nstop_on_exit = true\n[[component]]\nname = "svc"\nstart = ${argv}\ngrace_ms = 0\nflap_restarts = 1000\nbackoff_reset_ms = 1\nladder = []\n`);
   await nextEvent(h, (e) => e.component === "svc" && e.event === "ready").catch(() => 0);
   const running: number[] = [];
   const registered: number[] = [];
@@ -96,7 +96,7 @@ if (ONLY.has("a")) {
 }
 
 if (ONLY.has("b")) {
-  const h = await monitorWith(`[monitor]\nstop_on_exit = true\n[defaults]\ngrace_ms = 0\nflap_restarts = 1000\nladder = []\n`);
+  const h = await monitorWith(`[monitor]\nstop_on_exit = true\n[defaults]\ngrace_ms = 0\nflap_restarts = 1000\nbackoff_reset_ms = 1\nladder = []\n`);
   const lat: number[] = [];
   const n = TRIALS * 3;
   for (let i = 0; i < n; i++) {

@@ -65,7 +65,7 @@ export async function pacemakerFailover(hamon: string[], n: number): Promise<[st
   const cl = await startCluster({ options: { "node-health-strategy": "migrate-on-red" }, resources: DUMMY, agents: { hamon: { hamon: AGENT } } });
   const results: [string, number[]][] = [];
   try {
-    const fp = ["[[fastpath]]", 'name = "fp0"', `heartbeat = "${hb}"`, "suspect_ms = 40", "dead_ms = 120", "grace_ms = 0", "ladder = []", "flap_restarts = 1000"];
+    const fp = ["[[fastpath]]", 'name = "fp0"', `heartbeat = "${hb}"`, "suspect_ms = 40", "dead_ms = 120", "grace_ms = 0", "ladder = []", "flap_restarts = 1000", "backoff_reset_ms = 1"];
     // push: the adapter, shipped dampening.
     const cfg = join(cl.dir, "push.toml");
     writeFileSync(cfg, ["[monitor]", "tick_ms = 5", "[pacemaker]", ...fp].join("\n"));

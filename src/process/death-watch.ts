@@ -18,26 +18,38 @@ const EFD_NONBLOCK = 0o4000;
 
 export class DeathWatch {
   private readonly ring = new Int32Array(new SharedArrayBuffer(4 * (1 + 2 * RING_CAPACITY)));
-  private readonly worker: Worker | null;
-  private readonly wake: number;
+  /** Started at the first add: a monitor that never adopts a process carries no thread (nor its heap) for it. */
+  private worker: Worker | null = null;
+  private wake = -1;
+  private failed = false;
   private head = 0;
   private readonly one = new BigUint64Array([1n]);
 
   /** `died(pid)`: on the main thread, once per pid added (unless removed first). */
-  constructor(died: (pid: number) => void) {
+  constructor(private readonly died: (pid: number) => void) {}
+
+  private start(): boolean {
+    if (this.worker) return true;
+    if (this.failed) return false;
     this.wake = libc.symbols.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (this.wake < 0) {
-      this.worker = null; // no eventfd: the supervisor's liveness poll alone (it always runs too)
-      return;
+      this.failed = true; // no eventfd: the supervisor's liveness poll alone, at its full rate (usable says so)
+      return false;
     }
     const w = startWorker("./process/death-worker.ts", new URL("./death-worker.ts", import.meta.url));
-    w.onmessage = (m: MessageEvent<{ dead: number }>) => died(m.data.dead);
+    w.onmessage = (m: MessageEvent<{ dead: number }>) => this.died(m.data.dead);
     w.postMessage({ ring: this.ring.buffer, wake: this.wake });
     this.worker = w;
+    return true;
+  }
+
+  /** False once it could not start: deaths are then seen by the supervisor's poll alone. */
+  get usable(): boolean {
+    return !this.failed;
   }
 
   add(pid: number): void {
-    this.push(OP_ADD, pid);
+    if (this.start()) this.push(OP_ADD, pid);
   }
 
   remove(pid: number): void {

@@ -52,7 +52,7 @@ export interface SupervisorOptions {
   /** Waits `ms` (the stop deadline): the monitor's loop clock (default: the runtime's). */
   sleep?: (ms: number) => Promise<void>;
   /** Sees watched (not child) processes die at once (death-watch.ts: a pidfd each); its report comes back through `died`. */
-  deaths?: { add(pid: number): void; remove(pid: number): void } | null;
+  deaths?: { add(pid: number): void; remove(pid: number): void; readonly usable: boolean } | null;
 }
 
 /** How often adopted/attached processes are checked (kill 0; start time every 10th). */
@@ -144,7 +144,7 @@ export class Supervisor {
 
   /** How often poll() should run: LIVENESS_MS, or LIVENESS_BACKSTOP_MS when the death watcher sees deaths at once. */
   get livenessMs(): number {
-    return this.o.deaths ? LIVENESS_BACKSTOP_MS : LIVENESS_MS;
+    return this.o.deaths?.usable ? LIVENESS_BACKSTOP_MS : LIVENESS_MS;
   }
 
   /**
@@ -154,7 +154,7 @@ export class Supervisor {
    * their start time every 10th poll (a zombie or a recycled pid passes kill 0).
    */
   poll(): void {
-    const deep = this.o.deaths ? true : ++this.polls % 10 === 0; // the backstop (1 s) always checks the start time: a reused pid passes kill 0
+    const deep = this.o.deaths?.usable ? true : ++this.polls % 10 === 0; // the backstop (1 s) always checks the start time: a reused pid passes kill 0
     for (let i = this.watched.length - 1; i >= 0; i--) {
       const p = this.watched[i]!;
       if (this.pc.reap(p.pid) || (deep ? this.pc.startTime(p.pid) !== p.startTime : !this.pc.exists(p.pid))) this.exited(p, "vanished (no longer running)");
