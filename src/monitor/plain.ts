@@ -11,9 +11,11 @@ import { ResourceChecks } from "../probes/resource.ts";
 import type { RunAs } from "../probes/exec.ts";
 import type { Health } from "../protocol/messages.ts";
 import { gidOf, primaryGidOf, uidOf, userEntry } from "../sys/accounts.ts";
-import { slotOfId, type CheckSink, type CheckTable } from "./checks.ts";
+import { MAX_SLOTS, slotOfId, type CheckSink, type CheckTable } from "./checks.ts";
 import type { Entry } from "./registry.ts";
 
+/** A timeout in a stall is voided (checked again, not counted) at most this many times in a row. */
+export const VOIDS_IN_A_ROW = 3;
 /** A starting `ready = "probe"` daemon whose probe failed is probed again after this (plus the coalescing window), not a period later. */
 export const READY_RETRY_MS = 50;
 
@@ -43,6 +45,8 @@ function runAs(e: Entry): RunAs | null {
 
 export class PlainChecks {
   private readonly runner = new CheckRunner();
+  /** Per check slot: failures voided in a row (a stall). */
+  private readonly voids = new Uint8Array(MAX_SLOTS);
   private readonly resources = new ResourceChecks();
 
   constructor(private readonly d: PlainDeps) {}
@@ -54,22 +58,31 @@ export class PlainChecks {
       const r = this.resources.check(run, e.pid, this.d.now());
       return this.ran(e, id, r.health, r.detail, 0, false);
     }
-    this.runner.start(run, timeoutMs, (health, detail, lateMs) => this.ran(e, id, health, detail, lateMs), runAs(e));
+    // A stall of half its window (at most the loop's own threshold) leaves the daemon too little time to answer.
+    const staleMs = Math.min(STALE_AFTER_MS, timeoutMs / 2);
+    this.runner.start(run, timeoutMs, (health, detail, lostMs) => this.ran(e, id, health, detail, lostMs > staleMs ? lostMs : 0), runAs(e));
   }
 
   /**
    * A probe or exec check finished: a sample like a reply; the first pass
-   * makes a `ready = "probe"` daemon ready. A failure that came well past its
-   * own deadline proves nothing (the monitor or the machine stalled: the
-   * daemon may not have had its time): no sample, asked again, and the stall
-   * said as the loop's own would be (the starvation guard covers every check).
+   * makes a `ready = "probe"` daemon ready. A timeout whose window the
+   * monitor or the machine lost (it came well past its deadline, or runnable
+   * tasks waited for a CPU for half of it: PSI) proves nothing: the daemon may
+   * not have had its time. No sample, asked again, the stall said as the
+   * loop's own would be (the starvation guard covers every check).
    */
-  private ran(e: Entry, id: number, health: Health, detail: string, lateMs: number, readies = true): void {
+  private ran(e: Entry, id: number, health: Health, detail: string, staleMs: number, readies = true): void {
     const now = this.d.now();
-    if (health === "failed" && lateMs > STALE_AFTER_MS) {
-      if (this.d.checks.recheckQuery(id, now)) this.d.starved(lateMs);
+    const slot = slotOfId(id);
+    // At most VOIDS_IN_A_ROW in a row: a machine loaded for good must not hide a hung daemon for ever.
+    if (health === "failed" && staleMs > 0 && this.voids[slot]! < VOIDS_IN_A_ROW) {
+      if (this.d.checks.recheckQuery(id, now)) {
+        this.voids[slot]!++;
+        this.d.starved(staleMs);
+      }
       return this.d.reschedule(now);
     }
+    this.voids[slot] = 0;
     if (!this.d.checks.reply(id, health !== "failed", detail, now, this.d.sink)) return; // too late: the check already failed
     this.d.answer(e, health, detail);
     if (!readies || e.state !== "starting" || e.declared?.ready !== "probe" || e.expectGone) return;

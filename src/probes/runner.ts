@@ -10,11 +10,20 @@ import type { ExternalRun as CheckRun } from "../config/check.ts";
 import type { Health } from "../protocol/messages.ts";
 import { runProbe } from "./connect.ts";
 import { runAudit, type RunAs } from "./exec.ts";
+import { cpuStallUs } from "../sys/proc-sample.ts";
 import type { ExitCodes } from "../config/check.ts";
 
-/** How far past `t0 + timeoutMs` it is now (0 when not past). */
-function lateBy(t0: number, timeoutMs: number): number {
-  return Math.max(0, performance.now() - t0 - timeoutMs);
+/**
+ * What the window since `t0` (PSI `s0`) lost, for a result that came at its
+ * deadline (a timeout: one before it is an answer, a refusal or an exit
+ * status, and proves what it says): how far past the deadline it came, or
+ * the CPU stall meanwhile, the larger.
+ */
+function lost(t0: number, s0: number, timeoutMs: number): number {
+  const elapsed = performance.now() - t0;
+  if (elapsed < timeoutMs) return 0;
+  const s1 = s0 < 0 ? -1 : cpuStallUs();
+  return Math.max(elapsed - timeoutMs, s1 < 0 ? 0 : (s1 - s0) / 1000);
 }
 
 export const MAX_CONCURRENT_EXEC = 8;
@@ -27,8 +36,12 @@ export const MAX_CONCURRENT_EXEC = 8;
  */
 export const STALE_AFTER_MS = 250;
 
-/** `lateMs`: how far past its deadline a failed result came (0 when on time). */
-type Done = (health: Health, detail: string, lateMs: number) => void;
+/**
+ * `lostMs`: of a failed result's window, how much the monitor or the machine
+ * lost: how far past its deadline it came, or how long runnable tasks (the
+ * daemon's among them) waited for a CPU meanwhile (PSI), the larger; 0 on time.
+ */
+type Done = (health: Health, detail: string, lostMs: number) => void;
 
 /** Worse first: how several checks' results combine into one health. */
 const RANK: Record<Health, number> = { ok: 0, degraded: 1, failed: 2 };
@@ -47,7 +60,8 @@ export class CheckRunner {
   start(run: CheckRun, timeoutMs: number, done: Done, as: RunAs | null = null): void {
     if ("probe" in run) {
       const t0 = performance.now();
-      void runProbe(run.probe, timeoutMs, run).then((why) => (why === null ? done("ok", `${run.probe.spec}: answered`, 0) : done("failed", why, lateBy(t0, timeoutMs))));
+      const s0 = cpuStallUs();
+      void runProbe(run.probe, timeoutMs, run).then((why) => (why === null ? done("ok", `${run.probe.spec}: answered`, 0) : done("failed", why, lost(t0, s0, timeoutMs))));
       return;
     }
     const waiting = this.inFlight.get(run);
@@ -86,6 +100,7 @@ export class CheckRunner {
     while (this.running < MAX_CONCURRENT_EXEC && this.queue.length) {
       const job = this.queue.shift()!;
       const t0 = performance.now();
+      const s0 = cpuStallUs();
       const left = job.until - t0;
       if (left <= 0) {
         // Waited out its deadline in the queue: never started. Said, so that whoever waits for every result (the sidecar) is not left waiting.
@@ -96,7 +111,7 @@ export class CheckRunner {
       // Freed at the deadline whoever holds its pipes (process/run.ts closes our ends and kills its group).
       void runAudit(job.argv, left, "exec check", job.as, job.codes).then((r) => {
         this.running--;
-        job.done(r.health, r.detail, r.health === "failed" ? lateBy(t0, left) : 0);
+        job.done(r.health, r.detail, r.health === "failed" ? lost(t0, s0, left) : 0);
         this.pump();
       });
     }

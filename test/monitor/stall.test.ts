@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { freePort } from "../helpers/port.ts";
-import { startWatched, type Watched } from "../helpers/watched.ts";
+import { startWatched, until, type Watched } from "../helpers/watched.ts";
 import { stallMachine } from "../helpers/stall.ts";
 
 const PONG = join(import.meta.dir, "..", "fixtures", "pong.ts");
@@ -25,7 +25,11 @@ describe(`${STALLS} whole-machine stalls of ${STALL_S} s beside a healthy probed
     const port = freePort();
     // fall = 1, a 200 ms deadline: a hair trigger, so a stall that counted would restart it.
     w = await startWatched(`[[component]]\nname = "pongd"\nstart = ${JSON.stringify([process.execPath, PONG, String(port)])}\nready = "probe"\n[[component.check]]\nname = "pong"\nmode = "probe"\nconnect = "tcp://127.0.0.1:${port}"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 200\ntimeout_ms = 200\nfall = 1\n`);
-    await w.waitEvent((e) => e.component === "pongd" && e.event === "ready", "pongd ready");
+    // Ready may come before this test's subscriber is attached: read the state, not the event.
+    await until(async () => {
+      const r = await w.cmd("status", "pongd");
+      return r.type === "result" && r.components[0]?.state === "up";
+    }, "pongd up", 10_000);
     await Bun.sleep(500);
     mark = w.events.length;
     for (let i = 0; i < STALLS; i++) {
