@@ -19,6 +19,7 @@ import { dependencies } from "./dependencies.ts";
 export type { CheckConfig, CheckRun } from "./check.ts";
 import { injectsCode } from "./env-vars.ts";
 import { tomlErrorAt } from "./toml-position.ts";
+import { DEFAULT_BUSY_MAX_MS } from "../engine/stall.ts";
 
 
 /** How a started daemon counts as ready: it registers (library), it was started, its probe checks pass, or (a forking daemon) its pid file names a live process. */
@@ -60,6 +61,8 @@ export interface ComponentConfig {
   logMaxBytes: number;
   logKeep: number;
   checks: CheckConfig[];
+  /** A check left unanswered while its process works is busy, not failed, this long (0: acted on at once); engine/stall.ts. */
+  busyMaxMs: number;
   policy: ComponentPolicy;
 }
 
@@ -166,7 +169,7 @@ function pathOf(table: "component" | "fastpath", t: Table, i: number): string {
 }
 
 function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigErrors): ComponentConfig {
-  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "cwd", "env", "output", "log_max_bytes", "log_keep", "group", "umask", "nofile", "check", ...POLICY_KEYS], e);
+  onlyKeys(t, path, ["name", "kind", "plane", "user", "start", "stop", "pidfile", "ready", "ready_timeout_ms", "after", "binds_to", "cwd", "env", "output", "log_max_bytes", "log_keep", "group", "umask", "nofile", "check", "busy_max_ms", ...POLICY_KEYS], e);
   const plane = oneOf(t, "plane", path, e, PLANES, "control");
   const base = planeDefaults(defaults, plane);
   const c: ComponentConfig = {
@@ -192,6 +195,7 @@ function component(t: Table, path: string, defaults: ComponentPolicy, e: ConfigE
     logMaxBytes: int(t, "log_max_bytes", path, e, 4_096, 67_108_864, 1_048_576),
     logKeep: int(t, "log_keep", path, e, 1, 100, 2),
     checks: list(t, "check", e, path).map((ct, i) => check(ct, `${path}.check[${i}]`, e)),
+    busyMaxMs: int(t, "busy_max_ms", path, e, 0, DAY_MS, DEFAULT_BUSY_MAX_MS),
     policy: policyFrom(t, path, base, e, true),
   };
   if (c.start && c.pidfile && c.ready !== "pidfile") e.add(`${path}`, "give start (hamon owns the daemon) or pidfile (attach), not both; or both with ready = \"pidfile\" (a forking daemon)");
@@ -233,7 +237,7 @@ function ownedFastPath(f: FastPathConfig): ComponentConfig {
   return {
     name: f.name, kind: "static", plane: "fast", user: null, start: f.start, stop: f.stop, pidfile: null,
     readyTimeoutMs: 10_000, ready: "region", after: [], bindsTo: [], cwd: null, group: null, umask: null, nofile: null, env: {},
-    output: f.output, logMaxBytes: 1_048_576, logKeep: 2, checks: [], policy: f.policy,
+    output: f.output, logMaxBytes: 1_048_576, logKeep: 2, checks: [], busyMaxMs: 0, policy: f.policy,
   };
 }
 

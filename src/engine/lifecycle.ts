@@ -58,6 +58,8 @@ export interface Life {
   readonly startedAtMs: number;
   /** hamon itself is stopping or restarting it: its disconnect and exit are not failures. */
   readonly expectGone: boolean;
+  /** Busy since then: a check unanswered while its process works (engine/stall.ts); Infinity when not. */
+  readonly busySinceMs: number;
 }
 
 export type LifeEvent =
@@ -119,6 +121,8 @@ export type LifeEvent =
   | { type: "checks-ok" }
   /** Degraded without failing (a fast-path core gone suspect). */
   | { type: "degraded"; reason: string }
+  /** A check unanswered while its process works (engine/stall.ts): degraded, not failed; the episode's start is kept. */
+  | { type: "busy"; reason: string }
   /** Only the reason changes (a heartbeat region that cannot be used yet). */
   | { type: "note"; reason: string };
 
@@ -127,6 +131,8 @@ export type LifeAction =
   | { type: "healthy" }
   /** Its health changed to degraded (an event for the operator). */
   | { type: "degraded"; reason: string }
+  /** A busy episode began (an event for the operator). */
+  | { type: "busy"; reason: string }
   /** It became ready after hamon started it: the `ready` event, with the latency in `reason`. */
   | { type: "ready"; reason: string };
 
@@ -135,7 +141,7 @@ export interface LifeResult {
   readonly actions: readonly LifeAction[];
 }
 
-export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "", active: true, pid: 0, restarts: 0, collateral: 0, nextAttemptMs: Infinity, flappingUntilMs: Infinity, held: false, registrations: 0, startedAtMs: -1, expectGone: false };
+export const NEW_LIFE: Life = { state: "starting", health: "ok", reason: "", readyByMs: Infinity, readyWaitMs: 0, refailAtMs: Infinity, reported: "ok", reportedReason: "", answered: "ok", answeredReason: "", active: true, pid: 0, restarts: 0, collateral: 0, nextAttemptMs: Infinity, flappingUntilMs: Infinity, held: false, registrations: 0, startedAtMs: -1, expectGone: false, busySinceMs: Infinity };
 
 const NONE: readonly LifeAction[] = [];
 /** Shared: an ok answer arrives every period for every check (the hot path allocates no action list). */
@@ -149,7 +155,7 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
       return readyAfterStart(l, life, "registered", now);
     }
     case "resumed": return to({ ...l, restarts: ev.restarts });
-    case "spawned": return to({ ...l, pid: ev.pid, startedAtMs: now, expectGone: false });
+    case "spawned": return to({ ...l, pid: ev.pid, startedAtMs: now, expectGone: false, busySinceMs: Infinity });
     case "adopted": return to({ ...l, pid: ev.pid });
     case "ready": return readyAfterStart(l, { ...l, state: "up", health: "ok", reason: "", readyByMs: Infinity, registrations: l.registrations + 1, startedAtMs: -1 }, ev.why, now);
     case "stopping": return to({ ...l, expectGone: true });
@@ -157,23 +163,23 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
     case "delegated": return to({ ...l, startedAtMs: now });
     case "delegate-done": return to(ev.ok ? { ...l, restarts: l.restarts + 1 } : { ...l, startedAtMs: -1 });
     case "present": return to({ ...l, state: "up", health: "ok", reason: ev.reason, readyByMs: Infinity });
-    case "deregistered": return to({ ...l, state: l.active ? "stopped" : "inactive", health: "ok", reason: `deregistered: ${ev.reason}` });
+    case "deregistered": return to({ ...l, state: l.active ? "stopped" : "inactive", health: "ok", reason: `deregistered: ${ev.reason}`, busySinceMs: Infinity });
     case "activated": return to({ ...l, active: true });
-    case "deactivated": return to({ ...l, active: false, state: "inactive", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity, nextAttemptMs: Infinity, flappingUntilMs: Infinity, held: false });
+    case "deactivated": return to({ ...l, active: false, state: "inactive", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity, nextAttemptMs: Infinity, flappingUntilMs: Infinity, held: false, busySinceMs: Infinity });
     case "restarting": {
       const counts = { restarts: l.restarts + (ev.counted && !ev.collateral ? 1 : 0), collateral: l.collateral + (ev.collateral ? 1 : 0), nextAttemptMs: Infinity };
-      return to(ev.alive ? { ...l, ...counts, expectGone: true, state: "starting", health: "ok", reason: `restarting: ${ev.why}` } : { ...l, ...counts });
+      return to(ev.alive ? { ...l, ...counts, expectGone: true, state: "starting", health: "ok", reason: `restarting: ${ev.why}`, busySinceMs: Infinity } : { ...l, ...counts, busySinceMs: Infinity });
     }
     case "backoff": return to({ ...l, nextAttemptMs: ev.untilMs });
     case "flapping": return to({ ...l, flappingUntilMs: ev.untilMs });
     case "steady": return to({ ...l, flappingUntilMs: Infinity });
-    case "hold": return to({ ...l, held: true, state: "stopped", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity, nextAttemptMs: Infinity });
+    case "hold": return to({ ...l, held: true, state: "stopped", health: "ok", reason: ev.reason, readyByMs: Infinity, refailAtMs: Infinity, nextAttemptMs: Infinity, busySinceMs: Infinity });
     case "release": return to({ ...l, held: false });
     case "waiting": return to({ ...l, state: "starting", health: "ok", reason: ev.reason, readyByMs: Infinity });
-    case "failed": return to({ ...l, state: ev.state ?? "down", health: "failed", reason: ev.reason });
+    case "failed": return to({ ...l, state: ev.state ?? "down", health: "failed", reason: ev.reason, busySinceMs: Infinity });
     case "lost": {
       const lastWords = l.health === "failed" && l.reason ? l.reason : "";
-      return to({ ...l, state: "down", health: "failed", reason: lastWords ? `${lastWords}; then ${ev.reason}` : ev.reason });
+      return to({ ...l, state: "down", health: "failed", reason: lastWords ? `${lastWords}; then ${ev.reason}` : ev.reason, busySinceMs: Infinity });
     }
     case "ready-due": {
       const next = { ...l, readyByMs: Infinity };
@@ -213,9 +219,13 @@ export function lifecycle(l: Life, ev: LifeEvent, now: number): LifeResult {
       const base = l.answered === "ok" ? l : { ...l, answered: "ok" as const, answeredReason: "" };
       return { life: clear ? { ...base, health: "ok", reason: "" } : base, actions: ev.known ? HEALTHY : NONE };
     }
-    case "check-failed": return { life: { ...l, health: "failed", reason: ev.reason }, actions: [{ type: "failure", reason: ev.reason, certain: ev.certain }] };
+    case "check-failed": return { life: { ...l, health: "failed", reason: ev.reason, busySinceMs: Infinity }, actions: [{ type: "failure", reason: ev.reason, certain: ev.certain }] };
     // Checks pass again: what shows is the component's own last report (ok unless it said otherwise).
-    case "checks-ok": return { life: { ...l, health: l.reported, reason: l.reported === "ok" ? "" : l.reportedReason }, actions: HEALTHY };
+    case "checks-ok": return { life: { ...l, health: l.reported, reason: l.reported === "ok" ? "" : l.reportedReason, busySinceMs: Infinity }, actions: HEALTHY };
+    case "busy": {
+      const life: Life = { ...l, health: "degraded", reason: ev.reason, busySinceMs: l.busySinceMs === Infinity ? now : l.busySinceMs };
+      return l.busySinceMs === Infinity ? { life, actions: [{ type: "busy", reason: ev.reason }] } : to(life);
+    }
     case "degraded": return to(l.health === "ok" ? { ...l, state: "up", health: "degraded", reason: ev.reason } : l);
     case "note": return to({ ...l, reason: ev.reason });
     default: {

@@ -73,6 +73,10 @@ export class CheckTable {
   private okRun = new Uint16Array(0);
   private failRun = new Uint16Array(0);
   private failed = new Uint8Array(0);
+  /** Its last failing sample was silence (a timeout, a missed confirm, a probe unanswered), not an answer saying failed. */
+  private silent = new Uint8Array(0);
+  /** While failed, every further failed sample is a transition too (a busy component is looked at again each time). */
+  private again = new Uint8Array(0);
   private ringAt = new Float64Array(0);
   private ringOk = new Uint8Array(0);
   private ringHead = new Uint8Array(0);
@@ -85,9 +89,7 @@ export class CheckTable {
     this.grow(initial);
   }
 
-  get used(): number {
-    return this.high - this.free.length;
-  }
+  get used(): number { return this.high - this.free.length; }
 
   /** Adds a check for `owner` (the caller's component index). The first query goes out at once. */
   add(owner: number, d: CheckDef, now: number): number {
@@ -107,7 +109,7 @@ export class CheckTable {
     this.okRun[slot] = 0;
     this.failRun[slot] = 0;
     this.failed[slot] = 0;
-    this.ringHead[slot] = 0;
+    this.silent[slot] = this.again[slot] = this.ringHead[slot] = 0;
     this.ringAt.fill(0, slot * SAMPLES, (slot + 1) * SAMPLES);
     this.names[slot] = d.name;
     this.nextWakeMs = Math.min(this.nextWakeMs, this.due[slot]!);
@@ -121,29 +123,25 @@ export class CheckTable {
     this.free.push(slot);
   }
 
-  ownerOf(slot: number): number {
-    return this.owner[slot]!;
-  }
+  ownerOf(slot: number): number { return this.owner[slot]!; }
 
-  nameOf(slot: number): string {
-    return this.names[slot] ?? "";
-  }
+  nameOf(slot: number): string { return this.names[slot] ?? ""; }
 
-  modeOf(slot: number): "query" | "confirm" {
-    return this.mode[slot] === 1 ? "confirm" : "query";
-  }
+  modeOf(slot: number): "query" | "confirm" { return this.mode[slot] === 1 ? "confirm" : "query"; }
 
   /** The timeout of the check a query id belongs to. */
-  timeoutOf(id: number): number {
-    return this.timeout[slotOfId(id)] ?? 0;
-  }
+  timeoutOf(id: number): number { return this.timeout[slotOfId(id)] ?? 0; }
 
-  periodOf(slot: number): number {
-    return this.period[slot]!;
-  }
+  periodOf(slot: number): number { return this.period[slot]!; }
 
-  isFailed(slot: number): boolean {
-    return this.failed[slot] === 1;
+  isFailed(slot: number): boolean { return this.failed[slot] === 1; }
+
+  /** Whether `slot`'s last failing sample was silence (no answer in time), which a busy process also gives. */
+  wasSilent(slot: number): boolean { return this.silent[slot] === 1; }
+
+  /** Until `slot` passes again, each further failed sample is a transition too (engine/stall.ts: a busy component is judged again). */
+  reportEachFailure(slot: number): void {
+    if (this.active[slot] === 1 && this.failed[slot] === 1) this.again[slot] = 1;
   }
 
   /**
@@ -184,12 +182,12 @@ export class CheckTable {
     this.nextWakeMs = wake;
   }
 
-  /** A reply arrived. Returns false when `id` is not an outstanding query (late or forged). */
-  reply(id: number, ok: boolean, reason: string, now: number, sink: CheckSink): boolean {
+  /** A reply arrived (`silent`: a probe the daemon left unanswered). Returns false when `id` is not an outstanding query (late or forged). */
+  reply(id: number, ok: boolean, reason: string, now: number, sink: CheckSink, silent = false): boolean {
     const slot = slotOfId(id);
     if (id < 1 || slot >= this.high || this.pending[slot] !== id) return false;
     this.pending[slot] = 0;
-    this.sample(slot, ok, now, sink, reason);
+    this.sample(slot, ok, now, sink, reason, silent);
     return true;
   }
 
@@ -247,7 +245,7 @@ export class CheckTable {
   }
 
   /** `why` is a short code or the component's own text; the reason string is built only on a transition. */
-  private sample(i: number, ok: boolean, now: number, sink: CheckSink, why: string): void {
+  private sample(i: number, ok: boolean, now: number, sink: CheckSink, why: string, silent = false): void {
     const j = i * SAMPLES + this.ringHead[i]!;
     this.ringAt[j] = now;
     this.ringOk[j] = ok ? 1 : 0;
@@ -258,12 +256,14 @@ export class CheckTable {
       if (this.okRun[i]! < 65_535) this.okRun[i]!++;
       if (this.failed[i] === 1 && this.okRun[i]! >= this.rise[i]!) {
         this.failed[i] = 0;
+        this.again[i] = 0;
         sink.transition(i, this.owner[i]!, true, `check '${this.names[i]}' passed ${this.okRun[i]} time(s)`, true);
       }
     } else {
       this.okRun[i] = 0;
       if (this.failRun[i]! < 65_535) this.failRun[i]!++;
-      if (this.failed[i] === 0 && this.failRun[i]! >= this.fall[i]!) {
+      this.silent[i] = silent || why === "timeout" || why === "missed-confirm" ? 1 : 0;
+      if ((this.failed[i] === 0 && this.failRun[i]! >= this.fall[i]!) || this.again[i] === 1) {
         this.failed[i] = 1;
         sink.transition(i, this.owner[i]!, false, this.explain(i, why), why !== "timeout" && why !== "missed-confirm");
       }
@@ -274,7 +274,7 @@ export class CheckTable {
     const n = this.names[i];
     if (why === "timeout") return `check '${n}': no reply within ${this.timeout[i]} ms (${this.failRun[i]} in a row)`;
     if (why === "missed-confirm") return `check '${n}': not confirmed within ${this.period[i]! + this.timeout[i]!} ms`;
-    return `check '${n}' failed: ${why || "no detail"}`;
+    return `check '${n}' failed: ${why || "no detail"}${this.failRun[i]! > 1 ? `, ${this.failRun[i]} in a row` : ""}`;
   }
 
   private nextId(slot: number): number {
@@ -292,6 +292,7 @@ export class CheckTable {
     [this.owner, this.active, this.mode, this.period, this.timeout] = [more(this.owner), more(this.active), more(this.mode), more(this.period), more(this.timeout)];
     [this.rise, this.fall, this.due, this.pending, this.deadline] = [more(this.rise), more(this.fall), more(this.due), more(this.pending), more(this.deadline)];
     [this.okRun, this.failRun, this.failed, this.ringHead] = [more(this.okRun), more(this.failRun), more(this.failed), more(this.ringHead)];
+    [this.silent, this.again] = [more(this.silent), more(this.again)];
     [this.ringAt, this.ringOk] = [more(this.ringAt, SAMPLES), more(this.ringOk, SAMPLES)];
     this.cap = n;
   }

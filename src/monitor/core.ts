@@ -140,7 +140,7 @@ export class MonitorCore implements LoopClient {
     this.recovery = new Recovery({ config, registry, after, now, fastPolicyOf: (n) => this.fast.policyOf(n), journal, stopping }, exec);
     registry.quarantinedOf = this.recovery.quarantined;
     registry.processAgeOf = processAgeOf(this.sup);
-    this.intake = new Intake({ registry, checks, lives: this.lives, adhoc: this.adhoc, control: pc, sup: this.sup, now, emit, feed, reschedule, journal, arrived, known: (n) => this.recovery.engine.components.has(n), starved: (late) => this.recovery.starved(late) });
+    this.intake = new Intake({ registry, checks, lives: this.lives, adhoc: this.adhoc, control: pc, sup: this.sup, now, emit, feed, reschedule, journal, arrived, known: (n) => this.recovery.engine.components.has(n), starved: (late) => this.recovery.starved(late), after });
     this.verbs = routeVerbs(allVerbs({
       registry, recent: o.recent, lives: this.lives, effects: exec, adhoc: this.adhoc, checks, now, feed, emit, markJournal: () => journal.mark(),
       monitorInfo: (t) => monitorInfo(t, this.startedAt, this.node.verdict, o.persistence ?? null, o.stateDir), coresOf: (n) => this.fast.coresOf(n), reload: () => this.reload(),

@@ -16,6 +16,8 @@ import type { CheckSink, CheckTable } from "./checks.ts";
 import type { MonitorEvent, MonitorHooks } from "./dispatch.ts";
 import type { Lives } from "./life.ts";
 import { PlainChecks } from "./plain.ts";
+import { Stalls } from "./stalls.ts";
+import type { After } from "./loop.ts";
 import type { Entry, Registry } from "./registry.ts";
 
 export interface IntakeDeps {
@@ -37,12 +39,16 @@ export interface IntakeDeps {
   known(name: string): boolean;
   /** A check's own deadline ran late: the monitor or the machine stalled (recovery.ts). */
   starved(lateMs: number): void;
+  /** The loop's timer (a busy-or-hung look: stalls.ts). */
+  readonly after: After;
 }
 
 export class Intake implements MonitorHooks, CheckSink {
   private readonly plain: PlainChecks;
+  private readonly stalls: Stalls;
 
   constructor(private readonly d: IntakeDeps) {
+    this.stalls = new Stalls({ checks: d.checks, after: d.after, now: d.now, apply: (e, ev, now) => d.lives.apply(e, ev, now) });
     this.plain = new PlainChecks({
       checks: d.checks, sink: this, now: d.now, reschedule: d.reschedule, starved: d.starved,
       answer: (e, h, detail) => this.noteHealth(e, h, detail),
@@ -150,16 +156,23 @@ export class Intake implements MonitorHooks, CheckSink {
     return e.conn.send({ type: "query", id, kind: "health", check, action: "" });
   }
 
-  transition(_slot: number, owner: number, ok: boolean, reason: string, certain: boolean): void {
+  transition(slot: number, owner: number, ok: boolean, reason: string, certain: boolean): void {
     const e = this.d.registry.at(owner);
     if (!e) return;
     const lives = this.d.lives;
     // A daemon still starting (ready = "probe") fails its probe until it serves: that is what "not ready
     // yet" looks like, not a failure. Its ready_timeout_ms decides if it never gets there.
     if (!ok && e.state === "starting" && e.declared?.ready === "probe") return lives.apply(e, { type: "note", reason: `starting; not ready yet: ${reason}` });
-    this.d.emit({ component: e.name, event: ok ? "check-ok" : "check-failed", level: "", reason });
-    if (!ok) lives.apply(e, { type: "check-failed", reason, certain });
-    else if (!checksFailing(this.d.checks, e)) lives.apply(e, { type: "checks-ok" });
+    // Silence may be work, not a hang: its process is looked at first (stalls.ts); the failure goes on only if it is hung.
+    if (!ok && this.d.checks.wasSilent(slot) && this.stalls.take(e, slot, reason, (why) => this.failed(e, why, certain))) return;
+    if (!ok) return this.failed(e, reason, certain);
+    this.d.emit({ component: e.name, event: "check-ok", level: "", reason });
+    if (!checksFailing(this.d.checks, e)) lives.apply(e, { type: "checks-ok" });
+  }
+
+  private failed(e: Entry, reason: string, certain: boolean): void {
+    this.d.emit({ component: e.name, event: "check-failed", level: "", reason });
+    this.d.lives.apply(e, { type: "check-failed", reason, certain });
   }
 
   private noteHealth(e: Entry, h: Health, detail: string): void {

@@ -56,11 +56,11 @@ export class PlainChecks {
     if ("resource" in run) {
       // Sampled here and now (a few /proc reads into buffers made once); never what makes a daemon ready.
       const r = this.resources.check(run, e.pid, this.d.now());
-      return this.ran(e, id, r.health, r.detail, 0, false);
+      return this.ran(e, id, r.health, r.detail, 0, false, false);
     }
     // A stall of half its window (at most the loop's own threshold) leaves the daemon too little time to answer.
     const staleMs = Math.min(STALE_AFTER_MS, timeoutMs / 2);
-    this.runner.start(run, timeoutMs, (health, detail, lostMs) => this.ran(e, id, health, detail, lostMs > staleMs ? lostMs : 0), runAs(e));
+    this.runner.start(run, timeoutMs, (health, detail, lostMs, silent) => this.ran(e, id, health, detail, lostMs > staleMs ? lostMs : 0, silent), runAs(e));
   }
 
   /**
@@ -71,7 +71,7 @@ export class PlainChecks {
    * not have had its time. No sample, asked again, the stall said as the
    * loop's own would be (the starvation guard covers every check).
    */
-  private ran(e: Entry, id: number, health: Health, detail: string, staleMs: number, readies = true): void {
+  private ran(e: Entry, id: number, health: Health, detail: string, staleMs: number, silent: boolean, readies = true): void {
     const now = this.d.now();
     const slot = slotOfId(id);
     // At most VOIDS_IN_A_ROW in a row: a machine loaded for good must not hide a hung daemon for ever.
@@ -83,7 +83,7 @@ export class PlainChecks {
       return this.d.reschedule(now);
     }
     this.voids[slot] = 0;
-    if (!this.d.checks.reply(id, health !== "failed", detail, now, this.d.sink)) return; // too late: the check already failed
+    if (!this.d.checks.reply(id, health !== "failed", detail, now, this.d.sink, silent)) return; // too late: the check already failed
     this.d.answer(e, health, detail);
     if (!readies || e.state !== "starting" || e.declared?.ready !== "probe" || e.expectGone) return;
     if (health !== "failed") this.d.ready(e, now, "its probe passed");

@@ -8,6 +8,7 @@
  * The spec (`tcp://HOST:PORT`, `unix:PATH`) is parsed by config/probe-spec.ts.
  */
 import type { Probe } from "../config/probe-spec.ts";
+import { connectProbe } from "../sys/libc.ts";
 /** Most bytes of an answer kept while looking for `expect`. */
 export const EXPECT_MAX_BYTES = 4096;
 
@@ -38,9 +39,16 @@ export function runProbe(p: Probe, timeoutMs: number, io: { send: string; expect
         /* already closed */
       }
     };
-    const timer = setTimeout(() => done(sock && io.expect ? `${p.spec}: no '${io.expect}' within ${timeoutMs} ms` : `${p.spec}: no answer within ${timeoutMs} ms`), timeoutMs);
+    let backlog = false;
+    const timer = setTimeout(() => done(backlog ? `${p.spec}: not accepting within ${timeoutMs} ms (its listen backlog is full)` : sock && io.expect ? `${p.spec}: no '${io.expect}' within ${timeoutMs} ms` : `${p.spec}: no answer within ${timeoutMs} ms`), timeoutMs);
     // The errno name (ECONNREFUSED, ECONNRESET, ENOENT) is what an operator greps for; the message only when there is none.
-    const failed = (e: Error) => done(`${p.spec}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
+    const failed = (e: Error) => {
+      const code = (e as NodeJS.ErrnoException).code;
+      // Bun says ECONNREFUSED for a UNIX socket whose backlog is full (the kernel's EAGAIN): a daemon too busy to
+      // accept is silent, not refusing; its probe waits out the deadline like any unanswered one (engine/stall.ts).
+      if (p.kind === "unix" && code === "ECONNREFUSED" && connectProbe(p.path) === "busy") return void (backlog = true);
+      done(`${p.spec}: ${code ?? e.message}`);
+    };
     const handlers = {
       open: (s: { end(): void; write(b: string): number }) => {
         sock = s;

@@ -40,8 +40,15 @@ export const STALE_AFTER_MS = 250;
  * `lostMs`: of a failed result's window, how much the monitor or the machine
  * lost: how far past its deadline it came, or how long runnable tasks (the
  * daemon's among them) waited for a CPU meanwhile (PSI), the larger; 0 on time.
+ * `silent`: it failed by its deadline (no answer, an exec check killed), not by
+ * an answer: what a busy daemon gives too (engine/stall.ts tells them apart).
  */
-type Done = (health: Health, detail: string, lostMs: number) => void;
+type Done = (health: Health, detail: string, lostMs: number, silent: boolean) => void;
+
+/** A failure that came at its deadline (the timer's own slack allowed) was silence. */
+function silentSince(t0: number, timeoutMs: number): boolean {
+  return performance.now() - t0 >= timeoutMs - 1;
+}
 
 /** Worse first: how several checks' results combine into one health. */
 const RANK: Record<Health, number> = { ok: 0, degraded: 1, failed: 2 };
@@ -61,16 +68,16 @@ export class CheckRunner {
     if ("probe" in run) {
       const t0 = performance.now();
       const s0 = cpuStallUs();
-      void runProbe(run.probe, timeoutMs, run).then((why) => (why === null ? done("ok", `${run.probe.spec}: answered`, 0) : done("failed", why, lost(t0, s0, timeoutMs))));
+      void runProbe(run.probe, timeoutMs, run).then((why) => (why === null ? done("ok", `${run.probe.spec}: answered`, 0, false) : done("failed", why, lost(t0, s0, timeoutMs), silentSince(t0, timeoutMs))));
       return;
     }
     const waiting = this.inFlight.get(run);
     if (waiting) return void waiting.push(done);
     this.inFlight.set(run, [done]);
-    const all: Done = (health, detail, lateMs) => {
+    const all: Done = (health, detail, lateMs, silent) => {
       const ds = this.inFlight.get(run) ?? [];
       this.inFlight.delete(run);
-      for (const d of ds) d(health, detail, lateMs);
+      for (const d of ds) d(health, detail, lateMs, silent);
     };
     this.queue.push({ run, argv: run.exec, codes: run.codes, timeoutMs, until: performance.now() + timeoutMs, done: all, as });
     this.pump();
@@ -104,14 +111,15 @@ export class CheckRunner {
       const left = job.until - t0;
       if (left <= 0) {
         // Waited out its deadline in the queue: never started. Said, so that whoever waits for every result (the sidecar) is not left waiting.
-        job.done("failed", `exec check ${job.argv[0]}: not started within ${Math.round(job.timeoutMs)} ms (${MAX_CONCURRENT_EXEC} exec checks already running)`, Math.max(0, -left));
+        job.done("failed", `exec check ${job.argv[0]}: not started within ${Math.round(job.timeoutMs)} ms (${MAX_CONCURRENT_EXEC} exec checks already running)`, Math.max(0, -left), false);
         continue;
       }
       this.running++;
       // Freed at the deadline whoever holds its pipes (process/run.ts closes our ends and kills its group).
       void runAudit(job.argv, left, "exec check", job.as, job.codes).then((r) => {
         this.running--;
-        job.done(r.health, r.detail, r.health === "failed" ? lost(t0, s0, left) : 0);
+        const failed = r.health === "failed";
+        job.done(r.health, r.detail, failed ? lost(t0, s0, left) : 0, failed && silentSince(t0, left));
         this.pump();
       });
     }

@@ -31,10 +31,12 @@ export interface ProcSample {
   fds: number;
   /** The soft RLIMIT_NOFILE; Infinity when unlimited. */
   fdLimit: number;
+  /** Its main thread's state, as the byte of /proc/PID/stat field 3 ('R', 'S', 'D', 'T', 't', 'Z', …). */
+  state: number;
 }
 
 export function newSample(): ProcSample {
-  return { rssBytes: 0, cpuTicks: 0, threads: 0, fds: 0, fdLimit: Infinity };
+  return { rssBytes: 0, cpuTicks: 0, threads: 0, fds: 0, fdLimit: Infinity, state: 0 };
 }
 
 const ZERO = 48;
@@ -82,11 +84,25 @@ export class ProcSampler {
 
   /** Fills `out` for `pid`; false when the process is gone (or /proc cannot be read). */
   sample(pid: number, out: ProcSample): boolean {
-    // stat: after the last ')' (the command may hold spaces and parentheses): state is field 3, utime 14, stime 15, threads 20.
-    let n = this.readFile(pid, "stat");
+    if (!this.sampleCpu(pid, out)) return false;
+    // statm: size resident shared …, in pages.
+    const n = this.readFile(pid, "statm");
     if (n <= 0) return false;
-    let i = this.buf.lastIndexOf(41, n); // ')'
-    if (i < 0) return false;
+    const sp = this.buf.indexOf(SPACE);
+    out.rssBytes = sp < 0 ? 0 : this.int(sp + 1, n) * PAGE;
+    out.fdLimit = this.softFdLimit(pid);
+    out.fds = this.countFds(pid);
+    return true;
+  }
+
+  /** Only /proc/PID/stat: its state, CPU time and threads (what tells busy from hung: stalls.ts). */
+  sampleCpu(pid: number, out: ProcSample): boolean {
+    // After the last ')' (the command may hold spaces and parentheses): state is field 3, utime 14, stime 15, threads 20.
+    const n = this.readFile(pid, "stat");
+    if (n <= 0) return false;
+    let i = this.buf.lastIndexOf(41, n - 1); // ')'
+    if (i < 0 || i + 2 >= n) return false;
+    out.state = this.buf[i + 2]!;
     let field = 2;
     let utime = 0;
     let stime = 0;
@@ -98,13 +114,6 @@ export class ProcSampler {
       else if (field === 20) out.threads = this.int(i + 1, n);
     }
     out.cpuTicks = utime + stime;
-    // statm: size resident shared …, in pages.
-    n = this.readFile(pid, "statm");
-    if (n <= 0) return false;
-    const sp = this.buf.indexOf(SPACE);
-    out.rssBytes = sp < 0 ? 0 : this.int(sp + 1, n) * PAGE;
-    out.fdLimit = this.softFdLimit(pid);
-    out.fds = this.countFds(pid);
     return true;
   }
 

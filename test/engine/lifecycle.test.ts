@@ -47,6 +47,10 @@ describe("lifecycle", () => {
     ["delegated: its re-registration will be the ready", up, { type: "delegated" }, { startedAtMs: NOW }, []],
     ["delegate-done ok: counted as a restart", { ...up, startedAtMs: NOW - 5 }, { type: "delegate-done", ok: true }, { restarts: 1, startedAtMs: NOW - 5 }, []],
     ["delegate-done refused: no start awaited", { ...up, startedAtMs: NOW - 5 }, { type: "delegate-done", ok: false }, { restarts: 0, startedAtMs: -1 }, []],
+    ["busy: degraded, the episode begins now, said once", up, { type: "busy", reason: "busy: 98 % of a CPU" }, { health: "degraded", reason: "busy: 98 % of a CPU", busySinceMs: NOW }, [{ type: "busy", reason: "busy: 98 % of a CPU" }]],
+    ["busy again: the episode keeps its start, not said again", { ...up, health: "degraded", busySinceMs: NOW - 4_000 }, { type: "busy", reason: "busy: still" }, { reason: "busy: still", busySinceMs: NOW - 4_000 }, []],
+    ["checks ok after busy: the episode ends", { ...up, health: "degraded", busySinceMs: NOW - 4_000 }, { type: "checks-ok" }, { health: "ok", busySinceMs: Infinity }, [{ type: "healthy" }]],
+    ["hung after busy: failed, the episode ends", { ...up, health: "degraded", busySinceMs: NOW - 4_000 }, { type: "check-failed", reason: "hung", certain: false }, { health: "failed", busySinceMs: Infinity }, [{ type: "failure", certain: false }]],
     ["degraded (a suspect core) only from ok", { ...up, health: "failed", reason: "dead" }, { type: "degraded", reason: "suspect" }, { health: "failed", reason: "dead" }, []],
   ])("%s", (_label, life, ev, want, actions) => {
     const r = lifecycle(life, ev, NOW);

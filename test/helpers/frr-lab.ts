@@ -55,6 +55,10 @@ export interface FrrLab {
   /** A vtysh command against this lab's daemons, with a deadline (vtysh hangs while a daemon is stopped). */
   vtysh(cmd: string): string;
   pidOf(d: FrrDaemon): number;
+  /** Puts `n` /32 routes in the namespace's kernel table (zebra learns each): the full table that makes zebra busy. */
+  addKernelRoutes(n: number): void;
+  /** Starts `show ip route json` on zebra (seconds of its CPU over a full table, its vty silent meanwhile); resolves when it is done. */
+  heavyShow(): Promise<void>;
   /** `hamon`: the argv that runs hamon (default: from source; the benchmark passes the compiled binary). */
   startMonitor(extraToml?: string, hamon?: string[]): Promise<Watched>;
   stop(): Promise<void>;
@@ -88,6 +92,20 @@ export function newFrrLab(): FrrLab {
     vtysh(cmd) {
       const r = Bun.spawnSync(["timeout", "5", "vtysh", "--vty_socket", dir, "-c", cmd], { stdout: "pipe", stderr: "pipe" });
       return `${r.stdout.toString()}${r.stderr.toString()}`;
+    },
+    addKernelRoutes(n) {
+      sh(["ip", "-n", ns, "link", "add", "hv0", "type", "veth", "peer", "name", "hv1"]);
+      for (const l of ["hv0", "hv1"]) sh(["ip", "-n", ns, "link", "set", l, "up"]);
+      sh(["ip", "-n", ns, "addr", "add", "10.200.0.1/24", "dev", "hv0"]);
+      const batch = join(dir, "routes.batch");
+      const lines: string[] = [];
+      for (let i = 0; i < n; i++) lines.push(`route add 20.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32 via 10.200.0.2 proto static`);
+      writeFileSync(batch, `${lines.join("\n")}\n`);
+      sh(["ip", "-n", ns, "-batch", batch]);
+    },
+    async heavyShow() {
+      const p = Bun.spawn(["vtysh", "--vty_socket", dir, "-c", "show ip route json"], { stdout: "ignore", stderr: "ignore" });
+      await p.exited;
     },
     pidOf(d) {
       try {

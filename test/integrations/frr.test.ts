@@ -113,4 +113,32 @@ describe.skipIf(why !== null)("FRR owned by hamon (docs/examples/frr.toml) in a 
     expect(show).toContain("vty");
     expect(hamon("logs", "bgpd", "-n", "200")).toContain("bgpd 8.4");
   });
+
+  // Last: it leaves a full table in the namespace (every later zebra start reads it).
+  test("zebra made busy by a full table (`show ip route json` over 200,000 routes): its vty silent for seconds, busy, not restarted; SIGSTOPped, restarted at once", async () => {
+    lab.addKernelRoutes(200_000);
+    await until(() => /20\.3\.13\.63\/32/.test(lab.vtysh("show ip route 20.3.13.63/32")), "zebra has learned the table", 60_000);
+    const pid = await pidOf("zebra");
+    let mark = lab.mon!.events.length;
+    const t0 = performance.now();
+    const show = lab.heavyShow();
+    const busy = await lab.mon!.waitEvent((e) => e.component === "zebra" && e.event === "busy", "zebra busy", mark, 20_000);
+    expect(busy.reason).toMatch(/^check 'vty'.*; busy: \d+ % of a CPU/);
+    await show;
+    console.log(`zebra: show ip route json over 200,000 routes took ${Math.round(performance.now() - t0)} ms; busy said, not restarted`);
+    await lab.mon!.waitEvent((e) => e.component === "zebra" && e.event === "check-ok", "zebra answering again", mark, 20_000);
+    expect(lab.mon!.events.slice(mark).filter((e) => ["recover", "check-failed", "exited"].includes(e.event))).toEqual([]);
+    expect(await pidOf("zebra")).toBe(pid);
+    // The same zebra stopped: hung at its first silent check.
+    mark = lab.mon!.events.length;
+    const t1 = performance.now();
+    process.kill(pid, "SIGSTOP");
+    const failed = await lab.mon!.waitEvent((e) => e.component === "zebra" && e.event === "check-failed", "the hang seen", mark, 10_000);
+    expect(failed.reason).toContain("hung: stopped (state T)");
+    const rec = await lab.mon!.waitEvent((e) => e.component === "zebra" && e.event === "recover", "zebra restarted", mark, 10_000);
+    console.log(`zebra SIGSTOP → its recovery decided: ${Math.round(performance.now() - t1)} ms`);
+    expect(lab.mon!.events.slice(mark).filter((e) => e.event === "busy")).toEqual([]);
+    expect(rec.component).toBe("zebra");
+    await lab.mon!.waitEvent((e) => e.component === "zebra" && e.event === "ready", "zebra ready again", lab.mon!.events.indexOf(rec), 60_000);
+  }, 180_000);
 });
