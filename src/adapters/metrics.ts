@@ -7,6 +7,7 @@
  */
 import { NODE_HEALTHS, type NodeVerdict } from "../engine/node.ts";
 import { LATENESS_BUCKETS_S } from "../engine/lateness.ts";
+import { RESOURCES } from "../engine/pressure.ts";
 import { HEALTH as HEALTHS, LEVELS, type Level } from "../protocol/messages.ts";
 
 export const COMPONENT_STATES = ["starting", "up", "down", "inactive", "stopped"] as const;
@@ -16,7 +17,10 @@ export interface MetricsSnapshot {
   version: string;
   /** Unix time the monitor started, seconds. */
   startTimeS: number;
-  components: readonly { name: string; plane: string; kind: string; state: string; health: string; restarts: number; quarantined: boolean; held: boolean }[];
+  /** `busySinceMs`: finite while the component is busy (a silent check while it works: engine/stall.ts). */
+  components: readonly { name: string; plane: string; kind: string; state: string; health: string; restarts: number; quarantined: boolean; held: boolean; busySinceMs: number }[];
+  /** PSI per resource (RESOURCES' order): the share of the last interval (%, NaN unknown), and whether it is under pressure. */
+  pressure: { shares: readonly number[]; under: readonly boolean[] };
   fastpaths: readonly { fastpath: string; cores: readonly { slot: number; lcore: number; name: string; verdict: string; ageMs: number }[] }[];
   lateness: { counts: ArrayLike<number>; sumS: number; count: number };
   node: NodeVerdict;
@@ -80,6 +84,14 @@ export function renderMetrics(s: MetricsSnapshot): string {
   for (const c of s.components) line("hamon_component_quarantined", { component: c.name }, c.quarantined ? 1 : 0);
   family("hamon_component_held", "gauge", "1 while an operator holds the component (hamon stop NAME): stopped, not watched, not a failure.");
   for (const c of s.components) line("hamon_component_held", { component: c.name }, c.held ? 1 : 0);
+
+  family("hamon_component_busy", "gauge", "1 while the component is busy: a check unanswered while its process works (not hung: not restarted until busy_max_ms).");
+  for (const c of s.components) line("hamon_component_busy", { component: c.name }, c.busySinceMs !== Infinity ? 1 : 0);
+
+  family("hamon_node_pressure_ratio", "gauge", "Share of the last second in which runnable tasks waited for the resource (PSI some), 0..1.");
+  for (let i = 0; i < RESOURCES.length; i++) if (!Number.isNaN(s.pressure.shares[i])) line("hamon_node_pressure_ratio", { resource: RESOURCES[i]! }, s.pressure.shares[i]! / 100);
+  family("hamon_node_under_pressure", "gauge", "1 while the resource is above its [node] pressure_*_pct for pressure_for_ms (the node is yellow).");
+  for (let i = 0; i < RESOURCES.length; i++) line("hamon_node_under_pressure", { resource: RESOURCES[i]! }, s.pressure.under[i] ? 1 : 0);
 
   family("hamon_fastpath_core_beat_age_seconds", "gauge", "Time since the core's heartbeat counter last moved, by hamon's clock.");
   for (const f of s.fastpaths) for (const c of f.cores) line("hamon_fastpath_core_beat_age_seconds", { fastpath: f.fastpath, slot: c.slot, lcore: c.lcore, core: c.name }, c.ageMs / 1_000);

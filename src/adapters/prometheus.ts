@@ -22,6 +22,7 @@ export interface MetricsSource {
   fastpaths(): MetricsSnapshot["fastpaths"];
   lateness(): MetricsSnapshot["lateness"];
   persistence(): MetricsSnapshot["persistence"];
+  pressure(): MetricsSnapshot["pressure"];
 }
 
 export interface PrometheusAdapter extends Adapter {
@@ -40,7 +41,7 @@ export function prometheusAdapter(cfg: PrometheusConfig, src: MetricsSource, ver
   const trouble = new TroubleOnce(d, "prometheus");
 
   const render = (): string =>
-    renderMetrics({ version, startTimeS, components: src.components(), fastpaths: src.fastpaths(), lateness: src.lateness(), persistence: src.persistence(), node, recoveries, quarantines, starved, events });
+    renderMetrics({ version, startTimeS, components: src.components(), fastpaths: src.fastpaths(), lateness: src.lateness(), persistence: src.persistence(), pressure: src.pressure(), node, recoveries, quarantines, starved, events });
 
   const writeTextfile = (): void => {
     if (!cfg.textfile) return;

@@ -5,6 +5,7 @@
  * docs/integrations.md is the reference.
  */
 import { DEFAULT_WEIGHTS, MAX_PENALTY, type NodeWeights } from "../engine/node.ts";
+import { DEFAULT_PRESSURE, type PressureLimits } from "../engine/pressure.ts";
 import { bool, ConfigErrors, int, oneOf, onlyKeys, str, type Table } from "./validate.ts";
 
 export interface KeepalivedConfig {
@@ -49,12 +50,14 @@ export interface PrometheusConfig {
 
 export interface IntegrationsConfig {
   node: NodeWeights;
+  /** PSI limits: a node under pressure is yellow (engine/pressure.ts). */
+  pressure: PressureLimits;
   keepalived: KeepalivedConfig | null;
   pacemaker: PacemakerConfig | null;
   prometheus: PrometheusConfig | null;
 }
 
-export const DEFAULT_INTEGRATIONS: IntegrationsConfig = { node: DEFAULT_WEIGHTS, keepalived: null, pacemaker: null, prometheus: null };
+export const DEFAULT_INTEGRATIONS: IntegrationsConfig = { node: DEFAULT_WEIGHTS, pressure: DEFAULT_PRESSURE, keepalived: null, pacemaker: null, prometheus: null };
 
 export const INTEGRATION_TABLES = ["node", "keepalived", "pacemaker", "prometheus"] as const;
 
@@ -65,13 +68,16 @@ const ATTR_RE = /^[#A-Za-z0-9_.-]{1,64}$/;
 /** `tables`: the raw tables by name ({} when absent). */
 export function integrationsFrom(tables: Record<(typeof INTEGRATION_TABLES)[number], Table>, present: (name: string) => boolean, e: ConfigErrors): IntegrationsConfig {
   const n = tables.node;
-  onlyKeys(n, "node", ["degraded_penalty", "control_plane_penalty", "starved_penalty"], e);
+  onlyKeys(n, "node", ["degraded_penalty", "control_plane_penalty", "starved_penalty", "pressure_penalty", "pressure_cpu_pct", "pressure_memory_pct", "pressure_io_pct", "pressure_for_ms"], e);
   const node: NodeWeights = {
     degradedPenalty: int(n, "degraded_penalty", "node", e, 0, MAX_PENALTY, DEFAULT_WEIGHTS.degradedPenalty),
     controlPlanePenalty: int(n, "control_plane_penalty", "node", e, 0, MAX_PENALTY, DEFAULT_WEIGHTS.controlPlanePenalty),
     starvedPenalty: int(n, "starved_penalty", "node", e, 0, MAX_PENALTY, DEFAULT_WEIGHTS.starvedPenalty),
+    pressurePenalty: int(n, "pressure_penalty", "node", e, 0, MAX_PENALTY, DEFAULT_WEIGHTS.pressurePenalty),
   };
-  return { node, keepalived: keepalived(tables.keepalived, present("keepalived"), e), pacemaker: pacemaker(tables.pacemaker, present("pacemaker"), e), prometheus: prometheus(tables.prometheus, present("prometheus"), e) };
+  const pct = (r: "cpu" | "memory" | "io", i: number) => int(n, `pressure_${r}_pct`, "node", e, 0, 100, DEFAULT_PRESSURE.pct[i]!);
+  const pressure: PressureLimits = { pct: [pct("cpu", 0), pct("memory", 1), pct("io", 2)], forMs: int(n, "pressure_for_ms", "node", e, 1_000, 86_400_000, DEFAULT_PRESSURE.forMs) };
+  return { node, pressure, keepalived: keepalived(tables.keepalived, present("keepalived"), e), pacemaker: pacemaker(tables.pacemaker, present("pacemaker"), e), prometheus: prometheus(tables.prometheus, present("prometheus"), e) };
 }
 
 function enabled(t: Table, path: string, present: boolean, e: ConfigErrors): boolean {

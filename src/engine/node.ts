@@ -11,7 +11,8 @@
  *   is pending.
  * - yellow (a priority penalty, `#health-hamon=yellow`): the node forwards but
  *   is weaker: components degraded, failed, absent or flapping, a
- *   control-plane restart pending, the monitor starved. The penalty grows with each and is capped
+ *   control-plane restart pending, the monitor starved, the node under CPU,
+ *   memory or I/O pressure. The penalty grows with each and is capped
  *   at 253 so that it alone never means FAULT (keepalived: weight -1, a value
  *   ≥ 254 would).
  * - green: nothing to say.
@@ -55,16 +56,21 @@ export interface NodeWeights {
   readonly controlPlanePenalty: number;
   /** While the monitor's own loop is starved (its evidence is stale). */
   readonly starvedPenalty: number;
+  /** While the node is under pressure (CPU, memory or I/O: engine/pressure.ts). */
+  readonly pressurePenalty: number;
 }
 
-export const DEFAULT_WEIGHTS: NodeWeights = { degradedPenalty: 10, controlPlanePenalty: 50, starvedPenalty: 20 };
+export const DEFAULT_WEIGHTS: NodeWeights = { degradedPenalty: 10, controlPlanePenalty: 50, starvedPenalty: 20, pressurePenalty: 20 };
 
 /** Levels from this one up take the fast path (or the node) down: the node must not stay master. */
 const FAULT_SEVERITY = severity("restart-control-plane-and-fast-path");
 const PENDING_SEVERITY = severity("restart-control-plane");
 
-/** `rows` may have holes (the registry's array keeps indexes stable); walked by index: no iterator allocated on the monitor's timer. */
-export function nodeVerdict(rows: readonly (NodeRow | null | undefined)[], pending: ReadonlyMap<string, Level>, starved: boolean, w: NodeWeights): NodeVerdict {
+/**
+ * `rows` may have holes (the registry's array keeps indexes stable); walked by index: no iterator allocated on the monitor's timer.
+ * `pressure`: why the node is under pressure (engine/pressure.ts), or null.
+ */
+export function nodeVerdict(rows: readonly (NodeRow | null | undefined)[], pending: ReadonlyMap<string, Level>, starved: boolean, w: NodeWeights, pressure: string | null = null): NodeVerdict {
   let red: string | null = null;
   let reds = 0;
   let weak: string | null = null;
@@ -87,12 +93,13 @@ export function nodeVerdict(rows: readonly (NodeRow | null | undefined)[], pendi
       red ??= `${level} pending for ${name}`;
     } else cpPending++;
   }
-  const penalty = Math.min(MAX_PENALTY, weaks * w.degradedPenalty + (cpPending ? w.controlPlanePenalty : 0) + (starved ? w.starvedPenalty : 0));
+  const penalty = Math.min(MAX_PENALTY, weaks * w.degradedPenalty + (cpPending ? w.controlPlanePenalty : 0) + (starved ? w.starvedPenalty : 0) + (pressure ? w.pressurePenalty : 0));
   if (red !== null) return { health: "red", penalty, reason: more(red, reds) };
   const causes: string[] = [];
   if (weak !== null) causes.push(more(weak, weaks));
   if (cpPending) causes.push(`restart-control-plane pending for ${[...pending.keys()][0]}`);
   if (starved) causes.push("monitor starved");
+  if (pressure) causes.push(pressure);
   if (penalty === 0 && causes.length === 0) return GREEN;
   return { health: "yellow", penalty, reason: causes.join("; ") };
 }

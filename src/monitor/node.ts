@@ -11,6 +11,8 @@
  * it once discovery is over and every fast path was polled.
  */
 import { nodeVerdict, sameVerdict, trackPending, type NodeVerdict, type NodeWeights } from "../engine/node.ts";
+import { nextPressure, NO_PRESSURE, type PressureLimits, type PressureState } from "../engine/pressure.ts";
+import { psiSomeUs } from "../sys/psi.ts";
 import type { Level } from "../protocol/messages.ts";
 import type { MonitorEvent } from "./dispatch.ts";
 import type { Registry } from "./registry.ts";
@@ -22,7 +24,12 @@ export interface NodeJudgeDeps {
   starved: () => boolean;
   emit: (ev: MonitorEvent) => void;
   changed: (v: NodeVerdict) => void;
+  now(): number;
+  pressure: PressureLimits;
 }
+
+/** PSI is read at most this often (the verdict is evaluated after every event too). */
+export const PRESSURE_EVERY_MS = 1_000;
 
 export class NodeJudge {
   private pending: ReadonlyMap<string, Level> = new Map();
@@ -30,12 +37,19 @@ export class NodeJudge {
   private current: NodeVerdict | null = null;
   private armed = false;
   private readonly rowOf = (name: string) => this.d.registry.get(name);
+  private psi: PressureState = NO_PRESSURE;
+  private readonly totals = [0, 0, 0];
 
   constructor(private readonly d: NodeJudgeDeps) {}
 
   /** The verdict once armed; null before (status then shows none). */
   get verdict(): NodeVerdict | null {
     return this.current;
+  }
+
+  /** The node's pressure: each resource's share of the last interval (%, NaN unknown), and why it is under pressure (or null). */
+  get pressure(): PressureState {
+    return this.psi;
   }
 
   /** Every monitor event passes here (its own `node-*` events included: they change nothing). */
@@ -52,7 +66,12 @@ export class NodeJudge {
   /** Recomputes; announces a change (and the first verdict, so adapters start from a known value). */
   evaluate(): void {
     if (!this.armed) return;
-    const v = nodeVerdict(this.d.registry.list, this.pending, this.d.starved(), this.d.weights);
+    const now = this.d.now();
+    if (now - this.psi.atMs >= PRESSURE_EVERY_MS) {
+      for (let i = 0; i < 3; i++) this.totals[i] = this.d.pressure.pct[i]! > 0 ? psiSomeUs(i as 0 | 1 | 2) : -1;
+      this.psi = nextPressure(this.psi, [...this.totals], now, this.d.pressure);
+    }
+    const v = nodeVerdict(this.d.registry.list, this.pending, this.d.starved(), this.d.weights, this.psi.reason);
     const was = this.current;
     if (was && sameVerdict(v, was)) return;
     this.current = v; // before the event: the event comes back through observe() and must find nothing new

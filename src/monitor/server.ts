@@ -162,6 +162,7 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
       fastpaths: () => c.fast.snapshot(),
       lateness: () => c.lateness,
       persistence: () => persistence,
+      pressure: () => c.node.pressure,
     }, VERSION, { log: o.log, emit });
     group.add("adapters", () => a.stop());
     fanout.addSink((full) => a.event(full));

@@ -65,7 +65,8 @@ export class Stalls {
       const v = judgeStall(a, { cpuTicks: this.s.cpuTicks, state: this.s.state, atMs: now }, e.busySinceMs, max, now);
       if (!v.busy) return fail(`${reason}; ${v.reason}`);
       checks.reportEachFailure(slot);
-      this.d.apply(e, { type: "busy", reason: `${reason}; ${v.reason}` }, now);
+      // The verdict first: status and top show "busy: …" at a glance.
+      this.d.apply(e, { type: "busy", reason: `${v.reason}; ${reason}` }, now);
     }));
     return true;
   }

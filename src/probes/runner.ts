@@ -10,7 +10,7 @@ import type { ExternalRun as CheckRun } from "../config/check.ts";
 import type { Health } from "../protocol/messages.ts";
 import { runProbe } from "./connect.ts";
 import { runAudit, type RunAs } from "./exec.ts";
-import { cpuStallUs } from "../sys/proc-sample.ts";
+import { cpuStallUs } from "../sys/psi.ts";
 import type { ExitCodes } from "../config/check.ts";
 
 /**

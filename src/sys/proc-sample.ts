@@ -46,37 +46,6 @@ const PROC = Uint8Array.from("/proc/", (c) => c.charCodeAt(0));
 /** "Max open files" in ASCII: the line of /proc/PID/limits with the soft limit. */
 const MAX_OPEN_FILES = Uint8Array.from("Max open files", (c) => c.charCodeAt(0));
 
-const PSI_CPU = Uint8Array.from("/proc/pressure/cpu\0", (c) => c.charCodeAt(0));
-const TOTAL = Uint8Array.from("total=", (c) => c.charCodeAt(0));
-const psiBuf = new Uint8Array(256);
-
-/**
- * The machine's CPU pressure so far: /proc/pressure/cpu's "some" total, the
- * microseconds in which a runnable task waited for a CPU; -1 without PSI.
- * Read into a buffer made once (a probe reads it at its start and, when it
- * fails, at its end: how much of its window the machine was starved).
- */
-export function cpuStallUs(): number {
-  const fd = libc.symbols.open(ptr(PSI_CPU), O_RDONLY | O_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  let n = 0;
-  try {
-    n = Number(libc.symbols.read(fd, ptr(psiBuf), psiBuf.length));
-  } finally {
-    libc.symbols.close(fd);
-  }
-  // The first line is "some avg10=… total=N".
-  for (let i = 0; i < n; i++) {
-    let k = 0;
-    while (k < TOTAL.length && psiBuf[i + k] === TOTAL[k]) k++;
-    if (k < TOTAL.length) continue;
-    let v = 0;
-    for (let j = i + k; j < n && psiBuf[j]! >= ZERO && psiBuf[j]! <= ZERO + 9; j++) v = v * 10 + (psiBuf[j]! - ZERO);
-    return v;
-  }
-  return -1;
-}
-
 export class ProcSampler {
   private readonly buf = new Uint8Array(8192);
   private readonly dents = new Uint8Array(32768);

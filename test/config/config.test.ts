@@ -104,7 +104,8 @@ test("docs/hamon.example.toml (the README's configuration reference) is valid an
   expect(c.security).toMatchObject({ socketGroup: "root", controlUsers: [], allowUndeclared: true, maxConnectionsPerUid: 256 });
   expect(c.components[2]!.user).toBe("root");
   expect(c.integrations).toEqual({
-    node: { degradedPenalty: 10, controlPlanePenalty: 50, starvedPenalty: 20 },
+    node: { degradedPenalty: 10, controlPlanePenalty: 50, starvedPenalty: 20, pressurePenalty: 20 },
+    pressure: { pct: [80, 20, 80], forMs: 60_000 },
     keepalived: { dir: "/run/hamon/keepalived", onMonitorExit: "fault" },
     pacemaker: { attribute: "#health-hamon", attrdUpdater: "attrd_updater", dampeningS: 5, value: "colour", onReboot: "hook", standbyTimeoutS: 120 },
     prometheus: { textfile: "/var/lib/prometheus/node-exporter/hamon.prom", intervalMs: 5_000, listen: { host: "127.0.0.1", port: 9464 } },

@@ -1,5 +1,6 @@
 /** The node verdict and pending recoveries as pure functions: one row per rule. */
 import { describe, expect, test } from "bun:test";
+import { nextPressure, NO_PRESSURE } from "../../src/engine/pressure.ts";
 import { DEFAULT_WEIGHTS, GREEN, MAX_PENALTY, nodeVerdict, trackPending, type NodeRow } from "../../src/engine/node.ts";
 import type { Level } from "../../src/protocol/messages.ts";
 
@@ -37,7 +38,42 @@ describe("nodeVerdict", () => {
   });
 
   test("weights come from [node]", () => {
-    expect(nodeVerdict([row("a", "control", "up", "degraded")], none, true, { degradedPenalty: 1, controlPlanePenalty: 2, starvedPenalty: 3 }).penalty).toBe(4);
+    expect(nodeVerdict([row("a", "control", "up", "degraded")], none, true, { degradedPenalty: 1, controlPlanePenalty: 2, starvedPenalty: 3, pressurePenalty: 5 }).penalty).toBe(4);
+  });
+
+  test("pressure: yellow with its own penalty and its reason, on top of the rest", () => {
+    expect(nodeVerdict([row("a", "control", "up", "ok")], none, false, W, "memory pressure ≥ 20 % for 60 s")).toEqual({ health: "yellow", penalty: W.pressurePenalty, reason: "memory pressure ≥ 20 % for 60 s" });
+    expect(nodeVerdict([row("a", "control", "up", "degraded")], none, false, W, "cpu pressure ≥ 80 % for 60 s")).toMatchObject({ penalty: W.degradedPenalty + W.pressurePenalty, reason: "a degraded; cpu pressure ≥ 80 % for 60 s" });
+  });
+});
+
+describe("pressure (PSI, pure)", () => {
+  const L = { pct: [50, 20, 0] as [number, number, number], forMs: 3_000 };
+  /** Feeds per-second samples where resource `i` stalled `pct` % of each second. */
+  function run(pcts: number[][]): ReturnType<typeof nextPressure>[] {
+    let s = NO_PRESSURE;
+    const totals = [0, 0, 0];
+    const out = [];
+    s = nextPressure(s, [...totals], 0, L);
+    for (let k = 0; k < pcts.length; k++) {
+      for (let i = 0; i < 3; i++) totals[i]! += pcts[k]![i]! * 10_000; // % of 1 s, in µs
+      out.push((s = nextPressure(s, [...totals], (k + 1) * 1_000, L)));
+    }
+    return out;
+  }
+
+  test("high for forMs running is pressure; one low interval ends it; an unwatched resource never counts", () => {
+    const r = run([[60, 0, 100], [70, 0, 100], [90, 0, 100], [55, 0, 100], [10, 0, 100], [60, 0, 100]]);
+    expect(r.map((s) => s.reason)).toEqual([null, null, "cpu pressure ≥ 50 % for 3 s", "cpu pressure ≥ 50 % for 3 s", null, null]);
+    expect(r[1]!.shares[0]).toBeCloseTo(70, 5);
+  });
+
+  test("two resources at once are both named; a counter that cannot be read or goes backwards gives no share", () => {
+    const r = run([[60, 30, 0], [60, 30, 0], [60, 30, 0]]);
+    expect(r[2]!.reason).toBe("cpu pressure ≥ 50 % for 3 s, memory pressure ≥ 20 % for 3 s");
+    const gone = nextPressure(r[2]!, [-1, 0, 0], 4_000, L);
+    expect(Number.isNaN(gone.shares[0])).toBe(true);
+    expect(gone.reason).toBeNull();
   });
 });
 

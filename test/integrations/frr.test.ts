@@ -123,7 +123,7 @@ describe.skipIf(why !== null)("FRR owned by hamon (docs/examples/frr.toml) in a 
     const t0 = performance.now();
     const show = lab.heavyShow();
     const busy = await lab.mon!.waitEvent((e) => e.component === "zebra" && e.event === "busy", "zebra busy", mark, 20_000);
-    expect(busy.reason).toMatch(/^check 'vty'.*; busy: \d+ % of a CPU/);
+    expect(busy.reason).toMatch(/^busy: \d+ % of a CPU.*; check 'vty'/);
     await show;
     console.log(`zebra: show ip route json over 200,000 routes took ${Math.round(performance.now() - t0)} ms; busy said, not restarted`);
     await lab.mon!.waitEvent((e) => e.component === "zebra" && e.event === "check-ok", "zebra answering again", mark, 20_000);

@@ -8,11 +8,12 @@ function snap(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
   for (const ms of [0.2, 3, 40, 400, 9_000]) h.observe(ms);
   return {
     version: "1.2.3", startTimeS: 1_700_000_000,
-    components: [{ name: "ospfd", plane: "control", kind: "static", state: "up", health: "degraded", restarts: 2, quarantined: false, held: false }],
+    components: [{ name: "ospfd", plane: "control", kind: "static", state: "up", health: "degraded", restarts: 2, quarantined: false, held: false, busySinceMs: 5_000 }],
     fastpaths: [{ fastpath: "fp0", cores: [{ slot: 0, lcore: 3, name: 'rx"q\\0\n', verdict: "dead", ageMs: 1_500 }] }],
     lateness: h, node: { health: "yellow", penalty: 10, reason: "ospfd degraded" },
     recoveries: { "restart-daemon": 4, "restart-control-plane": 1, "restart-control-plane-and-fast-path": 0, "reboot-system": 0 },
-    quarantines: 0, starved: 1, events: 42, persistence: { eventsLost: 3, journalFailures: 1 }, ...over,
+    quarantines: 0, starved: 1, events: 42, persistence: { eventsLost: 3, journalFailures: 1 },
+    pressure: { shares: [85.5, NaN, 2], under: [true, false, false] }, ...over,
   };
 }
 
@@ -29,6 +30,12 @@ test("every family has HELP and TYPE once, before its samples; counters end in _
   expect(text).toContain('hamon_component_health{component="ospfd",health="ok"} 0');
   expect(text).toContain('hamon_recoveries_total{level="restart-daemon"} 4');
   expect(text).toContain("hamon_node_penalty 10");
+  expect(text).toContain('hamon_component_busy{component="ospfd"} 1');
+  // PSI: a share that cannot be read is no sample (not a 0); each resource's pressure verdict is.
+  expect(text).toContain('hamon_node_pressure_ratio{resource="cpu"} 0.855');
+  expect(text).not.toContain('hamon_node_pressure_ratio{resource="memory"}');
+  expect(text).toContain('hamon_node_under_pressure{resource="cpu"} 1');
+  expect(text).toContain('hamon_node_under_pressure{resource="io"} 0');
   expect(text.endsWith("\n")).toBe(true);
 });
 
