@@ -10,7 +10,8 @@
  *     the same measure for both supervisors, with no polling of ours;
  *  3. idle with process supervision only: supervisor CPU over --seconds, PSS;
  *  4. the same with a 1 s connect probe on each (one listener answers all),
- *     and with a 1 s exec check (/bin/true) on 10 of them.
+ *     with a 1 s exec check (/bin/true) on 10 of them, and with a 1 s
+ *     resource check on each (all four limits: every sample reads /proc).
  *  5. stalls: false restarts per 100 whole-machine stalls of 0.5–2 s (a
  *     real-time busy loop on every CPU), the daemons probed every second
  *     (500 ms deadline, one miss is a failure); runit in the same run has no
@@ -167,6 +168,8 @@ await hamonRun(() => `[[component.check]]\nname = "p"\nmode = "probe"\nconnect =
 if (STALLS > 0) await hamonRun(() => `[[component.check]]\nname = "p"\nmode = "probe"\nconnect = "tcp://127.0.0.1:39431"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 1000\ntimeout_ms = 500\nfall = 1\n`, `, a 1 s probe on each (fall = 1), under ${STALLS} whole-machine stalls`, false, STALLS);
 pong.kill();
 await hamonRun((i) => (i < 10 ? `[[component.check]]\nname = "x"\nmode = "exec"\nargv = ["/bin/true"]\nperiod_ms = 1000\ntimeout_ms = 500\n` : ""), ", a 1 s exec check on 10", false);
+// Resource checks: every daemon's /proc read each second (stat, statm, limits, a getdents of fd/), by the monitor itself.
+await hamonRun(() => `[[component.check]]\nname = "mem"\nmode = "resource"\nrss_max = "1GiB"\nfds_max_pct = 90\nthreads_max = 64\ncpu_max_pct = 90\nperiod_ms = 1000\n`, ", a 1 s resource check on each (rss, fds, threads, cpu)", false);
 
 // runit, the same daemons.
 if (!Bun.which("runsvdir")) {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseConfig } from "../../src/config/config.ts";
 import { newSample, ProcSampler } from "../../src/sys/proc-sample.ts";
 import { freePort } from "../helpers/port.ts";
-import { startWatched, type Watched } from "../helpers/watched.ts";
+import { startWatched, stateOf, until, type Watched } from "../helpers/watched.ts";
 
 const LEAKY = join(import.meta.dir, "..", "fixtures", "leaky.ts");
 const running: Watched[] = [];
@@ -67,8 +67,10 @@ test("action = degrade: over the limit degrades the component, never restarts it
   running.length = 0;
   const w2 = await startWatched(`[defaults]\ngrace_ms = 0\n[[component]]\nname = "busy"\nplane = "system"\nstart = ${JSON.stringify([process.execPath, "-e", "setInterval(() => {}, 1000)"])}\nready = "started"\n[[component.check]]\nname = "threads"\nmode = "resource"\nthreads_max = 1\nperiod_ms = 200\naction = "degrade"\n`);
   running.push(w2);
-  const d = await w2.waitEvent((e) => e.component === "busy" && e.event === "degraded", "degraded", 0, 10_000);
-  expect(d.reason).toMatch(/\d+ threads > threads_max 1/);
+  // Degraded from its first sample, maybe before the subscriber attached: its standing says so.
+  await until(async () => (await stateOf(w2, "busy")) === "up/degraded", "degraded", 10_000);
+  const shown = await w2.cmd("show", "busy");
+  expect(shown.type === "result" && shown.components[0]!.reason).toMatch(/\d+ threads > threads_max 1/);
   await Bun.sleep(600);
   expect(w2.events.filter((e) => e.component === "busy" && e.event === "recover")).toEqual([]);
 }, 40_000);
