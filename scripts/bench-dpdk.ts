@@ -11,7 +11,16 @@
  *     CPU and three lcores sharing one CPU, hamon at its defaults;
  *  4. an owned fast path ([[fastpath]] start): stall → core-dead → restarted
  *     → every core of the new instance beating, over --restarts trials.
- * Options: --stalls N (100)  --soak S (60)  --source
+ *  5. pace (layout minor 1: work and usage counters): two busy processes
+ *     pinned to the lcore's CPU → core-slow, over --pace-trials trials; a load
+ *     step (2 Mpps offered → the full rate: fewer, fuller loops), where a
+ *     beats-only rule (the same thresholds, no work counter: shadowed here
+ *     on the same region) would call the core slow; and false slow or
+ *     overloaded verdicts per hour over --pace-soak seconds at 80 % of the
+ *     forwarder's full rate (every offered packet forwarded), and at the full
+ *     rate itself (net_null offers without end: the core is 100 % busy, which
+ *     is overloaded by definition).
+ * Options: --stalls N (100)  --soak S (60)  --pace-trials N (5)  --pace-soak S (300)  --pace-only  --source
  */
 import { parseArgs } from "node:util";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -25,8 +34,11 @@ import { DatagramSender } from "../test/helpers/datagram.ts";
 import { until } from "../test/helpers/wait.ts";
 import { hamonArgv, pct } from "./bench-lib.ts";
 import { kernelMonotonicMs } from "../src/sys/libc.ts";
+import { openRegion } from "../src/watchdog/region.ts";
+import { SW, W } from "../src/watchdog/layout.ts";
+import { Pace, PACE, WINDOW_MS } from "../src/watchdog/pace.ts";
 
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { stalls: { type: "string", default: "100" }, soak: { type: "string", default: "60" }, restarts: { type: "string", default: "10" }, source: { type: "boolean", default: false } } });
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { stalls: { type: "string", default: "100" }, soak: { type: "string", default: "60" }, "pace-trials": { type: "string", default: "5" }, "pace-soak": { type: "string", default: "300" }, "pace-only": { type: "boolean", default: false }, restarts: { type: "string", default: "10" }, source: { type: "boolean", default: false } } });
 const ROOT = join(import.meta.dir, "..");
 const dir = mkdtempSync(join(tmpdir(), "hamon-bench-dpdk-"));
 const FWD = join(dir, "fwd");
@@ -74,6 +86,7 @@ async function watch(hb: string, fp: string, monitor = "", prefix: string[] = []
 
 console.log("== hamon's watchdog and rte_keepalive on a real DPDK forwarder (net_null, io forwarding) ==");
 
+if (!values["pace-only"]) {
 // 1. Forwarding rate.
 async function rateOf(extra: string[], withMonitor: boolean): Promise<number> {
   const f = startFwd(["-l", "0-1"], extra);
@@ -185,4 +198,73 @@ await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
   await w.close();
   console.log(`\nowned fast path ([[fastpath]] start, defaults: dead 250 ms): stall → restarted → every core beating again, ${values.restarts} trials: p50 ${pct(lat, 0.5)} ms, max ${Math.max(...lat)} ms`);
 }
+}
+
+// 5. Pace.
+{
+  const f = startFwd(["-l", "0-1"]);
+  await until(() => rates(f).length > 2, "forwarding", 30_000);
+  const full = pct(rates(f).slice(1), 0.5);
+  const w = await watch(f.hb, "", "");
+  const shadow = beatsOnly(f.hb);
+  // Detection: two busy processes on the lcore's CPU (1).
+  const lat: number[] = [];
+  for (let i = 0; i < Number(values["pace-trials"]); i++) {
+    await Bun.sleep(7_000); // a baseline (five windows) after attach or the last episode
+    const mark = w.events.length;
+    const t0 = kernelMonotonicMs();
+    const hogs = [0, 1].map(() => Bun.spawn(["taskset", "-c", "1", "/bin/sh", "-c", "while :; do :; done"]));
+    await until(() => w.events.slice(mark).some((e) => e.event === "core-slow"), "core-slow", 30_000);
+    lat.push(Math.round(w.mono[w.events.findIndex((e, k) => k >= mark && e.event === "core-slow")]! - t0));
+    for (const h of hogs) h.kill("SIGKILL");
+    await until(() => w.events.slice(mark).some((e) => e.event === "core-steady"), "core-steady", 30_000);
+  }
+  console.log(`\npace: two busy processes pinned to the lcore's CPU → core-slow, ${lat.length} trials: p50 ${pct(lat, 0.5)} ms, max ${Math.max(...lat)} ms (3 windows of 1 s below 60 % of its baseline)`);
+  // A load step: 2 Mpps offered, then the full rate.
+  f.send("offer 0 2");
+  await Bun.sleep(8_000);
+  let mark = w.events.length;
+  const shadowMark = shadow.slow;
+  f.send("offer 0 0");
+  await Bun.sleep(8_000);
+  console.log(`load step 2 Mpps → full rate (${full.toFixed(1)} Mpps): hamon core-slow ${w.events.slice(mark).filter((e) => e.event === "core-slow").length}; a beats-only rule on the same region ${shadow.slow - shadowMark} (it would have called the heavier load slow)`);
+  // Soaks.
+  const per = (n: number) => ((n * 3600) / Number(values["pace-soak"])).toFixed(0);
+  for (const [label, offer] of [[`80 % of the full rate (${(full * 0.8).toFixed(1)} Mpps offered)`, (full * 0.8).toFixed(2)], ["the full rate (net_null offers without end: 100 % busy)", "0"]] as const) {
+    f.send(`offer 0 ${offer}`);
+    await Bun.sleep(2_000);
+    mark = w.events.length;
+    const s0 = shadow.slow;
+    await Bun.sleep(Number(values["pace-soak"]) * 1000);
+    const ev = w.events.slice(mark);
+    const slow = ev.filter((e) => e.event === "core-slow").length, over = ev.filter((e) => e.event === "core-overloaded").length;
+    console.log(`${values["pace-soak"]} s at ${label}: core-slow ${slow} (${per(slow)}/h), core-overloaded ${over} (${per(over)}/h); a beats-only rule: ${shadow.slow - s0} slow`);
+  }
+  shadow.stop();
+  await w.close();
+  await stopFwd(f);
+}
+
+/**
+ * The rule without the work counter, shadowed on the same region: loop rate below 60 % of its
+ * baseline for 3 windows (the same Pace, told there is no work counter but fed beats as work).
+ */
+function beatsOnly(hb: string): { readonly slow: number; stop(): void } {
+  const o = openRegion(hb);
+  if (!o.ok) throw new Error(o.reason);
+  // A copy where `work` is zero: Pace's rule then sees no work rise to excuse a fallen loop rate.
+  const copy = new Uint32Array(o.region.u32.length);
+  const p = new Pace(copy, 1, true, false);
+  const live = new Uint8Array(1);
+  let slow = 0;
+  const t = setInterval(() => {
+    o.region.refresh(copy.byteLength);
+    copy.set(o.region.u32);
+    copy[W.slotBase + SW.work] = 0;
+    copy[W.slotBase + SW.work + 1] = 0;
+    if (p.sample(performance.now(), live) > 0 && p.pace[0] === PACE.SLOW) slow++;
+  }, WINDOW_MS);
+  return { get slow() { return slow; }, stop() { clearInterval(t); o.region.close(); } };
+}
+
 await sender.close();

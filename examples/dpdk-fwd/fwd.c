@@ -15,6 +15,8 @@
  * once-a-second rate line ("rate MPPS"). Commands, for tests and benchmarks:
  *   stall SLOT MS   the worker in SLOT stops beating and forwarding for MS
  *   slow SLOT US    it spends US µs more per loop from now on (0: normal)
+ *   offer SLOT MPPS the line offers it MPPS (fractions allowed; 0: without end, as net_null does):
+ *                   a load change (more packets: fuller polls, fewer loops, more work done)
  *   idle SLOT MS    it backs off for MS, as a poll loop does when its queues run dry: IDLE with
  *                   the promise of MS first (the monitor then expects no beat), RUNNING after
  *   park SLOT       it stops polling until 'unpark SLOT' (its port is down, or it is taken out of
@@ -25,7 +27,18 @@
  * at MONO_MS" (CLOCK_MONOTONIC in ms, to compare with when the monitor's event
  * arrives, on the same clock).
  * --no-hb / --no-ka leave out the beats or the keepalive (bench:dpdk's
- * forwarding rate without a watchdog).
+ * forwarding rate without a watchdog). --offered-mpps X offers each worker X
+ * Mpps at start (a line rate: net_null itself offers packets without end, so
+ * every poll is full and the core 100 % busy; 0, the default, is that).
+ *
+ * Each worker keeps, besides its beat, the packets it forwarded (`work`) and
+ * its busy and total TSC cycles (`busy_tsc`, `total_tsc`, as DPDK's lcore
+ * usage counts them: an iteration that forwarded is busy), declared with
+ * hamon_hb_declare: what lets hamon tell a slow core from a loaded one and name
+ * an overloaded one (docs/heartbeat.md §3). Built against DPDK ≥ 23.03 it
+ * also registers rte_lcore_register_usage_cb with the same counters, so
+ * `/eal/lcore/usage` on the telemetry socket agrees (Debian 12's 22.11 has no
+ * such API: compiled out there).
  */
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -35,6 +48,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <rte_version.h>
 
 #include "hamon_heartbeat.h"
 
@@ -58,6 +72,7 @@ static uint16_t nports, nworkers;
 static unsigned worker_lcore[MAX_WORKERS];
 static _Atomic uint64_t stall_until[MAX_WORKERS];   /* TSC */
 static _Atomic uint32_t slow_us[MAX_WORKERS];
+static _Atomic uint32_t offer_kpps[MAX_WORKERS]; /* per worker; 0: as many as the port gives */
 static _Atomic uint32_t idle_ms[MAX_WORKERS];
 static _Atomic int killed[MAX_WORKERS];
 static _Atomic int parked[MAX_WORKERS];
@@ -86,6 +101,9 @@ static int worker(void *arg) {
   uint32_t slot = (uint32_t)(uintptr_t)arg;
   struct rte_mbuf *bufs[BURST];
   uint64_t n = 0;
+  const uint64_t hz = rte_get_tsc_hz();
+  uint64_t prev = rte_rdtsc(), refill = prev;
+  double tokens = 0;
   if (use_hb) hamon_hb_launch(&hb, slot);
   while (!quit) {
     if (use_hb) hamon_hb_beat(&hb, slot);  /* one relaxed store: the whole cost on the fast path */
@@ -113,18 +131,51 @@ static int worker(void *arg) {
     }
     uint32_t slow = atomic_load_explicit(&slow_us[slot], memory_order_relaxed);
     if (slow) rte_delay_us_block(slow);
+    const double offered = atomic_load_explicit(&offer_kpps[slot], memory_order_relaxed) * 1e3;
+    uint64_t t0 = rte_rdtsc();
+    if (offered > 0) {
+      /* The line rate: packets arrive at `offered` per second; a poll takes at most what has arrived. */
+      tokens += (double)(t0 - refill) * offered / (double)hz;
+      if (tokens > 4.0 * BURST * nports) tokens = 4.0 * BURST * nports;
+    }
+    refill = t0;
+    uint32_t done = 0;
     for (uint16_t p = 0; p < nports; p++) {
-      uint16_t rx = rte_eth_rx_burst(p, (uint16_t)slot, bufs, BURST);
+      uint16_t cap = BURST;
+      if (offered > 0 && tokens < cap) cap = (uint16_t)tokens;
+      uint16_t rx = cap ? rte_eth_rx_burst(p, (uint16_t)slot, bufs, cap) : 0;
       if (!rx) continue;
+      if (offered > 0) tokens -= rx;
       uint16_t tx = rte_eth_tx_burst(p ^ 1, (uint16_t)slot, bufs, rx);
       for (uint16_t k = tx; k < rx; k++) rte_pktmbuf_free(bufs[k]);
       n += tx;
+      done += rx;
     }
     atomic_store_explicit(&forwarded[slot], n, memory_order_relaxed);
+    if (use_hb) {
+      /* What it did and what it cost: a relaxed store or three on its own hot line. */
+      uint64_t t = rte_rdtsc();
+      hamon_hb_usage(&hb, slot, t - prev, done > 0);
+      hamon_hb_work(&hb, slot, done);
+      prev = t;
+    }
   }
   if (use_hb) hamon_hb_exit(&hb, slot);
   return 0;
 }
+
+#if RTE_VERSION >= RTE_VERSION_NUM(23, 3, 0, 0)
+/* /eal/lcore/usage on the telemetry socket: the same busy and total cycles the region carries. */
+static int lcore_usage(unsigned int lcore_id, struct rte_lcore_usage *u) {
+  for (uint16_t w = 0; w < nworkers; w++)
+    if (worker_lcore[w] == lcore_id) {
+      u->busy_cycles = __atomic_load_n(&hb.local[w].busy, __ATOMIC_RELAXED);
+      u->total_cycles = __atomic_load_n(&hb.local[w].total, __ATOMIC_RELAXED);
+      return 0;
+    }
+  return -1;
+}
+#endif
 
 static int port_init(uint16_t port, struct rte_mempool *pool) {
   struct rte_eth_conf conf;
@@ -149,6 +200,7 @@ static int control_socket(const char *path) {
 static void command(char *c) {
   unsigned slot = 0;
   unsigned long v = 0;
+  double mpps = 0;
   if (sscanf(c, "stall %u %lu", &slot, &v) == 2 && slot < nworkers) {
     atomic_store(&stall_until[slot], rte_get_tsc_cycles() + v * rte_get_tsc_hz() / 1000);
     printf("ok stall %u %lu at %.3f\n", slot, v, mono_ms());
@@ -157,6 +209,8 @@ static void command(char *c) {
   }
   else if (sscanf(c, "slow %u %lu", &slot, &v) == 2 && slot < nworkers)
     atomic_store(&slow_us[slot], (uint32_t)v);
+  else if (sscanf(c, "offer %u %lf", &slot, &mpps) == 2 && slot < nworkers)
+    atomic_store(&offer_kpps[slot], (uint32_t)(mpps * 1e3));
   else if (sscanf(c, "idle %u %lu", &slot, &v) == 2 && slot < nworkers)
     atomic_store(&idle_ms[slot], (uint32_t)v);
   else if (sscanf(c, "park %u", &slot) == 1 && slot < nworkers)
@@ -191,6 +245,10 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--ka-period-ms") == 0 && i + 1 < argc) ka_ms = (unsigned)atoi(argv[++i]);
     else if (strcmp(argv[i], "--no-hb") == 0) use_hb = 0;
     else if (strcmp(argv[i], "--no-ka") == 0) use_ka = 0;
+    else if (strcmp(argv[i], "--offered-mpps") == 0 && i + 1 < argc) {
+      uint32_t k = (uint32_t)(atof(argv[++i]) * 1e3);
+      for (int w = 0; w < MAX_WORKERS; w++) offer_kpps[w] = k;
+    }
   }
   if (!hb_path) {
     fprintf(stderr, "usage: … -- --hb PATH [--ctl SOCKET] [--ka-period-ms MS]\n");
@@ -227,7 +285,11 @@ int main(int argc, char **argv) {
     snprintf(name, sizeof name, "fwd%u", w);
     hamon_hb_set_meta(&hb, w, worker_lcore[w], rte_lcore_to_socket_id(worker_lcore[w]), name);
   }
+  hamon_hb_declare(&hb, HAMON_HB_FLAG_WORK | HAMON_HB_FLAG_USAGE);
   if (hamon_hb_publish(&hb) != 0) return 1;
+#if RTE_VERSION >= RTE_VERSION_NUM(23, 3, 0, 0)
+  rte_lcore_register_usage_cb(lcore_usage);
+#endif
   ka = rte_keepalive_create(ka_dead, NULL);
   for (uint16_t w = 0; w < nworkers; w++) rte_keepalive_register_core(ka, (int)worker_lcore[w]);
   int ctl = ctl_path ? control_socket(ctl_path) : -1;

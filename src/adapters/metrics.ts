@@ -11,7 +11,7 @@ import { RESOURCES } from "../engine/pressure.ts";
 import { HEALTH as HEALTHS, LEVELS, type Level } from "../protocol/messages.ts";
 
 export const COMPONENT_STATES = ["starting", "up", "down", "inactive", "stopped"] as const;
-export const CORE_VERDICTS = ["ok", "suspect", "dead", "corrupt", "unmonitored", "writer-gone"] as const;
+export const CORE_VERDICTS = ["ok", "slow", "overloaded", "suspect", "dead", "corrupt", "unmonitored", "writer-gone"] as const;
 
 export interface MetricsSnapshot {
   version: string;

@@ -69,7 +69,7 @@
 
 #define HAMON_HB_MAGIC "FPHBEAT1"
 #define HAMON_HB_MAJOR 1
-#define HAMON_HB_MINOR 0
+#define HAMON_HB_MINOR 1
 #define HAMON_HB_HEADER_SIZE 256
 #define HAMON_HB_SLOT_SIZE 128
 #define HAMON_HB_MAX_SLOTS 1024
@@ -78,11 +78,15 @@ enum hamon_hb_slot_state { HAMON_HB_UNUSED = 0, HAMON_HB_RUNNING = 1, HAMON_HB_I
 enum hamon_hb_writer_state { HAMON_HB_W_INIT = 0, HAMON_HB_W_RUNNING = 1, HAMON_HB_W_STOPPING = 2, HAMON_HB_W_STOPPED_CLEAN = 3 };
 #define HAMON_HB_FLAG_SEALED_MEMFD 1u
 #define HAMON_HB_FLAG_BEAT_PER_LOOP 2u
+/* Minor 1: `work` counts items of work done (packets), so the reader tells a slow core from a loaded one. */
+#define HAMON_HB_FLAG_WORK 4u
+/* Minor 1: `busy_tsc` / `total_tsc` are kept (DPDK's lcore usage), so the reader names an overloaded core. */
+#define HAMON_HB_FLAG_USAGE 8u
 
 struct hamon_hb_header {
   char magic[8];              /*   0 "FPHBEAT1" */
   uint16_t layout_major;      /*   8 = 1 */
-  uint16_t layout_minor;      /*  10 = 0 */
+  uint16_t layout_minor;      /*  10 = 1 (0: no busy_tsc/total_tsc, work informational) */
   uint32_t header_size;       /*  12 = 256 */
   uint32_t slot_size;         /*  16 = 128 */
   uint32_t slot_count;        /*  20 1..1024 */
@@ -106,8 +110,10 @@ struct hamon_hb_slot {
   uint32_t state_seq;         /* +12 release store, +1 per state change, after state/max_idle_ms */
   uint32_t launch_gen;        /* +16 +1 per (re)launch */
   uint32_t max_idle_ms;       /* +20 promised longest wait while IDLE; 0 = unbounded */
-  uint64_t work;              /* +24 optional progress counter */
-  uint8_t hot_reserved[32];   /* +32 */
+  uint64_t work;              /* +24 items of work done, cumulative (HAMON_HB_FLAG_WORK) */
+  uint64_t busy_tsc;          /* +32 TSC cycles of iterations that did work, cumulative (HAMON_HB_FLAG_USAGE) */
+  uint64_t total_tsc;         /* +40 TSC cycles of all iterations, cumulative (HAMON_HB_FLAG_USAGE) */
+  uint8_t hot_reserved[16];   /* +48 */
   /* cold line: written once before publish */
   uint32_t lcore_id;          /* +64 */
   uint32_t socket_id;         /* +68 */
@@ -137,6 +143,8 @@ HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, state_seq) == 12, "state_s
 HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, launch_gen) == 16, "launch_gen");
 HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, max_idle_ms) == 20, "max_idle_ms");
 HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, work) == 24, "work");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, busy_tsc) == 32, "busy_tsc");
+HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, total_tsc) == 40, "total_tsc");
 HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, lcore_id) == 64, "lcore_id");
 HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, socket_id) == 68, "socket_id");
 HAMON_HB_STATIC_ASSERT(offsetof(struct hamon_hb_slot, name) == 72, "name");
@@ -154,7 +162,10 @@ struct hamon_hb_local {
   uint64_t beat;
   uint32_t seq;
   uint32_t gen;
-  uint8_t pad[48];
+  uint64_t work;
+  uint64_t busy;
+  uint64_t total;
+  uint8_t pad[24];
 };
 HAMON_HB_STATIC_ASSERT(sizeof(struct hamon_hb_local) == 64, "one cache line per lcore");
 
@@ -238,6 +249,16 @@ static inline int hamon_hb_create(struct hamon_hb *hb, const char *path, uint32_
   return 0;
 }
 
+/*
+ * Declares what the lcores keep besides their beat (HAMON_HB_FLAG_WORK,
+ * HAMON_HB_FLAG_USAGE); call before hamon_hb_publish (the flags are under the
+ * header's CRC). Without it the reader judges liveness only.
+ */
+static inline void hamon_hb_declare(struct hamon_hb *hb, uint32_t flags) {
+  hb->hdr->flags |= flags & (HAMON_HB_FLAG_WORK | HAMON_HB_FLAG_USAGE);
+  hb->hdr->header_crc32 = hamon_hb_crc32(hb->hdr, 60);
+}
+
 /* Cold-line metadata of slot i; call before hamon_hb_publish. */
 static inline void hamon_hb_set_meta(struct hamon_hb *hb, uint32_t i, uint32_t lcore_id, uint32_t socket_id, const char *name) {
   struct hamon_hb_slot *s = &hb->slots[i];
@@ -270,6 +291,27 @@ static inline void hamon_hb_beat_n(struct hamon_hb *hb, uint32_t i, uint64_t loc
 /* Convenience form: the lcore's private counter (its own cache line), one store into the region. */
 static inline void hamon_hb_beat(struct hamon_hb *hb, uint32_t i) {
   __atomic_store_n(&hb->slots[i].beat, ++hb->local[i].beat, __ATOMIC_RELAXED);
+}
+
+/*
+ * Once per loop iteration, after its work: `done` items (packets) this
+ * iteration, 0 for an empty poll. One relaxed store (the private sum lives on
+ * the lcore's own line). With HAMON_HB_FLAG_WORK.
+ */
+static inline void hamon_hb_work(struct hamon_hb *hb, uint32_t i, uint32_t done) {
+  if (done) __atomic_store_n(&hb->slots[i].work, hb->local[i].work += done, __ATOMIC_RELAXED);
+}
+
+/*
+ * Once per loop iteration: its TSC cycles, and whether it did work (as DPDK's
+ * lcore usage counts busy and total cycles). Two relaxed stores. With
+ * HAMON_HB_FLAG_USAGE.
+ */
+static inline void hamon_hb_usage(struct hamon_hb *hb, uint32_t i, uint64_t cycles, int busy) {
+  struct hamon_hb_local *l = &hb->local[i];
+  l->total += cycles;
+  if (busy) __atomic_store_n(&hb->slots[i].busy_tsc, l->busy += cycles, __ATOMIC_RELAXED);
+  __atomic_store_n(&hb->slots[i].total_tsc, l->total, __ATOMIC_RELAXED);
 }
 
 /* State change (rare): state and promise first, then the sequence with release order. */

@@ -148,6 +148,22 @@ export class FastPaths {
           c.feedAfterPoll({ type: "healthy", component: name });
         }
         return;
+      // Its pace (watchdog/pace.ts): slow weighs on the node (a weaker forwarder), never a restart; overloaded is
+      // said and shown, not a penalty (a peer would carry the same load: it is capacity, not health).
+      case "slow":
+        w.bad.set(ev.slot, "slow");
+        c.lives.apply(e, { type: "degraded", reason: `${core} slow: ${ev.reason}` });
+        c.emit({ component: name, event: "core-slow", level: "", reason: `${core}: ${ev.reason}` });
+        return;
+      case "overloaded":
+        c.emit({ component: name, event: "core-overloaded", level: "", reason: `${core}: ${ev.reason}` });
+        return;
+      case "steady":
+        c.emit({ component: name, event: "core-steady", level: "", reason: `${core}: ${ev.reason}` });
+        if (w.bad.get(ev.slot) !== "slow") return;
+        w.bad.delete(ev.slot);
+        if (w.bad.size === 0 && e.health !== "ok") c.lives.apply(e, { type: "present", reason: "" });
+        return;
       case "suspect": {
         w.bad.set(ev.slot, "suspect");
         c.lives.apply(e, { type: "degraded", reason: `${core}: no beat for ${w.cfg.suspectMs} ms (suspect)` });

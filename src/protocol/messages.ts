@@ -40,7 +40,7 @@ export interface CoreStatus {
   readonly name: string;
   /** Writer-declared state: running, idle, parked, exited, unused. */
   readonly state: string;
-  /** hamon's verdict: ok, suspect, dead, corrupt, unmonitored, writer-gone. */
+  /** hamon's verdict: ok, slow, overloaded, suspect, dead, corrupt, unmonitored, writer-gone. */
   readonly verdict: string;
   readonly ageMs: number;
 }

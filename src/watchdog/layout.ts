@@ -22,17 +22,21 @@ export const H = {
   writerState: 64, controlBeat: 72,
 } as const;
 /** Byte offsets within a slot. */
-export const S = { beat: 0, state: 8, stateSeq: 12, launchGen: 16, maxIdleMs: 20, work: 24, lcoreId: 64, socketId: 68, name: 72, metaCrc: 124 } as const;
+export const S = { beat: 0, state: 8, stateSeq: 12, launchGen: 16, maxIdleMs: 20, work: 24, busyTsc: 32, totalTsc: 40, lcoreId: 64, socketId: 68, name: 72, metaCrc: 124 } as const;
 export const SLOT_NAME_BYTES = 16;
 
 /** 32-bit word indices into a Uint32Array over the mapping (plain loads: see assess.ts). */
 export const W = { writerState: H.writerState / 4, slotBase: HEADER_BYTES / 4, slotWords: SLOT_BYTES / 4 } as const;
-export const SW = { beatLo: 0, beatHi: 1, state: 2, stateSeq: 3, launchGen: 4, maxIdleMs: 5 } as const;
+export const SW = { beatLo: 0, beatHi: 1, state: 2, stateSeq: 3, launchGen: 4, maxIdleMs: 5, work: 6, busyTsc: 8, totalTsc: 10 } as const;
 
 export const SLOT_STATE = { UNUSED: 0, RUNNING: 1, IDLE: 2, PARKED: 3, EXITED: 4 } as const;
 export const SLOT_STATE_NAMES = ["unused", "running", "idle", "parked", "exited"] as const;
 export const WRITER_STATE = { INIT: 0, RUNNING: 1, STOPPING: 2, STOPPED_CLEAN: 3 } as const;
 export const FLAG_SEALED_MEMFD = 1;
+/** Minor 1: `work` counts items of work done (packets): a slow core is told from a loaded one (watchdog/pace.ts). */
+export const FLAG_WORK = 4;
+/** Minor 1: `busy_tsc` and `total_tsc` are kept: an overloaded core is named. */
+export const FLAG_USAGE = 8;
 
 export interface HeaderInfo {
   readonly slotCount: number;

@@ -10,14 +10,16 @@
  * is reported once with its reason and retried on the slow path.
  */
 import { Assessor, VERDICT, VERDICT_NAMES, type AssessPolicy, type VerdictName } from "./assess.ts";
-import { HEADER_BYTES, SLOT_BYTES, SLOT_STATE_NAMES, SW, W, WRITER_STATE, slotLcore, slotMetaOk, slotName, validateHeader, type HeaderInfo } from "./layout.ts";
+import { FLAG_USAGE, FLAG_WORK, HEADER_BYTES, SLOT_BYTES, SLOT_STATE_NAMES, SW, W, WRITER_STATE, slotLcore, slotMetaOk, slotName, validateHeader, type HeaderInfo } from "./layout.ts";
+import { Pace, PACE, PACE_NAMES, WINDOW_MS } from "./pace.ts";
 import { identify, openRegion, type Region } from "./region.ts";
 import { sameProcessAlive } from "../sys/proc.ts";
 
 export interface WatchEvent {
   /** Slot index, or -1 for the region as a whole. */
   slot: number;
-  verdict: VerdictName | "attached" | "invalid";
+  /** A liveness verdict; or its pace (pace.ts): slow, overloaded, steady again. */
+  verdict: VerdictName | (typeof PACE_NAMES)[number] | "attached" | "invalid";
   reason: string;
 }
 
@@ -26,7 +28,8 @@ export interface CoreView {
   lcore: number;
   name: string;
   state: string;
-  verdict: VerdictName;
+  /** Its liveness verdict, or, for a core that beats, slow or overloaded (pace.ts). */
+  verdict: VerdictName | "slow" | "overloaded";
   ageMs: number;
 }
 
@@ -45,6 +48,9 @@ export class HeartbeatWatch {
   private region: Region | null = null;
   private header: HeaderInfo | null = null;
   private assessor: Assessor | null = null;
+  /** The pace of beating cores, when the writer keeps work or usage counters (layout minor 1). */
+  private pace: Pace | null = null;
+  private paceAt = -1;
   private polls = 0;
   private readonly slowEvery: number;
   private writerGone = false;
@@ -94,9 +100,11 @@ export class HeartbeatWatch {
     const out: CoreView[] = [];
     for (let i = 0; i < a.slots; i++) {
       const st = r.u32[W.slotBase + i * W.slotWords + SW.state]!;
+      const live = VERDICT_NAMES[a.verdict[i]!] ?? "ok";
+      const pace = this.pace?.pace[i] ?? PACE.NORMAL;
       out.push({
         slot: i, lcore: slotLcore(r.u8, i), name: slotName(r.u8, i), state: SLOT_STATE_NAMES[st] ?? `invalid(${st})`,
-        verdict: VERDICT_NAMES[a.verdict[i]!] ?? "ok", ageMs: Math.max(0, Math.round(a.ageMs(i, this.lastNow))),
+        verdict: live === "ok" && pace !== PACE.NORMAL ? PACE_NAMES[pace] as "slow" | "overloaded" : live, ageMs: Math.max(0, Math.round(a.ageMs(i, this.lastNow))),
       });
     }
     return out;
@@ -106,6 +114,7 @@ export class HeartbeatWatch {
     this.region?.close();
     this.region = null;
     this.assessor = null;
+    this.pace = null;
   }
 
   private slow(now: number): void {
@@ -136,6 +145,23 @@ export class HeartbeatWatch {
       this.writerGone = true;
       if (this.assessor!.setAll(VERDICT.WRITER_GONE) > 0) this.emitTransitions(this.assessor!, `writer pid ${h.writerPid} is gone`);
     }
+    if (this.pace && !this.writerGone && now - this.paceAt >= WINDOW_MS) {
+      this.paceAt = now;
+      if (this.pace.sample(now, this.assessor!.verdict) > 0) this.emitPace(this.pace);
+    }
+  }
+
+  /** Pace transitions, with the figures that made them (rare: allocating the words is fine). */
+  private emitPace(p: Pace): void {
+    const n = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
+    for (let k = 0; k < p.transitionCount; k++) {
+      const i = p.transitionSlot(k);
+      const v = p.transitionPace(k);
+      const reason = v === PACE.SLOW
+        ? `loop rate ${n(p.beatRate[i]!)}/s, ${Math.round((p.beatRate[i]! / Math.max(1, p.baselineOf(i))) * 100)} % of its usual ${n(p.baselineOf(i))}/s, with no more work (${n(p.workRate[i]!)} items/s)`
+        : v === PACE.OVERLOADED ? `busy ${Math.round(p.busyPct[i]!)} % of its cycles for 60 s or more` : "back to its usual pace";
+      this.onEvent({ slot: i, verdict: PACE_NAMES[v]!, reason });
+    }
   }
 
   private attach(now: number): void {
@@ -159,6 +185,9 @@ export class HeartbeatWatch {
     this.writerGone = false;
     this.lastInvalid = "";
     this.assessor = new Assessor(o.region.u32, metaOk, v.header.slotCount, this.policy);
+    const f = v.header.flags;
+    this.pace = f & (FLAG_WORK | FLAG_USAGE) ? new Pace(o.region.u32, v.header.slotCount, (f & FLAG_WORK) !== 0, (f & FLAG_USAGE) !== 0) : null;
+    this.paceAt = -1;
     this.onEvent({ slot: -1, verdict: "attached", reason: `${v.header.slotCount} cores, writer pid ${v.header.writerPid}, instance ${v.header.instanceId}, ${o.region.sealed ? "sealed memfd" : "unsealed file"}` });
     if (this.assessor.scan(now) > 0) this.emitTransitions(this.assessor);
   }
@@ -169,6 +198,7 @@ export class HeartbeatWatch {
     this.region?.close();
     this.region = null;
     this.assessor = null;
+    this.pace = null;
     this.header = null;
   }
 

@@ -150,4 +150,38 @@ describe.skipIf(why !== null)("a real DPDK fast path (examples/dpdk-fwd) watched
     f.proc.kill("SIGKILL");
     await w.waitEvent((e) => e.component === "dataplane" && e.event === "core-writer-gone", "writer gone", mark);
   }, 60_000);
+
+  test("pace: a heavier load (fuller polls, fewer loops) is not slow; the lcore sharing its CPU with two busy processes (taskset) is slow, steady again when they leave; IDLE with a promise is not slow", async () => {
+    const f = startFwd("pace");
+    await until(() => f.out.some((l) => l.startsWith("rate ")), "forwarding", 30_000, () => f.out.join("\n"));
+    f.send("offer 0 2"); // a light load: 2 Mpps offered, most polls nearly empty
+    mon = await startWatched(`[[fastpath]]\nname = "dataplane"\nheartbeat = "${f.hb}"\n`);
+    const w = mon;
+    await until(async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" && r.components[0]?.cores?.[0]?.verdict === "ok"; }, "core ok", 10_000);
+    await Bun.sleep(7_000); // its baseline: five windows of a second
+    // The full load: packets without end (net_null), every poll full: a thirtieth of the loops, thirty times the packets.
+    let mark = w.events.length;
+    f.send("offer 0 0");
+    await Bun.sleep(6_000);
+    expect(w.events.slice(mark).filter((e) => e.event === "core-slow")).toEqual([]);
+    // Two busy processes on the lcore's CPU (lcore 1 runs on CPU 1): it gets a third of it.
+    mark = w.events.length;
+    const hogs = [0, 1].map(() => Bun.spawn(["taskset", "-c", "1", "/bin/sh", "-c", "while :; do :; done"]));
+    try {
+      const slow = await w.waitEvent((e) => e.component === "dataplane" && e.event === "core-slow", "slow", mark, 20_000);
+      expect(slow.reason).toMatch(/^core slot 0 \(fwd0, lcore 1\): loop rate .*\/s, \d+ % of its usual .*\/s, with no more work/);
+      const r = await w.cmd("show", "dataplane");
+      expect(r.type === "result" && [r.components[0]?.health, r.components[0]?.cores?.[0]?.verdict]).toEqual(["degraded", "slow"]);
+      expect(w.events.slice(mark).filter((e) => e.event === "core-suspect" || e.event === "core-dead" || e.event === "recover")).toEqual([]);
+    } finally {
+      for (const h of hogs) h.kill("SIGKILL");
+    }
+    await w.waitEvent((e) => e.component === "dataplane" && e.event === "core-steady", "steady again", mark, 10_000);
+    await until(async () => { const r = await w.cmd("show", "dataplane"); return r.type === "result" && r.components[0]?.health === "ok"; }, "healthy again", 5_000);
+    // IDLE with a promise for 3 s: silent, and its pace is not judged.
+    mark = w.events.length;
+    f.send("idle 0 3000");
+    await Bun.sleep(4_000);
+    expect(w.events.slice(mark).filter((e) => e.event === "core-slow" || e.event === "core-dead")).toEqual([]);
+  }, 90_000);
 });
