@@ -217,7 +217,7 @@ await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
     await until(() => w.events.slice(mark).some((e) => e.event === "core-slow"), "core-slow", 30_000);
     lat.push(Math.round(w.mono[w.events.findIndex((e, k) => k >= mark && e.event === "core-slow")]! - t0));
     for (const h of hogs) h.kill("SIGKILL");
-    await until(() => w.events.slice(mark).some((e) => e.event === "core-steady"), "core-steady", 30_000);
+    await until(() => w.events.slice(mark).some((e) => e.event === "core-steady"), "core-steady", 30_000, () => w.events.slice(mark).map((e) => `${e.event}(${e.reason})`).join(" | "));
   }
   console.log(`\npace: two busy processes pinned to the lcore's CPU → core-slow, ${lat.length} trials: p50 ${pct(lat, 0.5)} ms, max ${Math.max(...lat)} ms (3 windows of 1 s below 60 % of its baseline)`);
   // A load step: 2 Mpps offered, then the full rate.
@@ -239,6 +239,7 @@ await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
     const ev = w.events.slice(mark);
     const slow = ev.filter((e) => e.event === "core-slow").length, over = ev.filter((e) => e.event === "core-overloaded").length;
     console.log(`${values["pace-soak"]} s at ${label}: core-slow ${slow} (${per(slow)}/h), core-overloaded ${over} (${per(over)}/h); a beats-only rule: ${shadow.slow - s0} slow`);
+    for (const e of ev.filter((x) => x.event === "core-slow" || x.event === "core-overloaded")) console.log(`  ${e.event}: ${e.reason}`);
   }
   shadow.stop();
   await w.close();

@@ -13,6 +13,10 @@
  * - **overloaded**: busy cycles ≥ OVERLOAD_PCT of its cycles for OVERLOAD_MS
  *   running (Open vSwitch's PMD threshold: 95 % for 60 s). Needs FLAG_USAGE.
  *
+ * A load step (the loop rate fell below SLOW_RATIO while the work rose above
+ * WORK_SLACK) becomes the baseline at once; other windows that are not slow
+ * are averaged into it.
+ *
  * IDLE, PARKED and EXITED cores, a state change, a relaunch, a core whose
  * liveness verdict is not ok, or a window the monitor itself came late to:
  * the baseline starts again; none of them is ever slow. The baseline learns
@@ -126,6 +130,12 @@ export class Pace {
         this.workRate[i] = works;
         if (this.hasWork && this.learned[i]! >= BASELINE_WINDOWS && beats < SLOW_RATIO * this.baseBeat[i]! && works <= WORK_SLACK * this.baseWork[i]!) {
           if (this.slowRun[i]! < 65_535) this.slowRun[i]!++;
+        } else if (this.hasWork && this.learned[i]! > 0 && works > WORK_SLACK * this.baseWork[i]! && beats < SLOW_RATIO * this.baseBeat[i]!) {
+          // A load step (fewer, fuller loops, more work): that is its new normal at once. Averaged in, the two
+          // baselines would move at one pace from far apart, and a dip in work meanwhile would look slow.
+          this.slowRun[i] = 0;
+          this.baseBeat[i] = beats;
+          this.baseWork[i] = works;
         } else {
           this.slowRun[i] = 0;
           const first = this.learned[i] === 0;

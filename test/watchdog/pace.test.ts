@@ -72,6 +72,16 @@ describe("pace", () => {
     expect(windows(p, r, t + (SLOW_WINDOWS + 1) * WINDOW_MS, [[1e6, 24e6]])).toEqual(["steady"]);
   });
 
+  test("after a load step, a dip in work while the loop rate stays where the load put it is not slow (the step is the new baseline at once)", () => {
+    const r = region();
+    const p = new Pace(r.w, 1, true, true);
+    p.sample(0, live);
+    windows(p, r, 0, Array(BASELINE_WINDOWS).fill([3.4e6, 40e6]));
+    // 40 → 75 Mpps offered: a third of the loops; then the work settles 10 % lower, the loops the same.
+    const out = windows(p, r, BASELINE_WINDOWS * WINDOW_MS, [[1.1e6, 75e6], [1.05e6, 70e6], [1.06e6, 67e6], [1.06e6, 66e6], [1.05e6, 67e6], [1.07e6, 68e6], [1.06e6, 67e6]]);
+    expect(out.every((v) => v === "steady")).toBe(true);
+  });
+
   test("without the work counter nothing is ever slow (beats alone cannot tell load from slowness)", () => {
     const r = region();
     const p = new Pace(r.w, 1, false, true);
