@@ -23,7 +23,7 @@
  * Options: --stalls N (100)  --soak S (60)  --pace-trials N (5)  --pace-soak S (300)  --pace-only  --source
  */
 import { parseArgs } from "node:util";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Session } from "../src/library/session.ts";
@@ -205,8 +205,10 @@ await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
   const f = startFwd(["-l", "0-1"]);
   await until(() => rates(f).length > 2, "forwarding", 30_000);
   const full = pct(rates(f).slice(1), 0.5);
-  const w = await watch(f.hb, "", "");
+  // As appliances deploy it: the monitor on CPU 0, apart from the lcore's CPU 1 (section 2's second row).
+  const w = await watch(f.hb, "", "", ["taskset", "-c", "0"]);
   const shadow = beatsOnly(f.hb);
+  const cpu = contention(f.proc.pid);
   // Detection: two busy processes on the lcore's CPU (1).
   const lat: number[] = [];
   for (let i = 0; i < Number(values["pace-trials"]); i++) {
@@ -239,11 +241,41 @@ await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
     const ev = w.events.slice(mark);
     const slow = ev.filter((e) => e.event === "core-slow").length, over = ev.filter((e) => e.event === "core-overloaded").length;
     console.log(`${values["pace-soak"]} s at ${label}: core-slow ${slow} (${per(slow)}/h), core-overloaded ${over} (${per(over)}/h); a beats-only rule: ${shadow.slow - s0} slow`);
-    for (const e of ev.filter((x) => x.event === "core-slow" || x.event === "core-overloaded")) console.log(`  ${e.event}: ${e.reason}`);
+    for (const [k, e] of ev.entries()) {
+      if (e.event !== "core-slow" && e.event !== "core-overloaded") continue;
+      console.log(`  ${e.event}: ${e.reason}; over the 3 s before it: ${cpu.before(w.mono[mark + k]!, 3_000)}`);
+    }
   }
   shadow.stop();
+  cpu.stop();
   await w.close();
   await stopFwd(f);
+}
+
+/**
+ * Who else had the lcore's CPU, sampled each second (what the bench reports beside each slow verdict):
+ * the lcore thread's run-queue wait (schedstat's run_delay: runnable, another task on its CPU) and
+ * CPU 1's steal time (/proc/stat: the hypervisor ran someone else's vCPU there).
+ */
+function contention(pid: number): { before(monoMs: number, spanMs: number): string; stop(): void } {
+  const tid = readdirSync(`/proc/${pid}/task`).find((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, "utf8").trim() === "lcore-worker-1");
+  const at: number[] = [], delay: number[] = [], steal: number[] = [];
+  const t = setInterval(() => {
+    try {
+      at.push(kernelMonotonicMs());
+      delay.push(tid ? Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]) : NaN);
+      steal.push(Number(readFileSync("/proc/stat", "utf8").split("\n").find((l) => l.startsWith("cpu1 "))!.trim().split(/\s+/)[8]));
+    } catch { /* the forwarder is gone */ }
+  }, 250);
+  return {
+    before(monoMs, spanMs) {
+      const j = at.findLastIndex((x) => x <= monoMs), i = at.findLastIndex((x) => x <= monoMs - spanMs);
+      if (i < 0 || j <= i) return "no samples";
+      const span = at[j]! - at[i]!;
+      return `the lcore waited for its CPU ${(((delay[j]! - delay[i]!) / 1e6 / span) * 100).toFixed(0)} % of the time (run_delay), CPU 1 stolen ${((((steal[j]! - steal[i]!) * 10) / span) * 100).toFixed(0)} %`;
+    },
+    stop() { clearInterval(t); },
+  };
 }
 
 /**
