@@ -15,12 +15,15 @@
  * how long zebra's vty stayed silent each time, and whether hamon (1 s vty
  * check, 500 ms deadline, busy_max_ms 300 s) restarted it; then SIGSTOP of
  * zebra at a random phase → its recovery decided, --trials times (target ≤ 2 s).
- * watchfrr is not run beside it yet (issue 31 note): by its defaults it
- * restarts a daemon silent for 90 s, and never cures a stopped one.
+ * The same table and the same command, in the same run, on FRR under its own
+ * supervisor as Debian starts it (frrinit.sh: watchfrr with its defaults,
+ * unresponsive after 90 s), and with watchfrr's -t 2 (a timeout that would
+ * cure a hang about as fast as hamon does): who restarts zebra, and when.
  * Options: --trials N (10)  --routes N (200000)  --busy N (3)  --source (run from source, not the compiled binary)
  */
 import { parseArgs } from "node:util";
 import { frrUnavailable, newFrrLab, FRR_DAEMONS } from "../test/helpers/frr-lab.ts";
+import { startWatchfrrLab } from "../test/helpers/watchfrr-lab.ts";
 import { until } from "../test/helpers/wait.ts";
 import { hamonArgv, pct } from "./bench-lib.ts";
 
@@ -68,26 +71,25 @@ try {
   const probe = `20.${(last >> 16) & 255}.${(last >> 8) & 255}.${last & 255}/32`;
   await until(() => lab.vtysh(`show ip route ${probe}`).includes(probe), "zebra has the table", 300_000);
   const zpid = lab.pidOf("zebra");
-  const silent: number[] = [];
   const mark = mon.events.length;
-  for (let i = 0; i < Number(values.busy); i++) {
-    await until(async () => (await stateOf("zebra")) === "up/ok", "zebra ok", 60_000);
-    const t0 = performance.now();
-    const show = lab.heavyShow();
-    // Its vty silent from the moment the show begins until it is done: measured with a probe of our own.
-    let longest = 0;
-    for (let t = performance.now(); ; t = performance.now()) {
-      await lab.vty("zebra", 600_000);
-      longest = Math.max(longest, performance.now() - t);
-      if (await Promise.race([show.then(() => true), Bun.sleep(0).then(() => false)])) break;
-    }
-    await show;
-    silent.push(Math.round(longest));
-    console.log(`busy zebra ${i + 1}: show ip route json over ${values.routes} routes took ${Math.round(performance.now() - t0)} ms; its vty's longest silence ${Math.round(longest)} ms`);
-  }
+  const hamonBusy = await busyRuns({ vty: (ms) => lab.vty("zebra", ms), heavyShow: () => lab.heavyShow(), pid: () => lab.pidOf("zebra") }, async () => (await stateOf("zebra")) === "up/ok");
   const ev = mon.events.slice(mark).filter((e) => e.component === "zebra");
   const restarted = lab.pidOf("zebra") !== zpid || ev.some((e) => e.event === "recover");
-  console.log(`| busy zebra (${values.routes} routes, show ip route json ×${values.busy}) | hamon: ${restarted ? "RESTARTED zebra" : "never restarted zebra"}; busy said ${ev.filter((e) => e.event === "busy").length} time(s); longest silence ${Math.max(...silent)} ms | watchfrr (defaults, not run here): restarts at 90 s of silence |`);
+  console.log(`\nbusy zebra: ${values.routes} kernel routes, then show ip route json ×${values.busy}, the same in each row:`);
+  console.log("| supervisor | zebra's longest vty silence | zebra restarted? |\n|---|---|---|");
+  console.log(`| hamon (docs/examples/frr.toml: 1 s vty check, 500 ms deadline, busy_max_ms 300 s) | ${hamonBusy.silence} ms | ${restarted ? "RESTARTED" : `never (busy said ${ev.filter((e) => e.event === "busy").length} time(s))`} |`);
+  for (const t of [null, 2] as const) {
+    const wl = startWatchfrrLab(`wf${process.pid % 10_000}${t ?? "d"}`, t);
+    try {
+      await until(async () => (await wl.vty(1_000)) === null, "zebra under watchfrr answering", 30_000);
+      wl.addKernelRoutes(Number(values.routes));
+      await until(() => wl.vtysh(`show ip route ${probe}`).includes(probe), "zebra has the table", 300_000);
+      const r = await busyRuns({ vty: (ms) => wl.vty(ms), heavyShow: () => wl.heavyShow(), pid: () => wl.zebraPid() }, async () => (await wl.vty(1_000)) === null, 15_000);
+      console.log(`| watchfrr ${t === null ? "as Debian starts it (frrinit.sh; unresponsive after 90 s)" : `-t ${t} (unresponsive after ${t} s)`} | ${r.silence} ms | ${r.restartedAtMs === null ? "never" : `RESTARTED, ${r.restartedAtMs} ms into the show`} |`);
+    } finally {
+      wl.stop();
+    }
+  }
   const zs: number[] = [];
   for (let i = 0; i < Number(values.trials); i++) {
     await until(async () => (await stateOf("zebra")) === "up/ok", "zebra ok", 120_000);
@@ -103,4 +105,37 @@ try {
   console.log(`| SIGSTOP zebra (the same full table) → its recovery decided | p50 ${pct(zs, 0.5).toFixed(0)} ms, p95 ${pct(zs, 0.95).toFixed(0)} ms (target ≤ 2,000 ms: ${pct(zs, 0.95) <= 2_000 ? "met" : "NOT met"}) | watchfrr: never |`);
 } finally {
   await lab.stop();
+}
+
+/**
+ * Runs `show ip route json` --busy times on one zebra, each once it is `ready()`: its vty's longest
+ * silence meanwhile (a probe of our own, back to back), and when (ms into a show) its pid changed,
+ * watched for `afterMs` more after the last show (a supervisor's decision may come late).
+ */
+async function busyRuns(z: { vty(ms: number): Promise<string | null>; heavyShow(): Promise<void>; pid(): number }, ready: () => Promise<boolean>, afterMs = 0): Promise<{ silence: number; restartedAtMs: number | null }> {
+  let silence = 0;
+  let restartedAtMs: number | null = null;
+  const pid0 = z.pid();
+  let t0 = performance.now();
+  for (let i = 0; i < Number(values.busy) && restartedAtMs === null; i++) {
+    await until(ready, "zebra answering", 120_000);
+    t0 = performance.now();
+    let done = false;
+    const show = z.heavyShow().then(() => void (done = true));
+    const watcher = (async () => {
+      while (!done && restartedAtMs === null) {
+        if (z.pid() !== pid0) restartedAtMs = Math.round(performance.now() - t0);
+        await Bun.sleep(100);
+      }
+    })();
+    while (!done) {
+      const t = performance.now();
+      await z.vty(600_000);
+      silence = Math.max(silence, Math.round(performance.now() - t));
+    }
+    await show;
+    await watcher;
+  }
+  for (const end = performance.now() + afterMs; restartedAtMs === null && performance.now() < end; await Bun.sleep(100)) if (z.pid() !== pid0) restartedAtMs = Math.round(performance.now() - t0);
+  return { silence, restartedAtMs };
 }

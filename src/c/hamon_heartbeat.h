@@ -1,5 +1,5 @@
 /*
- * hamon heartbeat file, layout v1: the fast-path (writer) side.
+ * hamon heartbeat file, layout v1 (minor 1): the fast-path (writer) side.
  * Normative description: docs/heartbeat.md. Header-only, C11 or C++17, Linux.
  *
  * Include it in any order. It defines no feature-test macro: it needs the
@@ -11,9 +11,11 @@
  *   struct hamon_hb hb;
  *   hamon_hb_create(&hb, "/run/fastpath/hb", 8, HAMON_HB_SEALED_MEMFD);  // before launching lcores
  *   hamon_hb_set_meta(&hb, i, lcore_id, socket_id, "rx0");                // each slot, before publish
+ *   hamon_hb_declare(&hb, HAMON_HB_FLAG_WORK | HAMON_HB_FLAG_USAGE);      // optional: the pace counters
  *   hamon_hb_publish(&hb);                                                 // rename into place
  *   ... lcore i starts:          hamon_hb_launch(&hb, i);
  *   ... in lcore i's poll loop:  hamon_hb_beat(&hb, i);                    // one relaxed store
+ *   ... at the loop's end:       hamon_hb_work(&hb, i, rx); hamon_hb_usage(&hb, i, cycles, rx > 0);
  *   hamon_hb_set_state(&hb, i, HAMON_HB_IDLE, 200);                        // before a bounded wait
  *   ... lcore i returns:         hamon_hb_exit(&hb, i);                    // its own slot: EXITED
  *   hamon_hb_stopping(&hb);  join the lcores;  hamon_hb_stop(&hb);         // control thread: tombstone
