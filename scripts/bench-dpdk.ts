@@ -258,7 +258,7 @@ await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
  * CPU 1's steal time (/proc/stat: the hypervisor ran someone else's vCPU there).
  */
 function contention(pid: number): { before(monoMs: number, spanMs: number): string; stop(): void } {
-  const tid = readdirSync(`/proc/${pid}/task`).find((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, "utf8").trim() === "lcore-worker-1");
+  const tid = readdirSync(`/proc/${pid}/task`).find((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, "utf8").trim() === "rte-worker-1"); // DPDK 22.11 names its worker threads rte-worker-N
   const at: number[] = [], delay: number[] = [], steal: number[] = [];
   const t = setInterval(() => {
     try {
