@@ -97,9 +97,15 @@ describe("pace", () => {
     windows(p, r, 0, Array(BASELINE_WINDOWS).fill([3e6, 12e6]));
     r.state(0, SLOT_STATE.IDLE);
     expect(windows(p, r, BASELINE_WINDOWS * WINDOW_MS, Array(SLOW_WINDOWS + 2).fill([1_000, 10]))).toEqual(Array(SLOW_WINDOWS + 2).fill("steady"));
+    r.state(0, SLOT_STATE.PARKED);
+    const parkedAt = (BASELINE_WINDOWS + SLOW_WINDOWS + 2) * WINDOW_MS;
+    expect(windows(p, r, parkedAt, Array(SLOW_WINDOWS + 2).fill([0, 0]))).toEqual(Array(SLOW_WINDOWS + 2).fill("steady"));
     r.state(0, SLOT_STATE.RUNNING);
     // Back to RUNNING at a lower rate: a new baseline, learned first, so not slow either.
-    expect(windows(p, r, (BASELINE_WINDOWS + SLOW_WINDOWS + 2) * WINDOW_MS, Array(BASELINE_WINDOWS + SLOW_WINDOWS).fill([0.3e6, 1e6]))).toEqual(Array(BASELINE_WINDOWS + SLOW_WINDOWS).fill("steady"));
+    const runningAt = parkedAt + (SLOW_WINDOWS + 2) * WINDOW_MS;
+    expect(windows(p, r, runningAt, Array(BASELINE_WINDOWS + SLOW_WINDOWS).fill([0.3e6, 1e6]))).toEqual(Array(BASELINE_WINDOWS + SLOW_WINDOWS).fill("steady"));
+    // …and judged again: that new baseline learned, a fall with no more work is slow.
+    expect(windows(p, r, runningAt + (BASELINE_WINDOWS + SLOW_WINDOWS) * WINDOW_MS, Array(SLOW_WINDOWS).fill([0.1e6, 1e6])).at(-1)).toBe("slow");
     const notOk = new Uint8Array([1]);
     let slow = 0;
     for (let k = 0; k < 10; k++) {
