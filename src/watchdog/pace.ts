@@ -13,9 +13,9 @@
  * - **overloaded**: busy cycles ≥ OVERLOAD_PCT of its cycles for OVERLOAD_MS
  *   running (Open vSwitch's PMD threshold: 95 % for 60 s). Needs FLAG_USAGE.
  *
- * A load step (the loop rate fell below SLOW_RATIO while the work rose above
- * WORK_SLACK) becomes the baseline at once; other windows that are not slow
- * are averaged into it.
+ * A window with more work than the baseline by WORK_SLACK (a load step, or a
+ * window astride one) becomes the baseline at once; other windows that are
+ * not slow are averaged into it.
  *
  * IDLE, PARKED and EXITED cores, a state change, a relaunch, a core whose
  * liveness verdict is not ok, or a window the monitor itself came late to:
@@ -130,9 +130,10 @@ export class Pace {
         this.workRate[i] = works;
         if (this.hasWork && this.learned[i]! >= BASELINE_WINDOWS && beats < SLOW_RATIO * this.baseBeat[i]! && works <= WORK_SLACK * this.baseWork[i]!) {
           if (this.slowRun[i]! < 65_535) this.slowRun[i]!++;
-        } else if (this.hasWork && this.learned[i]! > 0 && works > WORK_SLACK * this.baseWork[i]! && beats < SLOW_RATIO * this.baseBeat[i]!) {
-          // A load step (fewer, fuller loops, more work): that is its new normal at once. Averaged in, the two
-          // baselines would move at one pace from far apart, and a dip in work meanwhile would look slow.
+        } else if (this.hasWork && this.learned[i]! > 0 && works > WORK_SLACK * this.baseWork[i]!) {
+          // More work than its baseline (a load step, or a window astride one): that is its new normal at once.
+          // Averaged in, the work baseline caught up within the slack while the loop-rate baseline was still far
+          // above, and the next window of the new load looked slow (bench:dpdk, 80 % → full rate).
           this.slowRun[i] = 0;
           this.baseBeat[i] = beats;
           this.baseWork[i] = works;
