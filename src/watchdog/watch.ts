@@ -11,7 +11,7 @@
  */
 import { Assessor, VERDICT, VERDICT_NAMES, type AssessPolicy, type VerdictName } from "./assess.ts";
 import { FLAG_USAGE, FLAG_WORK, HEADER_BYTES, SLOT_BYTES, SLOT_STATE_NAMES, SW, W, WRITER_STATE, slotLcore, slotMetaOk, slotName, validateHeader, type HeaderInfo } from "./layout.ts";
-import { Pace, PACE, PACE_NAMES, WINDOW_MS } from "./pace.ts";
+import { OVERLOAD_MS, Pace, PACE, PACE_NAMES, WINDOW_MS } from "./pace.ts";
 import { identify, openRegion, type Region } from "./region.ts";
 import { sameProcessAlive } from "../sys/proc.ts";
 
@@ -99,11 +99,10 @@ export class HeartbeatWatch {
     if (!r || !a) return [];
     const out: CoreView[] = [];
     for (let i = 0; i < a.slots; i++) {
-      const st = r.u32[W.slotBase + i * W.slotWords + SW.state]!;
       const live = VERDICT_NAMES[a.verdict[i]!] ?? "ok";
       const pace = this.pace?.pace[i] ?? PACE.NORMAL;
       out.push({
-        slot: i, lcore: slotLcore(r.u8, i), name: slotName(r.u8, i), state: SLOT_STATE_NAMES[st] ?? `invalid(${st})`,
+        slot: i, lcore: slotLcore(r.u8, i), name: slotName(r.u8, i), state: this.stateOf(i),
         verdict: live === "ok" && pace !== PACE.NORMAL ? PACE_NAMES[pace] as "slow" | "overloaded" : live, ageMs: Math.max(0, Math.round(a.ageMs(i, this.lastNow))),
       });
     }
@@ -147,19 +146,27 @@ export class HeartbeatWatch {
     }
     if (this.pace && !this.writerGone && now - this.paceAt >= WINDOW_MS) {
       this.paceAt = now;
-      if (this.pace.sample(now, this.assessor!.verdict) > 0) this.emitPace(this.pace);
+      if (this.pace.sample(now, this.assessor!.verdict) > 0) this.emitPace(this.pace, this.assessor!.verdict);
     }
   }
 
+  private stateOf(i: number): string {
+    const st = this.region?.u32[W.slotBase + i * W.slotWords + SW.state] ?? 0;
+    return SLOT_STATE_NAMES[st] ?? `invalid(${st})`;
+  }
+
   /** Pace transitions, with the figures that made them (rare: allocating the words is fine). */
-  private emitPace(p: Pace): void {
+  private emitPace(p: Pace, live: Uint8Array): void {
     const n = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
     for (let k = 0; k < p.transitionCount; k++) {
       const i = p.transitionSlot(k);
       const v = p.transitionPace(k);
       const reason = v === PACE.SLOW
         ? `loop rate ${n(p.beatRate[i]!)}/s, ${Math.round((p.beatRate[i]! / Math.max(1, p.baselineOf(i))) * 100)} % of its usual ${n(p.baselineOf(i))}/s, with no more work (${n(p.workRate[i]!)} items/s)`
-        : v === PACE.OVERLOADED ? `busy ${Math.round(p.busyPct[i]!)} % of its cycles for 60 s or more` : "back to its usual pace";
+        : v === PACE.OVERLOADED ? `busy ${Math.round(p.busyPct[i]!)} % of its cycles for ${OVERLOAD_MS / 1000} s or more`
+        // Back to steady because its pace is no longer judged (not ok, idle, parked, relaunched) is not "back to its usual pace".
+        : live[i] !== VERDICT.OK ? `its pace no longer judged (${VERDICT_NAMES[live[i]!] ?? "not ok"})`
+        : this.stateOf(i) !== "running" ? `its pace no longer judged (${this.stateOf(i)})` : "back to its usual pace";
       this.onEvent({ slot: i, verdict: PACE_NAMES[v]!, reason });
     }
   }
