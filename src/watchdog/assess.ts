@@ -30,7 +30,7 @@ export interface AssessPolicy {
   readonly deadMs: number;
   /** Tolerance added to an IDLE core's promised max idle time. */
   readonly idleSlackMs: number;
-  /** Nominal scan period: a scan later than `lateFactor` periods rebases every core. */
+  /** Nominal scan period: a scan later than `lateFactor` periods vouches for only that much of the silence since the last. */
   readonly pollMs: number;
   readonly lateFactor?: number;
 }
@@ -38,8 +38,6 @@ export interface AssessPolicy {
 const NO_VERDICT = 255;
 const META_BAD = 1;
 const BACKWARDS = 2;
-/** Suspect when a late scan rebased it: stays suspect until it beats (a rebase is no evidence of health). */
-const HELD = 4;
 
 /** The verdict a slot's state gives on its own: cores that run or idle are judged, the rest are not. */
 function stateVerdict(st: number): number {
@@ -53,13 +51,13 @@ export class Assessor {
   private readonly prevSeq: Uint32Array;
   private readonly prevGen: Uint32Array;
   private readonly lastChange: Float64Array;
-  /** Per slot: META_BAD (cold-line CRC failed at attach, permanent) | BACKWARDS (until a relaunch) | HELD (until a beat). */
+  /** Per slot: META_BAD (cold-line CRC failed at attach, permanent) | BACKWARDS (until a relaunch). */
   private readonly flags: Uint8Array;
   readonly verdict: Uint8Array;
   private readonly ring: Int32Array;
   private count = 0;
   private lastScan = -1;
-  /** Scans that came too late and rebased instead of judging. */
+  /** Scans that came late: each vouched for only `lateFactor` periods of the silence before it. */
   lateScans = 0;
   scans = 0;
 
@@ -99,14 +97,18 @@ export class Assessor {
   scan(now: number): number {
     this.count = 0;
     this.scans++;
-    const late = this.lastScan >= 0 && now - this.lastScan > (this.p.lateFactor ?? 3) * this.p.pollMs;
+    const gap = this.lastScan >= 0 ? now - this.lastScan : 0;
     this.lastScan = now;
-    if (late) {
-      // Our own tick came late (starved host, paused VM): no evidence either
-      // way. Rebase every clock and keep the previous verdicts.
+    const vouch = (this.p.lateFactor ?? 3) * this.p.pollMs;
+    if (gap > vouch) {
+      // Our own scan came late (a starved host, a paused VM, a busy loop). A core that has not beaten
+      // between two reads has not beaten, however late the second: that evidence is kept. What the
+      // monitor did not see is how the silence compares to a scan on time: the core may have been
+      // starved by the same cause. So a late scan vouches for `vouch` ms of silence, no more: the
+      // unseen part of the gap is not counted towards suspect or dead (no false verdict on our pause),
+      // and no evidence is thrown away either (a 400 ms stall is not missed when every scan is late).
       this.lateScans++;
-      this.rebaseAll(now);
-      return 0;
+      this.discount(gap - vouch);
     }
     // Locals, not fields: a store into one typed array could alias another as far
     // as the JIT knows, so `this.x[i]` would reload the field on every access.
@@ -132,7 +134,7 @@ export class Assessor {
         prevGen[i] = gen;
         prevLo[i] = lo;
         lastChange[i] = now;
-        flags[i] = f & ~(BACKWARDS | HELD);
+        flags[i] = f & ~BACKWARDS;
         v = stateVerdict(st);
       } else if (f & BACKWARDS) {
         v = VERDICT.CORRUPT;
@@ -143,13 +145,12 @@ export class Assessor {
         } else {
           prevLo[i] = lo;
           lastChange[i] = now;
-          if (f & HELD) flags[i] = f & ~HELD;
           v = stateVerdict(prevState[i]!);
         }
       } else {
         const st = prevState[i]!;
         const age = now - lastChange[i]!;
-        if (st === SLOT_STATE.RUNNING) v = age >= deadMs ? VERDICT.DEAD : age >= suspectMs || f & HELD ? VERDICT.SUSPECT : VERDICT.OK;
+        if (st === SLOT_STATE.RUNNING) v = age >= deadMs ? VERDICT.DEAD : age >= suspectMs ? VERDICT.SUSPECT : VERDICT.OK;
         else if (st === SLOT_STATE.IDLE) {
           const maxIdle = w[b + SW.maxIdleMs]!;
           v = maxIdle > 0 && age >= maxIdle + idleSlackMs ? VERDICT.DEAD : VERDICT.OK;
@@ -167,25 +168,15 @@ export class Assessor {
   }
 
   /**
-   * After our own late scan. A dead core is not rebased: our pause cannot
-   * make it deader, and forgetting its silence would call it ok on the next
-   * scan without a single beat (a false recovery, then a second failure). A
-   * suspect one is rebased (our pause may be all of its silence) but held
-   * suspect until it beats.
+   * After our own late scan: the silence we did not watch is not counted
+   * (each clock moves forward by it). Not a dead core's: our pause cannot make
+   * it deader, and its age is what an operator reads ("no beat for 2 s").
+   * A suspect core stays suspect (its counted silence only grows), so a late
+   * scan never turns it ok without a beat.
    */
-  private rebaseAll(now: number): void {
-    const w = this.w;
-    for (let i = 0; i < this.slots; i++) {
-      const b = W.slotBase + i * W.slotWords;
-      if (this.verdict[i] === VERDICT.DEAD && this.prevSeq[i] === w[b + SW.stateSeq] && this.prevGen[i] === w[b + SW.launchGen]) continue;
-      if (this.verdict[i] === VERDICT.SUSPECT) this.flags[i] = this.flags[i]! | HELD;
-      this.prevSeq[i] = w[b + SW.stateSeq]!;
-      this.prevGen[i] = w[b + SW.launchGen]!;
-      this.prevState[i] = w[b + SW.state]!;
-      this.prevLo[i] = w[b + SW.beatLo]!;
-      this.lastChange[i] = now;
-      if (this.verdict[i] === NO_VERDICT) this.verdict[i] = stateVerdict(this.prevState[i]!);
-    }
+  private discount(unseenMs: number): void {
+    const { verdict, lastChange } = this;
+    for (let i = 0; i < this.slots; i++) if (verdict[i] !== VERDICT.DEAD) lastChange[i] = lastChange[i]! + unseenMs;
   }
 
   /** The writer is gone or stopped: every slot gets `v` (writer-gone or unmonitored). */

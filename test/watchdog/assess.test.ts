@@ -94,14 +94,37 @@ describe("verdicts", () => {
     a.scan(0);
     expect([VERDICT_NAMES[a.verdict[0]!], VERDICT_NAMES[a.verdict[1]!]]).toEqual(["corrupt", "corrupt"]);
   });
-  test("a late scan (the monitor itself was starved) rebases instead of judging", () => {
+  test("a late scan (the monitor itself was starved) counts only what an on-time scan would have seen", () => {
     const r = region(1);
     r.run(0, 40, [0]);
-    r.a.scan(1_000); // 960 ms late: far past deadMs, but the evidence is ours, not the core's
+    r.a.scan(1_000); // 960 ms late: far past deadMs, but most of that silence the monitor did not watch
     expect(r.verdict(0)).toBe("ok");
     expect(r.a.lateScans).toBe(1);
-    r.run(1_010, 1_200);
+    expect(r.a.ageMs(0, 1_000)).toBe(30); // it beat at 40; of the 960 ms since, 30 are vouched for (3 periods)
+    r.run(1_010, 1_210);
     expect(r.verdict(0)).toBe("suspect");
+    r.a.scan(1_220);
+    expect(r.verdict(0)).toBe("dead"); // 30 + 220 ms of silence watched ≥ deadMs
+  });
+  test("a stall is not missed when every scan comes late (a loaded machine): the silence between reads adds up", () => {
+    const r = region(1);
+    r.run(0, 40, [0]);
+    // The core stops for 400 ms; the monitor now reads every 35 ms (3.5 periods: each read late).
+    let dead = -1;
+    for (let t = 75; t <= 440 && dead < 0; t += 35) if (r.a.scan(t) && r.verdict(0) === "dead") dead = t;
+    // Each late read vouches for 30 ms: 250 ms of silence takes 9 reads, not one 960 ms read.
+    expect(dead).toBeGreaterThan(0);
+    expect(r.a.lateScans).toBeGreaterThanOrEqual(8);
+    // The old rule (rebase on every late scan) never called it dead at all.
+  });
+  test("a core starved with the monitor is not called dead on time the monitor did not watch", () => {
+    const r = region(1);
+    r.run(0, 40, [0]);
+    r.a.scan(5_000); // a 5 s pause of the whole machine (a paused VM): the core did not run either
+    expect(r.verdict(0)).toBe("ok");
+    r.beat(0); // it runs again as soon as the machine does
+    r.a.scan(5_010);
+    expect(r.verdict(0)).toBe("ok");
   });
   test("a late scan does not clear a dead verdict either", () => {
     const r = region(1);
@@ -120,23 +143,24 @@ describe("verdicts", () => {
     r.a.scan(2_110);
     expect(r.verdict(0)).toBe("ok");
   });
-  test("a suspect core stays suspect across a late scan until it beats (the pause may be ours, the silence is not evidence of health)", () => {
+  test("a suspect core stays suspect across a late scan until it beats (its counted silence only grows)", () => {
     const r = region(1);
     r.run(0, 40, [0]);
     r.run(50, 110);
     expect(r.verdict(0)).toBe("suspect");
-    r.a.scan(500); // late: rebased, so our pause cannot make it dead...
-    r.run(510, 600);
+    r.a.scan(500); // late: only 30 ms of the gap counted, so our pause cannot make it dead...
     expect(r.verdict(0)).toBe("suspect"); // ...but not ok either
-    r.run(610, 760);
-    expect(r.verdict(0)).toBe("dead"); // deadMs after the rebase
+    r.run(510, 600);
+    expect(r.verdict(0)).toBe("suspect");
+    r.run(610, 700);
+    expect(r.verdict(0)).toBe("dead"); // 70 + 30 + 200 ms of watched silence
     const s = region(1);
     s.run(0, 40, [0]);
     s.run(50, 110);
     s.a.scan(500);
     s.run(510, 530, [0]);
-    expect(s.verdict(0)).toBe("ok"); // a beat clears the hold
-    s.run(540, 570); // 40 ms without a beat: under suspectMs, so ok (no hold left)
+    expect(s.verdict(0)).toBe("ok"); // a beat clears it
+    s.run(540, 570); // 40 ms without a beat: under suspectMs, so ok
     expect(s.verdict(0)).toBe("ok");
   });
   test("transitions are reported once, not on every scan", () => {
