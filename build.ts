@@ -26,8 +26,8 @@ const version = `${pkg.version}+${commit}`;
 const outfile = values.outfile ?? (values.target ? `dist/hamon-${values.target.replace(/^bun-/, "")}` : "dist/hamon");
 
 const result = await Bun.build({
-  // The Worker threads (the daemon-log writer, the metrics endpoint, the death watcher) are entry points of their own (src/sys/worker.ts).
-  entrypoints: ["src/main.ts", "src/process/log-worker.ts", "src/adapters/metrics-worker.ts", "src/process/death-worker.ts"],
+  // The Worker threads (the daemon-log writer, the metrics endpoint, the death watcher, the watchdog) are entry points of their own (src/sys/worker.ts).
+  entrypoints: ["src/main.ts", "src/process/log-worker.ts", "src/adapters/metrics-worker.ts", "src/process/death-worker.ts", "src/watchdog/scan-worker.ts"],
   minify: true,
   sourcemap: "inline",
   // JSC bytecode compiled ahead of time: a client verb starts in ~10 ms

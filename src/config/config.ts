@@ -89,6 +89,8 @@ export interface MonitorConfig {
   stopOnExit: boolean;
   /** After a start, how long components the previous monitor knew get to re-register before one is called missing. */
   reregisterWindowMs: number;
+  /** Where the fast paths' hot scan runs (docs/heartbeat.md §6): its own thread (default), pinned and SCHED_FIFO if asked. */
+  watchdog: WatchdogConfig;
   /** argv run for each level (HAMON_COMPONENT, HAMON_LEVEL, HAMON_REASON in its environment). */
   levels: Partial<Record<Level, string[]>>;
   /** Policy for components that register without being declared. */
@@ -101,10 +103,19 @@ export interface MonitorConfig {
   fastpaths: FastPathConfig[];
 }
 
+export interface WatchdogConfig {
+  /** The hot scan on a thread of its own (true), or on the monitor's loop. */
+  thread: boolean;
+  /** Pin that thread to this CPU; -1: not pinned. */
+  cpu: number;
+  /** SCHED_FIFO priority of that thread alone (1..99); 0: normal scheduling. */
+  priority: number;
+}
+
 export type ConfigResult = { ok: true; config: MonitorConfig } | { ok: false; errors: string[] };
 
 export const DEFAULT_CONFIG: MonitorConfig = {
-  socket: null, stateDir: null, tickMs: 10, stopTimeoutMs: 5_000, dryRun: false, stopOnExit: false, reregisterWindowMs: 5_000, levels: {}, defaults: DEFAULT_POLICY, components: [], fastpaths: [], security: DEFAULT_SECURITY, integrations: DEFAULT_INTEGRATIONS,
+  socket: null, stateDir: null, tickMs: 10, stopTimeoutMs: 5_000, dryRun: false, stopOnExit: false, reregisterWindowMs: 5_000, watchdog: { thread: true, cpu: -1, priority: 0 }, levels: {}, defaults: DEFAULT_POLICY, components: [], fastpaths: [], security: DEFAULT_SECURITY, integrations: DEFAULT_INTEGRATIONS,
 };
 
 export function parseConfig(text: string): ConfigResult {
@@ -131,7 +142,7 @@ export function validateConfig(raw: unknown): ConfigResult {
   onlyKeys(secT, "security", SECURITY_KEYS, e);
   const security = securityFrom(secT, e);
   const mon = table(raw, "monitor", e);
-  onlyKeys(mon, "monitor", ["socket", "state_dir", "tick_ms", "stop_timeout_ms", "dry_run", "stop_on_exit", "reregister_window_ms"], e);
+  onlyKeys(mon, "monitor", ["socket", "state_dir", "tick_ms", "stop_timeout_ms", "dry_run", "stop_on_exit", "reregister_window_ms", "watchdog_thread", "watchdog_cpu", "watchdog_priority"], e);
   const defaults = policyFrom(table(raw, "defaults", e), "defaults", DEFAULT_POLICY, e, false);
   const levelsT = table(raw, "levels", e);
   onlyKeys(levelsT, "levels", LEVELS, e);
@@ -158,9 +169,16 @@ export function validateConfig(raw: unknown): ConfigResult {
     dryRun: bool(mon, "dry_run", "monitor", e, false),
     stopOnExit: bool(mon, "stop_on_exit", "monitor", e, false),
     reregisterWindowMs: int(mon, "reregister_window_ms", "monitor", e, 0, 600_000, DEFAULT_CONFIG.reregisterWindowMs),
+    watchdog: watchdogFrom(mon, e),
     levels, defaults, components, fastpaths, security, integrations,
   };
   return e.list.length ? { ok: false, errors: e.list } : { ok: true, config };
+}
+
+function watchdogFrom(mon: Table, e: ConfigErrors): WatchdogConfig {
+  const w = { thread: bool(mon, "watchdog_thread", "monitor", e, true), cpu: int(mon, "watchdog_cpu", "monitor", e, 0, 1_023, -1), priority: int(mon, "watchdog_priority", "monitor", e, 1, 99, 0) };
+  if (!w.thread && (w.cpu >= 0 || w.priority > 0)) e.add("monitor", "watchdog_cpu and watchdog_priority need watchdog_thread = true (they never apply to the whole monitor)");
+  return w;
 }
 
 /** How errors name a `[[component]]` or `[[fastpath]]`: by its name (an operator reads "component 'nginx'"), by position when it has none. */

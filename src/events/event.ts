@@ -12,6 +12,12 @@ export interface MonitorEvent {
   event: string;
   level: string;
   reason: string;
+  /**
+   * When it happened (Unix ms), when that is earlier than its emission: a
+   * watchdog verdict is decided on the watchdog's own thread, and stamped
+   * there, not when the main loop got to say it.
+   */
+  at?: number;
 }
 
 /** Numbered (`seq`, unique across monitor restarts) and stamped (`time`, Unix ms). */

@@ -47,7 +47,8 @@ export class EventFanout {
 
   emit(ev: MonitorEvent): void {
     const d = this.d;
-    const full = { ...ev, seq: d.seq.next(), time: Date.now() };
+    const { at, ...said } = ev;
+    const full = { ...said, seq: d.seq.next(), time: at ?? Date.now() };
     d.recent.push(full);
     // The event's level is a recovery level: logged as `recovery`, apart from the line's own log level.
     d.log(ev.event === "disconnected" ? "warn" : "info", `event ${ev.event}`, { component: ev.component, recovery: ev.level, reason: ev.reason });

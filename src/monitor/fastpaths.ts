@@ -10,6 +10,8 @@ import type { ComponentPolicy } from "../engine/policy.ts";
 import { MAX_RESULT_CORES } from "../protocol/codec.ts";
 import type { CoreStatus } from "../protocol/messages.ts";
 import { HeartbeatWatch, type CoreView, type WatchEvent } from "../watchdog/watch.ts";
+import { ScanThread, type ScanThreadOptions } from "../watchdog/scan-thread.ts";
+import { STARVED_AFTER_MS } from "./loop.ts";
 import type { FastPathConfig, MonitorConfig } from "../config/config.ts";
 import type { EngineEvent } from "../engine/decide.ts";
 import type { ProcessControl } from "../process/control.ts";
@@ -39,7 +41,26 @@ export interface FastPathDeps {
   ownedProcess(name: string): { pid: number; startTime: number } | null;
   /** Discovery's bookkeeping: `name` is back (its region attached). */
   arrived(name: string, now: number): void;
+  /** The watchdog's own thread (`[monitor] watchdog_thread`), or null: the hot scan on this loop, every tick_ms. */
+  readonly thread: ScanThread | null;
 }
+
+/**
+ * The watchdog's thread for this monitor: when `[monitor] watchdog_thread`
+ * (the default) and there is a fast path to watch, on the real clock only (a
+ * fake one drives every poll from the tests' loop).
+ */
+export function scanThreadFor(config: MonitorConfig, realClock: boolean, starved: (lateMs: number) => void, log: ScanThreadOptions["log"]): ScanThread | null {
+  const w = config.watchdog;
+  if (!w.thread || !realClock || config.fastpaths.length === 0) return null;
+  return new ScanThread({ tickMs: config.tickMs, cpu: w.cpu, priority: w.priority, starvedAfterMs: STARVED_AFTER_MS, starved, log });
+}
+
+/** With the watchdog's thread, this loop runs only the slow path (a new region, a writer gone, pace) this often. */
+export const SLOW_PATH_MS = 200;
+
+/** Verdicts that are stale once the owned instance that wrote the region has died (its death was the failure). */
+const STALE_AFTER_DEATH = new Set<WatchEvent["verdict"]>(["suspect", "slow", "dead", "corrupt", "writer-gone"]);
 
 /** A declared fast path must publish a valid region within this after the monitor starts. */
 export const FASTPATH_READY_MS = 10_000;
@@ -69,7 +90,7 @@ export class FastPaths {
       const entry = c.registry.ensure(cfg.name, { kind: "static", plane: "fast", state: "starting" });
       const w: Watched = { cfg, entry, bad: new Map(), watch: null as unknown as HeartbeatWatch };
       const accept = cfg.start ? (h: HeaderInfo, uid: number) => this.ownRegion(cfg.name, h, uid) : undefined;
-      w.watch = new HeartbeatWatch(cfg.heartbeat, { suspectMs: cfg.suspectMs, deadMs: cfg.deadMs, idleSlackMs: cfg.idleSlackMs, pollMs: c.config.tickMs, ...(accept ? { accept } : {}) }, (ev) => this.onEvent(w, ev));
+      w.watch = new HeartbeatWatch(cfg.heartbeat, { suspectMs: cfg.suspectMs, deadMs: cfg.deadMs, idleSlackMs: cfg.idleSlackMs, pollMs: c.config.tickMs, thread: c.thread, ...(accept ? { accept } : {}) }, (ev) => this.onEvent(w, ev));
       this.list.push(w);
       c.lives.apply(entry, { type: "expect", reason: `waiting for a valid heartbeat region at ${cfg.heartbeat}`, waitMs: FASTPATH_READY_MS }, now);
     }
@@ -80,7 +101,7 @@ export class FastPaths {
   poll(now: number): void {
     if (now < this.nextPollMs) return;
     for (let i = 0; i < this.list.length; i++) this.list[i]!.watch.poll(now);
-    this.nextPollMs = now + this.core.config.tickMs;
+    this.nextPollMs = now + (this.core.thread ? SLOW_PATH_MS : this.core.config.tickMs);
   }
 
   /** The cores of fast path `name` (status/show), at most MAX_RESULT_CORES; null if it is not one. */
@@ -96,6 +117,7 @@ export class FastPaths {
 
   close(): void {
     for (const w of this.list) w.watch.close();
+    this.core.thread?.close();
   }
 
   /**
@@ -114,8 +136,18 @@ export class FastPaths {
     return null;
   }
 
+  /** An owned fast path whose attached region was published by a process that is no longer the one hamon runs for it. */
+  private previousInstance(w: Watched): boolean {
+    const writer = w.watch.attached?.writerPid ?? 0;
+    if (!w.cfg.start || writer <= 0) return false;
+    const own = this.core.ownedProcess(w.cfg.name);
+    return !own || !descendsFrom(this.core.control, writer, own);
+  }
+
   private onEvent(w: Watched, ev: WatchEvent): void {
-    const c = this.core;
+    // A verdict decided on the watchdog's thread is stamped with the moment it was decided there.
+    const at = ev.at;
+    const c = at ? { ...this.core, emit: (x: MonitorEvent) => this.core.emit({ ...x, at }) } : this.core;
     const e = w.entry;
     const name = e.name;
     if (ev.slot < 0) {
@@ -134,6 +166,13 @@ export class FastPaths {
         c.lives.apply(e, { type: "note", reason: `heartbeat region: ${ev.reason}` });
         c.emit({ component: name, event: "heartbeat-invalid", level: "", reason: ev.reason });
       }
+      return;
+    }
+    if (STALE_AFTER_DEATH.has(ev.verdict) && this.previousInstance(w)) {
+      // An owned fast path's region still written by the instance that died: its death was the failure (seen at once by
+      // the supervisor); what its region says since (a stale core, the writer gone) is not a second one. Verdicts
+      // decided on the watchdog's thread can arrive after the restart, so this is asked here, not assumed from order.
+      c.lives.apply(e, { type: "note", reason: `core slot ${ev.slot} ${ev.verdict} in the region of the previous instance (writer pid ${w.watch.attached?.writerPid ?? "?"}): already handled` });
       return;
     }
     // The writer's own name and lcore for the slot, so an operator reads "fwd0, lcore 1" (a verdict change is rare: allocating here is fine).

@@ -43,7 +43,7 @@ export interface ReloadDeps {
 /** What a daemon runs as and with: a change restarts it. */
 const SPEC_KEYS = ["start", "stop", "user", "group", "umask", "env", "cwd", "nofile", "output", "logMaxBytes", "logKeep"] as const;
 /** What cannot change under a running monitor. */
-const FIXED_KEYS = ["socket", "stateDir", "tickMs", "security", "integrations", "fastpaths"] as const;
+const FIXED_KEYS = ["socket", "stateDir", "tickMs", "watchdog", "security", "integrations", "fastpaths"] as const;
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -63,9 +63,9 @@ export function applyReload(d: ReloadDeps, next: MonitorConfig): string {
   const after = new Map(next.components.map((c) => [c.name, c]));
   const now = d.now();
   const said = { added: [] as string[], removed: [] as string[], restarted: [] as string[], rearmed: [] as string[], policy: [] as string[], fixed: [] as string[] };
-  for (const k of FIXED_KEYS) if (!same(prev[k], next[k])) said.fixed.push(k === "fastpaths" ? "[[fastpath]]" : k === "security" || k === "integrations" ? `[${k}]` : `[monitor] ${k}`);
+  for (const k of FIXED_KEYS) if (!same(prev[k], next[k])) said.fixed.push(k === "fastpaths" ? "[[fastpath]]" : k === "security" || k === "integrations" ? `[${k}]` : k === "watchdog" ? "[monitor] watchdog_*" : `[monitor] ${k}`);
   // The configuration first (the new levels, defaults and declarations are what everything below reads), the fixed parts kept.
-  const kept = { socket: prev.socket, stateDir: prev.stateDir, tickMs: prev.tickMs, security: prev.security, integrations: prev.integrations, fastpaths: prev.fastpaths };
+  const kept = { socket: prev.socket, stateDir: prev.stateDir, tickMs: prev.tickMs, watchdog: prev.watchdog, security: prev.security, integrations: prev.integrations, fastpaths: prev.fastpaths };
   const ownedFast = new Set(prev.fastpaths.filter((f) => f.start).map((f) => f.name));
   Object.assign(prev, { ...next, ...kept, components: next.components.filter((c) => !ownedFast.has(c.name)).concat(prev.components.filter((c) => ownedFast.has(c.name))) });
   d.refreshPolicies();

@@ -140,7 +140,7 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
   if (notifier) group.add("sd_notify", () => notifier.close());
   let adapters: Adapters | null = null;
   const core = o.config && o.stateDir
-    ? new MonitorCore({ config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, registry, emit, recent, now, loop, notifier, onVerdict: (v) => adapters?.verdict(v), beforeReboot: (n, r) => adapters?.beforeReboot(n, r) ?? Promise.resolve(), journal, seq, persistence, ...(o.reread ? { reread: o.reread } : {}) })
+    ? new MonitorCore({ config: o.config, socketPath: o.socketPath, stateDir: o.stateDir, log: o.log, registry, emit, recent, ...(o.now ? { now } : {}), loop, notifier, onVerdict: (v) => adapters?.verdict(v), beforeReboot: (n, r) => adapters?.beforeReboot(n, r) ?? Promise.resolve(), journal, seq, persistence, ...(o.reread ? { reread: o.reread } : {}) })
     : null;
   const startedAt = now();
   const dispatcher = new Dispatcher({

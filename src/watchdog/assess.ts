@@ -45,6 +45,22 @@ function stateVerdict(st: number): number {
   return st <= SLOT_STATE.EXITED ? VERDICT.UNMONITORED : VERDICT.CORRUPT;
 }
 
+/**
+ * What an assessor on the watchdog's thread shares with the main thread:
+ * its verdicts and clocks (read there for views: status, pace), written only
+ * by the assessor. One SharedArrayBuffer per region: lastChange (f64 per
+ * slot), late scans (one f64), verdict (u8 per slot).
+ */
+export interface AssessShare {
+  readonly verdict: Uint8Array;
+  readonly lastChange: Float64Array;
+  readonly late: Float64Array;
+}
+export function assessShare(buf: SharedArrayBuffer, slots: number): AssessShare {
+  return { lastChange: new Float64Array(buf, 0, slots), late: new Float64Array(buf, 8 * slots, 1), verdict: new Uint8Array(buf, 8 * slots + 8, slots) };
+}
+export const assessShareBytes = (slots: number): number => 8 * slots + 8 + slots;
+
 export class Assessor {
   private readonly prevLo: Uint32Array;
   private readonly prevState: Uint32Array;
@@ -66,15 +82,16 @@ export class Assessor {
     metaOk: Uint8Array,
     readonly slots: number,
     private readonly p: AssessPolicy,
+    private readonly share: AssessShare | null = null,
   ) {
     this.prevLo = new Uint32Array(slots);
     this.prevState = new Uint32Array(slots);
     this.prevSeq = new Uint32Array(slots).fill(0xffffffff); // forces a rebase on the first scan
     this.prevGen = new Uint32Array(slots);
-    this.lastChange = new Float64Array(slots);
+    this.lastChange = share?.lastChange ?? new Float64Array(slots);
     this.flags = new Uint8Array(slots);
     for (let i = 0; i < slots; i++) if (metaOk[i] === 0) this.flags[i] = META_BAD;
-    this.verdict = new Uint8Array(slots).fill(NO_VERDICT);
+    this.verdict = (share?.verdict ?? new Uint8Array(slots)).fill(NO_VERDICT);
     this.ring = new Int32Array(slots * 2);
   }
 
@@ -108,6 +125,7 @@ export class Assessor {
       // unseen part of the gap is not counted towards suspect or dead (no false verdict on our pause),
       // and no evidence is thrown away either (a 400 ms stall is not missed when every scan is late).
       this.lateScans++;
+      if (this.share) this.share.late[0] = this.lateScans;
       this.discount(gap - vouch);
     }
     // Locals, not fields: a store into one typed array could alias another as far

@@ -28,6 +28,7 @@ const O_NONBLOCK = 0o4000;
 const PROT_READ = 1;
 const MAP_SHARED = 1;
 const F_GET_SEALS = 1034;
+const F_DUPFD_CLOEXEC = 1030;
 const F_SEAL_SHRINK = 0x0002;
 /** Regions are whole pages (layout rule), which also keeps the word view exact. */
 const PAGE_BYTES = 4096;
@@ -68,6 +69,12 @@ export interface Region {
    * longer holds that many bytes (truncated).
    */
   refresh(bytes: number): boolean;
+  /**
+   * A descriptor of its own for another reader (the watchdog thread maps or
+   * reads the region through it, and closes it itself: neither side's close
+   * can pull the file from under the other). -1 once closed or on failure.
+   */
+  dup(): number;
   close(): void;
 }
 
@@ -94,6 +101,15 @@ export function openRegion(path: string): OpenResult {
   const cpath = Buffer.from(`${path}\0`);
   const fd = libc.symbols.open(ptr(cpath), flags);
   if (fd < 0) return { ok: false, reason: `cannot open ${path} read-only` };
+  return regionFromFd(fd, path);
+}
+
+/**
+ * The region behind `fd`, which it now owns (closed on failure or with the
+ * region). What a path opened above gives, and what the watchdog thread
+ * builds from a descriptor `dup()`ed for it: the same checks both times.
+ */
+export function regionFromFd(fd: number, path: string): OpenResult {
   let mapped = 0;
   let keep = false;
   let size = 0;
@@ -121,6 +137,7 @@ export function openRegion(path: string): OpenResult {
       const region: Region = {
         u8, u32: new Uint32Array(buf), size, sealed, ino, dev, uid,
         refresh: (bytes) => open && Number(libc.symbols.pread(fd, bufPtr, bytes, 0)) === bytes,
+        dup: () => (open ? libc.symbols.fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1),
         close() {
           if (!open) return;
           open = false;
@@ -137,6 +154,7 @@ export function openRegion(path: string): OpenResult {
     const region: Region = {
       u8: new Uint8Array(ab), u32: new Uint32Array(ab), size, sealed, ino, dev, uid,
       refresh: () => open,
+      dup: () => (open ? libc.symbols.fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1),
       close() {
         if (!open) return;
         open = false;

@@ -10,6 +10,8 @@
  * is reported once with its reason and retried on the slow path.
  */
 import { Assessor, VERDICT, VERDICT_NAMES, type AssessPolicy, type VerdictName } from "./assess.ts";
+import { LocalScanner, type Scanner } from "./scanner.ts";
+import type { ScanThread } from "./scan-thread.ts";
 import { FLAG_USAGE, FLAG_WORK, HEADER_BYTES, SLOT_BYTES, SLOT_STATE_NAMES, SW, W, WRITER_STATE, slotLcore, slotMetaOk, slotName, validateHeader, type HeaderInfo } from "./layout.ts";
 import { OVERLOAD_MS, Pace, PACE, PACE_NAMES, WINDOW_MS } from "./pace.ts";
 import { identify, openRegion, type Region } from "./region.ts";
@@ -21,6 +23,8 @@ export interface WatchEvent {
   /** A liveness verdict; or its pace (pace.ts): slow, overloaded, steady again. */
   verdict: VerdictName | (typeof PACE_NAMES)[number] | "attached" | "invalid";
   reason: string;
+  /** When the watchdog's thread decided it (Unix ms); absent: now. */
+  at?: number;
 }
 
 export interface CoreView {
@@ -42,12 +46,18 @@ export interface WatchOptions extends AssessPolicy {
    * again on the slow path). Absent: any valid region.
    */
   accept?: (h: HeaderInfo, ownerUid: number) => string | null;
+  /**
+   * The watchdog's thread: the hot scan runs there, and `poll` here is the
+   * slow path only (call it about every 200 ms). Absent: `poll` scans.
+   */
+  thread?: ScanThread | null;
 }
 
 export class HeartbeatWatch {
   private region: Region | null = null;
   private header: HeaderInfo | null = null;
-  private assessor: Assessor | null = null;
+  /** Who scans the region: this poll (LocalScanner) or the watchdog's thread. */
+  private scanner: Scanner | null = null;
   /** The pace of beating cores, when the writer keeps work or usage counters (layout minor 1). */
   private pace: Pace | null = null;
   private paceAt = -1;
@@ -64,7 +74,7 @@ export class HeartbeatWatch {
     private readonly policy: WatchOptions,
     private readonly onEvent: (e: WatchEvent) => void,
   ) {
-    this.slowEvery = policy.slowEvery ?? Math.max(1, Math.round(200 / policy.pollMs));
+    this.slowEvery = policy.thread ? 1 : policy.slowEvery ?? Math.max(1, Math.round(200 / policy.pollMs));
   }
 
   get attached(): HeaderInfo | null {
@@ -72,47 +82,47 @@ export class HeartbeatWatch {
   }
   /** Polls that came too late to judge (the monitor itself was starved). */
   get lateScans(): number {
-    return this.assessor?.lateScans ?? 0;
+    return this.scanner?.lateScans ?? 0;
   }
   get sealed(): boolean {
     return this.region?.sealed ?? false;
   }
 
-  /** The hot path, called every pollMs. */
+  /** The hot path, called every pollMs (with a thread: the slow path, about every 200 ms). */
   poll(now: number): void {
     this.lastNow = now;
     if (this.polls++ % this.slowEvery === 0) this.slow(now);
     const r = this.region;
-    const a = this.assessor;
-    if (!r || !a || this.writerGone) return;
-    if (!r.refresh(this.scanBytes)) {
-      this.detach("the heartbeat file shrank (truncated): stopped reading it until a new one is published", VERDICT.CORRUPT);
-      return;
-    }
-    if (a.scan(now) > 0) this.emitTransitions(a);
+    const s = this.scanner;
+    if (!r || !s || this.writerGone || !s.local) return;
+    if (!r.refresh(this.scanBytes)) return this.truncated();
+    s.scan(now);
   }
 
   /** Per-core view for `hamon status` (allocates; not for the poll loop). */
   cores(): CoreView[] {
     const r = this.region;
-    const a = this.assessor;
+    const a = this.scanner;
     if (!r || !a) return [];
     const out: CoreView[] = [];
-    for (let i = 0; i < a.slots; i++) {
+    // Scanned on the thread, the evidence is fresher than this side's last poll (a thread runs on the real clock only).
+    const now = a.local ? this.lastNow : performance.now();
+    for (let i = 0; i < this.header!.slotCount; i++) {
       const live = VERDICT_NAMES[a.verdict[i]!] ?? "ok";
       const pace = this.pace?.pace[i] ?? PACE.NORMAL;
       out.push({
         slot: i, lcore: slotLcore(r.u8, i), name: slotName(r.u8, i), state: this.stateOf(i),
-        verdict: live === "ok" && pace !== PACE.NORMAL ? PACE_NAMES[pace] as "slow" | "overloaded" : live, ageMs: Math.max(0, Math.round(a.ageMs(i, this.lastNow))),
+        verdict: live === "ok" && pace !== PACE.NORMAL ? PACE_NAMES[pace] as "slow" | "overloaded" : live, ageMs: Math.max(0, Math.round(a.ageMs(i, now))),
       });
     }
     return out;
   }
 
   close(): void {
+    this.scanner?.close();
     this.region?.close();
     this.region = null;
-    this.assessor = null;
+    this.scanner = null;
     this.pace = null;
   }
 
@@ -135,18 +145,21 @@ export class HeartbeatWatch {
       return;
     }
     const h = this.header!;
+    const s = this.scanner!;
+    // Scanned on the thread: this copy of an unsealed region is read here, for the writer's state, views and pace.
+    if (!s.local && !this.writerGone && !this.region.refresh(this.scanBytes)) return this.truncated();
     const ws = this.region.u32[W.writerState]!;
     if (ws === WRITER_STATE.STOPPED_CLEAN) {
-      if (this.assessor!.setAll(VERDICT.UNMONITORED) > 0) this.emitTransitions(this.assessor!);
+      s.setAll(VERDICT.UNMONITORED, "");
       return;
     }
     if (!this.writerGone && h.writerPid > 0 && !sameProcessAlive(h.writerPid, h.startTicks)) {
       this.writerGone = true;
-      if (this.assessor!.setAll(VERDICT.WRITER_GONE) > 0) this.emitTransitions(this.assessor!, `writer pid ${h.writerPid} is gone`);
+      s.setAll(VERDICT.WRITER_GONE, `writer pid ${h.writerPid} is gone`, true);
     }
     if (this.pace && !this.writerGone && now - this.paceAt >= WINDOW_MS) {
       this.paceAt = now;
-      if (this.pace.sample(now, this.assessor!.verdict) > 0) this.emitPace(this.pace, this.assessor!.verdict);
+      if (this.pace.sample(now, s.verdict) > 0) this.emitPace(this.pace, s.verdict);
     }
   }
 
@@ -191,21 +204,34 @@ export class HeartbeatWatch {
     this.scanBytes = HEADER_BYTES + v.header.slotCount * SLOT_BYTES;
     this.writerGone = false;
     this.lastInvalid = "";
-    this.assessor = new Assessor(o.region.u32, metaOk, v.header.slotCount, this.policy);
+    const on = this.onTransition;
+    const n = v.header.slotCount;
+    const p = this.policy;
+    this.scanner = (p.thread && p.thread.attach(o.region, this.path, metaOk, n, this.scanBytes, p, on, (why) => this.lost(why))) || new LocalScanner(new Assessor(o.region.u32, metaOk, n, p), on);
     const f = v.header.flags;
     this.pace = f & (FLAG_WORK | FLAG_USAGE) ? new Pace(o.region.u32, v.header.slotCount, (f & FLAG_WORK) !== 0, (f & FLAG_USAGE) !== 0) : null;
     this.paceAt = -1;
-    this.onEvent({ slot: -1, verdict: "attached", reason: `${v.header.slotCount} cores, writer pid ${v.header.writerPid}, instance ${v.header.instanceId}, ${o.region.sealed ? "sealed memfd" : "unsealed file"}` });
-    if (this.assessor.scan(now) > 0) this.emitTransitions(this.assessor);
+    this.onEvent({ slot: -1, verdict: "attached", reason: `${v.header.slotCount} cores, writer pid ${v.header.writerPid}, instance ${v.header.instanceId}, ${o.region.sealed ? "sealed memfd" : "unsealed file"}${this.scanner.local ? "" : ", scanned on the watchdog's thread"}` });
+    this.scanner.scan(now);
+  }
+
+  private readonly onTransition = (slot: number, v: number, reason: string, at: number): void => {
+    this.onEvent(at ? { slot, verdict: VERDICT_NAMES[v]!, reason, at } : { slot, verdict: VERDICT_NAMES[v]!, reason });
+  };
+
+  private truncated(): void {
+    this.detach("the heartbeat file shrank (truncated): stopped reading it until a new one is published", VERDICT.CORRUPT);
+  }
+
+  /** The thread lost the region: as truncated (corrupt), or the thread died (attached again at the next slow path). */
+  private lost(why: string): void {
+    if (why.startsWith("the watchdog thread failed")) this.close();
+    else this.detach(why, VERDICT.CORRUPT);
   }
 
   private detach(reason: string, verdict: number): void {
-    const a = this.assessor;
-    if (a && a.setAll(verdict) > 0) this.emitTransitions(a, reason);
-    this.region?.close();
-    this.region = null;
-    this.assessor = null;
-    this.pace = null;
+    this.scanner?.setAll(verdict, reason, true);
+    this.close();
     this.header = null;
   }
 
@@ -215,9 +241,4 @@ export class HeartbeatWatch {
     this.onEvent({ slot: -1, verdict: "invalid", reason });
   }
 
-  private emitTransitions(a: Assessor, reason = ""): void {
-    for (let k = 0; k < a.transitionCount; k++) {
-      this.onEvent({ slot: a.transitionSlot(k), verdict: VERDICT_NAMES[a.transitionVerdict(k)]!, reason });
-    }
-  }
 }
