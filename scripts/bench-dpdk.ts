@@ -20,7 +20,13 @@
  *     forwarder's full rate (every offered packet forwarded), and at the full
  *     rate itself (net_null offers without end: the core is 100 % busy, which
  *     is overloaded by definition).
- * Options: --stalls N (100)  --soak S (60)  --pace-trials N (5)  --pace-soak S (300)  --pace-only  --source
+ *  2b. the same stalls on a loaded machine (one busy loop per CPU at normal
+ *     priority, all the time), over --loaded-stalls stalls: the watchdog on
+ *     the main loop, on its own thread, pinned (watchdog_cpu), SCHED_FIFO
+ *     (watchdog_priority), both; each beside rte_keepalive on the same
+ *     stalls. Latency here is to the verdict's own time (the event's `time`,
+ *     stamped where it was decided), not to a subscriber on the loaded box.
+ * Options: --stalls N (100)  --soak S (60)  --pace-trials N (5)  --pace-soak S (300)  --loaded-stalls N (60)  --pace-only  --loaded-only  --source
  */
 import { parseArgs } from "node:util";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -38,7 +44,7 @@ import { openRegion } from "../src/watchdog/region.ts";
 import { SW, W } from "../src/watchdog/layout.ts";
 import { Pace, PACE, WINDOW_MS } from "../src/watchdog/pace.ts";
 
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { stalls: { type: "string", default: "100" }, soak: { type: "string", default: "60" }, "pace-trials": { type: "string", default: "5" }, "pace-soak": { type: "string", default: "300" }, "pace-only": { type: "boolean", default: false }, restarts: { type: "string", default: "10" }, source: { type: "boolean", default: false } } });
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { stalls: { type: "string", default: "100" }, soak: { type: "string", default: "60" }, "pace-trials": { type: "string", default: "5" }, "pace-soak": { type: "string", default: "300" }, "pace-only": { type: "boolean", default: false }, "loaded-only": { type: "boolean", default: false }, "loaded-stalls": { type: "string", default: "60" }, restarts: { type: "string", default: "10" }, source: { type: "boolean", default: false } } });
 const ROOT = join(import.meta.dir, "..");
 const dir = mkdtempSync(join(tmpdir(), "hamon-bench-dpdk-"));
 const FWD = join(dir, "fwd");
@@ -64,6 +70,8 @@ async function stopFwd(f: Fwd): Promise<void> {
   f.proc.kill("SIGTERM");
   await f.proc.exited;
 }
+/** Unix ms minus CLOCK_MONOTONIC ms, now: turns an event's own time into the forwarder's clock (read next to each use: this VM's wall clock is stepped now and then). */
+const wallMinusMono = () => Date.now() - kernelMonotonicMs();
 const rates = (f: Fwd) => f.out.filter((l) => l.startsWith("rate ")).map((l) => Number(l.split(" ")[1]));
 
 /**
@@ -98,14 +106,17 @@ async function rateOf(extra: string[], withMonitor: boolean): Promise<number> {
   await stopFwd(f);
   return pct(r, 0.5);
 }
+if (!values["loaded-only"]) {
 const none = await rateOf(["--no-hb", "--no-ka"], false);
 const hb = await rateOf(["--no-ka"], true);
 const ka = await rateOf(["--no-hb"], false);
 const cost = (x: number) => `${(((none - x) / none) * 100).toFixed(2)} %`;
 console.log(`\nforwarding rate, median of 8 s (Mpps): no watchdog ${none.toFixed(2)}; hamon beats + monitor at 1 kHz ${hb.toFixed(2)} (cost ${cost(hb)}); rte_keepalive ${ka.toFixed(2)} (cost ${cost(ka)})`);
+}
 
 // 2. Stall → verdict.
-async function stalls(label: string, fp: string, monitor: string, prefix: string[] = []): Promise<void> {
+async function stalls(label: string, fp: string, monitor: string, prefix: string[] = [], o: { count?: number; decided?: boolean } = {}): Promise<void> {
+  const count = o.count ?? Number(values.stalls);
   const f = startFwd(["-l", "0-1"]);
   await until(() => rates(f).length > 0, "forwarding", 30_000);
   const w = await watch(f.hb, fp, monitor, prefix);
@@ -122,39 +133,91 @@ async function stalls(label: string, fp: string, monitor: string, prefix: string
     }
   };
   await until(coreOk, "the core ok", 10_000);
+  // The forwarder's own count of loop gaps ≥ 5 ms (its lcore not run) outside the stalls: what a dead verdict outside a stall should match.
+  const gaps = async () => {
+    const m = f.out.length;
+    f.send("gaps 0");
+    await until(() => f.out.slice(m).some((l) => l.startsWith("gaps 0 ")), "gaps", 5_000);
+    const [, , n, max] = f.out.slice(m).find((l) => l.startsWith("gaps 0 "))!.split(" ");
+    return { n: Number(n), max: Number(max) };
+  };
+  await gaps();
   const hLat: number[] = [], kLat: number[] = [];
-  let hMissed = 0;
-  for (let i = 0; i < Number(values.stalls); i++) {
+  let hMissed = 0, hOutside = 0, kOutside = 0;
+  for (let i = 0; i < count; i++) {
     await Bun.sleep(100 + Math.random() * 300); // a random moment
     const mark = w.events.length, outMark = f.out.length;
     f.send("stall 0 400");
     await until(() => f.out.slice(outMark).some((l) => l.startsWith("ok stall")), "stall acknowledged", 5_000);
     const at = Number(f.out.slice(outMark).find((l) => l.startsWith("ok stall"))!.split(" at ")[1]);
-    // The verdict, then the recovery (cores-ok). A stall seen only as suspect, then ok, is counted as
-    // missed: on this shared VM the monitor is now and then not scheduled for longer than the stall.
-    await until(() => w.events.slice(mark).some((e) => e.event === "cores-ok"), "cores-ok", 5_000, () => `events since the stall: ${w.events.slice(mark).map((e) => `${e.event}(${e.reason})`).join(" | ")}; forwarder: ${f.out.slice(outMark).join(" | ")}`);
-    const dead = w.events.slice(mark).findIndex((e) => e.event === "core-dead");
-    // Both on CLOCK_MONOTONIC: the ack printed by the forwarder, the verdict's arrival here.
-    if (dead >= 0) hLat.push(w.mono[mark + dead]! - at);
+    // The stall's window, then the core back: a verdict counts for this stall when it falls inside
+    // [start, end]; any other dead verdict since the last stall is a dead outside a stall (on a
+    // loaded machine the lcore shares its CPU, and at dead_ms = 5 a slice of a hog is "dead" too).
+    await Bun.sleep(450);
+    await until(coreOk, "the core ok after the stall", 10_000, () => `events since the stall: ${w.events.slice(mark).map((e) => `${e.event}(${e.reason})`).join(" | ")}; forwarder: ${f.out.slice(outMark).join(" | ")}`);
+    // Both on CLOCK_MONOTONIC: the ack printed by the forwarder, and the verdict's arrival here or
+    // (`decided`) the event's own time, stamped where the verdict was decided.
+    const off = wallMinusMono();
+    const times = w.events.map((e, j) => (j < mark || e.event !== "core-dead" ? NaN : o.decided ? e.time - off : w.mono[j]!)).filter((t) => !Number.isNaN(t));
+    const slack = o.decided ? 5 : 50; // whole-ms stamps; a subscriber's delivery
+    const inside = times.filter((t) => t >= at - 1 && t <= at + 400 + slack);
+    if (inside.length) hLat.push(inside[0]! - at);
     else hMissed++;
-    const k = f.out.slice(outMark).find((l) => l.startsWith("ka-dead 1 "));
-    if (k) kLat.push(Number(k.split(" ")[2]) - at);
+    hOutside += times.length - inside.length;
+    const ka = f.out.slice(outMark).filter((l) => l.startsWith("ka-dead 1 ")).map((l) => Number(l.split(" ")[2]));
+    const kIn = ka.filter((t) => t >= at - 1 && t <= at + 405);
+    if (kIn.length) kLat.push(kIn[0]! - at);
+    kOutside += ka.length - kIn.length;
   }
-  const kMissed = Number(values.stalls) - kLat.length;
+  const kMissed = count - kLat.length;
+  const truth = await gaps();
   await w.close();
   await stopFwd(f);
   const ms = (x: number) => `${x.toFixed(1)} ms`;
-  console.log(`| hamon, ${label} | ${ms(pct(hLat, 0.5))} | ${ms(pct(hLat, 0.99))} | ${hMissed} | rte_keepalive (5 ms period), same stalls | ${kLat.length ? `${ms(pct(kLat, 0.5))} | ${ms(pct(kLat, 0.99))}` : "— | —"} | ${kMissed} |`);
+  console.log(`| hamon, ${label} | ${hLat.length ? `${ms(pct(hLat, 0.5))} | ${ms(pct(hLat, 0.99))}` : "— | —"} | ${hMissed} | ${hOutside} (lcore not run ≥ 5 ms: ${truth.n} times, longest ${truth.max.toFixed(1)} ms) | rte_keepalive (5 ms period), same stalls | ${kLat.length ? `${ms(pct(kLat, 0.5))} | ${ms(pct(kLat, 0.99))}` : "— | —"} | ${kMissed} | ${kOutside} |`);
 }
-console.log(`\nstall → dead verdict over ${values.stalls} stalls of 400 ms at random moments (CLOCK_MONOTONIC; hamon's includes the event's delivery to a subscriber):`);
-console.log("| watchdog | p50 | p99 | missed | comparison | p50 | p99 | missed |\n|---|---|---|---|---|---|---|---|");
-// Every stall is its own detection: no escalation across the run (ladder and flap quarantine off).
+const STALL_HEADER = "| watchdog | p50 | p99 | missed | dead outside a stall | comparison | p50 | p99 | missed | dead outside a stall |\n|---|---|---|---|---|---|---|---|---|---|";
 const fastest = "suspect_ms = 2\ndead_ms = 5\nidle_slack_ms = 2\nladder = []\nflap_restarts = 1000\nbackoff_reset_ms = 1";
+if (!values["loaded-only"]) {
+console.log(`\nstall → dead verdict over ${values.stalls} stalls of 400 ms at random moments (CLOCK_MONOTONIC; hamon's includes the event's delivery to a subscriber):`);
+console.log(STALL_HEADER);
+// Every stall is its own detection: no escalation across the run (ladder and flap quarantine off).
 await stalls("tick_ms = 1, dead_ms = 5", fastest, "tick_ms = 1");
 // As appliances deploy it: the forwarding lcore (CPU 1) is not shared with the control plane (CPU 0).
 await stalls("tick_ms = 1, dead_ms = 5, monitor on CPU 0 (`taskset -c 0`), apart from the lcore's CPU 1", fastest, "tick_ms = 1", ["taskset", "-c", "0"]);
 await stalls("defaults (tick 10, dead 250)", "ladder = []\nflap_restarts = 1000\nbackoff_reset_ms = 1", "");
+}
 
+// 2b. The same stalls on a loaded machine: one busy loop per CPU, at normal priority, the whole time.
+{
+  const n = Number(values["loaded-stalls"]);
+  const hogs = Array.from({ length: navigator.hardwareConcurrency }, () => Bun.spawn(["/bin/sh", "-c", "while :; do :; done"]));
+  console.log(`\nloaded: one busy loop per CPU (${hogs.length}) all the time; ${n} stalls of 400 ms each; tick_ms = 1, dead_ms = 5; latency to the verdict's own time:`);
+  console.log(STALL_HEADER);
+  try {
+    const opts = { count: n, decided: true };
+    await stalls("on the main loop (`watchdog_thread = false`), loaded", fastest, "tick_ms = 1\nwatchdog_thread = false", [], opts);
+    await stalls("own thread, loaded", fastest, "tick_ms = 1", [], opts);
+    await stalls("own thread pinned to CPU 0 (`watchdog_cpu = 0`), loaded", fastest, "tick_ms = 1\nwatchdog_cpu = 0", [], opts);
+    await stalls("own thread SCHED_FIFO 50 (`watchdog_priority = 50`), loaded", fastest, "tick_ms = 1\nwatchdog_priority = 50", [], opts);
+    await stalls("own thread pinned to CPU 0 and SCHED_FIFO 50, loaded", fastest, "tick_ms = 1\nwatchdog_cpu = 0\nwatchdog_priority = 50", [], opts);
+    // False alarms under the same load, hamon at its defaults (tick 10, suspect 50, dead 250), no stall at all.
+    const soakS = Math.min(60, Number(values.soak));
+    console.log(`\nfalse alarms over ${soakS} s of forwarding under the same load, no stall (hamon at its defaults, on its thread):\n| hamon | rte_keepalive (5 ms) |\n|---|---|`);
+    const f = startFwd(["-l", "0-1"]);
+    await until(() => rates(f).length > 0, "forwarding", 30_000);
+    const w = await watch(f.hb, "", "");
+    const outMark = f.out.length;
+    await Bun.sleep(soakS * 1000);
+    const dead = w.events.filter((e) => e.event === "core-dead").length, suspect = w.events.filter((e) => e.event === "core-suspect").length;
+    console.log(`| ${dead} dead, ${suspect} suspect | ${f.out.slice(outMark).filter((l) => l.startsWith("ka-dead")).length} dead |`);
+    await w.close();
+    await stopFwd(f);
+  } finally {
+    for (const h of hogs) h.kill("SIGKILL");
+  }
+}
+if (!values["loaded-only"]) {
 // 3. False alarms.
 async function soak(label: string, lcores: string[]): Promise<void> {
   const f = startFwd(lcores);
@@ -199,9 +262,10 @@ await soak("3 workers sharing one CPU", ["--lcores", "0@0,(1-3)@1"]);
   console.log(`\nowned fast path ([[fastpath]] start, defaults: dead 250 ms): stall → restarted → every core beating again, ${values.restarts} trials: p50 ${pct(lat, 0.5)} ms, max ${Math.max(...lat)} ms`);
 }
 }
+}
 
 // 5. Pace.
-{
+if (!values["loaded-only"]) {
   const f = startFwd(["-l", "0-1"]);
   await until(() => rates(f).length > 2, "forwarding", 30_000);
   const full = pct(rates(f).slice(1), 0.5);

@@ -13,6 +13,9 @@
  * rte_keepalive dispatch every --ka-period-ms (a core it declares dead is
  * printed "ka-dead LCORE MONO_MS"), the heartbeat header's control beat, and a
  * once-a-second rate line ("rate MPPS"). Commands, for tests and benchmarks:
+ *   gaps SLOT       prints "gaps SLOT N MAX_MS": how often the worker's loop was not run for 5 ms or more
+ *                   (another task had its CPU) since the last ask, outside stalls, idles and parks, and
+ *                   the longest: the ground truth for a watchdog's dead verdicts on a loaded machine
  *   stall SLOT MS   the worker in SLOT stops beating and forwarding for MS
  *   slow SLOT US    it spends US µs more per loop from now on (0: normal)
  *   offer SLOT MPPS the line offers it MPPS (fractions allowed; 0: without end, as net_null does):
@@ -72,6 +75,9 @@ static volatile sig_atomic_t quit;
 static uint16_t nports, nworkers;
 static unsigned worker_lcore[MAX_WORKERS];
 static _Atomic uint64_t stall_until[MAX_WORKERS];   /* TSC */
+/* Ground truth for a watchdog's verdicts: loop gaps of 5 ms or more (the lcore not run: another task had its CPU),
+   outside a stall, idle or park; and the longest, in TSC. Read and reset by "gaps SLOT". */
+static _Atomic uint64_t gaps[MAX_WORKERS], gap_max[MAX_WORKERS];
 static _Atomic uint32_t slow_us[MAX_WORKERS];
 static _Atomic uint32_t offer_kpps[MAX_WORKERS]; /* per worker; 0: as many as the port gives */
 static _Atomic uint32_t idle_ms[MAX_WORKERS];
@@ -106,7 +112,15 @@ static int worker(void *arg) {
   uint64_t prev = rte_rdtsc(), refill = prev;
   double tokens = 0;
   if (use_hb) hamon_hb_launch(&hb, slot);
+  const uint64_t gap5 = hz / 200;
+  uint64_t last = rte_rdtsc();
   while (!quit) {
+    const uint64_t it = rte_rdtsc();
+    if (it - last >= gap5) {
+      atomic_fetch_add_explicit(&gaps[slot], 1, memory_order_relaxed);
+      if (it - last > atomic_load_explicit(&gap_max[slot], memory_order_relaxed)) atomic_store_explicit(&gap_max[slot], it - last, memory_order_relaxed);
+    }
+    last = it;
     if (use_hb) hamon_hb_beat(&hb, slot);  /* one relaxed store: the whole cost on the fast path */
     if (use_ka) rte_keepalive_mark_alive(ka); /* DPDK's own, for comparison */
     if (atomic_load_explicit(&killed[slot], memory_order_relaxed)) return 1; /* gone without a word */
@@ -114,6 +128,7 @@ static int worker(void *arg) {
     if (until) {
       while (rte_get_tsc_cycles() < until && !quit) rte_pause(); /* stuck: no beat, no packet */
       atomic_store_explicit(&stall_until[slot], 0, memory_order_relaxed);
+      last = rte_rdtsc(); /* a stall asked for is not a gap */
     }
     uint32_t idle = atomic_exchange_explicit(&idle_ms[slot], 0, memory_order_relaxed);
     if (idle) {
@@ -121,6 +136,7 @@ static int worker(void *arg) {
       if (use_hb) hamon_hb_set_state(&hb, slot, HAMON_HB_IDLE, idle);
       rte_delay_us_sleep(idle * 1000u);
       if (use_hb) hamon_hb_set_state(&hb, slot, HAMON_HB_RUNNING, 0);
+      last = rte_rdtsc();
     }
     if (atomic_load_explicit(&parked[slot], memory_order_relaxed)) {
       /* Out of service until told otherwise: PARKED is watched for nothing but the control beat. */
@@ -128,6 +144,7 @@ static int worker(void *arg) {
       if (use_ka) rte_keepalive_mark_sleep(ka);
       while (atomic_load_explicit(&parked[slot], memory_order_relaxed) && !quit) rte_delay_us_sleep(1000);
       if (use_hb) hamon_hb_set_state(&hb, slot, HAMON_HB_RUNNING, 0);
+      last = rte_rdtsc();
       continue;
     }
     uint32_t slow = atomic_load_explicit(&slow_us[slot], memory_order_relaxed);
@@ -206,6 +223,12 @@ static void command(char *c) {
   if (sscanf(c, "stall %u %lu", &slot, &v) == 2 && slot < nworkers) {
     atomic_store(&stall_until[slot], rte_get_tsc_cycles() + v * rte_get_tsc_hz() / 1000);
     printf("ok stall %u %lu at %.3f\n", slot, v, mono_ms());
+    fflush(stdout);
+    return;
+  }
+  else if (sscanf(c, "gaps %u", &slot) == 1 && slot < nworkers) {
+    const uint64_t k = atomic_exchange(&gaps[slot], 0), m = atomic_exchange(&gap_max[slot], 0);
+    printf("gaps %u %lu %.3f\n", slot, (unsigned long)k, (double)m * 1e3 / (double)rte_get_tsc_hz());
     fflush(stdout);
     return;
   }
