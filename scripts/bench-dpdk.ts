@@ -115,7 +115,7 @@ console.log(`\nforwarding rate, median of 8 s (Mpps): no watchdog ${none.toFixed
 }
 
 // 2. Stall → verdict.
-async function stalls(label: string, fp: string, monitor: string, prefix: string[] = [], o: { count?: number; decided?: boolean } = {}): Promise<void> {
+async function stallsOf(label: string, fp: string, monitor: string, prefix: string[] = [], o: { count?: number; decided?: boolean } = {}): Promise<void> {
   const count = o.count ?? Number(values.stalls);
   const f = startFwd(["-l", "0-1"]);
   await until(() => rates(f).length > 0, "forwarding", 30_000);
@@ -162,7 +162,12 @@ async function stalls(label: string, fp: string, monitor: string, prefix: string
     const slack = o.decided ? 5 : 50; // whole-ms stamps; a subscriber's delivery
     const inside = times.filter((t) => t >= at - 1 && t <= at + 400 + slack);
     if (inside.length) hLat.push(inside[0]! - at);
-    else hMissed++;
+    else {
+      hMissed++;
+      // Say what hamon said around it: each event with its own time relative to the stall's start.
+      const said = w.events.slice(Math.max(0, mark - 4)).map((e, j) => `${j + Math.max(0, mark - 4) < mark ? "(before) " : ""}${e.event} ${(o.decided ? e.time - off - at : w.mono[Math.max(0, mark - 4) + j]! - at).toFixed(1)} ms`);
+      console.error(`missed stall ${i} (${label}): ${said.join(", ")}`);
+    }
     hOutside += times.length - inside.length;
     const ka = f.out.slice(outMark).filter((l) => l.startsWith("ka-dead 1 ")).map((l) => Number(l.split(" ")[2]));
     const kIn = ka.filter((t) => t >= at - 1 && t <= at + 405);
@@ -182,10 +187,10 @@ if (!values["loaded-only"]) {
 console.log(`\nstall → dead verdict over ${values.stalls} stalls of 400 ms at random moments (CLOCK_MONOTONIC; hamon's includes the event's delivery to a subscriber):`);
 console.log(STALL_HEADER);
 // Every stall is its own detection: no escalation across the run (ladder and flap quarantine off).
-await stalls("tick_ms = 1, dead_ms = 5", fastest, "tick_ms = 1");
+await stallsOf("tick_ms = 1, dead_ms = 5", fastest, "tick_ms = 1");
 // As appliances deploy it: the forwarding lcore (CPU 1) is not shared with the control plane (CPU 0).
-await stalls("tick_ms = 1, dead_ms = 5, monitor on CPU 0 (`taskset -c 0`), apart from the lcore's CPU 1", fastest, "tick_ms = 1", ["taskset", "-c", "0"]);
-await stalls("defaults (tick 10, dead 250)", "ladder = []\nflap_restarts = 1000\nbackoff_reset_ms = 1", "");
+await stallsOf("tick_ms = 1, dead_ms = 5, monitor on CPU 0 (`taskset -c 0`), apart from the lcore's CPU 1", fastest, "tick_ms = 1", ["taskset", "-c", "0"]);
+await stallsOf("defaults (tick 10, dead 250)", "ladder = []\nflap_restarts = 1000\nbackoff_reset_ms = 1", "");
 }
 
 // 2b. The same stalls on a loaded machine: one busy loop per CPU, at normal priority, the whole time.
@@ -196,13 +201,17 @@ await stalls("defaults (tick 10, dead 250)", "ladder = []\nflap_restarts = 1000\
   console.log(STALL_HEADER);
   try {
     const opts = { count: n, decided: true };
+    // HAMON_BENCH_ONLY=text: only the variants whose label contains it (to look again at one).
+    const only = process.env.HAMON_BENCH_ONLY;
+    const stalls = (label: string, ...rest: [string, string, string[], typeof opts]) => (!only || label.includes(only) ? stallsOf(label, ...rest) : Promise.resolve());
     await stalls("on the main loop (`watchdog_thread = false`), loaded", fastest, "tick_ms = 1\nwatchdog_thread = false", [], opts);
     await stalls("own thread, loaded", fastest, "tick_ms = 1", [], opts);
     await stalls("own thread pinned to CPU 0 (`watchdog_cpu = 0`), loaded", fastest, "tick_ms = 1\nwatchdog_cpu = 0", [], opts);
     await stalls("own thread SCHED_FIFO 50 (`watchdog_priority = 50`), loaded", fastest, "tick_ms = 1\nwatchdog_priority = 50", [], opts);
     await stalls("own thread pinned to CPU 0 and SCHED_FIFO 50, loaded", fastest, "tick_ms = 1\nwatchdog_cpu = 0\nwatchdog_priority = 50", [], opts);
     // False alarms under the same load, hamon at its defaults (tick 10, suspect 50, dead 250), no stall at all.
-    const soakS = Math.min(60, Number(values.soak));
+    const soakS = only ? 0 : Math.min(60, Number(values.soak));
+    if (soakS > 0) {
     console.log(`\nfalse alarms over ${soakS} s of forwarding under the same load, no stall (hamon at its defaults, on its thread):\n| hamon | rte_keepalive (5 ms) |\n|---|---|`);
     const f = startFwd(["-l", "0-1"]);
     await until(() => rates(f).length > 0, "forwarding", 30_000);
@@ -213,6 +222,7 @@ await stalls("defaults (tick 10, dead 250)", "ladder = []\nflap_restarts = 1000\
     console.log(`| ${dead} dead, ${suspect} suspect | ${f.out.slice(outMark).filter((l) => l.startsWith("ka-dead")).length} dead |`);
     await w.close();
     await stopFwd(f);
+    }
   } finally {
     for (const h of hogs) h.kill("SIGKILL");
   }

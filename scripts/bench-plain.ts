@@ -1,14 +1,16 @@
 /**
  * npm run bench:plain — plain daemons (no library) owned by one monitor,
- * beside the same daemons under runit (Debian's runit, when installed), in
- * the same run:
+ * beside the same daemons under runit and supervisord (Debian's runit and
+ * supervisor, when installed), in the same run:
  *  1. start of all N until all ready (hamon: `ready = "started"`), and how
  *     late the monitor's loop ran meanwhile;
  *  2. kill -9 of one → running again, p50/p95 over --trials: every daemon is
  *     `sh -c 'echo $$ > PIDFILE; exec sleep infinity'`, and "running again" is
  *     the moment its new pid is in its file, seen through inotify (fs.watch):
  *     the same measure for both supervisors, with no polling of ours;
- *  3. idle with process supervision only: supervisor CPU over --seconds, PSS;
+ *  3. idle with process supervision only: supervisor CPU over --seconds,
+ *     wake-ups per second by thread (context switches), PSS split into
+ *     anonymous and file-backed; beside runit and supervisord;
  *  4. the same with a 1 s connect probe on each (one listener answers all),
  *     with a 1 s exec check (/bin/true) on 10 of them, and with a 1 s
  *     resource check on each (all four limits: every sample reads /proc).
@@ -58,15 +60,40 @@ function children(pid: number): number[] {
   }
   return out;
 }
-async function idleCost(pids: () => number[], seconds: number): Promise<{ cpu: number; pssMiB: number; anonMiB: number }> {
+/** Context switches of every thread of `pid`, by thread name: each is a wake-up (or a preemption: none on an idle machine). */
+function switches(pid: number): Map<string, number> {
+  const m = new Map<string, number>();
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const st = readFileSync(`/proc/${pid}/task/${t}/status`, "utf8");
+        const name = /^Name:\s+(.*)$/m.exec(st)?.[1] ?? "?";
+        const n = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0) + Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0);
+        m.set(name, (m.get(name) ?? 0) + n);
+      } catch { /* the thread ended */ }
+    }
+  } catch { /* the process ended */ }
+  return m;
+}
+interface Idle { cpu: number; pssMiB: number; anonMiB: number; fileMiB: number; wakeups: number; byThread: string }
+async function idleCost(pids: () => number[], seconds: number): Promise<Idle> {
   await Bun.sleep(2_000); // settle: what a start or the trials left behind (a GC, a journal sync) is not idleness
   const before = pids().reduce((a, p) => a + cpuTicks(p), 0);
+  const sw0 = pids().map(switches);
   await Bun.sleep(seconds * 1000);
   const ps = pids();
   const cpu = (ps.reduce((a, p) => a + cpuTicks(p), 0) - before) / (seconds * 100) * 100;
+  const sw1 = ps.map(switches);
+  const by = new Map<string, number>();
+  for (let i = 0; i < sw1.length; i++) for (const [name, n] of sw1[i]!) by.set(name, (by.get(name) ?? 0) + n - (sw0[i]?.get(name) ?? 0));
+  const wakeups = [...by.values()].reduce((a, n) => a + n, 0) / seconds;
+  const byThread = [...by].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${(n / seconds).toFixed(2)}`).join(", ");
   const mem = ps.map(pssKiB);
-  return { cpu, pssMiB: mem.reduce((a, m) => a + m.pss, 0) / 1024, anonMiB: mem.reduce((a, m) => a + m.anon, 0) / 1024 };
+  const pssMiB = mem.reduce((a, m) => a + m.pss, 0) / 1024, anonMiB = mem.reduce((a, m) => a + m.anon, 0) / 1024;
+  return { cpu, pssMiB, anonMiB, fileMiB: pssMiB - anonMiB, wakeups, byThread };
 }
+/** One line for an idle measurement, the same for every supervisor. */
+const idleLine = (who: string, i: Idle) => `idle ${SECONDS} s: ${who} CPU ${i.cpu.toFixed(3)} % of a core, ${i.wakeups.toFixed(2)} wake-ups/s (${i.byThread || "none"}), PSS ${i.pssMiB.toFixed(1)} MiB = anonymous ${i.anonMiB.toFixed(1)} + file-backed ${i.fileMiB.toFixed(1)} MiB`;
 
 type Ev = MessageOf<"event">;
 /** p50 of the floor (spawn → pid in file with nobody supervising): a supervisor's own share is its p50 minus this. */
@@ -139,7 +166,7 @@ async function hamonRun(extraChecks: (i: number) => string, label: string, measu
   }
   const idle = await idleCost(() => [mon.proc.pid], SECONDS);
   const late = events.filter((e) => e.event === "monitor-degraded").length;
-  console.log(`idle ${SECONDS} s: monitor CPU ${idle.cpu.toFixed(2)} % of a core, PSS ${idle.pssMiB.toFixed(1)} MiB (anonymous ${idle.anonMiB.toFixed(1)} MiB; the rest is the executable's own file pages), monitor-degraded events ${late}`);
+  console.log(`${idleLine("monitor", idle)} (file-backed: the executable's own clean pages, shared and reclaimable), monitor-degraded events ${late}`);
   sub.close();
   await mon.stop();
 }
@@ -196,7 +223,7 @@ if (!Bun.which("runsvdir")) {
   }
   console.log(`kill -9 → running again: p50 ${ms(pct(lat, 0.5))}  p95 ${ms(pct(lat, 0.95))}; ${share(pct(lat, 0.5))}`);
   const idle = await idleCost(() => [rsd.pid, ...runsvs()], SECONDS);
-  console.log(`idle ${SECONDS} s: runsvdir + runsv CPU ${idle.cpu.toFixed(2)} % of a core, PSS ${idle.pssMiB.toFixed(1)} MiB (anonymous ${idle.anonMiB.toFixed(1)} MiB)`);
+  console.log(idleLine("runsvdir + runsv", idle));
   if (STALLS > 0) {
     const before = Array.from({ length: N }, (_, i) => readPid(join(dir, `d${i}.pid`)));
     await stalls(STALLS);
@@ -206,5 +233,30 @@ if (!Bun.which("runsvdir")) {
   for (const p of sleeps()) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
   rsd.kill("SIGHUP");
   for (const p of runsvs()) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
+}
+// supervisord, the same daemons (Debian's supervisor package, when installed).
+if (!Bun.which("supervisord")) {
+  console.log("\n== supervisord: not installed (apt-get install supervisor) ==");
+} else {
+  const dir = mkdtempSync(join(tmpdir(), "supervisord-plain-"));
+  let conf = `[supervisord]\nnodaemon=true\nlogfile=${dir}/supervisord.log\npidfile=${dir}/supervisord.pid\nchildlogdir=${dir}\n`;
+  for (let i = 0; i < N; i++) conf += `[program:d${i}]\ncommand=${daemonArgv(dir, i).map((a) => `'${a}'`).join(" ")}\nautorestart=true\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n`;
+  writeFileSync(join(dir, "supervisord.conf"), conf);
+  const t0 = performance.now();
+  const sd = Bun.spawn(["supervisord", "-n", "-c", join(dir, "supervisord.conf")], { stdio: ["ignore", "ignore", "ignore"] });
+  const running = () => Array.from({ length: N }, (_, i) => readPid(join(dir, `d${i}.pid`))).filter((p) => p > 0).length;
+  while (running() < N) await Bun.sleep(5);
+  console.log(`\n== supervisord, the same ${N} daemons ==`);
+  console.log(`start of all ${N} until all running: ${ms(performance.now() - t0)}`);
+  await Bun.sleep(1_000);
+  const lat: number[] = [];
+  for (let k = 0; k < TRIALS; k++) {
+    lat.push(await killAndWait(dir, k % N));
+    await Bun.sleep(30);
+  }
+  console.log(`kill -9 → running again: p50 ${ms(pct(lat, 0.5))}  p95 ${ms(pct(lat, 0.95))}; ${share(pct(lat, 0.5))}`);
+  console.log(idleLine("supervisord", await idleCost(() => [sd.pid], SECONDS)));
+  for (const p of children(sd.pid)) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
+  sd.kill("SIGKILL");
 }
 process.exit(0);

@@ -221,8 +221,11 @@ static void command(char *c) {
   unsigned long v = 0;
   double mpps = 0;
   if (sscanf(c, "stall %u %lu", &slot, &v) == 2 && slot < nworkers) {
+    /* Stamped before the store: this thread may lose its CPU between the two, and a stall's start must
+       never be stamped after the stall began (a verdict would then seem to come before it). */
+    const double at = mono_ms();
     atomic_store(&stall_until[slot], rte_get_tsc_cycles() + v * rte_get_tsc_hz() / 1000);
-    printf("ok stall %u %lu at %.3f\n", slot, v, mono_ms());
+    printf("ok stall %u %lu at %.3f\n", slot, v, at);
     fflush(stdout);
     return;
   }

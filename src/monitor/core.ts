@@ -146,7 +146,7 @@ export class MonitorCore implements LoopClient {
       monitorInfo: (t) => monitorInfo(t, this.startedAt, this.node.verdict, o.persistence ?? null, o.stateDir), coresOf: (n) => this.fast.coresOf(n), reload: () => this.reload(),
       detailOf: (n, t) => componentDetail({ registry, checks, engine: this.recovery.engine, policyOf: this.recovery.policyOf }, n, t),
     }));
-    this.node = new NodeJudge({ registry, weights: config.integrations.node, pressure: config.integrations.pressure, now, starved: () => now() < this.recovery.engine.starvedUntil, emit, changed: (v) => o.onVerdict?.(v) });
+    this.node = new NodeJudge({ registry, weights: config.integrations.node, pressure: config.integrations.pressure, now, starvedUntil: () => this.recovery.engine.starvedUntil, emit, changed: (v) => o.onVerdict?.(v) });
   }
 
   /** The most a component may recommend (the dispatcher refuses more). */
@@ -217,7 +217,7 @@ export class MonitorCore implements LoopClient {
 
   /** The loop's client: the earliest deadline of anything the core watches. */
   nextDeadline(now: number): number {
-    let next = Math.min(this.checks.nextWakeMs, now + MAX_SLEEP_MS, this.fast.nextPollMs, this.rediscovery?.untilMs ?? Infinity, this.nextWatchdogMs);
+    let next = Math.min(this.checks.nextWakeMs, now + MAX_SLEEP_MS, this.fast.nextPollMs, this.rediscovery?.untilMs ?? Infinity, this.nextWatchdogMs, this.node.nextDueMs(now));
     return this.lives.nextDeadline(next);
   }
 

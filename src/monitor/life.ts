@@ -25,10 +25,10 @@ import type { MonitorEvent } from "./dispatch.ts";
 import type { After, Timer } from "./loop.ts";
 import type { Entry, Registry } from "./registry.ts";
 
-/** Dead orphans reparented to us (child subreaper) are collected this often. */
-const REAP_ORPHANS_MS = 2_000;
-/** An attached daemon that died is looked for in its pid file this often (its own supervisor restarts it). */
+const REAP_ORPHANS_MS = 2_000; // dead orphans reparented to us (child subreaper) collected this often, when the loop turns
+/** An attached daemon that died is looked for in its pid file this often (its own supervisor restarts it): a deadline of the loop's. */
 const FOLLOW_PIDFILE_MS = 500;
+const followsPidfile = (c: MonitorConfig["components"][number]) => c.pidfile !== null && c.ready !== "pidfile";
 
 export interface LifeDeps extends PidfileDeps {
   readonly config: MonitorConfig;
@@ -284,9 +284,9 @@ export class Lives {
     }
   }
 
-  /** The earliest readiness or grace deadline, or liveness poll, if before `next`. */
+  /** The earliest readiness or grace deadline, liveness poll or pid-file look, if before `next`. */
   nextDeadline(next: number): number {
-    if (this.d.sup.watchedCount > 0 && this.nextLiveness < next) next = this.nextLiveness;
+    next = Math.min(next, this.d.sup.watchedCount > 0 ? this.nextLiveness : Infinity, this.d.config.components.some(followsPidfile) ? this.nextFollowMs : Infinity);
     const list = this.d.registry.list;
     for (let i = 0; i < list.length; i++) {
       const e = list[i];

@@ -20,8 +20,14 @@ import type { LatenessHistogram } from "../engine/lateness.ts";
 
 /** Woken this much later than planned: the monitor was starved (not the components). */
 export const STARVED_AFTER_MS = 250;
-/** Longest sleep: bounds how stale `now`-based bookkeeping can get. */
-export const MAX_SLEEP_MS = 1_000;
+/**
+ * Longest sleep when nothing is due. Everything time-driven has a deadline
+ * of its own (checks, readiness, grace, liveness polls, pid files, PSI
+ * samples, the end of a starvation window, timers), so this only bounds the
+ * chores without one (dead orphans collected) and how stale `now`-based
+ * bookkeeping gets: an idle monitor wakes once in 5 s, not once a second.
+ */
+export const MAX_SLEEP_MS = 5_000;
 
 /** What the scheduler needs of a timer: one pending wake-up at a time. */
 export interface LoopTimer {

@@ -20,16 +20,21 @@ import type { Registry } from "./registry.ts";
 export interface NodeJudgeDeps {
   registry: Registry;
   weights: NodeWeights;
-  /** The engine's starvation window is open (monitor evidence is stale). */
-  starved: () => boolean;
+  /** Until when the engine's starvation window is open (monitor evidence is stale until then). */
+  starvedUntil: () => number;
   emit: (ev: MonitorEvent) => void;
   changed: (v: NodeVerdict) => void;
   now(): number;
   pressure: PressureLimits;
 }
 
-/** PSI is read at most this often (the verdict is evaluated after every event too). */
-export const PRESSURE_EVERY_MS = 1_000;
+/**
+ * PSI is read this often: a sixth of `pressure_for_ms`, within 1..10 s (the
+ * totals are cumulative, so a longer interval loses nothing: its share is the
+ * mean over the interval; 60 s held is judged from 6 samples). An idle
+ * monitor wakes no more often for it.
+ */
+export const pressureEveryMs = (forMs: number): number => Math.min(10_000, Math.max(1_000, Math.round(forMs / 6)));
 
 export class NodeJudge {
   private pending: ReadonlyMap<string, Level> = new Map();
@@ -40,7 +45,20 @@ export class NodeJudge {
   private psi: PressureState = NO_PRESSURE;
   private readonly totals = [0, 0, 0];
 
-  constructor(private readonly d: NodeJudgeDeps) {}
+  private readonly everyMs: number;
+  private readonly sampled: boolean;
+
+  constructor(private readonly d: NodeJudgeDeps) {
+    this.everyMs = pressureEveryMs(d.pressure.forMs);
+    this.sampled = d.pressure.pct.some((p) => p > 0);
+  }
+
+  /** When the verdict may change with no event: the next PSI sample, the end of a starvation window (the loop's deadline). */
+  nextDueMs(now: number): number {
+    if (!this.armed) return Infinity;
+    const starvedEnd = this.d.starvedUntil();
+    return Math.min(this.sampled ? this.psi.atMs + this.everyMs : Infinity, starvedEnd > now ? starvedEnd : Infinity);
+  }
 
   /** The verdict once armed; null before (status then shows none). */
   get verdict(): NodeVerdict | null {
@@ -67,11 +85,11 @@ export class NodeJudge {
   evaluate(): void {
     if (!this.armed) return;
     const now = this.d.now();
-    if (now - this.psi.atMs >= PRESSURE_EVERY_MS) {
+    if (this.sampled && now - this.psi.atMs >= this.everyMs) {
       for (let i = 0; i < 3; i++) this.totals[i] = this.d.pressure.pct[i]! > 0 ? psiSomeUs(i as 0 | 1 | 2) : -1;
       this.psi = nextPressure(this.psi, [...this.totals], now, this.d.pressure);
     }
-    const v = nodeVerdict(this.d.registry.list, this.pending, this.d.starved(), this.d.weights, this.psi.reason);
+    const v = nodeVerdict(this.d.registry.list, this.pending, now < this.d.starvedUntil(), this.d.weights, this.psi.reason);
     const was = this.current;
     if (was && sameVerdict(v, was)) return;
     this.current = v; // before the event: the event comes back through observe() and must find nothing new
