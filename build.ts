@@ -17,6 +17,10 @@ const { values } = parseArgs({
     target: { type: "string" },
     runtime: { type: "string" },
     outfile: { type: "string" },
+    // For bench:memory only (what each costs): the shipped binary is minified, with bytecode and its source map.
+    "no-minify": { type: "boolean", default: false },
+    "no-bytecode": { type: "boolean", default: false },
+    "no-sourcemap": { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -28,12 +32,12 @@ const outfile = values.outfile ?? (values.target ? `dist/hamon-${values.target.r
 const result = await Bun.build({
   // The Worker threads (the daemon-log writer, the metrics endpoint, the death watcher, the watchdog) are entry points of their own (src/sys/worker.ts).
   entrypoints: ["src/main.ts", "src/process/log-worker.ts", "src/adapters/metrics-worker.ts", "src/process/death-worker.ts", "src/watchdog/scan-worker.ts"],
-  minify: true,
-  sourcemap: "inline",
+  minify: !values["no-minify"],
+  sourcemap: values["no-sourcemap"] ? "none" : "inline",
   // JSC bytecode compiled ahead of time: a client verb starts in ~10 ms
   // instead of ~30 ms spent parsing the bundle (bench:cli; cron and
   // monitoring agents run `hamon check` as a fresh process each time).
-  bytecode: true,
+  bytecode: !values["no-bytecode"],
   format: "esm",
   define: { BUILD_VERSION: JSON.stringify(version) },
   compile: {

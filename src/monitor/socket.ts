@@ -2,9 +2,10 @@
  * The monitor's socket edge: listens, admits or refuses each connection
  * (descriptor budget, connection limits: E_LIMIT), hands admitted peers to
  * the dispatcher, caps the bytes queued for all peers together, and closes
- * peers that never say hello or trickle a frame (a sweep each second).
+ * peers that never say hello or trickle a frame (a sweep each second while
+ * anyone is connected).
  */
-import type { After } from "./loop.ts";
+import type { After, Timer } from "./loop.ts";
 import type { Logger } from "../log.ts";
 import type { Policy } from "../security/policy.ts";
 import { ConnectionLimits } from "../security/limits.ts";
@@ -54,12 +55,25 @@ export async function openSocketEdge(d: Dispatcher, o: SocketEdgeOptions): Promi
   const refusals = new WeakMap<object, number>();
   const turnedAway = new Refusals(undefined, lingerMax);
   const peers = new Set<Peer>();
+  // Deadlines for peers that never say hello or trickle a frame (protocol.md §2): a sweep each second
+  // while anyone is connected, none while nobody is (an idle monitor is not woken for it).
+  let sweeper: Timer | null = null;
+  const sweep = () => {
+    sweeper = null;
+    const t = o.now();
+    for (const p of peers) d.sweep(p, p.openedAt, p.partialSince, t);
+    if (peers.size > 0) sweeper = o.after(1_000, sweep);
+  };
+  const armSweep = () => {
+    if (!sweeper) sweeper = o.after(1_000, sweep);
+  };
   const listener = await listenUnix(o.socketPath, (peer) => {
     const cred = peerCred(peer.fd);
     const over = limits.admit(peer, cred?.uid ?? -1);
     if (over) return turnedAway.refuse(peer, "E_LIMIT", over);
     d.open(peer, cred);
     peers.add(peer);
+    armSweep();
     return {
       message: (p, m) => d.handle(p, m),
       refused: (p, code, message) => {
@@ -76,16 +90,11 @@ export async function openSocketEdge(d: Dispatcher, o: SocketEdgeOptions): Promi
       },
     };
   }, { group: o.gid, budget: new OutputBudget(), now: o.now });
-  // Deadlines for peers that never say hello or trickle a frame (protocol.md §2).
-  let sweeper = o.after(1_000, function sweep() {
-    const t = o.now();
-    for (const p of peers) d.sweep(p, p.openedAt, p.partialSince, t);
-    sweeper = o.after(1_000, sweep);
-  });
+
   return {
     listener,
     stop() {
-      sweeper.cancel();
+      sweeper?.cancel();
       listener.stop();
       limits.close();
     },
