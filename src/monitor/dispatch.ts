@@ -183,16 +183,20 @@ export class Dispatcher implements Replies {
    * Closes connections that never said hello, or left a frame incomplete,
    * past their deadline (HELLO_DEADLINE_MS, FRAME_DEADLINE_MS): a peer that
    * connects and goes quiet, or trickles a byte a second, holds a descriptor.
-   * Called about once a second by the server with every open peer.
+   * Called about once a second by the server while a peer has one of these
+   * deadlines running; true if this one still has (sweep it again).
    */
-  sweep(conn: Conn, openedAt: number, partialSince: number, now: number): void {
+  sweep(conn: Conn, openedAt: number, partialSince: number, now: number): boolean {
     const st = this.states.get(conn);
-    if (!st) return;
+    if (!st) return false;
     if (st.role === null && now - openedAt > HELLO_DEADLINE_MS) {
       this.fail(conn, 0, "E_TIMEOUT", `no <hello> within ${HELLO_DEADLINE_MS} ms of connecting`, true);
+      return false;
     } else if (partialSince >= 0 && now - partialSince > FRAME_DEADLINE_MS) {
       this.fail(conn, 0, "E_TIMEOUT", `a frame was left incomplete for more than ${FRAME_DEADLINE_MS} ms`, true);
+      return false;
     }
+    return st.role === null || partialSince >= 0;
   }
 
   private register(conn: Conn, st: ConnState, m: MessageOf<"register">): void {

@@ -3,7 +3,7 @@
  * (descriptor budget, connection limits: E_LIMIT), hands admitted peers to
  * the dispatcher, caps the bytes queued for all peers together, and closes
  * peers that never say hello or trickle a frame (a sweep each second while
- * anyone is connected).
+ * such a deadline runs).
  */
 import type { After, Timer } from "./loop.ts";
 import type { Logger } from "../log.ts";
@@ -56,13 +56,15 @@ export async function openSocketEdge(d: Dispatcher, o: SocketEdgeOptions): Promi
   const turnedAway = new Refusals(undefined, lingerMax);
   const peers = new Set<Peer>();
   // Deadlines for peers that never say hello or trickle a frame (protocol.md §2): a sweep each second
-  // while anyone is connected, none while nobody is (an idle monitor is not woken for it).
+  // while one of them runs (a peer connected and not yet helloed, a frame begun and not finished),
+  // none otherwise: an idle monitor, subscribers and registered components included, is not woken for it.
   let sweeper: Timer | null = null;
   const sweep = () => {
     sweeper = null;
     const t = o.now();
-    for (const p of peers) d.sweep(p, p.openedAt, p.partialSince, t);
-    if (peers.size > 0) sweeper = o.after(1_000, sweep);
+    let again = false;
+    for (const p of peers) if (d.sweep(p, p.openedAt, p.partialSince, t)) again = true;
+    if (again) sweeper = o.after(1_000, sweep);
   };
   const armSweep = () => {
     if (!sweeper) sweeper = o.after(1_000, sweep);
@@ -81,6 +83,7 @@ export async function openSocketEdge(d: Dispatcher, o: SocketEdgeOptions): Promi
         refusals.set(p, n);
         if (n === 1) o.log("warn", "refused frame", { code, message });
       },
+      partial: armSweep,
       close: (p, reason) => {
         peers.delete(p);
         limits.release(p);

@@ -57,8 +57,12 @@ export interface SupervisorOptions {
 
 /** How often adopted/attached processes are checked (kill 0; start time every 10th). */
 export const LIVENESS_MS = 100;
-/** With the death watcher (a pidfd each), the poll is only its backstop (a pid reused in the instant before its pidfd opened). */
-export const LIVENESS_BACKSTOP_MS = 1_000;
+/**
+ * With the death watcher (a pidfd each), the poll is only its backstop (a pid
+ * reused in the instant before its pidfd opened: rare, and then seen within
+ * this): an idle monitor that adopted 50 daemons is not woken each second for it.
+ */
+export const LIVENESS_BACKSTOP_MS = 5_000;
 
 export class Supervisor {
   private readonly procs = new Map<string, Proc>();

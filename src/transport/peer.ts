@@ -23,6 +23,8 @@ export interface PeerHandler {
   message(peer: Peer, msg: Message): void;
   /** A frame was refused; the peer was already sent an `<error>`. */
   refused?(peer: Peer, code: ErrorCode, message: string): void;
+  /** A frame began and is not complete yet (its deadline starts: the owner sweeps for it). */
+  partial?(peer: Peer): void;
   close(peer: Peer, reason: string): void;
 }
 
@@ -113,7 +115,10 @@ export class Peer implements BudgetHolder {
       if (f === null) {
         // Bytes of an unfinished frame: since when? (A complete frame resets it.)
         if (this.frames.buffered === 0) this.partialSince = -1;
-        else if (this.partialSince < 0) this.partialSince = this.now();
+        else if (this.partialSince < 0) {
+          this.partialSince = this.now();
+          this.handler.partial?.(this);
+        }
         return;
       }
       this.partialSince = -1;
