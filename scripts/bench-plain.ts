@@ -77,7 +77,7 @@ function switches(pid: number): Map<string, number> {
 }
 interface Idle { cpu: number; pssMiB: number; anonMiB: number; fileMiB: number; wakeups: number; byThread: string }
 async function idleCost(pids: () => number[], seconds: number): Promise<Idle> {
-  await Bun.sleep(2_000); // settle: what a start or the trials left behind (a GC, a journal sync) is not idleness
+  await Bun.sleep(20_000); // settle: what a start or the trials left behind (GC and JIT threads at work for seconds after) is not idleness
   const before = pids().reduce((a, p) => a + cpuTicks(p), 0);
   const sw0 = pids().map(switches);
   await Bun.sleep(seconds * 1000);
