@@ -69,6 +69,17 @@ export async function openSocketEdge(d: Dispatcher, o: SocketEdgeOptions): Promi
   const armSweep = () => {
     if (!sweeper) sweeper = o.after(1_000, sweep);
   };
+  // After connections churn (a flood, a burst of CLI calls), a collection a second after the last close:
+  // an idle monitor sleeps for seconds, and the runtime's own collector follows activity, so without this
+  // what a flood allocated stays resident until the next burst of work.
+  let collect: Timer | null = null;
+  const collectSoon = () => {
+    collect?.cancel();
+    collect = o.after(1_000, () => {
+      collect = null;
+      Bun.gc(false);
+    });
+  };
   const listener = await listenUnix(o.socketPath, (peer) => {
     const cred = peerCred(peer.fd);
     const over = limits.admit(peer, cred?.uid ?? -1);
@@ -86,6 +97,7 @@ export async function openSocketEdge(d: Dispatcher, o: SocketEdgeOptions): Promi
       partial: armSweep,
       close: (p, reason) => {
         peers.delete(p);
+        collectSoon();
         limits.release(p);
         const n = refusals.get(p) ?? 0;
         if (n > 1) o.log("warn", "connection closed after refused frames", { refused: n, reason });
@@ -98,6 +110,7 @@ export async function openSocketEdge(d: Dispatcher, o: SocketEdgeOptions): Promi
     listener,
     stop() {
       sweeper?.cancel();
+      collect?.cancel();
       listener.stop();
       limits.close();
     },
