@@ -129,7 +129,7 @@ export class MonitorCore implements LoopClient {
     const journal = this.journal;
     this.lives = new Lives({ config, registry, checks, sup: this.sup, logs: this.logs, control: pc, socketPath: o.socketPath, log: o.log, after, now, emit, feed, arrived, reschedule, journal, stopping });
     this.fast = new FastPaths({
-      config, registry, control: pc, lives: this.lives, now, emit, arrived, feedAfterPoll: (ev) => this.recovery.feedAfterPoll(ev), thread: scanThreadFor(config, !o.now, (late) => this.recovery.starved(late, true), o.log),
+      config, registry, control: pc, lives: this.lives, now, emit, arrived, feedAfterPoll: (ev) => this.recovery.feedAfterPoll(ev), feed, thread: scanThreadFor(config, !o.now, (late) => this.recovery.starved(late, true), o.log),
       ownedProcess: (name) => (this.sup.owns(name) && this.sup.pidOf(name) > 0 ? { pid: this.sup.pidOf(name), startTime: this.sup.startTimeOf(name) } : null),
     });
     const exec = new Executor({

@@ -37,6 +37,13 @@ export interface FastPathDeps {
    * inside it, so a poll never waits on a spawn or a disk.
    */
   feedAfterPoll(ev: EngineEvent): void;
+  /**
+   * An engine event decided now: for a verdict the watchdog's thread decided, which reaches this loop
+   * as a message, outside any poll. Decided at once, in the order the thread decided them (a stall
+   * short enough that its `ok` comes in the same turn as its `dead` must not see the recovery of the
+   * `dead` decided after the `ok`: the node would turn red again for a core already back).
+   */
+  feed(ev: EngineEvent): void;
   /** The process hamon runs for fast path `name` (pid and start time), or null (not owned, or not running). */
   ownedProcess(name: string): { pid: number; startTime: number } | null;
   /** Discovery's bookkeeping: `name` is back (its region attached). */
@@ -147,7 +154,7 @@ export class FastPaths {
   private onEvent(w: Watched, ev: WatchEvent): void {
     // A verdict decided on the watchdog's thread is stamped with the moment it was decided there.
     const at = ev.at;
-    const c = at ? { ...this.core, emit: (x: MonitorEvent) => this.core.emit({ ...x, at }) } : this.core;
+    const c = at ? { ...this.core, emit: (x: MonitorEvent) => this.core.emit({ ...x, at }), feedAfterPoll: (x: EngineEvent) => this.core.feed(x) } : this.core;
     const e = w.entry;
     const name = e.name;
     if (ev.slot < 0) {
