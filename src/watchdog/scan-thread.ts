@@ -36,8 +36,8 @@ export interface ScanThreadOptions {
 
 interface Client {
   on: OnTransition;
-  /** The thread lost the region (truncated, unreadable, the thread died): the watch drops it and attaches again. */
-  lost(why: string): void;
+  /** The thread lost the region: unreadable or truncated (`died` false: corrupt), or the thread died (`died`: attach again). */
+  lost(why: string, died: boolean): void;
 }
 
 /** Messages from the Worker (scan-worker.ts). */
@@ -60,7 +60,7 @@ export class ScanThread {
   constructor(private readonly o: ScanThreadOptions) {}
 
   /** Hands `region` to the thread (a descriptor of its own); null if it could not be. */
-  attach(region: Region, path: string, metaOk: Uint8Array, slots: number, scanBytes: number, policy: AssessPolicy, on: OnTransition, lost: (why: string) => void): Scanner | null {
+  attach(region: Region, path: string, metaOk: Uint8Array, slots: number, scanBytes: number, policy: AssessPolicy, on: OnTransition, lost: (why: string, died: boolean) => void): Scanner | null {
     const fd = region.dup();
     if (fd < 0) return null;
     this.start();
@@ -109,7 +109,7 @@ export class ScanThread {
         return;
       }
       case "lost":
-        this.clients.get(m.id)?.lost(m.why);
+        this.clients.get(m.id)?.lost(m.why, false);
         return;
       case "closed":
         this.clients.delete(m.id);
@@ -135,7 +135,7 @@ export class ScanThread {
     const lost = [...this.clients.values()];
     this.clients.clear();
     w.terminate();
-    for (const c of lost) c.lost(`the watchdog thread failed: ${why}`);
+    for (const c of lost) c.lost(`the watchdog thread failed: ${why}`, true);
   }
 }
 

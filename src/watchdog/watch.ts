@@ -207,7 +207,7 @@ export class HeartbeatWatch {
     const on = this.onTransition;
     const n = v.header.slotCount;
     const p = this.policy;
-    this.scanner = (p.thread && p.thread.attach(o.region, this.path, metaOk, n, this.scanBytes, p, on, (why) => this.lost(why))) || new LocalScanner(new Assessor(o.region.u32, metaOk, n, p), on);
+    this.scanner = (p.thread && p.thread.attach(o.region, this.path, metaOk, n, this.scanBytes, p, on, (why, died) => this.lost(why, died))) || new LocalScanner(new Assessor(o.region.u32, metaOk, n, p), on);
     const f = v.header.flags;
     this.pace = f & (FLAG_WORK | FLAG_USAGE) ? new Pace(o.region.u32, v.header.slotCount, (f & FLAG_WORK) !== 0, (f & FLAG_USAGE) !== 0) : null;
     this.paceAt = -1;
@@ -224,8 +224,8 @@ export class HeartbeatWatch {
   }
 
   /** The thread lost the region: as truncated (corrupt), or the thread died (attached again at the next slow path). */
-  private lost(why: string): void {
-    if (why.startsWith("the watchdog thread failed")) this.close();
+  private lost(why: string, died: boolean): void {
+    if (died) this.close();
     else this.detach(why, VERDICT.CORRUPT);
   }
 
