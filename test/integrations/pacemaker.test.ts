@@ -138,7 +138,7 @@ describe("the agent's actions and exit codes against a real monitor", () => {
     expect(agent("monitor", sock).code).toBe(0); // the monitor itself is fine
     expect(await sim.send("resume 0")).toBe("ok");
     await until(() => agent("monitor", sock, { OCF_CHECK_LEVEL: "10" }).code === 190, "level 10 degraded again", 10_000);
-  });
+  }, 30_000); // its two waits may take 10 s each: the default 5 s budget cut it short once in CI
 
   test("a hung monitor (SIGSTOP: lock held, no answer) is 1, not 7; stop kills it and then monitor is 7", () => {
     const pid = lockState(sock).holder!.pid;
