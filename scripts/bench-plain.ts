@@ -20,8 +20,8 @@
  *     probes, so its figure is 0 by construction (its restarts are counted
  *     all the same). Needs root. Target for hamon: 0.
  * Options: --daemons N (50)  --trials N (30)  --seconds S (30)  --stalls N (100, 0 skips)  --source
+ *          --plain-only (rows 1–3 only: hamon, runit and supervisord with process supervision alone)
  */
-import { processCpuTicks as cpuTicks } from "../src/sys/proc.ts";
 import { parseArgs } from "node:util";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,17 +29,17 @@ import { join } from "node:path";
 import { Session } from "../src/library/session.ts";
 import type { MessageOf } from "../src/protocol/messages.ts";
 import { startMonitor, upCount } from "../test/helpers/monitor-proc.ts";
-import { hamonArgv, pct } from "./bench-lib.ts";
+import { hamonArgv, idleDelta, pct, threadCounters } from "./bench-lib.ts";
 import { stallMachine } from "../test/helpers/stall.ts";
 import { daemonArgv, killAndWait, readPid } from "../test/helpers/pid-restart.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
-  daemons: { type: "string", default: "50" }, trials: { type: "string", default: "30" }, seconds: { type: "string", default: "30" }, stalls: { type: "string", default: "100" }, source: { type: "boolean", default: false },
+  daemons: { type: "string", default: "50" }, trials: { type: "string", default: "30" }, seconds: { type: "string", default: "30" }, stalls: { type: "string", default: "100" }, source: { type: "boolean", default: false }, "plain-only": { type: "boolean", default: false },
 } });
 const N = Number(values.daemons);
 const TRIALS = Number(values.trials);
 const SECONDS = Number(values.seconds);
-const STALLS = Number(values.stalls);
+const STALLS = values["plain-only"] ? 0 : Number(values.stalls);
 const self = hamonArgv(values.source);
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
@@ -60,40 +60,19 @@ function children(pid: number): number[] {
   }
   return out;
 }
-/** Context switches of every thread of `pid`, by thread name: each is a wake-up (or a preemption: none on an idle machine). */
-function switches(pid: number): Map<string, number> {
-  const m = new Map<string, number>();
-  try {
-    for (const t of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        const st = readFileSync(`/proc/${pid}/task/${t}/status`, "utf8");
-        const name = /^Name:\s+(.*)$/m.exec(st)?.[1] ?? "?";
-        const n = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0) + Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0);
-        m.set(name, (m.get(name) ?? 0) + n);
-      } catch { /* the thread ended */ }
-    }
-  } catch { /* the process ended */ }
-  return m;
-}
-interface Idle { cpu: number; pssMiB: number; anonMiB: number; fileMiB: number; wakeups: number; byThread: string }
+interface Idle { cpu: number; pssMiB: number; anonMiB: number; fileMiB: number; wakeups: number; byThread: string; ended: number }
 async function idleCost(pids: () => number[], seconds: number): Promise<Idle> {
   await Bun.sleep(20_000); // settle: what a start or the trials left behind (GC and JIT threads at work for seconds after) is not idleness
-  const before = pids().reduce((a, p) => a + cpuTicks(p), 0);
-  const sw0 = pids().map(switches);
+  const a = threadCounters(pids());
   await Bun.sleep(seconds * 1000);
   const ps = pids();
-  const cpu = (ps.reduce((a, p) => a + cpuTicks(p), 0) - before) / (seconds * 100) * 100;
-  const sw1 = ps.map(switches);
-  const by = new Map<string, number>();
-  for (let i = 0; i < sw1.length; i++) for (const [name, n] of sw1[i]!) by.set(name, (by.get(name) ?? 0) + n - (sw0[i]?.get(name) ?? 0));
-  const wakeups = [...by.values()].reduce((a, n) => a + n, 0) / seconds;
-  const byThread = [...by].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${(n / seconds).toFixed(2)}`).join(", ");
+  const d = idleDelta(a, threadCounters(ps), seconds);
   const mem = ps.map(pssKiB);
-  const pssMiB = mem.reduce((a, m) => a + m.pss, 0) / 1024, anonMiB = mem.reduce((a, m) => a + m.anon, 0) / 1024;
-  return { cpu, pssMiB, anonMiB, fileMiB: pssMiB - anonMiB, wakeups, byThread };
+  const pssMiB = mem.reduce((x, m) => x + m.pss, 0) / 1024, anonMiB = mem.reduce((x, m) => x + m.anon, 0) / 1024;
+  return { cpu: d.cpuPct, pssMiB, anonMiB, fileMiB: pssMiB - anonMiB, wakeups: d.wakeups, byThread: d.byThread, ended: d.ended };
 }
 /** One line for an idle measurement, the same for every supervisor. */
-const idleLine = (who: string, i: Idle) => `idle ${SECONDS} s: ${who} CPU ${i.cpu.toFixed(3)} % of a core, ${i.wakeups.toFixed(2)} wake-ups/s (${i.byThread || "none"}), PSS ${i.pssMiB.toFixed(1)} MiB = anonymous ${i.anonMiB.toFixed(1)} + file-backed ${i.fileMiB.toFixed(1)} MiB`;
+const idleLine = (who: string, i: Idle) => `idle ${SECONDS} s: ${who} CPU ${i.cpu.toFixed(3)} % of a core, ${i.wakeups.toFixed(2)} wake-ups/s (${i.byThread || "none"}${i.ended ? `; ${i.ended} threads ended in the window` : ""}), PSS ${i.pssMiB.toFixed(1)} MiB = anonymous ${i.anonMiB.toFixed(1)} + file-backed ${i.fileMiB.toFixed(1)} MiB`;
 
 type Ev = MessageOf<"event">;
 /** p50 of the floor (spawn → pid in file with nobody supervising): a supervisor's own share is its p50 minus this. */
@@ -189,15 +168,19 @@ async function hamonRun(extraChecks: (i: number) => string, label: string, measu
 }
 
 await hamonRun(() => "", "", true);
-const pong = Bun.spawn([process.execPath, join(import.meta.dir, "..", "test", "fixtures", "pong.ts"), "39431"], { stdio: ["ignore", "ignore", "inherit"] });
-await Bun.sleep(300);
-await hamonRun(() => `[[component.check]]\nname = "p"\nmode = "probe"\nconnect = "tcp://127.0.0.1:39431"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 1000\ntimeout_ms = 500\n`, ", a 1 s connect probe (send/expect) on each", false);
-if (STALLS > 0) await hamonRun(() => `[[component.check]]\nname = "p"\nmode = "probe"\nconnect = "tcp://127.0.0.1:39431"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 1000\ntimeout_ms = 500\nfall = 1\n`, `, a 1 s probe on each (fall = 1), under ${STALLS} whole-machine stalls`, false, STALLS);
-pong.kill();
-await hamonRun((i) => (i < 10 ? `[[component.check]]\nname = "x"\nmode = "exec"\nargv = ["/bin/true"]\nperiod_ms = 1000\ntimeout_ms = 500\n` : ""), ", a 1 s exec check on 10", false);
-// Resource checks: every daemon's /proc read each second (stat, statm, limits, a getdents of fd/), by the monitor itself.
-await hamonRun(() => `[[component.check]]\nname = "mem"\nmode = "resource"\nrss_max = "1GiB"\nfds_max_pct = 90\nthreads_max = 64\ncpu_max_pct = 90\nperiod_ms = 1000\n`, ", a 1 s resource check on each (rss, fds, threads, cpu)", false);
+if (!values["plain-only"]) await checkRows();
+/** Rows 4 and 5: checks on every daemon, and the stalls. */
+async function checkRows(): Promise<void> {
+  const pong = Bun.spawn([process.execPath, join(import.meta.dir, "..", "test", "fixtures", "pong.ts"), "39431"], { stdio: ["ignore", "ignore", "inherit"] });
+  await Bun.sleep(300);
+  await hamonRun(() => `[[component.check]]\nname = "p"\nmode = "probe"\nconnect = "tcp://127.0.0.1:39431"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 1000\ntimeout_ms = 500\n`, ", a 1 s connect probe (send/expect) on each", false);
+  if (STALLS > 0) await hamonRun(() => `[[component.check]]\nname = "p"\nmode = "probe"\nconnect = "tcp://127.0.0.1:39431"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 1000\ntimeout_ms = 500\nfall = 1\n`, `, a 1 s probe on each (fall = 1), under ${STALLS} whole-machine stalls`, false, STALLS);
+  pong.kill();
+  await hamonRun((i) => (i < 10 ? `[[component.check]]\nname = "x"\nmode = "exec"\nargv = ["/bin/true"]\nperiod_ms = 1000\ntimeout_ms = 500\n` : ""), ", a 1 s exec check on 10", false);
+  // Resource checks: every daemon's /proc read each second (stat, statm, limits, a getdents of fd/), by the monitor itself.
+  await hamonRun(() => `[[component.check]]\nname = "mem"\nmode = "resource"\nrss_max = "1GiB"\nfds_max_pct = 90\nthreads_max = 64\ncpu_max_pct = 90\nperiod_ms = 1000\n`, ", a 1 s resource check on each (rss, fds, threads, cpu)", false);
 
+}
 // runit, the same daemons.
 if (!Bun.which("runsvdir")) {
   console.log("\n== runit: not installed (apt-get install runit) ==");

@@ -62,6 +62,13 @@ export class Lives {
   private nextLiveness = 0;
   private nextReapMs = 0;
   private nextFollowMs = 0;
+  /** Whether some component's pid file is followed, for the list it was worked out from (a reload assigns a new list). */
+  private follows = { of: null as MonitorConfig["components"] | null, any: false };
+  private followsAny(): boolean {
+    const list = this.d.config.components;
+    if (this.follows.of !== list) this.follows = { of: list, any: list.some(followsPidfile) };
+    return this.follows.any;
+  }
 
   constructor(private readonly d: LifeDeps) {}
 
@@ -286,7 +293,7 @@ export class Lives {
 
   /** The earliest readiness or grace deadline, liveness poll or pid-file look, if before `next`. */
   nextDeadline(next: number): number {
-    next = Math.min(next, this.d.sup.watchedCount > 0 ? this.nextLiveness : Infinity, this.d.config.components.some(followsPidfile) ? this.nextFollowMs : Infinity);
+    next = Math.min(next, this.d.sup.watchedCount > 0 ? this.nextLiveness : Infinity, this.followsAny() ? this.nextFollowMs : Infinity);
     const list = this.d.registry.list;
     for (let i = 0; i < list.length; i++) {
       const e = list[i];
