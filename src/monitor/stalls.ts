@@ -10,7 +10,7 @@
  */
 import { DEFAULT_BUSY_MAX_MS, hungAtOnce, judgeStall, LOOK_MS, type Look } from "../engine/stall.ts";
 import type { LifeEvent } from "../engine/lifecycle.ts";
-import { newSample, ProcSampler } from "../sys/proc-sample.ts";
+import { newSample, procSampler, type ProcSampler } from "../sys/proc-sample.ts";
 import type { CheckTable } from "./checks.ts";
 import type { After, Timer } from "./loop.ts";
 import type { Entry } from "./registry.ts";
@@ -29,7 +29,10 @@ export function busyMaxOf(e: Entry): number {
 }
 
 export class Stalls {
-  private readonly sampler = new ProcSampler();
+  /** The shared sampler, made at the first sample (proc-sample.ts). */
+  private get sampler(): ProcSampler {
+    return procSampler();
+  }
   private readonly s = newSample();
   /** Looks under way, by check slot. */
   private readonly looking = new Map<number, Timer>();

@@ -13,13 +13,16 @@
  */
 import type { ResourceRun } from "../config/check.ts";
 import type { Health } from "../protocol/messages.ts";
-import { newSample, ProcSampler, USER_HZ } from "../sys/proc-sample.ts";
+import { newSample, procSampler, type ProcSampler, USER_HZ } from "../sys/proc-sample.ts";
 
 const WITHIN = "within its limits";
 const MiB = 2 ** 20;
 
 export class ResourceChecks {
-  private readonly sampler = new ProcSampler();
+  /** The shared sampler, made at the first sample (proc-sample.ts). */
+  private get sampler(): ProcSampler {
+    return procSampler();
+  }
   private readonly s = newSample();
   /** Per check: the CPU ticks and the time of its last sample (for cpu_max_pct). */
   private readonly last = new WeakMap<ResourceRun, Float64Array>();

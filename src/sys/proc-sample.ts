@@ -46,9 +46,14 @@ const PROC = Uint8Array.from("/proc/", (c) => c.charCodeAt(0));
 /** "Max open files" in ASCII: the line of /proc/PID/limits with the soft limit. */
 const MAX_OPEN_FILES = Uint8Array.from("Max open files", (c) => c.charCodeAt(0));
 
+/**
+ * One per process, made on first use (`procSampler()`): its buffers are
+ * reused by every sample, never held by a monitor that samples nothing.
+ * One buffer serves file reads and getdents both (they never overlap); 8 KiB
+ * holds any stat/statm/limits file and about 250 fd entries per getdents call.
+ */
 export class ProcSampler {
   private readonly buf = new Uint8Array(8192);
-  private readonly dents = new Uint8Array(32768);
   private readonly path = new Uint8Array(64);
 
   /** Fills `out` for `pid`; false when the process is gone (or /proc cannot be read). */
@@ -106,13 +111,13 @@ export class ProcSampler {
     let count = 0;
     try {
       for (;;) {
-        const got = Number(libc.symbols.syscall(SYS_GETDENTS64, fd, ptr(this.dents), this.dents.length));
+        const got = Number(libc.symbols.syscall(SYS_GETDENTS64, fd, ptr(this.buf), this.buf.length));
         if (got <= 0) break;
         // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, char name[]: count all but "." and "..".
         for (let off = 0; off < got;) {
-          const reclen = this.dents[off + 16]! | (this.dents[off + 17]! << 8);
+          const reclen = this.buf[off + 16]! | (this.buf[off + 17]! << 8);
           const name = off + 19;
-          const dot = this.dents[name] === 46 && (this.dents[name + 1] === 0 || (this.dents[name + 1] === 46 && this.dents[name + 2] === 0));
+          const dot = this.buf[name] === 46 && (this.buf[name + 1] === 0 || (this.buf[name + 1] === 46 && this.buf[name + 2] === 0));
           if (!dot) count++;
           off += reclen;
         }
@@ -161,4 +166,10 @@ function writeInt(p: Uint8Array, at: number, v: number): number {
   for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
   for (let k = digits - 1, x = v; k >= 0; k--, x = Math.floor(x / 10)) p[at + k] = ZERO + (x % 10);
   return at + digits;
+}
+
+let shared: ProcSampler | null = null;
+/** The process's one sampler (the main thread's callers sample synchronously, one at a time). */
+export function procSampler(): ProcSampler {
+  return (shared ??= new ProcSampler());
 }
