@@ -241,7 +241,7 @@ export class MonitorCore implements LoopClient {
     this.checks.tick(now, this.intake);
     this.rediscovery?.tick(now);
     this.lives.deadlines(now);
-    if (now >= this.nextJudgeMs) {
+    if (now >= this.nextJudgeMs || this.node.nextDueMs(now) <= now) {
       this.nextJudgeMs = now + JUDGE_EVERY_MS;
       this.node.evaluate();
     }

@@ -18,7 +18,7 @@ import type { ProcessControl } from "../process/control.ts";
 import type { DaemonLogs } from "../process/daemon-logs.ts";
 import { launch } from "../process/launch.ts";
 import type { ExitInfo, Supervisor } from "../process/supervisor.ts";
-import { awaitPidfile, followPidfiles, type PidfileDeps } from "./pidfiles.ts";
+import { awaitPidfile, followPidfiles, followsAnyPidfile, type PidfileDeps } from "./pidfiles.ts";
 import { armOfferedChecks, armPlainChecks, dropChecks } from "./check-slots.ts";
 import type { CheckTable } from "./checks.ts";
 import type { MonitorEvent } from "./dispatch.ts";
@@ -28,7 +28,6 @@ import type { Entry, Registry } from "./registry.ts";
 const REAP_ORPHANS_MS = 2_000; // dead orphans reparented to us (child subreaper) collected this often, when the loop turns
 /** An attached daemon that died is looked for in its pid file this often (its own supervisor restarts it): a deadline of the loop's. */
 const FOLLOW_PIDFILE_MS = 500;
-const followsPidfile = (c: MonitorConfig["components"][number]) => c.pidfile !== null && c.ready !== "pidfile";
 
 export interface LifeDeps extends PidfileDeps {
   readonly config: MonitorConfig;
@@ -62,13 +61,6 @@ export class Lives {
   private nextLiveness = 0;
   private nextReapMs = 0;
   private nextFollowMs = 0;
-  /** Whether some component's pid file is followed, for the list it was worked out from (a reload assigns a new list). */
-  private follows = { of: null as MonitorConfig["components"] | null, any: false };
-  private followsAny(): boolean {
-    const list = this.d.config.components;
-    if (this.follows.of !== list) this.follows = { of: list, any: list.some(followsPidfile) };
-    return this.follows.any;
-  }
 
   constructor(private readonly d: LifeDeps) {}
 
@@ -293,7 +285,7 @@ export class Lives {
 
   /** The earliest readiness or grace deadline, liveness poll or pid-file look, if before `next`. */
   nextDeadline(next: number): number {
-    next = Math.min(next, this.d.sup.watchedCount > 0 ? this.nextLiveness : Infinity, this.followsAny() ? this.nextFollowMs : Infinity);
+    next = Math.min(next, this.d.sup.watchedCount > 0 ? this.nextLiveness : Infinity, followsAnyPidfile(this.d.config.components) ? this.nextFollowMs : Infinity);
     const list = this.d.registry.list;
     for (let i = 0; i < list.length; i++) {
       const e = list[i];

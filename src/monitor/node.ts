@@ -53,7 +53,12 @@ export class NodeJudge {
     this.sampled = d.pressure.pct.some((p) => p > 0);
   }
 
-  /** When the verdict may change with no event: the next PSI sample, the end of a starvation window (the loop's deadline). */
+  /**
+   * When the verdict may change with no event: the next PSI sample, the end
+   * of a starvation window (the loop's deadline). The core judges once this
+   * has come, not only every JUDGE_EVERY_MS: a deadline left in the past
+   * would turn the loop every millisecond until the next judgement.
+   */
   nextDueMs(now: number): number {
     if (!this.armed) return Infinity;
     const starvedEnd = this.d.starvedUntil();

@@ -78,6 +78,14 @@ export function awaitPidfile(d: PidfileDeps, life: LifeOps, e: Entry, path: stri
  * own supervisor may start a new instance after a death. Re-read the file
  * and follow it (under the same rules as at start).
  */
+const followed = (c: MonitorConfig["components"][number]) => c.pidfile !== null && c.ready !== "pidfile";
+let memo: { of: MonitorConfig["components"] | null; any: boolean } = { of: null, any: false };
+/** Whether `followPidfiles` has anything to follow: worked out once per component list (a reload assigns a new one), not per turn. */
+export function followsAnyPidfile(list: MonitorConfig["components"]): boolean {
+  if (memo.of !== list) memo = { of: list, any: list.some(followed) };
+  return memo.any;
+}
+
 export function followPidfiles(d: PidfileDeps, life: LifeOps, now: number): void {
   for (const c of d.config.components) {
     if (!c.pidfile || c.ready === "pidfile" || d.sup.alive(c.name)) continue;

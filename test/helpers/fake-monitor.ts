@@ -20,6 +20,8 @@ import { FakeProcesses } from "../../src/process/fake.ts";
 /** A fake clock that owns the loop's one timer: advance() runs each wake-up at its own time, in order. */
 export class FakeClock implements LoopTimer {
   now = 1_000;
+  /** Wake-ups run so far: what an idle monitor costs, counted. */
+  wakes = 0;
   private due: { at: number; fn: () => void } | null = null;
   set(fn: () => void, ms: number): unknown {
     this.due = { at: this.now + ms, fn };
@@ -34,6 +36,7 @@ export class FakeClock implements LoopTimer {
       const d = this.due;
       this.due = null;
       this.now = d.at;
+      this.wakes++;
       d.fn();
       await Promise.resolve(); // let promise callbacks (a process exit) run at this instant
       await Promise.resolve();
@@ -48,6 +51,7 @@ export interface FakeMonitor {
   events: MonitorEvent[];
   core: MonitorCore;
   d: Dispatcher;
+  loop: Loop;
   /** A connection that has said hello (a component's by default); what the monitor sends it is in `sent`. */
   connect(role?: "component" | "client"): { conn: Conn; sent: Message[] };
   /** The events of `component`, by name, in order. */
@@ -77,5 +81,5 @@ export function fakeMonitor(toml: string): FakeMonitor {
     sent.length = 0;
     return { conn, sent };
   };
-  return { clock, procs, events, core, d, connect, of: (c) => events.filter((e) => e.component === c).map((e) => e.event) };
+  return { clock, procs, events, core, d, loop, connect, of: (c) => events.filter((e) => e.component === c).map((e) => e.event) };
 }

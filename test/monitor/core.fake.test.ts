@@ -42,3 +42,19 @@ test("register → a check goes unanswered → decide → the owned daemon is re
   expect(events.filter((e) => e.component === "bgpd" && e.event === "started").length).toBe(2);
   await core.stop();
 });
+
+test("a PSI sample due less than a judgement's period after the last one is taken at once: the loop does not turn every millisecond until the next", async () => {
+  // pressure_for_ms = 6000: PSI every second. A wake-up of the loop's own 300 ms before each sample
+  // (a check, a timer) runs a judgement, so each sample falls due within the judge's 500 ms.
+  const { clock, core, loop } = fakeMonitor(`[node]\npressure_for_ms = 6000\n`);
+  core.start();
+  await clock.advance(50);
+  for (let t = 700; t < 10_000; t += 1_000) loop.after(t - 50, () => {});
+  const before = clock.wakes;
+  await clock.advance(10_000);
+  const wakes = clock.wakes - before;
+  // 10 samples and 10 timers (some may coincide); before the fix: 219 (1 ms turns until each judgement).
+  expect(wakes).toBeGreaterThanOrEqual(10);
+  expect(wakes).toBeLessThanOrEqual(25);
+  await core.stop();
+});
