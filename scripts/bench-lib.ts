@@ -39,22 +39,28 @@ export function threadCounters(pids: readonly number[]): Map<string, ThreadCount
 }
 /**
  * What happened between two samples `seconds` apart: CPU (% of one core),
- * wake-ups per second in all and by thread name (summed over the threads
+ * wake-ups per second in all, and by thread name with its CPU time (summed over the threads
  * that lived through the window: a thread that ended in it is counted in
  * `ended`, its share lost), threads that began in it counted whole.
  */
 export function idleDelta(a: Map<string, ThreadCounters>, b: Map<string, ThreadCounters>, seconds: number): { cpuPct: number; wakeups: number; byThread: string; ended: number } {
   let ns = 0;
   let sw = 0;
-  const byName = new Map<string, number>();
+  const byName = new Map<string, { sw: number; ns: number }>();
   for (const [k, t] of b) {
     const s = a.get(k);
     const d = t.switches - (s?.switches ?? 0);
-    ns += t.runNs - (s?.runNs ?? 0);
+    const run = t.runNs - (s?.runNs ?? 0);
+    ns += run;
     sw += d;
-    if (d > 0) byName.set(t.name, (byName.get(t.name) ?? 0) + d);
+    if (d <= 0 && run <= 0) continue;
+    const row = byName.get(t.name) ?? { sw: 0, ns: 0 };
+    row.sw += d;
+    row.ns += run;
+    byName.set(t.name, row);
   }
   const ended = [...a.keys()].filter((k) => !b.has(k)).length;
-  const byThread = [...byName].sort((x, y) => y[1] - x[1]).map(([n, d]) => `${n} ${(d / seconds).toFixed(2)}`).join(", ");
+  // By thread name: wake-ups per second, and its CPU time in the window (what each costs, not only how often).
+  const byThread = [...byName].sort((x, y) => y[1].sw - x[1].sw).map(([n, r]) => `${n} ${(r.sw / seconds).toFixed(2)}/s ${(r.ns / 1e6).toFixed(1)} ms`).join(", ");
   return { cpuPct: ns / 1e7 / seconds, wakeups: sw / seconds, byThread, ended };
 }

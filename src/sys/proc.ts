@@ -3,17 +3,12 @@
  * (field 22 of /proc/PID/stat, in clock ticks since boot) names one process
  * for its whole life. `kill(pid, 0)` alone calls zombies and recycled pids alive.
  */
-import { readFileSync } from "node:fs";
+import { procBytes, readProc } from "./proc-file.ts";
 import { kernelBoottimeMs } from "./libc.ts";
 
-/** Start time of `pid` in clock ticks since boot, or null when it does not exist. */
 /** How long ago a process started, from its start time in clock ticks since boot (/proc/PID/stat field 22; USER_HZ is 100 on Linux): no file read. */
 export function processAgeMs(startTicks: number): number {
   return Math.max(0, Math.round(kernelBoottimeMs() - startTicks * 10));
-}
-
-export function processStartTime(pid: number): number | null {
-  return processStat(pid)?.startTime ?? null;
 }
 
 /** What /proc/PID/stat says of a live process: its parent, its process group, its session and its start time. */
@@ -24,46 +19,58 @@ export interface ProcStat {
   startTime: number;
 }
 
+const statFields = new Float64Array(23); // by field number (1-based); 3 (state) as its character code
+
+/** Reads `pid`'s stat into statFields: false when it does not exist or cannot be parsed. */
+function readStat(pid: number): boolean {
+  // Read into the shared /proc buffer (proc-file.ts), not a whole-file read of 256 KiB each time.
+  const n = readProc(`/proc/${pid}/stat`);
+  if (n <= 0) return false;
+  const statBuf = procBytes();
+  // comm (field 2) may hold spaces and ')': the fields start after the last ')'.
+  const close = statBuf.lastIndexOf(41, n - 1);
+  if (close < 0 || close + 2 >= n) return false;
+  statFields.fill(NaN);
+  statFields[3] = statBuf[close + 2]!;
+  let field = 3;
+  for (let i = close + 3; i < n && field < 22; i++) {
+    if (statBuf[i] !== 32) continue;
+    field++;
+    let v = 0;
+    let digits = 0;
+    for (let j = i + 1; j < n && statBuf[j]! >= 48 && statBuf[j]! <= 57; j++, digits++) v = v * 10 + statBuf[j]! - 48;
+    statFields[field] = digits > 0 ? v : statBuf[i + 1] === 45 ? -1 : NaN; // a negative field (tpgid, priority) reads -1: none of those parsed is ever negative
+  }
+  return field >= 22;
+}
+
 /** Parent pid, group, session and start time of `pid`, or null when it does not exist (or is a zombie). */
 export function processStat(pid: number): ProcStat | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null;
-  }
-  // comm (field 2) may contain spaces and ')': parse after the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // rest[0] is field 3 (state), rest[1] field 4 (ppid), rest[2] field 5 (pgrp), rest[3] field 6 (session); field 22 (starttime) is rest[19].
-  if (rest[0] === "Z" || rest[0] === "X") return null;
-  const ppid = Number(rest[1]);
-  const pgrp = Number(rest[2]);
-  const session = Number(rest[3]);
-  const startTime = Number(rest[19]);
+  if (!readStat(pid)) return null;
+  const state = statFields[3];
+  if (state === 90 || state === 88) return null; // Z, X
+  const ppid = statFields[4]!, pgrp = statFields[5]!, session = statFields[6]!, startTime = statFields[22]!;
   return Number.isFinite(startTime) && Number.isFinite(ppid) && Number.isFinite(pgrp) && Number.isFinite(session) ? { ppid, pgrp, session, startTime } : null;
+}
+
+/** Start time of `pid` in clock ticks since boot, or null when it does not exist (or is a zombie): no object made. */
+export function processStartTime(pid: number): number | null {
+  if (!readStat(pid) || statFields[3] === 90 || statFields[3] === 88) return null;
+  const t = statFields[22]!;
+  return Number.isFinite(t) ? t : null;
 }
 
 /** Real and effective uid of `pid` (the Uid: line of /proc/PID/status), or null when it is gone. */
 export function processUids(pid: number): { real: number; effective: number } | null {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, "utf8");
-  } catch {
-    return null;
-  }
-  const m = /\nUid:\s+(\d+)\s+(\d+)/.exec(status);
+  const n = readProc(`/proc/${pid}/status`);
+  if (n <= 0) return null;
+  const m = /\nUid:\s+(\d+)\s+(\d+)/.exec(procBytes().toString("latin1", 0, n));
   return m ? { real: Number(m[1]), effective: Number(m[2]) } : null;
 }
 
 /** CPU time `pid` used so far, user + system, in clock ticks (fields 14 and 15 of /proc/PID/stat); 0 when gone. */
 export function processCpuTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return 0;
-  }
+  return readStat(pid) ? statFields[14]! + statFields[15]! : 0;
 }
 
 /** True while the process that had `startTime` when first seen is still running. */

@@ -11,7 +11,8 @@
  * double-forked helpers), never a pid Bun spawned (its waiter would then
  * lose the exit status).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { procBytes, readProc } from "./proc-file.ts";
 import { libc, ptr } from "./libc.ts";
 
 const PR_SET_CHILD_SUBREAPER = 36;
@@ -55,13 +56,22 @@ export function childPids(): number[] {
     return out;
   }
   for (const t of tasks) {
-    let list: string;
-    try {
-      list = readFileSync(`/proc/self/task/${t}/children`, "latin1");
-    } catch {
-      continue;
+    const n = readProc(`/proc/self/task/${t}/children`);
+    const listBuf = procBytes();
+    // "pid pid pid " (each followed by a space).
+    let v = 0;
+    let digits = 0;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? listBuf[i]! : 32;
+      if (c >= 48 && c <= 57) {
+        v = v * 10 + c - 48;
+        digits++;
+      } else {
+        if (digits > 0) out.push(v);
+        v = 0;
+        digits = 0;
+      }
     }
-    for (const w of list.split(" ")) if (w !== "") out.push(Number(w));
   }
   return out;
 }
