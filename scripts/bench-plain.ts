@@ -19,7 +19,7 @@
  *     (500 ms deadline, one miss is a failure); runit in the same run has no
  *     probes, so its figure is 0 by construction (its restarts are counted
  *     all the same). Needs root. Target for hamon: 0.
- * Options: --daemons N (50)  --trials N (30)  --seconds S (30)  --stalls N (100, 0 skips)  --source
+ * Options: --daemons N (50)  --trials N (30)  --seconds S (30, the idle window)  --settle S (20, before it)  --stalls N (100, 0 skips)  --source
  *          --plain-only (rows 1–3 only: hamon, runit and supervisord with process supervision alone)
  */
 import { parseArgs } from "node:util";
@@ -34,11 +34,12 @@ import { stallMachine } from "../test/helpers/stall.ts";
 import { daemonArgv, killAndWait, readPid } from "../test/helpers/pid-restart.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
-  daemons: { type: "string", default: "50" }, trials: { type: "string", default: "30" }, seconds: { type: "string", default: "30" }, stalls: { type: "string", default: "100" }, source: { type: "boolean", default: false }, "plain-only": { type: "boolean", default: false },
+  daemons: { type: "string", default: "50" }, trials: { type: "string", default: "30" }, seconds: { type: "string", default: "30" }, settle: { type: "string", default: "20" }, stalls: { type: "string", default: "100" }, source: { type: "boolean", default: false }, "plain-only": { type: "boolean", default: false },
 } });
 const N = Number(values.daemons);
 const TRIALS = Number(values.trials);
 const SECONDS = Number(values.seconds);
+const SETTLE_S = Number(values.settle);
 const STALLS = values["plain-only"] ? 0 : Number(values.stalls);
 const self = hamonArgv(values.source);
 const ms = (x: number) => `${x.toFixed(1)} ms`;
@@ -62,7 +63,7 @@ function children(pid: number): number[] {
 }
 interface Idle { cpu: number; pssMiB: number; anonMiB: number; fileMiB: number; wakeups: number; byThread: string; ended: number }
 async function idleCost(pids: () => number[], seconds: number): Promise<Idle> {
-  await Bun.sleep(20_000); // settle: what a start or the trials left behind (GC and JIT threads at work for seconds after) is not idleness
+  await Bun.sleep(SETTLE_S * 1000); // settle: what a start or the trials left behind (GC and JIT threads at work for seconds after) is not idleness
   const a = threadCounters(pids());
   await Bun.sleep(seconds * 1000);
   const ps = pids();
@@ -72,7 +73,7 @@ async function idleCost(pids: () => number[], seconds: number): Promise<Idle> {
   return { cpu: d.cpuPct, pssMiB, anonMiB, fileMiB: pssMiB - anonMiB, wakeups: d.wakeups, byThread: d.byThread, ended: d.ended };
 }
 /** One line for an idle measurement, the same for every supervisor. */
-const idleLine = (who: string, i: Idle) => `idle ${SECONDS} s: ${who} CPU ${i.cpu.toFixed(3)} % of a core, ${i.wakeups.toFixed(2)} wake-ups/s (${i.byThread || "none"}${i.ended ? `; ${i.ended} threads ended in the window` : ""}), PSS ${i.pssMiB.toFixed(1)} MiB = anonymous ${i.anonMiB.toFixed(1)} + file-backed ${i.fileMiB.toFixed(1)} MiB`;
+const idleLine = (who: string, i: Idle) => `idle ${SECONDS} s (after ${SETTLE_S} s): ${who} CPU ${i.cpu.toFixed(3)} % of a core, ${i.wakeups.toFixed(2)} wake-ups/s (${i.byThread || "none"}${i.ended ? `; ${i.ended} threads ended in the window` : ""}), PSS ${i.pssMiB.toFixed(1)} MiB = anonymous ${i.anonMiB.toFixed(1)} + file-backed ${i.fileMiB.toFixed(1)} MiB`;
 
 type Ev = MessageOf<"event">;
 /** p50 of the floor (spawn → pid in file with nobody supervising): a supervisor's own share is its p50 minus this. */
