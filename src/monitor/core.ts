@@ -117,7 +117,7 @@ export class MonitorCore implements LoopClient {
     const checks = this.checks;
     this.adhoc = new AdHocQueries(after);
     // Adopted and attached daemons (not our children) are seen to die at once through a pidfd each, real processes only.
-    this.deaths = pc === realProcesses ? new DeathWatch((pid) => this.sup.died(pid)) : null;
+    this.deaths = pc === realProcesses ? new DeathWatch((pid) => this.sup.died(pid), (pid) => this.sup.verify(pid)) : null;
     this.sup = new Supervisor({ onExit: (x) => this.lives.exited(x), log: o.log, control: pc, sleep: this.loop.sleep, deaths: this.deaths });
     this.logs = new DaemonLogs(o.stateDir, o.log);
     const core = this;

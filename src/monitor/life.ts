@@ -58,7 +58,8 @@ export class Lives {
   private readonly heldBack = new Map<string, string>();
   /** Restarts waiting for their backoff, by component. */
   private readonly waiting = new Map<string, Timer>();
-  private nextLiveness = 0;
+  /** The last liveness poll: the next is due livenessMs after it, read each time (a lost death watcher shortens it at once). */
+  private lastLiveness = -Infinity;
   private nextReapMs = 0;
   private nextFollowMs = 0;
 
@@ -257,8 +258,8 @@ export class Lives {
 
   /** The chores of watching processes (the loop's tick): liveness of adopted ones, orphans collected, attached daemons followed. */
   chores(now: number): void {
-    if (this.d.sup.watchedCount > 0 && now >= this.nextLiveness) {
-      this.nextLiveness = now + this.d.sup.livenessMs;
+    if (this.d.sup.watchedCount > 0 && now >= this.lastLiveness + this.d.sup.livenessMs) {
+      this.lastLiveness = now;
       this.d.sup.poll();
     }
     if (now >= this.nextReapMs) {
@@ -285,7 +286,7 @@ export class Lives {
 
   /** The earliest readiness or grace deadline, liveness poll or pid-file look, if before `next`. */
   nextDeadline(next: number): number {
-    next = Math.min(next, this.d.sup.watchedCount > 0 ? this.nextLiveness : Infinity, followsAnyPidfile(this.d.config.components) ? this.nextFollowMs : Infinity);
+    next = Math.min(next, this.d.sup.watchedCount > 0 ? this.lastLiveness + this.d.sup.livenessMs : Infinity, followsAnyPidfile(this.d.config.components) ? this.nextFollowMs : Infinity);
     const list = this.d.registry.list;
     for (let i = 0; i < list.length; i++) {
       const e = list[i];

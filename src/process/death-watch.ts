@@ -22,11 +22,17 @@ export class DeathWatch {
   private worker: Worker | null = null;
   private wake = -1;
   private failed = false;
+  private closing = false;
   private head = 0;
   private readonly one = new BigUint64Array([1n]);
 
-  /** `died(pid)`: on the main thread, once per pid added (unless removed first). */
-  constructor(private readonly died: (pid: number) => void) {}
+  /**
+   * `died(pid)`: on the main thread, once per pid added (unless removed
+   * first). `watching(pid)`: its pidfd is open; the caller checks the pid is
+   * still the process it added (start time), which closes the one gap a
+   * pidfd leaves (a pid reused before it was opened).
+   */
+  constructor(private readonly died: (pid: number) => void, private readonly watching: (pid: number) => void = () => {}) {}
 
   private start(): boolean {
     if (this.worker) return true;
@@ -37,15 +43,25 @@ export class DeathWatch {
       return false;
     }
     const w = startWorker("./process/death-worker.ts", new URL("./death-worker.ts", import.meta.url));
-    w.onmessage = (m: MessageEvent<{ dead: number }>) => this.died(m.data.dead);
+    w.onmessage = (m: MessageEvent<{ dead: number } | { watching: number }>) => ("dead" in m.data ? this.died(m.data.dead) : this.watching(m.data.watching));
+    // A watcher that dies (it should not: it only blocks in the kernel) leaves deaths to the
+    // supervisor's poll, at its full rate again: `usable` turns false.
+    w.addEventListener("error", () => this.lost());
+    w.addEventListener("close", () => this.lost());
     w.postMessage({ ring: this.ring.buffer, wake: this.wake });
     this.worker = w;
     return true;
   }
 
-  /** False once it could not start: deaths are then seen by the supervisor's poll alone. */
+  /** False once it could not start, or its thread ended unasked: deaths are then seen by the supervisor's poll alone. */
   get usable(): boolean {
     return !this.failed;
+  }
+
+  private lost(): void {
+    if (this.closing) return;
+    this.failed = true; // the supervisor's poll, which reads `usable` for its period, is at its full rate from its next look (within the loop's 5 s)
+    this.worker = null;
   }
 
   add(pid: number): void {
@@ -57,6 +73,7 @@ export class DeathWatch {
   }
 
   close(): void {
+    this.closing = true;
     this.push(OP_STOP, 0);
   }
 

@@ -8,7 +8,9 @@
  *
  * The main thread adds and removes pids through a shared ring (no message
  * handling here: this thread only ever blocks in the kernel) and wakes it
- * with an eventfd. Deaths go back as messages: { dead: pid }.
+ * with an eventfd. Deaths go back as messages: { dead: pid }; each pidfd
+ * opened as { watching: pid }, after which the main thread verifies the
+ * pid's identity once (a pid reused before the open is then caught).
  *
  * In: one message { ring: SharedArrayBuffer, wake: number }. Ring layout
  * (Int32): [0] head (written by the main thread), then pairs (op, pid): op 1
@@ -81,6 +83,9 @@ function run(ring: Int32Array, wake: number): void {
       else {
         fds.set(pid, fd);
         ctl(EPOLL_CTL_ADD, fd, pid);
+        // The main thread checks the pid's start time once more now: a match proves this pidfd is
+        // the process it adopted (a pid reused before the open would carry another start time).
+        self.postMessage({ watching: pid });
       }
     }
     const n = libc.symbols.epoll_wait(ep, ptr(events), MAX_EVENTS, -1);

@@ -47,9 +47,10 @@ test("this process: the same start time and (within a tick or two) the same CPU 
 });
 
 test("a zombie has no stat (null), nor has a pid that does not exist; a CPU count of 0 then", async () => {
-  // sh starts a child that exits at once, then becomes sleep (exec): sleep never collects it, a zombie.
+  // sh starts a child that exits half a second later, then becomes sleep (exec): sleep never collects
+  // it, a zombie. (A child that exits before the exec is collected by sh itself.)
   const file = join(dir, "zombie.pid");
-  const sh = Bun.spawn(["/bin/sh", "-c", `/bin/true & echo $! > '${file}'; exec /bin/sleep 30`], { stdio: ["ignore", "ignore", "ignore"] });
+  const sh = Bun.spawn(["/bin/sh", "-c", `/bin/sleep 0.5 & echo $! > '${file}'; exec /bin/sleep 30`], { stdio: ["ignore", "ignore", "ignore"] });
   let zpid = 0;
   let state = "";
   for (let i = 0; i < 300 && state !== "Z"; i++) {
@@ -59,7 +60,7 @@ test("a zombie has no stat (null), nor has a pid that does not exist; a CPU coun
       if (zpid > 0) state = reference(zpid).state ?? "";
     } catch { /* not written yet, or read between the write and its end */ }
   }
-  expect(state).toBe("Z");
+  expect(`pid ${zpid}: ${state}`).toBe(`pid ${zpid}: Z`);
   expect(processStat(zpid)).toBeNull();
   expect(processStartTime(zpid)).toBeNull();
   expect(processStat(2 ** 22 + 12345)).toBeNull();
