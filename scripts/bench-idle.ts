@@ -8,7 +8,7 @@
  * monitor restart); --subscriber: an event subscriber stays connected;
  * --binary: measure another build (e.g. an older commit's, for before/after);
  * --gc-timer-off: the runtime's own once-a-second collection timer disabled
- * (BUN_GC_TIMER_DISABLE=1, the runtime's documented switch), to show its
+ * (BUN_GC_TIMER_DISABLE=1, an environment switch the runtime reads at start), to show its
  * share of what remains: a measure, not how hamon is shipped.
  * Options: --daemons N (50)  --settle S (30)  --seconds S (30)  --adopt  --subscriber  --binary PATH  --gc-timer-off
  */
