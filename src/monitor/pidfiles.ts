@@ -73,11 +73,7 @@ export function awaitPidfile(d: PidfileDeps, life: LifeOps, e: Entry, path: stri
   poll();
 }
 
-/**
- * Attach mode (a pid file, no start): the daemon is someone else's, and its
- * own supervisor may start a new instance after a death. Re-read the file
- * and follow it (under the same rules as at start).
- */
+/** A component whose pid file is followed after a death (attach mode), not only read once for readiness. */
 const followed = (c: MonitorConfig["components"][number]) => c.pidfile !== null && c.ready !== "pidfile";
 let memo: { of: MonitorConfig["components"] | null; any: boolean } = { of: null, any: false };
 /** Whether `followPidfiles` has anything to follow: worked out once per component list (a reload assigns a new one), not per turn. */
@@ -86,9 +82,14 @@ export function followsAnyPidfile(list: MonitorConfig["components"]): boolean {
   return memo.any;
 }
 
+/**
+ * Attach mode (a pid file, no start): the daemon is someone else's, and its
+ * own supervisor may start a new instance after a death. Re-read the file
+ * and follow it (under the same rules as at start).
+ */
 export function followPidfiles(d: PidfileDeps, life: LifeOps, now: number): void {
   for (const c of d.config.components) {
-    if (!c.pidfile || c.ready === "pidfile" || d.sup.alive(c.name)) continue;
+    if (!c.pidfile || !followed(c) || d.sup.alive(c.name)) continue;
     const e = d.registry.get(c.name);
     if (!e || !e.active) continue;
     const r = d.sup.attachPidfile(c.name, c.pidfile, { uid: componentUid(c) });
