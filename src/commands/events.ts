@@ -3,7 +3,10 @@
  *   hamon events [--last N]   the last N events from events.jsonl in the state
  *                             dir (works while the monitor is down: post-mortem)
  *   hamon events --follow     events as the monitor emits them (subscribe);
- *                             rides through monitor restarts, stops on SIGINT/SIGTERM
+ *                             rides through monitor restarts (each reconnection
+ *                             replays what was said meanwhile), stops on SIGINT/SIGTERM
+ *   hamon events --follow --since SEQ
+ *                             first the events the monitor still holds above SEQ
  * --json prints JSON Lines (the events.jsonl schema).
  */
 import { defineCommand } from "citty";
@@ -28,6 +31,7 @@ export default defineCommand({
   args: {
     ...socketArg, ...jsonArg,
     follow: { type: "boolean", alias: "f", description: "Stream events as they happen (reconnects across monitor restarts)" },
+    since: { type: "string", description: "With --follow: first the events the monitor still holds (its last 1,024) numbered above SEQ (0: all)", valueHint: "SEQ" },
     last: { type: "string", alias: "n", description: "How many past events to print (default 20)", valueHint: "N" },
     "state-dir": { type: "string", description: "Where events.jsonl is (default as for the monitor)", valueHint: "DIR" },
   },
@@ -42,7 +46,7 @@ export default defineCommand({
       return EXIT.OK;
     }
     const stop = untilSignal(undefined, false);
-    const r = await followEvents(args.socket || defaultSocketPath(), (e) => out(renderEvent(e, !!args.json)), (note) => err(`hamon events: ${note}\n`), stop.signal);
+    const r = await followEvents(args.socket || defaultSocketPath(), (e) => out(renderEvent(e, !!args.json)), (note) => err(`hamon events: ${note}\n`), stop.signal, intArg("since", args.since, 0, Number.MAX_SAFE_INTEGER, -1));
     return r.ok ? EXIT.OK : (err(`hamon events: ${r.error}\n`), EXIT.UNAVAILABLE);
   },
 });

@@ -82,6 +82,8 @@ export interface DispatchDeps {
   policy?: Policy;
   /** The loop's timer (loop.ts): the monitor's one clock. */
   after: After;
+  /** The events still held numbered above `seq`, oldest first (recent.ts), for a subscribe with `since`. */
+  replay?(seq: number, visit: (ev: MessageOf<"event">) => void): void;
 }
 
 /** Picks the highest version both sides speak, or 0. */
@@ -140,8 +142,10 @@ export class Dispatcher implements Replies {
         if (no) return this.deny(conn, st, m.id, "", "subscribe", no);
         st.subscribed = true;
         conn.limitPending?.(MAX_SUBSCRIBER_PENDING_BYTES);
-        this.subscribers.add(conn);
         conn.send({ type: "ok", id: m.id });
+        // Replayed, then live, in this one turn: no event falls between the two or comes twice.
+        if (m.since !== undefined) this.deps.replay?.(m.since, (ev) => conn.send(ev));
+        this.subscribers.add(conn);
         return;
       }
       default:

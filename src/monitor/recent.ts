@@ -1,7 +1,8 @@
 /**
  * The monitor's memory of recent events, for `show NAME` ("what happened to
  * it lately, and what did hamon decide"): a fixed ring of the last N events of
- * every component. Events are rare (state changes, decisions), so the ring
+ * every component, also what a subscriber asking `since` is replayed from.
+ * Events are rare (state changes, decisions), so the ring
  * holds the objects the emitter already built; nothing is allocated per tick.
  */
 import type { RecentEvent } from "../protocol/messages.ts";
@@ -23,6 +24,17 @@ export class RecentEvents {
   push(ev: StoredEvent): void {
     this.ring[this.head] = ev;
     this.head = (this.head + 1) % this.capacity;
+  }
+
+  /**
+   * Every event held numbered above `seq`, oldest first (a subscriber's
+   * `since`: what it missed while it was away, as far back as the ring goes).
+   */
+  after(seq: number, visit: (ev: StoredEvent) => void): void {
+    for (let k = this.capacity; k >= 1; k--) {
+      const ev = this.ring[(this.head - k + this.capacity) % this.capacity];
+      if (ev && ev.seq > seq) visit(ev);
+    }
   }
 
   /** The last `max` events of `component`, oldest first, reasons cut to `reasonChars`. */

@@ -152,6 +152,7 @@ async function compose(o: MonitorServerOptions, group: Group): Promise<MonitorSe
     rate: o.rate ?? (o.config ? { burst: 2 * sec.maxMessagesPerSecond, perSecond: sec.maxMessagesPerSecond } : { burst: COMPONENT_BURST, perSecond: COMPONENT_RATE_PER_S }),
     policy,
     log: (level, line) => o.log(level, line),
+    replay: (since, visit) => recent.after(since, (e) => visit({ type: "event", seq: e.seq, time: e.time, component: e.component, event: e.event, level: e.level, reason: e.reason })),
   });
   fanout = new EventFanout({ seq, log: o.log, file: eventLog, persisted: persistence, recent, subscribers: dispatcher.subscribers });
   if (o.onEvent) fanout.addSink(o.onEvent);

@@ -51,7 +51,7 @@ const DECODERS: { [T in MessageType]: Decoder } = {
     const more = e.attrs.more === undefined ? {} : { more: oneOf(e, "more", ["0", "1"] as const) === "1" };
     return { type: "result", id: reqId(e), monitor: m ? monitorInfo(m) : null, components: children(e, "component", MAX_RESULT_COMPONENTS).map(componentStatus), detail: str(e, "detail", ""), ...more };
   },
-  subscribe: (e) => ({ type: "subscribe", id: reqId(e) }),
+  subscribe: (e) => ({ type: "subscribe", id: reqId(e), ...(e.attrs.since === undefined ? {} : { since: uint(e, "since") }) }),
   event: (e) => ({
     type: "event", seq: uint(e, "seq"), time: uint(e, "time"), component: name(e, "component", ""), event: str(e, "event"),
     level: str(e, "level", ""), reason: str(e, "reason", ""),
@@ -156,7 +156,7 @@ export function encode(m: Message): string {
       const comps = m.components.map(encodeComponent).join("");
       return `<result id="${m.id}" detail="${x(m.detail)}"${m.more ? ` more="1"` : ""}>${mon}${comps}</result>`;
     }
-    case "subscribe": return `<subscribe id="${m.id}"/>`;
+    case "subscribe": return `<subscribe id="${m.id}"${m.since === undefined ? "" : ` since="${m.since}"`}/>`;
     case "event":
       return `<event seq="${m.seq}" time="${m.time}" component="${x(m.component)}" event="${x(m.event)}" level="${x(m.level)}" reason="${x(m.reason)}"/>`;
     case "ok": return `<ok id="${m.id}"/>`;

@@ -134,7 +134,8 @@ export type Message =
   | { type: "command"; id: number; verb: Verb; target: string; kind: string }
   /** `more`: a result too large for one frame comes as several with the same id; all but the last say more. */
   | { type: "result"; id: number; monitor: MonitorInfo | null; components: ComponentStatus[]; detail: string; more?: boolean }
-  | { type: "subscribe"; id: number }
+  /** `since`: first replay the events the monitor still holds (its last 1,024) numbered above it, then the live stream. */
+  | { type: "subscribe"; id: number; since?: number }
   | { type: "event"; seq: number; time: number; component: string; event: string; level: string; reason: string }
   | { type: "ok"; id: number }
   | { type: "error"; id: number; code: string; message: string };

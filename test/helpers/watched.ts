@@ -38,7 +38,8 @@ export async function startWatched(toml: string, stateDir = mkdtempSync(join(tmp
   const m = await startMonitor(["--config", cfg, "--state-dir", stateDir, "--log-level", "debug"], cmd, sock, env);
   const events: Ev[] = [];
   const sub = await Session.open(m.sock, { role: "subscriber", onMessage: (msg) => { if (msg.type === "event") events.push(msg); } });
-  await sub.request({ type: "subscribe", id: sub.nextId() });
+  // since 0: every event from the monitor's start, also those said before this subscriber could connect.
+  await sub.request({ type: "subscribe", id: sub.nextId(), since: 0 });
   const describe = () => events.map((e) => `${e.component}:${e.event}(${e.reason.slice(0, 80)})`).join(" | ");
   return {
     ...m, events, stateDir, configPath: cfg,

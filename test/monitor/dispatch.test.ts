@@ -20,7 +20,7 @@ const realAfter = (ms: number, fn: () => void) => {
   return { cancel: () => clearTimeout(t) };
 };
 
-function setup() {
+function setup(ring = new RecentEvents()) {
   let t = 1000;
   const events: MonitorEvent[] = [];
   const registry = new Registry();
@@ -28,7 +28,8 @@ function setup() {
   const emit = (e: MonitorEvent) => void events.push(e);
   // Hooks with nothing to decide (bare.ts): what the dispatcher does on its own is what is tested here.
   const verbs = routeVerbs(readVerbs({ registry, recent: new RecentEvents(), coresOf: () => null, detailOf: () => null, monitorInfo: (n) => ({ pid: 1, version: "t", uptimeMs: n }) }));
-  const d = new Dispatcher({ now, emit, log: () => {}, after: realAfter, registry, hooks: new BareHooks({ registry, now, emit }), verbs, maxRecommend: () => "reboot-system" });
+  const replay = (since: number, visit: (ev: Extract<Message, { type: "event" }>) => void) => ring.after(since, (e) => visit({ type: "event", ...e }));
+  const d = new Dispatcher({ now, emit, log: () => {}, after: realAfter, registry, hooks: new BareHooks({ registry, now, emit }), verbs, maxRecommend: () => "reboot-system", replay });
   const conn = (role: "component" | "client" | "subscriber" = "component") => {
     const c = new FakeConn();
     d.open(c);
@@ -136,5 +137,24 @@ describe("client commands", () => {
     expect(d.subscribers.has(sub)).toBe(true);
     d.closed(sub, "bye");
     expect(d.subscribers.size).toBe(0);
+  });
+  test("subscribe since N: ok, then the held events numbered above N, oldest first, then live; without since, live only", () => {
+    const ring = new RecentEvents(4);
+    const ev = (seq: number) => ({ seq, time: 1_000 + seq, component: `c${seq}`, event: "started", level: "", reason: `pid ${seq}` });
+    for (const seq of [3, 5, 6, 8, 9, 11]) ring.push(ev(seq)); // the ring keeps the last 4: 6, 8, 9, 11
+    const { d, conn } = setup(ring);
+    const late = conn("subscriber");
+    d.handle(late, { type: "subscribe", id: 1, since: 7 });
+    expect(late.sent).toEqual([{ type: "ok", id: 1 }, { type: "event", ...ev(8) }, { type: "event", ...ev(9) }, { type: "event", ...ev(11) }]);
+    expect(d.subscribers.has(late)).toBe(true);
+    const all = conn("subscriber");
+    d.handle(all, { type: "subscribe", id: 2, since: 0 });
+    expect(all.sent.slice(1).map((m) => m.type === "event" && m.seq)).toEqual([6, 8, 9, 11]); // as far back as the ring goes: the gap shows in seq
+    const live = conn("subscriber");
+    d.handle(live, { type: "subscribe", id: 3 });
+    expect(live.sent).toEqual([{ type: "ok", id: 3 }]);
+    const now = conn("subscriber");
+    d.handle(now, { type: "subscribe", id: 4, since: 11 });
+    expect(now.sent).toEqual([{ type: "ok", id: 4 }]);
   });
 });
