@@ -15,6 +15,13 @@
  *   the kernel), but only for BLOCKED_MAX_MS.
  * - Stopped or traced (T, t), dead (Z, X), or asleep with no CPU progress →
  *   **hung**: cured as any failed check is, at once.
+ * - Except asleep with no CPU progress right after work (a busy episode under
+ *   way, or runnable at the first look): the silent check may have been sent
+ *   while it worked, and its work may have ended inside the look. That first
+ *   idle look keeps it busy ("its work ended"); hung needs a second one, at
+ *   its next silent check: a hang after work is seen one check later. (A
+ *   zebra done with a 200,000-route `show` spends its first second draining
+ *   the probes that queued meanwhile; judged hung there, it was restarted.)
  *
  * @example
  *   judgeStall({ cpuTicks: 10, state: R, atMs: 0 }, { cpuTicks: 30, state: R, atMs: 200 }, Infinity, 300_000, 200)
@@ -31,6 +38,8 @@ export interface Look {
 export interface StallVerdict {
   readonly busy: boolean;
   readonly reason: string;
+  /** Busy on an idle look after work (the first of its episode): the next idle look is hung. */
+  readonly idle?: boolean;
 }
 
 /** At least this share of one CPU between the two looks is work, not a hang (a hung daemon's stray timer thread uses far less). */
@@ -61,8 +70,9 @@ export function hungAtOnce(state: number): string | null {
 /**
  * The verdict on two looks `a` then `b` of one process. `busySinceMs`: when
  * its current busy episode began (Infinity: none yet, it begins at `a`).
+ * `idleSeen`: this episode already had its one idle look after work.
  */
-export function judgeStall(a: Look, b: Look, busySinceMs: number, busyMaxMs: number, now: number): StallVerdict {
+export function judgeStall(a: Look, b: Look, busySinceMs: number, busyMaxMs: number, now: number, idleSeen = false): StallVerdict {
   const at = hungAtOnce(b.state);
   if (at) return { busy: false, reason: at };
   const windowMs = Math.max(1, b.atMs - a.atMs);
@@ -75,7 +85,12 @@ export function judgeStall(a: Look, b: Look, busySinceMs: number, busyMaxMs: num
   if (share >= BUSY_MIN_SHARE) what = `${Math.round(share * 100)} % of a CPU in ${Math.round(windowMs)} ms`;
   else if (a.state === R && b.state === R) what = `runnable, waiting for a CPU (${Math.round(share * 100)} % of one in ${Math.round(windowMs)} ms)`;
   else if (blocked && forMs < Math.min(BLOCKED_MAX_MS, busyMaxMs)) what = `blocked in the kernel (state D) for ${seconds(forMs)}`;
-  else return { busy: false, reason: `hung: no CPU progress in ${Math.round(windowMs)} ms (state ${String.fromCharCode(b.state || 63)})` };
+  else {
+    const hung = `no CPU progress in ${Math.round(windowMs)} ms (state ${String.fromCharCode(b.state || 63)})`;
+    const afterWork = !blocked && (busySinceMs !== Infinity || a.state === R);
+    if (!afterWork || idleSeen || forMs >= busyMaxMs) return { busy: false, reason: `hung: ${hung}${idleSeen ? ", again after its work ended" : ""}` };
+    return { busy: true, idle: true, reason: `busy: its work ended (${hung}); not answering for ${seconds(forMs)}, hung if still silent and idle at its next check` };
+  }
   if (forMs >= busyMaxMs) return { busy: false, reason: `hung: busy for ${seconds(forMs)}, past busy_max_ms ${seconds(busyMaxMs)} (${what})` };
   return { busy: true, reason: `busy: ${what}; not answering for ${seconds(forMs)}, restarted after busy_max_ms ${seconds(busyMaxMs)}` };
 }

@@ -36,6 +36,8 @@ export class Stalls {
   private readonly s = newSample();
   /** Looks under way, by check slot. */
   private readonly looking = new Map<number, Timer>();
+  /** Slots whose idle look after work was had, with the busy episode it belongs to (its start): one per episode. */
+  private readonly idled = new Map<number, number>();
 
   constructor(private readonly d: StallDeps) {}
 
@@ -65,11 +67,16 @@ export class Stalls {
       // Gone meanwhile: its exit is the evidence (the supervisor, the death watcher, the lost connection say it).
       if (!this.sampler.sampleCpu(pid, this.s)) return;
       const now = this.d.now();
-      const v = judgeStall(a, { cpuTicks: this.s.cpuTicks, state: this.s.state, atMs: now }, e.busySinceMs, max, now);
-      if (!v.busy) return fail(`${reason}; ${v.reason}`);
+      const idleSeen = e.busySinceMs !== Infinity && this.idled.get(slot) === e.busySinceMs;
+      const v = judgeStall(a, { cpuTicks: this.s.cpuTicks, state: this.s.state, atMs: now }, e.busySinceMs, max, now, idleSeen);
+      if (!v.busy) {
+        this.idled.delete(slot);
+        return fail(`${reason}; ${v.reason}`);
+      }
       checks.reportEachFailure(slot);
       // The verdict first: status and top show "busy: …" at a glance.
       this.d.apply(e, { type: "busy", reason: `${v.reason}; ${reason}` }, now);
+      if (v.idle) this.idled.set(slot, e.busySinceMs); // the episode's start, set by the row just applied
     }));
     return true;
   }

@@ -35,6 +35,14 @@ describe("the verdict (pure)", () => {
     // Runnable but given no CPU (a loaded machine): waiting, not hung.
     expect(judgeStall(look(100, "R", 0), look(100, "R", 200), Infinity, 300_000, 200).reason).toMatch(/^busy: runnable, waiting for a CPU \(0 % of one in 200 ms\)/);
     expect(judgeStall(look(100, "D", 0), look(100, "D", 200), 0, 300_000, BLOCKED_MAX_MS + 1).reason).toMatch(/^hung: no CPU progress/);
+    // Asleep with no CPU right after work (an episode under way, or runnable at the first look): its work may have ended
+    // inside the look and the silent check been sent while it worked. Busy once ("its work ended"); hung at the next idle look.
+    const ended = judgeStall(look(100, "S", 5_000), look(100, "S", 5_200), 1_000, 300_000, 5_200);
+    expect(ended).toEqual({ busy: true, idle: true, reason: "busy: its work ended (no CPU progress in 200 ms (state S)); not answering for 4.2 s, hung if still silent and idle at its next check" });
+    expect(judgeStall(look(100, "R", 0), look(100, "S", 200), Infinity, 300_000, 200)).toMatchObject({ busy: true, idle: true });
+    expect(judgeStall(look(100, "S", 6_000), look(100, "S", 6_200), 1_000, 300_000, 6_200, true)).toEqual({ busy: false, reason: "hung: no CPU progress in 200 ms (state S), again after its work ended" });
+    // Never past busy_max_ms, never for a process blocked (D) past BLOCKED_MAX_MS.
+    expect(judgeStall(look(100, "S", 9_800), look(100, "S", 10_000), 0, 10_000, 10_000).busy).toBe(false);
     // Busy since 0: at busy_max_ms it is hung, however hard it works.
     const past = judgeStall(look(100, "R", 9_800), look(120, "R", 10_000), 0, 10_000, 10_000);
     expect(past.busy).toBe(false);
@@ -87,6 +95,22 @@ test("a plain daemon busy for 8 s is not restarted; SIGSTOPped it is hung at its
   expect(hung.reason).toMatch(/hung: no CPU progress in \d+ ms \(state S\)/);
   await w.waitEvent((e) => e.component === "toiler" && e.event === "recover", "restarted", from, 10_000);
   expect(of(w, "toiler", from).filter((e) => e.event === "busy")).toEqual([]);
+}, 90_000);
+
+test("work, then a deadlock: busy while it works, one idle look forgiven as its work's end, hung at the next", async () => {
+  const port = freePort();
+  const w = await startWatched(plainToiler(port));
+  running.push(w);
+  await w.waitEvent((e) => e.component === "toiler" && e.event === "ready", "ready", 0, 20_000);
+  const pid = await pidOf(w, "toiler");
+  const from = w.events.length;
+  process.kill(pid, "SIGUSR1"); // 8 s of CPU,
+  await w.waitEvent((e) => e.component === "toiler" && e.event === "busy", "busy", from, 10_000);
+  process.kill(pid, "SIGUSR2"); // then 8 s blocked with none: its handler runs once the work is done
+  const failed = await w.waitEvent((e) => e.component === "toiler" && e.event === "check-failed", "hung after the work", from, 20_000);
+  expect(failed.reason).toMatch(/hung: no CPU progress in \d+ ms \(state S\), again after its work ended$/);
+  expect(of(w, "toiler", from).filter((e) => e.event === "check-ok")).toEqual([]);
+  await w.waitEvent((e) => e.component === "toiler" && e.event === "recover", "restarted", from, 10_000);
 }, 90_000);
 
 test("busy past busy_max_ms is restarted, the reason says so", async () => {
