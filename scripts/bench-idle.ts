@@ -10,7 +10,12 @@
  * --gc-timer-off: the runtime's own once-a-second collection timer disabled
  * (BUN_GC_TIMER_DISABLE=1, an environment switch the runtime reads at start), to show its
  * share of what remains: a measure, not how hamon is shipped.
- * Options: --daemons N (50)  --settle S (30)  --seconds S (30)  --adopt  --subscriber  --binary PATH  --gc-timer-off
+ * --floor: the runtime's own floor in the same run, what no code of ours can
+ * remove: a bare Bun program that listens on a UNIX socket, watched the same
+ * way with no client and then with one connected client (the runtime arms a
+ * once-a-second timer, the HTTP Date header's, whenever any socket is
+ * connected, and its allocator's scavenger follows).
+ * Options: --daemons N (50)  --settle S (30)  --seconds S (30)  --adopt  --subscriber  --binary PATH  --gc-timer-off  --floor
  */
 import { parseArgs } from "node:util";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -24,6 +29,7 @@ import { hamonArgv, idleDelta, threadCounters } from "./bench-lib.ts";
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: {
   daemons: { type: "string", default: "50" }, settle: { type: "string", default: "30" }, seconds: { type: "string", default: "30" },
   adopt: { type: "boolean", default: false }, subscriber: { type: "boolean", default: false }, binary: { type: "string" }, "gc-timer-off": { type: "boolean", default: false },
+  floor: { type: "boolean", default: false },
 } });
 const dir = mkdtempSync(join(tmpdir(), "hamon-bench-idle-"));
 const cfg = join(dir, "m.toml");
@@ -58,4 +64,24 @@ sub?.close();
 mon.proc.kill("SIGKILL");
 // The daemons outlive the monitor (as they should): ours are the ones whose environment names its socket.
 for (const p of readdirSync("/proc")) if (/^\d+$/.test(p)) try { if (readFileSync(`/proc/${p}/environ`, "utf8").includes(`HAMON_SOCKET=${sock}\0`)) process.kill(Number(p), "SIGKILL"); } catch { /* gone */ }
+
+if (values.floor) {
+  // The same runtime (this Bun), none of our code: a listener, then one connected client.
+  const sockPath = join(dir, "floor.sock");
+  writeFileSync(join(dir, "floor-server.ts"), `Bun.listen({ unix: ${JSON.stringify(sockPath)}, socket: { data() {} } });\nsetInterval(() => {}, 1 << 30);\n`);
+  writeFileSync(join(dir, "floor-client.ts"), `await Bun.connect({ unix: ${JSON.stringify(sockPath)}, socket: { data() {} } });\nsetInterval(() => {}, 1 << 30);\n`);
+  const server = Bun.spawn([process.execPath, join(dir, "floor-server.ts")], { stdout: "ignore", stderr: "inherit" });
+  const watch = async (what: string) => {
+    await Bun.sleep(Number(values.settle) * 1000);
+    const a0 = threadCounters([server.pid]);
+    await Bun.sleep(S * 1000);
+    const f = idleDelta(a0, threadCounters([server.pid]), S);
+    console.log(`runtime floor, ${what}: wake-ups/s ${f.wakeups.toFixed(2)} (${f.byThread || "none"}), CPU ${f.cpuPct.toFixed(3)} % of a core`);
+  };
+  await watch("a bare Bun UNIX listener, no client");
+  const client = Bun.spawn([process.execPath, join(dir, "floor-client.ts")], { stdout: "ignore", stderr: "inherit" });
+  await watch("the same with one client connected");
+  client.kill("SIGKILL");
+  server.kill("SIGKILL");
+}
 process.exit(0);
