@@ -11,6 +11,7 @@
  */
 import { ptr } from "bun:ffi";
 import { libc } from "./libc.ts";
+import { isDigit, uintAt, ZERO } from "./digits.ts";
 
 const O_RDONLY = 0;
 const O_CLOEXEC = 0o2000000;
@@ -39,7 +40,6 @@ export function newSample(): ProcSample {
   return { rssBytes: 0, cpuTicks: 0, threads: 0, fds: 0, fdLimit: Infinity, state: 0 };
 }
 
-const ZERO = 48;
 const SPACE = 32;
 const NL = 10;
 const PROC = Uint8Array.from("/proc/", (c) => c.charCodeAt(0));
@@ -100,7 +100,7 @@ export class ProcSampler {
       if (k < MAX_OPEN_FILES.length) continue;
       let j = i + k;
       while (j < n && this.buf[j] === SPACE) j++;
-      return this.buf[j]! >= ZERO && this.buf[j]! <= ZERO + 9 ? this.int(j, n) : Infinity; // "unlimited"
+      return isDigit(this.buf[j]!) ? this.int(j, n) : Infinity; // "unlimited"
     }
     return Infinity;
   }
@@ -150,14 +150,9 @@ export class ProcSampler {
     return libc.symbols.open(ptr(p), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | flags, 0);
   }
 
+  /** 0 when there is no number there (a field cut short). */
   private int(from: number, end: number): number {
-    let v = 0;
-    for (let i = from; i < end; i++) {
-      const d = this.buf[i]! - ZERO;
-      if (d < 0 || d > 9) break;
-      v = v * 10 + d;
-    }
-    return v;
+    return Math.max(0, uintAt(this.buf, from, end));
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { procBytes, readProc } from "./proc-file.ts";
 import { kernelBoottimeMs } from "./libc.ts";
+import { uintAt } from "./digits.ts";
 
 /** How long ago a process started, from its start time in clock ticks since boot (/proc/PID/stat field 22; USER_HZ is 100 on Linux): no file read. */
 export function processAgeMs(startTicks: number): number {
@@ -36,10 +37,8 @@ function readStat(pid: number): boolean {
   for (let i = close + 3; i < n && field < 22; i++) {
     if (statBuf[i] !== 32) continue;
     field++;
-    let v = 0;
-    let digits = 0;
-    for (let j = i + 1; j < n && statBuf[j]! >= 48 && statBuf[j]! <= 57; j++, digits++) v = v * 10 + statBuf[j]! - 48;
-    statFields[field] = digits > 0 ? v : statBuf[i + 1] === 45 ? -1 : NaN; // a negative field (tpgid, priority) reads -1: none of those parsed is ever negative
+    const v = uintAt(statBuf, i + 1, n);
+    statFields[field] = v >= 0 ? v : statBuf[i + 1] === 45 ? -1 : NaN; // a negative field (tpgid, priority) reads -1: none of those parsed is ever negative
   }
   return field >= 22;
 }

@@ -10,11 +10,11 @@
  * the node verdict (engine/pressure.ts).
  */
 import { ptr } from "bun:ffi";
+import { uintAt } from "./digits.ts";
 import { libc, O_CLOEXEC } from "./libc.ts";
 
 const PATHS = ["cpu", "memory", "io"].map((r) => Uint8Array.from(`/proc/pressure/${r}\0`, (c) => c.charCodeAt(0)));
 const TOTAL = Uint8Array.from("total=", (c) => c.charCodeAt(0));
-const ZERO = 48;
 const buf = new Uint8Array(256);
 
 /** Resource `i` (0 cpu, 1 memory, 2 io): its "some" total so far, µs; -1 when it cannot be read. */
@@ -32,9 +32,7 @@ export function psiSomeUs(i: 0 | 1 | 2): number {
     let k = 0;
     while (k < TOTAL.length && buf[i + k] === TOTAL[k]) k++;
     if (k < TOTAL.length) continue;
-    let v = 0;
-    for (let j = i + k; j < n && buf[j]! >= ZERO && buf[j]! <= ZERO + 9; j++) v = v * 10 + (buf[j]! - ZERO);
-    return v;
+    return uintAt(buf, i + k, n);
   }
   return -1;
 }

@@ -14,6 +14,7 @@
 import { readdirSync } from "node:fs";
 import { procBytes, readProc } from "./proc-file.ts";
 import { libc, ptr } from "./libc.ts";
+import { isDigit, uintAt } from "./digits.ts";
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
@@ -59,18 +60,10 @@ export function childPids(): number[] {
     const n = readProc(`/proc/self/task/${t}/children`);
     const listBuf = procBytes();
     // "pid pid pid " (each followed by a space).
-    let v = 0;
-    let digits = 0;
-    for (let i = 0; i <= n; i++) {
-      const c = i < n ? listBuf[i]! : 32;
-      if (c >= 48 && c <= 57) {
-        v = v * 10 + c - 48;
-        digits++;
-      } else {
-        if (digits > 0) out.push(v);
-        v = 0;
-        digits = 0;
-      }
+    for (let i = 0; i < n; i++) {
+      if (!isDigit(listBuf[i]!)) continue;
+      out.push(uintAt(listBuf, i, n));
+      while (i < n && isDigit(listBuf[i]!)) i++;
     }
   }
   return out;

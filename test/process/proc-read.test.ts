@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { processCpuTicks, processStartTime, processStat } from "../../src/sys/proc.ts";
 import { childPids } from "../../src/sys/reaper.ts";
+import { uintAt } from "../../src/sys/digits.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hamon-procstat-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,3 +88,13 @@ test("children: every one listed, past the list buffer's first 4 KiB (children s
   const after = new Set(childPids());
   expect(kids.filter((k) => after.has(k.pid))).toEqual([]);
 }, 30_000);
+
+test("digits read from bytes (src/sys/digits.ts, every /proc reader's): a number up to its first non-digit or the end given, -1 without one", () => {
+  const b = new TextEncoder().encode("total=12345 x 9007199254740991 -3");
+  expect(uintAt(b, 6, b.length)).toBe(12345);
+  expect(uintAt(b, 6, 9)).toBe(123); // the end given bounds it
+  expect(uintAt(b, 5, b.length)).toBe(-1); // '=': no digit there
+  expect(uintAt(b, 14, b.length)).toBe(Number.MAX_SAFE_INTEGER);
+  expect(uintAt(b, b.length - 2, b.length)).toBe(-1); // a minus sign is not a digit
+  expect(uintAt(b, b.length, b.length)).toBe(-1);
+});
