@@ -23,6 +23,8 @@ export class DeathWatch {
   private wake = -1;
   private failed = false;
   private closing = false;
+  /** Settles once the thread has ended (asked or not). */
+  private ended: Promise<void> = Promise.resolve();
   private head = 0;
   private readonly one = new BigUint64Array([1n]);
 
@@ -47,7 +49,7 @@ export class DeathWatch {
     // A watcher that dies (it should not: it only blocks in the kernel) leaves deaths to the
     // supervisor's poll, at its full rate again: `usable` turns false.
     w.addEventListener("error", () => this.lost());
-    w.addEventListener("close", () => this.lost());
+    this.ended = new Promise((resolve) => w.addEventListener("close", () => (this.lost(), resolve())));
     w.postMessage({ ring: this.ring.buffer, wake: this.wake });
     this.worker = w;
     return true;
@@ -72,9 +74,14 @@ export class DeathWatch {
     this.push(OP_REMOVE, pid);
   }
 
+  /** Asks the thread to stop; `stopped()` settles when it has. A stop asked for is not a loss: `usable` stays true. */
   close(): void {
     this.closing = true;
     this.push(OP_STOP, 0);
+  }
+
+  stopped(): Promise<void> {
+    return this.ended;
   }
 
   private push(op: number, pid: number): void {
