@@ -18,7 +18,8 @@
  * - every other top-level one (another argv: the configuration changed; or a
  *   duplicate): stop it, so exactly one copy runs.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { readProcText } from "../sys/proc-file.ts";
 import { processStat, processUids } from "../sys/proc.ts";
 
 export const OWNER_VAR = "HAMON_SIDECAR_OWNER";
@@ -119,10 +120,7 @@ export function sidecarFor(name: string): (pid: number) => number | null {
   };
 }
 
+/** Through the shared /proc buffer (sys/proc-file.ts): a scan of every process is not 256 KiB allocated per file. */
 function readProc(pid: number, file: string): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, "utf8");
-  } catch {
-    return null;
-  }
+  return readProcText(`/proc/${pid}/${file}`);
 }

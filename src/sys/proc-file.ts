@@ -49,3 +49,9 @@ export function readProc(path: string): number {
 export function procBytes(): Buffer {
   return buf;
 }
+
+/** The same, as text (cmdline, environ: read at a scan, not per tick); null when it cannot be read. */
+export function readProcText(path: string): string | null {
+  const n = readProc(path);
+  return n < 0 ? null : buf.toString("utf8", 0, n);
+}
