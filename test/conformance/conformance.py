@@ -205,6 +205,22 @@ while True:
         failed_checks.append(e)
 check("timeout-ms=\"0\" means the monitor's default: answered queries never fail", not failed_checks, failed_checks[:1])
 
+# §5.3 since: a subscriber that comes late asks for what was said before it
+late = Conn("subscriber")
+late.send('<subscribe id="2" since="0"/>')
+first = late.recv()
+held = []
+while True:
+    e = late.recv(0.3)
+    if e is None:
+        break
+    held.append(e)
+seqs = [int(attr(e, "seq")) for e in held if e.startswith("<event")]
+check("subscribe since=\"0\": ok, then the held events in seq order, pycomp's registration among them",
+      (first or "").startswith('<ok id="2"') and seqs and seqs == sorted(set(seqs))
+      and any('component="pycomp"' in e and 'event="registered"' in e for e in held), (first, held[:2]))
+late.close()
+
 # §5.1: a report of degraded is not erased by ok replies
 comp.send('<report health="degraded" reason="neighbour flapping"/>')
 comp.until(r"$^", timeout=1.0)
