@@ -11,7 +11,7 @@
  * unknown: read-only verbs only, no registration of a declared component
  * with a `user`, no control verb (docs/security.md §Fallback).
  */
-import { procBytes, readProc } from "./proc-file.ts";
+import { readProcText } from "./proc-file.ts";
 import { libc, ptr, SO_PEERCRED, SOL_SOCKET } from "./libc.ts";
 
 export interface PeerCred {
@@ -37,9 +37,8 @@ export function peerCred(fd: number): PeerCred | null {
 function groupsOf(pid: number, gid: number): number[] {
   const out = [gid];
   // Every connection's: read into the shared /proc buffer (proc-file.ts), not 256 KiB each. Gone already: the primary group is what we know.
-  const n = readProc(`/proc/${pid}/status`);
-  if (n <= 0) return out;
-  const status = procBytes().toString("latin1", 0, n);
+  const status = readProcText(`/proc/${pid}/status`);
+  if (status === null) return out;
   const line = /^Groups:\t?(.*)$/m.exec(status)?.[1] ?? "";
   for (const g of line.trim().split(/\s+/)) if (g !== "" && !out.includes(Number(g))) out.push(Number(g));
   return out;

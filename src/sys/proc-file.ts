@@ -50,7 +50,7 @@ export function procBytes(): Buffer {
   return buf;
 }
 
-/** The same, as text (cmdline, environ: read at a scan, not per tick); null when it cannot be read. */
+/** The same, as text (cmdline, environ, status: read at a scan or a connection, not per tick); null when it cannot be read. */
 export function readProcText(path: string): string | null {
   const n = readProc(path);
   return n < 0 ? null : buf.toString("utf8", 0, n);

@@ -12,6 +12,7 @@
 import { ptr } from "bun:ffi";
 import { libc } from "./libc.ts";
 import { isDigit, uintAt, ZERO } from "./digits.ts";
+import { parseStat, STAT_FIELDS } from "./stat-fields.ts";
 
 const O_RDONLY = 0;
 const O_CLOEXEC = 0o2000000;
@@ -55,6 +56,7 @@ const MAX_OPEN_FILES = Uint8Array.from("Max open files", (c) => c.charCodeAt(0))
 export class ProcSampler {
   private readonly buf = new Uint8Array(8192);
   private readonly path = new Uint8Array(64);
+  private readonly stat = new Float64Array(STAT_FIELDS + 1);
 
   /** Fills `out` for `pid`; false when the process is gone (or /proc cannot be read). */
   sample(pid: number, out: ProcSample): boolean {
@@ -69,25 +71,14 @@ export class ProcSampler {
     return true;
   }
 
-  /** Only /proc/PID/stat: its state, CPU time and threads (what tells busy from hung: stalls.ts). */
+  /** Only /proc/PID/stat: its state (field 3), CPU time (utime 14 + stime 15) and threads (20): what tells busy from hung (stalls.ts). */
   sampleCpu(pid: number, out: ProcSample): boolean {
-    // After the last ')' (the command may hold spaces and parentheses): state is field 3, utime 14, stime 15, threads 20.
     const n = this.readFile(pid, "stat");
-    if (n <= 0) return false;
-    let i = this.buf.lastIndexOf(41, n - 1); // ')'
-    if (i < 0 || i + 2 >= n) return false;
-    out.state = this.buf[i + 2]!;
-    let field = 2;
-    let utime = 0;
-    let stime = 0;
-    for (i += 1; i < n && field < 20; i++) {
-      if (this.buf[i] !== SPACE) continue;
-      field++;
-      if (field === 14) utime = this.int(i + 1, n);
-      else if (field === 15) stime = this.int(i + 1, n);
-      else if (field === 20) out.threads = this.int(i + 1, n);
-    }
-    out.cpuTicks = utime + stime;
+    const f = this.stat;
+    if (n <= 0 || !parseStat(this.buf, n, f)) return false;
+    out.state = f[3]!;
+    out.cpuTicks = f[14]! + f[15]!;
+    out.threads = f[20]!;
     return true;
   }
 

@@ -3,9 +3,9 @@
  * (field 22 of /proc/PID/stat, in clock ticks since boot) names one process
  * for its whole life. `kill(pid, 0)` alone calls zombies and recycled pids alive.
  */
-import { procBytes, readProc } from "./proc-file.ts";
+import { procBytes, readProc, readProcText } from "./proc-file.ts";
 import { kernelBoottimeMs } from "./libc.ts";
-import { uintAt } from "./digits.ts";
+import { gone, parseStat, STAT_FIELDS } from "./stat-fields.ts";
 
 /** How long ago a process started, from its start time in clock ticks since boot (/proc/PID/stat field 22; USER_HZ is 100 on Linux): no file read. */
 export function processAgeMs(startTicks: number): number {
@@ -20,50 +20,37 @@ export interface ProcStat {
   startTime: number;
 }
 
-const statFields = new Float64Array(23); // by field number (1-based); 3 (state) as its character code
+const statFields = new Float64Array(STAT_FIELDS + 1); // by field number (stat-fields.ts)
 
-/** Reads `pid`'s stat into statFields: false when it does not exist or cannot be parsed. */
+/** Reads `pid`'s stat into statFields (through the shared /proc buffer, proc-file.ts): false when it does not exist or cannot be parsed. */
 function readStat(pid: number): boolean {
-  // Read into the shared /proc buffer (proc-file.ts), not a whole-file read of 256 KiB each time.
   const n = readProc(`/proc/${pid}/stat`);
-  if (n <= 0) return false;
-  const statBuf = procBytes();
-  // comm (field 2) may hold spaces and ')': the fields start after the last ')'.
-  const close = statBuf.lastIndexOf(41, n - 1);
-  if (close < 0 || close + 2 >= n) return false;
-  statFields.fill(NaN);
-  statFields[3] = statBuf[close + 2]!;
-  let field = 3;
-  for (let i = close + 3; i < n && field < 22; i++) {
-    if (statBuf[i] !== 32) continue;
-    field++;
-    const v = uintAt(statBuf, i + 1, n);
-    statFields[field] = v >= 0 ? v : statBuf[i + 1] === 45 ? -1 : NaN; // a negative field (tpgid, priority) reads -1: none of those parsed is ever negative
-  }
-  return field >= 22;
+  return n > 0 && parseStat(procBytes(), n, statFields);
+}
+
+/** The same, and the process still running (not a zombie). */
+function readLiveStat(pid: number): boolean {
+  return readStat(pid) && !gone(statFields[3]!);
 }
 
 /** Parent pid, group, session and start time of `pid`, or null when it does not exist (or is a zombie). */
 export function processStat(pid: number): ProcStat | null {
-  if (!readStat(pid)) return null;
-  const state = statFields[3];
-  if (state === 90 || state === 88) return null; // Z, X
+  if (!readLiveStat(pid)) return null;
   const ppid = statFields[4]!, pgrp = statFields[5]!, session = statFields[6]!, startTime = statFields[22]!;
   return Number.isFinite(startTime) && Number.isFinite(ppid) && Number.isFinite(pgrp) && Number.isFinite(session) ? { ppid, pgrp, session, startTime } : null;
 }
 
 /** Start time of `pid` in clock ticks since boot, or null when it does not exist (or is a zombie): no object made. */
 export function processStartTime(pid: number): number | null {
-  if (!readStat(pid) || statFields[3] === 90 || statFields[3] === 88) return null;
+  if (!readLiveStat(pid)) return null;
   const t = statFields[22]!;
   return Number.isFinite(t) ? t : null;
 }
 
 /** Real and effective uid of `pid` (the Uid: line of /proc/PID/status), or null when it is gone. */
 export function processUids(pid: number): { real: number; effective: number } | null {
-  const n = readProc(`/proc/${pid}/status`);
-  if (n <= 0) return null;
-  const m = /\nUid:\s+(\d+)\s+(\d+)/.exec(procBytes().toString("latin1", 0, n));
+  const status = readProcText(`/proc/${pid}/status`);
+  const m = status === null ? null : /\nUid:\s+(\d+)\s+(\d+)/.exec(status);
   return m ? { real: Number(m[1]), effective: Number(m[2]) } : null;
 }
 

@@ -3,7 +3,8 @@
  * KiB allocated per call by the runtime): /proc/PID/stat (src/sys/proc.ts)
  * gives the same fields as a whole-file read and a split, for a process
  * whose name holds spaces and parentheses, for a zombie and for a pid that
- * does not exist; the children lists (src/sys/reaper.ts) give every child,
+ * does not exist (and the sampler the same state, CPU time and threads:
+ * one parser, src/sys/stat-fields.ts); the children lists (src/sys/reaper.ts) give every child,
  * past the buffer's first size.
  */
 import { afterAll, expect, test } from "bun:test";
@@ -13,6 +14,7 @@ import { join } from "node:path";
 import { processCpuTicks, processStartTime, processStat } from "../../src/sys/proc.ts";
 import { childPids } from "../../src/sys/reaper.ts";
 import { uintAt } from "../../src/sys/digits.ts";
+import { newSample, procSampler } from "../../src/sys/proc-sample.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hamon-procstat-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,7 +23,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function reference(pid: number) {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8");
   const r = f.slice(f.lastIndexOf(")") + 2).split(" ");
-  return { state: r[0], ppid: Number(r[1]), pgrp: Number(r[2]), session: Number(r[3]), startTime: Number(r[19]), cpu: Number(r[11]) + Number(r[12]) };
+  return { state: r[0], ppid: Number(r[1]), pgrp: Number(r[2]), session: Number(r[3]), startTime: Number(r[19]), cpu: Number(r[11]) + Number(r[12]), threads: Number(r[17]) };
 }
 
 test("a name with spaces and parentheses: the fields after the last ')' are read as a split would read them", async () => {
@@ -35,6 +37,10 @@ test("a name with spaces and parentheses: the fields after the last ')' are read
   expect(processStat(p.pid)).toEqual({ ppid: ref.ppid, pgrp: ref.pgrp, session: ref.session, startTime: ref.startTime });
   expect(processStartTime(p.pid)).toBe(ref.startTime);
   expect(processStat(p.pid)!.ppid).toBe(process.pid);
+  // The sampler (busy/hung looks, resource checks) reads the same stat with the same parser (stat-fields.ts).
+  const s = newSample();
+  expect(procSampler().sampleCpu(p.pid, s)).toBe(true);
+  expect({ state: String.fromCharCode(s.state), cpu: s.cpuTicks, threads: s.threads }).toEqual({ state: ref.state!, cpu: ref.cpu, threads: ref.threads });
   p.kill("SIGKILL");
   await p.exited;
 });

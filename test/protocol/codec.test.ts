@@ -48,6 +48,8 @@ describe("typed decoding", () => {
     [`<register id="0x1" name="a" kind="static" plane="fast"/>`, "E_INVALID", "'id' must be a decimal integer, got '0x1'"],
     [`<register id="1" name="a" kind="static" plane="fast" pid="-1"/>`, "E_INVALID", "'pid' must be a decimal integer"],
     [`<register id="1" name="a" kind="static" plane="fast" pid="1e3"/>`, "E_INVALID", "'pid' must be a decimal integer"],
+    [`<subscribe id="1" since="-1"/>`, "E_INVALID", "'since' must be a decimal integer, got '-1'"],
+    [`<subscribe id="1" since="99999999999999999999"/>`, "E_INVALID", "'since' must be a decimal integer"],
     [`<register id="1" name="a" kind="static"/>`, "E_INVALID", "'plane' is required"],
     [`<error-report level="reboot"/>`, "E_INVALID", "'level' must be restart-daemon|"],
     [`<command id="2" verb="rm -rf"/>`, "E_UNKNOWN", "verb 'rm -rf' is not supported"],
