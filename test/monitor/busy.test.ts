@@ -57,12 +57,16 @@ function plainToiler(port: number, extra = ""): string {
   return `[defaults]\ngrace_ms = 0\n[[component]]\nname = "toiler"\nplane = "system"\nstart = ${JSON.stringify([process.execPath, TOILER, String(port), "8000"])}\nready = "probe"\n${extra}[[component.check]]\nname = "pong"\nmode = "probe"\nconnect = "tcp://127.0.0.1:${port}"\nsend = "PING\\n"\nexpect = "PONG"\nperiod_ms = 1000\ntimeout_ms = 500\n`;
 }
 
-test("a plain daemon busy for 8 s is not restarted; SIGSTOPped it is hung at its first silent check; blocked with no CPU it is hung a look later", async () => {
-  const port = freePort();
-  const w = await startWatched(plainToiler(port));
+/** A monitor owning one toiler (a plain daemon), once it is ready: the monitor and the toiler's pid. */
+async function readyToiler(extra = ""): Promise<{ w: Watched; pid: number }> {
+  const w = await startWatched(plainToiler(freePort(), extra));
   running.push(w);
   await w.waitEvent((e) => e.component === "toiler" && e.event === "ready", "ready", 0, 20_000);
-  const pid = await pidOf(w, "toiler");
+  return { w, pid: await pidOf(w, "toiler") };
+}
+
+test("a plain daemon busy for 8 s is not restarted; SIGSTOPped it is hung at its first silent check; blocked with no CPU it is hung a look later", async () => {
+  const { w, pid } = await readyToiler();
   // Busy: 8 s of CPU, no answer.
   let from = w.events.length;
   process.kill(pid, "SIGUSR1");
@@ -98,11 +102,7 @@ test("a plain daemon busy for 8 s is not restarted; SIGSTOPped it is hung at its
 }, 90_000);
 
 test("work, then a deadlock: busy while it works, one idle look forgiven as its work's end, hung at the next", async () => {
-  const port = freePort();
-  const w = await startWatched(plainToiler(port));
-  running.push(w);
-  await w.waitEvent((e) => e.component === "toiler" && e.event === "ready", "ready", 0, 20_000);
-  const pid = await pidOf(w, "toiler");
+  const { w, pid } = await readyToiler();
   const from = w.events.length;
   process.kill(pid, "SIGUSR1"); // 8 s of CPU,
   await w.waitEvent((e) => e.component === "toiler" && e.event === "busy", "busy", from, 10_000);
@@ -114,11 +114,7 @@ test("work, then a deadlock: busy while it works, one idle look forgiven as its 
 }, 90_000);
 
 test("busy past busy_max_ms is restarted, the reason says so", async () => {
-  const port = freePort();
-  const w = await startWatched(plainToiler(port, "busy_max_ms = 2500\n"));
-  running.push(w);
-  await w.waitEvent((e) => e.component === "toiler" && e.event === "ready", "ready", 0, 20_000);
-  const pid = await pidOf(w, "toiler");
+  const { w, pid } = await readyToiler("busy_max_ms = 2500\n");
   const from = w.events.length;
   process.kill(pid, "SIGUSR1");
   await w.waitEvent((e) => e.component === "toiler" && e.event === "busy", "busy", from, 10_000);
@@ -126,11 +122,9 @@ test("busy past busy_max_ms is restarted, the reason says so", async () => {
   expect(failed.reason).toMatch(/hung: busy for [\d.]+ s, past busy_max_ms 2\.5 s/);
   await w.waitEvent((e) => e.component === "toiler" && e.event === "recover", "restarted", from, 10_000);
   // busy_max_ms = 0: acted on at once, as before (no look).
-  const w0 = await startWatched(plainToiler(freePort(), "busy_max_ms = 0\n"));
-  running.push(w0);
-  await w0.waitEvent((e) => e.component === "toiler" && e.event === "ready", "ready", 0, 20_000);
+  const { w: w0, pid: pid0 } = await readyToiler("busy_max_ms = 0\n");
   const f0 = w0.events.length;
-  process.kill(await pidOf(w0, "toiler"), "SIGUSR1");
+  process.kill(pid0, "SIGUSR1");
   const now = await w0.waitEvent((e) => e.component === "toiler" && e.event === "check-failed", "failed at once", f0, 10_000);
   expect(now.reason).not.toContain("busy");
   expect(of(w0, "toiler", f0).filter((e) => e.event === "busy")).toEqual([]);
